@@ -1,0 +1,69 @@
+# learnnet — the two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app learnnet
+STAMP := $(VENV)/.installed
+CATALOGS := $(wildcard learnnet/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench install translations extract-messages browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev,production]'
+	touch $(STAMP)
+
+translations: $(COMPILED)
+
+learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy=false -i $< -o $@ --statistics 2>&1 | tail -1
+
+## make run: set up, migrate, load the demo when empty, serve on http://127.0.0.1:5000
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	@echo
+	@echo "  learnnet runs at http://$(HOST):$(PORT)/"
+	@echo "  Demo facilitator: begeleider@example.org / demo-begeleider"
+	@echo "  Demo admin:       admin@example.org / demo-beheerder"
+	@echo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set)
+test: install translations browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Browser tests drive Debian's chromium; install it when missing (needs root or sudo).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r learnnet
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install translations
+	$(PY) -m tests.bench.run
+
+## After changing user-facing strings: extract them and merge into the catalogues.
+extract-messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o learnnet/translations/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i learnnet/translations/messages.pot -d learnnet/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,207 @@
+"""learnnet: organise learning networks of childcare facilities."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask import session as flask_session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from learnnet.config import Defaults, check_production, ensure_instance_secret, env_overrides
+from learnnet.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _configure(app, config or {})
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_errors(app)
+    from learnnet.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure(app: Flask, overrides: dict[str, Any]) -> None:
+    """Defaults < instance/config.py < LEARNNET_* environment < overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(env_overrides())
+    app.config.update(overrides)
+    production = app.config["ENV"] == "production"
+
+    instance = Path(app.instance_path)
+    if not production and app.config["SECRET_KEY"] == Defaults.SECRET_KEY:
+        # A laptop install gets its own random key on first start.
+        app.config["SECRET_KEY"] = ensure_instance_secret(instance)
+    if production:
+        check_production(app.config)
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+    url = app.config.get("DATABASE_URL") or ""
+    if not url:
+        instance.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{instance / 'learnnet.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+
+    proxies = int(app.config.get("PROXY_FIX", 0) or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: enforce foreign keys, WAL for concurrent readers, wait instead of failing."""
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """The user's own setting, else the language picked this visit, else the browser's."""
+    languages = list(flask_current_languages())
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = flask_session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def flask_current_languages() -> tuple[str, ...]:
+    """Languages this installation offers, default first."""
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def _register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "basic"
+
+    from learnnet.auth.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from learnnet.auth import bp as auth_bp
+    from learnnet.networks import bp as networks_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(networks_bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from learnnet import templating
+    from learnnet.access import refuse_undeclared
+
+    app.before_request(refuse_undeclared)
+    templating.init_app(app)
+
+    @app.before_request
+    def _session_expiry() -> None:
+        # The cookie carries its age; Flask refuses it after PERMANENT_SESSION_LIFETIME.
+        flask_session.permanent = True
+        g.locale = str(get_locale())
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["ENV"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+
+ERROR_MESSAGES = {
+    400: lambda: _("The request could not be understood. Reload the page and try again."),
+    403: lambda: _("You do not have access to this page."),
+    404: lambda: _("This page does not exist (any more)."),
+    405: lambda: _("This action is not possible here."),
+    413: lambda: _("What you sent is too large."),
+    429: lambda: _("Too many attempts. Wait a few minutes and try again."),
+    500: lambda: _("Something went wrong on our side. Try again later."),
+}
+
+
+def _register_errors(app: Flask) -> None:
+    def render_error(code: int, description: str | None = None) -> tuple[str, int]:
+        message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[400])()
+        return render_template("errors.html", code=code, message=message), code
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        if error.code is None or error.code < 400:
+            return error
+        if error.code == 400 and "CSRF" in (error.description or ""):
+            return render_template(
+                "errors.html",
+                code=400,
+                message=_("Your form expired. Go back, reload the page and try again."),
+            ), 400
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)

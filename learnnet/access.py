@@ -1,0 +1,122 @@
+"""Who may use which route.
+
+Every view declares its rule with :func:`requires`. The rule loads the object named in
+the URL (404 when it does not exist), checks the current user against it (login page
+for anonymous users, 403 for others) and hands the loaded object to the view. A
+``before_request`` hook refuses any endpoint that declared nothing, and a test walks
+the URL map with every role, so a new route cannot forget its rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from learnnet.extensions import db, login_manager
+
+PUBLIC = "public"
+USER = "user"
+ADMIN = "admin"
+NETWORK = "network"
+FACILITY = "facility"
+CONTACT = "contact"
+RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def facilitates(user: Any, network: Any) -> bool:
+    """True when the user is an admin or one of the network's facilitators."""
+    if user.is_admin:
+        return True
+    return any(f.id == user.id for f in network.facilitators)
+
+
+def can_see_facility(user: Any, facility_id: int) -> bool:
+    """Admins see all facilities; a facilitator those that are or were in one of their networks."""
+    if user.is_admin:
+        return True
+    from learnnet.networks.models import Membership, network_facilitator
+
+    query = select(
+        exists()
+        .where(Membership.facility_id == facility_id)
+        .where(Membership.network_id == network_facilitator.c.network_id)
+        .where(network_facilitator.c.user_id == user.id)
+    )
+    return bool(db.session.scalar(query))
+
+
+def _load(model: Any, ident: Any) -> Any:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _check(rule: str, kwargs: dict[str, Any]) -> None:
+    """Apply ``rule`` to the request; replace URL ids in kwargs by the loaded objects."""
+    if rule == PUBLIC:
+        return
+    if not current_user.is_authenticated:
+        # Redirects to the login page (302) with ?next= pointing back here.
+        abort(login_manager.unauthorized())
+    if rule == USER:
+        return
+    if rule == ADMIN:
+        if not current_user.is_admin:
+            abort(403)
+        return
+    from learnnet.networks.models import Contact, Facility, Network
+
+    if rule == NETWORK:
+        network = db.session.scalar(select(Network).where(Network.slug == kwargs.pop("slug")))
+        if network is None:
+            abort(404)
+        if not facilitates(current_user, network):
+            abort(403)
+        kwargs["network"] = network
+    elif rule == FACILITY:
+        facility = _load(Facility, kwargs.pop("facility_id"))
+        if not can_see_facility(current_user, facility.id):
+            abort(403)
+        kwargs["facility"] = facility
+    elif rule == CONTACT:
+        contact = _load(Contact, kwargs.pop("contact_id"))
+        if not can_see_facility(current_user, contact.facility_id):
+            abort(403)
+        kwargs["contact"] = contact
+    else:  # pragma: no cover - guarded by requires()
+        abort(403)
+
+
+def requires(rule: str) -> Callable[[F], F]:
+    """Declare and enforce who may use a view (see the module docstring)."""
+    if rule not in RULES:
+        raise ValueError(f"unknown access rule {rule!r}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _check(rule, kwargs)
+            return view(*args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def refuse_undeclared() -> None:
+    """before_request: a route without a declared rule is a bug, never an open door."""
+    if request.endpoint is None or request.endpoint == "static":
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "access_rule", None) is None:
+        current_app.logger.error("route %s declares no access rule", request.endpoint)
+        abort(403)

@@ -1,0 +1,92 @@
+"""Login and account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR
+
+MIN_PASSWORD = 10
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Roles for the account form, translated at render time."""
+    return [(ROLE_FACILITATOR, str(_l("Facilitator"))), (ROLE_ADMIN, str(_l("Administrator")))]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Interface languages; empty means follow the browser."""
+    return [("", str(_l("Follow my browser"))), ("nl", "Nederlands"), ("en", "English")]
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
+    )
+
+
+class ProfileForm(FlaskForm):
+    """Name and language of the logged-in account."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120)])
+    locale = SelectField(_l("Language"), choices=language_choices, validate_choice=True)
+
+
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Choose a new password.")),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("new_password", _l("The two passwords differ."))],
+    )
+
+
+class UserForm(FlaskForm):
+    """An admin creates or edits a facilitator or admin account."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter a valid email address, e.g. name@example.org.")),
+            Length(max=254),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=role_choices)
+    active = BooleanField(_l("Account active"), default=True)
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least %(num)d characters. Leave empty to keep it.", num=MIN_PASSWORD),
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+            ),
+        ],
+    )

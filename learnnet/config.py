@@ -1,0 +1,120 @@
+"""Configuration: laptop defaults, overridden by instance/config.py and LEARNNET_* variables.
+
+Order of precedence (last wins): the defaults below, ``instance/config.py``,
+``LEARNNET_*`` environment variables, and finally the mapping passed to
+``create_app(config=...)`` (used by the tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the marker we refuse in production
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Defaults:
+    """Settings that make ``make run`` work on a laptop without any configuration."""
+
+    ENV = "development"  # "production" switches on the strict start-up checks
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DATABASE_URL = ""  # empty: SQLite file instance/learnnet.sqlite3
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
+    LANGUAGES = ("nl", "en")
+    DEFAULT_TIMEZONE = "Europe/Brussels"
+    # Sessions expire after this much inactivity (the signed cookie carries its age).
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    # Request bodies above this are refused with 413 (CSV uploads included).
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    CSV_MAX_BYTES = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    # Rate limits: memory:// is fine for one process; use redis:// with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    TRUSTED_HOSTS: list[str] | None = None
+    PREFERRED_URL_SCHEME = "http"
+
+
+ENV_PREFIX = "LEARNNET_"
+
+
+def _coerce(value: str) -> Any:
+    """Read an environment value: JSON when it parses (numbers, booleans, lists), else text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def env_overrides(environ: dict[str, str] | os._Environ[str] | None = None) -> dict[str, Any]:
+    """Collect ``LEARNNET_FOO=bar`` variables as ``{"FOO": "bar"}``."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and not key.startswith("LEARNNET_TEST_"):
+            out[key[len(ENV_PREFIX) :]] = _coerce(value)
+    if "TRUSTED_HOSTS" in out and isinstance(out["TRUSTED_HOSTS"], str):
+        out["TRUSTED_HOSTS"] = [h.strip() for h in out["TRUSTED_HOSTS"].split(",") if h.strip()]
+    return out
+
+
+def ensure_instance_secret(instance_path: Path) -> str:
+    """Return the instance's secret key, creating a random one on first start.
+
+    The key lives in ``instance/secret_key`` (mode 0600) so that logins survive restarts
+    without anybody having to invent a key for a laptop install.
+    """
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to change."""
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to start a production app with a weak secret, debug mode or no host list."""
+    key = config.get("SECRET_KEY") or ""
+    if not key or key == DEFAULT_SECRET_KEY:
+        raise ConfigError(
+            "LEARNNET_SECRET_KEY is missing or still the default. Set it to a long random "
+            "value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"LEARNNET_SECRET_KEY is too short ({len(key)} characters); "
+            f"use at least {MIN_SECRET_KEY_LENGTH} random characters."
+        )
+    if config.get("DEBUG"):
+        raise ConfigError("Debug mode is not allowed in production: unset LEARNNET_DEBUG.")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        raise ConfigError(
+            "LEARNNET_RATELIMIT_STORAGE_URI is memory://, which each worker process keeps "
+            "on its own; point it at a shared store, e.g. redis://127.0.0.1:6379/0."
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        raise ConfigError(
+            "LEARNNET_TRUSTED_HOSTS is not set: list the host names this site answers to, "
+            "comma-separated (e.g. learnnet.example.org)."
+        )

@@ -1,0 +1,201 @@
+"""Demo data: three learning networks of childcare facilities in Flanders.
+
+Plausible but invented facilities and people, with addresses in real municipalities and
+email addresses under example.org, so no real person is ever mailed. Loading is
+idempotent: rows are matched on their natural keys and only missing ones are added.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from learnnet.auth import services as auth_services
+from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR, User
+from learnnet.extensions import db
+from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.rules import name_key, slugify
+
+# Demo logins, printed by `make run`; never use these outside a demo.
+DEMO_FACILITATOR = ("begeleider@example.org", "demo-begeleider")  # nosec B105
+DEMO_ADMIN = ("admin@example.org", "demo-beheerder")  # nosec B105
+DEMO_FACILITATOR_2 = ("tom.janssens@example.org", "demo-begeleider-2")  # nosec B105
+
+USERS = (
+    (DEMO_FACILITATOR, "An Peeters", ROLE_FACILITATOR),
+    (DEMO_FACILITATOR_2, "Tom Janssens", ROLE_FACILITATOR),
+    (DEMO_ADMIN, "Beheerder Demo", ROLE_ADMIN),
+)
+
+NETWORKS = (
+    {
+        "slug": "gent-baby-peuter",
+        "name": "Lerend netwerk Gent — baby's en peuters",
+        "region": "Gent (Oost-Vlaanderen)",
+        "description": "Wennen, slapen en verzorgen bij de allerkleinsten: kinderdagverblijven "
+        "uit Gent tonen elkaar hoe zij de eerste weken met een nieuw kind en gezin aanpakken.",
+        "facilitators": ("begeleider@example.org",),
+    },
+    {
+        "slug": "kempen-gezinsopvang",
+        "name": "Lerend netwerk Kempen — gezinsopvang",
+        "region": "Kempen (Antwerpen)",
+        "description": "Onthaalouders en kleine opvanglocaties in de Kempen wisselen ervaringen "
+        "uit over ouderbetrokkenheid en een rijke speelomgeving in een gezinswoning.",
+        "facilitators": ("begeleider@example.org",),
+    },
+    {
+        "slug": "limburg-buitenspelen",
+        "name": "Lerend netwerk Limburg — buitenspelen",
+        "region": "Limburg",
+        "description": "Elke dag naar buiten, ook als het regent: opvanglocaties in Limburg "
+        "laten hun tuin, speelplaats en uitstappen zien.",
+        "facilitators": ("tom.janssens@example.org",),
+    },
+)
+
+# name, street, postcode, city, phone, capacity, host, accessibility, parking, contacts
+# contacts: (name, function, share_details)
+FACILITIES = {
+    "gent-baby-peuter": (
+        ("Kinderdagverblijf De Zonnebloem", "Sint-Pietersnieuwstraat 112", "9000", "Gent", "09 223 45 10", 16, True, "Vergaderzaal gelijkvloers, rolstoeltoegankelijk.", "Betalend parkeren in de straat; tram 1 halte Overpoort.", (("Sofie Claes", "Verantwoordelijke", True), ("Hanne De Smet", "Kinderbegeleider", False))),
+        ("Kinderopvang 't Kriebeltje", "Wondelgemstraat 45", "9000", "Gent", "09 226 71 02", 12, True, "", "Fietsenstalling aan de ingang; bus 3.", (("Ilse Vermeulen", "Coördinator", True),)),
+        ("Kinderdagverblijf Het Vlindertje", "Brusselsesteenweg 310", "9050", "Gentbrugge", "09 231 88 40", 20, True, "Lift naar de eerste verdieping.", "Gratis parking achter het gebouw.", (("Pieter Maes", "Directeur", True), ("Nora El Amrani", "Pedagogisch coach", True), ("Lies Wouters", "Kinderbegeleider", False))),
+        ("Crèche Kleine Stapjes", "Sleepstraat 88", "9000", "Gent", "09 225 13 77", 10, True, "Trap naar de leefruimte.", "Parking Sint-Michiels op 5 minuten.", (("Fatma Yilmaz", "Verantwoordelijke", True),)),
+        ("Kinderopvang De Speelboom", "Kortrijksesteenweg 1020", "9051", "Sint-Denijs-Westrem", "09 222 60 15", 18, True, "", "Ruime parking.", (("Karen Vandenberghe", "Directeur", True), ("Joke Baert", "Kinderbegeleider", False))),
+        ("Kinderdagverblijf Pimpampoentje", "Antwerpsesteenweg 210", "9040", "Sint-Amandsberg", "09 228 40 91", 14, False, "", "", (("Ellen Martens", "Verantwoordelijke", False),)),
+        ("Kinderopvang Ukkepuk", "Oudenaardsesteenweg 455", "9000", "Gent", "09 245 19 30", 15, True, "Alles gelijkvloers.", "Tramhalte Sterre voor de deur.", (("Bram Goossens", "Coördinator", True), ("Sarah Hermans", "Kinderbegeleider", True))),
+        ("Buurtcrèche De Toren", "Rabotstraat 9", "9000", "Gent", "09 233 05 64", 12, True, "", "Buurtparking Rabot.", (("Amina Bouzid", "Verantwoordelijke", True),)),
+        ("Kinderopvang Tuimeling", "Drongensesteenweg 150", "9030", "Mariakerke", "09 227 83 12", 16, True, "Ruime inkomhal, toegankelijk toilet.", "Parking aan de kerk.", (("Veerle De Wilde", "Directeur", True), ("Jonas Claeys", "Kinderbegeleider", False))),
+    ),
+    "kempen-gezinsopvang": (
+        ("Gezinsopvang Het Nestje", "Gasthuisstraat 21", "2300", "Turnhout", "014 41 22 35", 10, True, "", "Parkeren in de straat.", (("Marleen Van Dyck", "Onthaalouder", True),)),
+        ("Onthaalouder De Kleine Wereld", "Kapelstraat 7", "2440", "Geel", "014 58 90 12", 8, True, "Gelijkvloers.", "Oprit vrij voor twee wagens.", (("Kristel Michiels", "Onthaalouder", True),)),
+        ("Kinderopvang De Hummeltjes", "Molenstraat 133", "2400", "Mol", "014 31 47 80", 14, True, "", "Parking aan de sporthal.", (("Gert Verhoeven", "Verantwoordelijke", True), ("Lotte Mertens", "Kinderbegeleider", False))),
+        ("Gezinsopvang 't Speelhuisje", "Lierseweg 62", "2200", "Herentals", "014 22 63 05", 9, True, "", "Station Herentals op 10 minuten.", (("Annelies Smets", "Onthaalouder", True),)),
+        ("Kinderopvang Krokodil", "Lichtaartsebaan 15", "2460", "Kasterlee", "014 85 12 96", 12, False, "", "", (("Dirk Van Gorp", "Coördinator", False),)),
+        ("Gezinsopvang De Rakkers", "Markt 4", "2470", "Retie", "014 37 71 18", 8, True, "Trap naar de speelruimte.", "Parking op de markt.", (("Els Van den Broeck", "Onthaalouder", True),)),
+        ("Kinderopvang Klim-Op", "Turnhoutsebaan 98", "2360", "Oud-Turnhout", "014 45 20 73", 16, True, "", "Eigen parking.", (("Tine Jacobs", "Directeur", True), ("Eva Peeters", "Kinderbegeleider", True))),
+        ("Gezinsopvang Pluk", "Stationsstraat 58", "2340", "Beerse", "014 61 39 44", 8, True, "", "", (("Griet Wuyts", "Onthaalouder", True),)),
+        ("Kinderopvang Sterrenkind", "Collegestraat 30", "2440", "Geel", "014 57 08 62", 18, True, "Lift aanwezig.", "Parking Technologielaan.", (("Wim Dierckx", "Verantwoordelijke", True), ("Nele Lenaerts", "Pedagogisch coach", False))),
+    ),
+    "limburg-buitenspelen": (
+        ("Kinderdagverblijf Boomhut", "Kempische Steenweg 300", "3500", "Hasselt", "011 24 50 17", 20, True, "Alles gelijkvloers, grote tuin.", "Ruime parking.", (("Kathleen Schepers", "Directeur", True), ("Stijn Vanhoof", "Kinderbegeleider", True))),
+        ("Kinderopvang De Regenboog", "Stalenstraat 12", "3600", "Genk", "089 35 61 20", 16, True, "", "Parking C-mine op 5 minuten.", (("Yasmina Achahbar", "Verantwoordelijke", True),)),
+        ("Kinderopvang Het Klaverblad", "Tiensesteenweg 40", "3800", "Sint-Truiden", "011 68 22 90", 14, True, "Toegankelijk toilet.", "Parkeren aan de Veemarkt.", (("Inge Bollen", "Coördinator", True), ("Ruben Vandeweyer", "Kinderbegeleider", False))),
+        ("Buitenopvang De Eikel", "Maastrichterstraat 77", "3700", "Tongeren", "012 23 15 48", 12, True, "Onverharde paden in de tuin.", "", (("Hilde Thijs", "Verantwoordelijke", True),)),
+        ("Kinderopvang Zandloper", "Luikersteenweg 11", "3920", "Lommel", "011 54 33 70", 15, True, "", "Parking achteraan.", (("Ann Moonen", "Directeur", True),)),
+        ("Kinderdagverblijf Bij de Beek", "Koolmijnlaan 201", "3580", "Beringen", "011 42 18 64", 18, True, "", "Parking Be-MINE.", (("Sven Aerts", "Verantwoordelijke", False), ("Leen Stevens", "Kinderbegeleider", True))),
+        ("Kinderopvang Kabouterberg", "Stationsstraat 25", "3590", "Diepenbeek", "011 32 47 09", 10, False, "", "", (("Marijke Daems", "Onthaalouder", True),)),
+        ("Kinderopvang De Speeltuin", "Spurkerweg 6", "3740", "Bilzen", "089 41 58 22", 14, True, "Hellend pad naar de ingang.", "Parking aan de kerk.", (("Greet Jorissen", "Coördinator", True), ("Jelle Nijs", "Kinderbegeleider", False))),
+        # Also a member in the Kempen network: see SHARED below.
+    ),
+}
+
+# Facilities that are also a member of a second network.
+SHARED = (
+    ("kempen-gezinsopvang", "limburg-buitenspelen", "Kinderopvang De Hummeltjes", "2400"),
+    ("limburg-buitenspelen", "kempen-gezinsopvang", "Kinderopvang Zandloper", "3920"),
+)
+# A former member: left the Gent network at the end of the previous working year.
+FORMER = ("gent-baby-peuter", "Kinderopvang De Speelboom", "9051", date(2026, 6, 30))
+
+JOINED = date(2025, 9, 1)
+
+
+def _email_for(person: str, facility: str) -> str:
+    first = slugify(person).replace("-", ".")
+    domain = slugify(facility.replace("'", ""))[:30].strip("-")
+    return f"{first}@{domain}.example.org"
+
+
+def _facility_email(facility: str) -> str:
+    return f"info@{slugify(facility.replace(chr(39), ''))[:30].strip('-')}.example.org"
+
+
+def load() -> str:
+    """Add whatever part of the demo is missing; return a one-line report."""
+    created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
+    users: dict[str, User] = {}
+    for (email, password), name, role in USERS:
+        user = auth_services.user_by_email(email)
+        if user is None:
+            user = auth_services.create_user(email, name, password, role, locale="nl")
+            created["users"] += 1
+        users[email] = user
+
+    networks: dict[str, Network] = {}
+    for spec in NETWORKS:
+        network = db.session.scalar(select(Network).where(Network.slug == spec["slug"]))
+        if network is None:
+            network = Network(
+                slug=spec["slug"],
+                name=spec["name"],
+                region=spec["region"],
+                description=spec["description"],
+                timezone="Europe/Brussels",
+            )
+            network.facilitators = [users[e] for e in spec["facilitators"]]
+            db.session.add(network)
+            created["networks"] += 1
+        networks[spec["slug"]] = network
+    db.session.flush()
+
+    def facility_for(row: tuple) -> Facility:  # type: ignore[type-arg]
+        name, street, postcode, city, phone, capacity, host, access, parking, contacts = row
+        facility = db.session.scalar(
+            select(Facility).where(Facility.name_key == name_key(name), Facility.postcode == postcode)
+        )
+        if facility is None:
+            facility = Facility(
+                name=name,
+                name_key=name_key(name),
+                street=street,
+                postcode=postcode,
+                city=city,
+                phone=phone,
+                email=_facility_email(name),
+                website="",
+                room_capacity=capacity,
+                willing_to_host=host,
+                accessibility_notes=access,
+                parking_notes=parking,
+            )
+            db.session.add(facility)
+            created["facilities"] += 1
+        known = {c.email for c in facility.contacts}
+        for person, function, share in contacts:
+            email = _email_for(person, name)
+            if email not in known:
+                facility.contacts.append(
+                    Contact(
+                        name=person,
+                        email=email,
+                        phone="",
+                        function=function,
+                        preferred_language="nl",
+                        share_details=share,
+                    )
+                )
+                created["contacts"] += 1
+        return facility
+
+    def ensure_member(network: Network, facility: Facility, joined: date, left: date | None) -> None:
+        if any(m.network is network for m in facility.memberships):
+            return
+        facility.memberships.append(Membership(network=network, joined_on=joined, left_on=left))
+        created["memberships"] += 1
+
+    by_key: dict[tuple[str, str], Facility] = {}
+    for slug, rows in FACILITIES.items():
+        for row in rows:
+            facility = facility_for(row)
+            by_key[(row[0], row[2])] = facility
+            left = FORMER[3] if (slug, row[0], row[2]) == FORMER[:3] else None
+            ensure_member(networks[slug], facility, JOINED, left)
+    for _home, other, name, postcode in SHARED:
+        ensure_member(networks[other], by_key[(name, postcode)], date(2026, 1, 15), None)
+    db.session.commit()
+    parts = ", ".join(f"{n} {k}" for k, n in created.items())
+    return f"Demo data loaded: {parts} added."

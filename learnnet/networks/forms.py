@@ -1,0 +1,228 @@
+"""Forms for networks, facilities, memberships, contacts and the CSV import."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from learnnet.forms import BelgianPostcode, strip_filter
+from learnnet.networks.rules import is_valid_timezone
+
+TRIM = [strip_filter]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (readable on a phone, unlike a multi-select)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _timezone(form: Any, field: Any) -> None:
+    if not is_valid_timezone(field.data or ""):
+        raise ValidationError(_l("Enter a time zone such as Europe/Brussels."))
+
+
+class NetworkForm(FlaskForm):
+    """Create or edit a learning network."""
+
+    name = StringField(
+        _l("Name"),
+        filters=TRIM,
+        validators=[DataRequired(_l("Give the network a name.")), Length(max=160)],
+    )
+    slug = StringField(
+        _l("Web address"),
+        filters=TRIM,
+        description=_l("Short name in the address, e.g. gent-baby-peuter. Leave empty to derive it from the name."),
+        validators=[
+            Optional(),
+            Length(max=60),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message=_l("Use lower-case letters, digits and hyphens only."),
+            ),
+        ],
+    )
+    description = TextAreaField(
+        _l("Theme and description"), filters=TRIM, validators=[Length(max=5000)]
+    )
+    region = StringField(_l("Region"), filters=TRIM, validators=[Length(max=120)])
+    timezone = StringField(
+        _l("Time zone"), filters=TRIM, default="Europe/Brussels", validators=[_timezone]
+    )
+    facilitators = MultiCheckboxField(_l("Facilitators"), coerce=int, validate_choice=True)
+
+
+def _yes_no_choices() -> list[tuple[str, str]]:
+    return [("1", str(_l("Yes"))), ("0", str(_l("No")))]
+
+
+class FacilityForm(FlaskForm):
+    """Create or edit a member facility."""
+
+    name = StringField(
+        _l("Name"),
+        filters=TRIM,
+        validators=[DataRequired(_l("Enter the facility's name.")), Length(max=160)],
+    )
+    street = StringField(_l("Street and number"), filters=TRIM, validators=[Length(max=160)])
+    postcode = StringField(
+        _l("Postcode"),
+        filters=TRIM,
+        validators=[DataRequired(_l("Enter the postcode.")), BelgianPostcode()],
+    )
+    city = StringField(
+        _l("Municipality"),
+        filters=TRIM,
+        validators=[DataRequired(_l("Enter the municipality.")), Length(max=120)],
+    )
+    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=40)])
+    email = EmailField(
+        _l("Email address"),
+        filters=TRIM,
+        validators=[
+            Optional(),
+            Email(_l("Enter a valid email address, e.g. info@example.org.")),
+            Length(max=254),
+        ],
+    )
+    website = StringField(
+        _l("Website"),
+        filters=TRIM,
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full web address, starting with https://.")),
+            Length(max=255),
+        ],
+    )
+    room_capacity = IntegerField(
+        _l("Room capacity for a meeting"),
+        description=_l("How many people fit in the meeting room."),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1000.")),
+        ],
+    )
+    accessibility_notes = TextAreaField(
+        _l("Accessibility"), filters=TRIM, validators=[Length(max=2000)]
+    )
+    parking_notes = TextAreaField(
+        _l("Parking and public transport"), filters=TRIM, validators=[Length(max=2000)]
+    )
+    willing_to_host = SelectField(_l("Willing to host a session"), choices=_yes_no_choices)
+
+
+class NewMemberForm(FacilityForm):
+    """A new facility that joins the network straight away."""
+
+    joined_on = DateField(
+        _l("Member since"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+    )
+
+
+class AddMemberForm(FlaskForm):
+    """An existing facility joins the network."""
+
+    facility_id = SelectField(
+        _l("Facility"), coerce=int, validators=[DataRequired(_l("Choose a facility."))]
+    )
+    joined_on = DateField(
+        _l("Member since"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+    )
+
+
+class LeaveForm(FlaskForm):
+    """A facility leaves the network on a date; its history stays."""
+
+    left_on = DateField(
+        _l("Leaves on"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+    )
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [("nl", "Nederlands"), ("en", "English")]
+
+
+class ContactForm(FlaskForm):
+    """Create or edit a contact person."""
+
+    name = StringField(
+        _l("Name"),
+        filters=TRIM,
+        validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)],
+    )
+    email = EmailField(
+        _l("Email address"),
+        filters=TRIM,
+        validators=[
+            Optional(),
+            Email(_l("Enter a valid email address, e.g. name@example.org.")),
+            Length(max=254),
+        ],
+    )
+    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=40)])
+    function = StringField(
+        _l("Function"),
+        filters=TRIM,
+        description=_l("E.g. director, childcare worker, pedagogical coach."),
+        validators=[Length(max=120)],
+    )
+    preferred_language = SelectField(_l("Preferred language"), choices=_language_choices)
+    share_details = BooleanField(
+        _l("May be shown in the network's directory"),
+        description=_l(
+            "Only with this person's consent: other members then see name, function, "
+            "email and phone."
+        ),
+    )
+    active = BooleanField(_l("Still works here"), default=True)
+
+
+class ImportForm(FlaskForm):
+    """Upload a member list."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+
+
+class ConfirmImportForm(FlaskForm):
+    """Carries the previewed file back for the real import (validated again)."""
+
+    payload = HiddenField(validators=[DataRequired()])
+
+
+class FacilitySearchForm(FlaskForm):
+    """Search and filter facilities (GET, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), filters=TRIM, validators=[Length(max=100)])
+    network = SelectField(_l("Network"), coerce=int, validate_choice=False)
+    hosts = BooleanField(_l("Willing to host only"))

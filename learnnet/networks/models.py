@@ -1,0 +1,155 @@
+"""Networks, their member facilities, memberships and the contacts at each facility."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnnet.auth.models import User
+from learnnet.extensions import db
+from learnnet.models import TimestampMixin
+
+NETWORK_ACTIVE = "active"
+NETWORK_ARCHIVED = "archived"
+NETWORK_STATUSES = (NETWORK_ACTIVE, NETWORK_ARCHIVED)
+
+network_facilitator = Table(
+    "network_facilitator",
+    db.Model.metadata,
+    Column("network_id", ForeignKey("network.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Network(TimestampMixin, db.Model):
+    """A learning network: member facilities that meet around a theme, led by facilitators."""
+
+    __tablename__ = "network"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    region: Mapped[str] = mapped_column(String(120), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    status: Mapped[str] = mapped_column(String(20), default=NETWORK_ACTIVE)
+
+    facilitators: Mapped[list[User]] = relationship(
+        secondary=network_facilitator, order_by=User.name
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="network", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_archived(self) -> bool:
+        """Archived networks are kept for history but no longer planned."""
+        return self.status == NETWORK_ARCHIVED
+
+    def __repr__(self) -> str:
+        return f"<Network {self.slug}>"
+
+
+class Facility(TimestampMixin, db.Model):
+    """A member organisation (childcare centre, family day-care service) with a room to host."""
+
+    __tablename__ = "facility"
+    __table_args__ = (UniqueConstraint("name_key", "postcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    # Lower-cased, whitespace-collapsed name: with the postcode it identifies a facility.
+    name_key: Mapped[str] = mapped_column(String(160), index=True)
+    street: Mapped[str] = mapped_column(String(160), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(255), default="")
+    room_capacity: Mapped[int | None] = mapped_column(Integer)
+    accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+    parking_notes: Mapped[str] = mapped_column(Text, default="")
+    willing_to_host: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="facility", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="facility", cascade="all, delete-orphan", order_by="Contact.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Facility {self.name} {self.postcode}>"
+
+
+class Membership(TimestampMixin, db.Model):
+    """A facility's membership of one network; leaving sets left_on and keeps the row."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        # At most one current membership of a facility in a network.
+        Index(
+            "uq_membership_current",
+            "network_id",
+            "facility_id",
+            unique=True,
+            sqlite_where=text("left_on IS NULL"),
+            postgresql_where=text("left_on IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), index=True
+    )
+    joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+
+    network: Mapped[Network] = relationship(back_populates="memberships")
+    facility: Mapped[Facility] = relationship(back_populates="memberships")
+
+    @property
+    def is_current(self) -> bool:
+        """True while the facility has not left."""
+        return self.left_on is None
+
+
+class Contact(TimestampMixin, db.Model):
+    """A person working at a facility: receives invitations, answers, attends."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("facility_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    # Lower-cased; NULL when unknown (NULLs do not collide in the unique constraint).
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    function: Mapped[str] = mapped_column(String(120), default="")
+    preferred_language: Mapped[str] = mapped_column(String(5), default="nl")
+    # Opt-in: only then are name, email and phone shown in the network's directory.
+    share_details: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    facility: Mapped[Facility] = relationship(back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.name}>"

@@ -1,0 +1,63 @@
+"""Plain rules about names, slugs and yes/no values: no Flask, no database."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from zoneinfo import available_timezones
+
+_SPACES = re.compile(r"\s+")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+YES = frozenset({"ja", "j", "yes", "y", "1", "true", "waar", "x"})
+NO = frozenset({"nee", "n", "no", "0", "false", "onwaar", ""})
+
+
+def collapse_spaces(value: str) -> str:
+    """Trim and collapse runs of whitespace to one space."""
+    return _SPACES.sub(" ", value).strip()
+
+
+def name_key(name: str) -> str:
+    """The comparison key of a facility name: case, accents and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", collapse_spaces(name).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """'Lerend netwerk Gent — baby's' -> 'lerend-netwerk-gent-baby-s'."""
+    slug = _NON_SLUG.sub("-", name_key(text)).strip("-")
+    return slug[:max_length].rstrip("-") or "netwerk"
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``… the first not in ``taken``."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def parse_yes_no(value: str, default: bool) -> bool | None:
+    """'ja'/'nee'/'yes'/'no'/'1'/'0' to a bool; empty gives the default; None when unclear."""
+    key = value.strip().casefold()
+    if not key:
+        return default
+    if key in YES:
+        return True
+    if key in NO:
+        return False
+    return None
+
+
+def is_valid_timezone(name: str) -> bool:
+    """True for an IANA zone name such as Europe/Brussels."""
+    return name in _zones()
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())

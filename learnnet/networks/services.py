@@ -1,0 +1,514 @@
+"""Use cases for networks, facilities, memberships and contacts.
+
+Views call these with plain values and the acting user; these functions read and
+write the database and commit. They raise :class:`ServiceError` subclasses for the
+conflicts a form should show beside a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from learnnet.auth.models import User
+from learnnet.extensions import db
+from learnnet.networks import csvio
+from learnnet.networks.models import (
+    NETWORK_ACTIVE,
+    NETWORK_ARCHIVED,
+    Contact,
+    Facility,
+    Membership,
+    Network,
+    network_facilitator,
+)
+from learnnet.networks.rules import name_key, slugify, unique_slug
+
+
+class ServiceError(Exception):
+    """A rule stops the change; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message: str = "") -> None:
+        super().__init__(message or field)
+        self.field = field
+
+
+class DuplicateFacility(ServiceError):
+    """Another facility has the same name and postcode."""
+
+    def __init__(self, existing: Facility) -> None:
+        super().__init__("name")
+        self.existing = existing
+
+
+class DuplicateContact(ServiceError):
+    """Another contact at this facility has the same email address."""
+
+
+class DuplicateSlug(ServiceError):
+    """Another network uses this web address."""
+
+
+class AlreadyMember(ServiceError):
+    """The facility is a current member of the network."""
+
+
+# --- networks -----------------------------------------------------------------------------
+
+
+def visible_networks(user: User, include_archived: bool = True) -> list[Network]:
+    """The networks the user facilitates (admins: all), active first, by name."""
+    query = select(Network).options(selectinload(Network.facilitators))
+    if not user.is_admin:
+        query = query.join(network_facilitator).where(network_facilitator.c.user_id == user.id)
+    if not include_archived:
+        query = query.where(Network.status == NETWORK_ACTIVE)
+    query = query.order_by(Network.status, func.lower(Network.name))
+    return list(db.session.scalars(query).unique())
+
+
+@dataclass
+class NetworkSummary:
+    """Counts for the dashboard card of a network, and the next step they suggest."""
+
+    members: int = 0
+    contacts: int = 0
+    hosts: int = 0
+    without_contacts: int = 0
+
+    @property
+    def next_step(self) -> str:
+        """A key for the most useful next action (the template words it)."""
+        if self.members < 2:
+            return "add_members"
+        if self.without_contacts:
+            return "add_contacts"
+        if self.hosts < 2:
+            return "find_hosts"
+        return "plan_sessions"
+
+
+def network_summaries(network_ids: list[int]) -> dict[int, NetworkSummary]:
+    """Member, contact and host counts of many networks in two statements."""
+    summaries = {nid: NetworkSummary() for nid in network_ids}
+    if not network_ids:
+        return summaries
+    current = and_(Membership.network_id.in_(network_ids), Membership.left_on.is_(None))
+    rows = db.session.execute(
+        select(
+            Membership.network_id,
+            func.count(Membership.id),
+            func.sum(case((Facility.willing_to_host.is_(True), 1), else_=0)),
+        )
+        .join(Facility, Facility.id == Membership.facility_id)
+        .where(current)
+        .group_by(Membership.network_id)
+    )
+    for network_id, members, hosts in rows:
+        summaries[network_id].members = members
+        summaries[network_id].hosts = int(hosts or 0)
+    contacts_per_facility = (
+        select(Contact.facility_id, func.count(Contact.id).label("n"))
+        .where(Contact.active.is_(True))
+        .group_by(Contact.facility_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Membership.network_id,
+            func.coalesce(func.sum(contacts_per_facility.c.n), 0),
+            func.sum(case((contacts_per_facility.c.n.is_(None), 1), else_=0)),
+        )
+        .outerjoin(contacts_per_facility, contacts_per_facility.c.facility_id == Membership.facility_id)
+        .where(current)
+        .group_by(Membership.network_id)
+    )
+    for network_id, contacts, without in rows:
+        summaries[network_id].contacts = int(contacts or 0)
+        summaries[network_id].without_contacts = int(without or 0)
+    return summaries
+
+
+def _taken_slugs(exclude_id: int | None = None) -> set[str]:
+    query = select(Network.slug)
+    if exclude_id is not None:
+        query = query.where(Network.id != exclude_id)
+    return set(db.session.scalars(query))
+
+
+def create_network(actor: User, data: dict[str, Any], facilitator_ids: list[int]) -> Network:
+    """Create a network; the actor becomes one of its facilitators."""
+    slug = data.pop("slug", "") or ""
+    taken = _taken_slugs()
+    if slug:
+        slug = slugify(slug)
+        if slug in taken:
+            raise DuplicateSlug("slug")
+    else:
+        slug = unique_slug(slugify(data["name"]), taken)
+    network = Network(slug=slug, **data)
+    ids = set(facilitator_ids) | {actor.id}
+    network.facilitators = list(db.session.scalars(select(User).where(User.id.in_(ids))))
+    db.session.add(network)
+    db.session.commit()
+    return network
+
+
+def update_network(
+    network: Network, data: dict[str, Any], facilitator_ids: list[int] | None
+) -> None:
+    """Change a network's details (and, for admins, its facilitators)."""
+    slug = slugify(data.pop("slug", "") or network.slug)
+    if slug != network.slug and slug in _taken_slugs(network.id):
+        raise DuplicateSlug("slug")
+    network.slug = slug
+    for key, value in data.items():
+        setattr(network, key, value)
+    if facilitator_ids is not None:
+        if not facilitator_ids:
+            raise ServiceError("facilitators")
+        network.facilitators = list(
+            db.session.scalars(select(User).where(User.id.in_(facilitator_ids)))
+        )
+    db.session.commit()
+
+
+def set_network_status(network: Network, archived: bool) -> None:
+    """Archive (keep for history, stop planning) or reactivate a network."""
+    network.status = NETWORK_ARCHIVED if archived else NETWORK_ACTIVE
+    db.session.commit()
+
+
+@dataclass
+class NetworkPage:
+    """Everything the network page shows, loaded in a fixed number of statements."""
+
+    current: list[Membership]
+    former: list[Membership]
+    directory: list[Contact]
+
+
+def network_page(network: Network) -> NetworkPage:
+    """Members with their contacts, former members, and the opt-in directory."""
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.network_id == network.id)
+            .options(selectinload(Membership.facility).selectinload(Facility.contacts))
+            .join(Facility)
+            .order_by(func.lower(Facility.name), Membership.joined_on)
+        )
+    )
+    current = [m for m in memberships if m.left_on is None]
+    current_ids = {m.facility_id for m in current}
+    former = [m for m in memberships if m.left_on is not None and m.facility_id not in current_ids]
+    directory = [
+        c
+        for m in current
+        for c in m.facility.contacts
+        if c.active and c.share_details
+    ]
+    directory.sort(key=lambda c: (c.name.casefold(), c.facility.name.casefold()))
+    return NetworkPage(current=current, former=former, directory=directory)
+
+
+# --- facilities -----------------------------------------------------------------------------
+
+
+def find_facility(name: str, postcode: str) -> Facility | None:
+    """The facility with this name (case, accents and spaces ignored) and postcode."""
+    return db.session.scalar(
+        select(Facility).where(Facility.name_key == name_key(name), Facility.postcode == postcode)
+    )
+
+
+def _check_facility_unique(name: str, postcode: str, facility_id: int | None) -> None:
+    existing = find_facility(name, postcode)
+    if existing is not None and existing.id != facility_id:
+        raise DuplicateFacility(existing)
+
+
+def create_facility(data: dict[str, Any], network: Network | None, joined_on: date) -> Facility:
+    """Create a facility and, when a network is given, make it a member from ``joined_on``."""
+    _check_facility_unique(data["name"], data.get("postcode", ""), None)
+    facility = Facility(name_key=name_key(data["name"]), **data)
+    db.session.add(facility)
+    if network is not None:
+        db.session.add(Membership(network=network, facility=facility, joined_on=joined_on))
+    db.session.commit()
+    return facility
+
+
+def update_facility(facility: Facility, data: dict[str, Any]) -> None:
+    """Change a facility's details; name plus postcode must stay unique."""
+    _check_facility_unique(data["name"], data.get("postcode", ""), facility.id)
+    for key, value in data.items():
+        setattr(facility, key, value)
+    facility.name_key = name_key(facility.name)
+    db.session.commit()
+
+
+def visible_facilities_query(user: User) -> Any:
+    """Select of the facilities a user may open (admins: all)."""
+    query = select(Facility)
+    if not user.is_admin:
+        mine = (
+            select(Membership.facility_id)
+            .join(network_facilitator, network_facilitator.c.network_id == Membership.network_id)
+            .where(network_facilitator.c.user_id == user.id)
+        )
+        query = query.where(Facility.id.in_(mine))
+    return query
+
+
+def search_facilities(
+    user: User,
+    text: str = "",
+    network_id: int | None = None,
+    hosts_only: bool = False,
+    limit: int = 200,
+) -> list[Facility]:
+    """Facilities visible to the user, filtered by text (name, city, postcode), network, hosting."""
+    query = visible_facilities_query(user).options(
+        selectinload(Facility.memberships).selectinload(Membership.network),
+        selectinload(Facility.contacts),
+    )
+    if text:
+        like = f"%{text.strip().lower()}%"
+        query = query.where(
+            or_(
+                Facility.name_key.like(like),
+                func.lower(Facility.city).like(like),
+                Facility.postcode.like(like),
+            )
+        )
+    if network_id:
+        query = query.where(
+            Facility.id.in_(
+                select(Membership.facility_id).where(
+                    Membership.network_id == network_id, Membership.left_on.is_(None)
+                )
+            )
+        )
+    if hosts_only:
+        query = query.where(Facility.willing_to_host.is_(True))
+    query = query.order_by(Facility.name_key, Facility.postcode).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def facilities_not_in(network: Network) -> list[Facility]:
+    """Facilities that could join the network: every facility that is not a current member."""
+    current = select(Membership.facility_id).where(
+        Membership.network_id == network.id, Membership.left_on.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            select(Facility).where(Facility.id.not_in(current)).order_by(Facility.name_key)
+        )
+    )
+
+
+# --- memberships -----------------------------------------------------------------------------
+
+
+def add_member(network: Network, facility: Facility, joined_on: date) -> Membership:
+    """Make the facility a member; refused when it already is one."""
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.network_id == network.id,
+            Membership.facility_id == facility.id,
+            Membership.left_on.is_(None),
+        )
+    )
+    if existing is not None:
+        raise AlreadyMember("facility_id")
+    membership = Membership(network=network, facility=facility, joined_on=joined_on)
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def leave(membership: Membership, left_on: date) -> None:
+    """End a membership on ``left_on``; the row and its history stay."""
+    if left_on < membership.joined_on:
+        raise ServiceError("left_on")
+    membership.left_on = left_on
+    db.session.commit()
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def _check_contact_unique(facility: Facility, email: str | None, contact_id: int | None) -> None:
+    if not email:
+        return
+    other = db.session.scalar(
+        select(Contact).where(Contact.facility_id == facility.id, Contact.email == email)
+    )
+    if other is not None and other.id != contact_id:
+        raise DuplicateContact("email")
+
+
+def create_contact(facility: Facility, data: dict[str, Any]) -> Contact:
+    """Add a person to a facility; an email address is unique within the facility."""
+    data["email"] = (data.get("email") or "").strip().lower() or None
+    _check_contact_unique(facility, data["email"], None)
+    contact = Contact(facility=facility, **data)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def update_contact(contact: Contact, data: dict[str, Any]) -> None:
+    """Change a contact's details."""
+    data["email"] = (data.get("email") or "").strip().lower() or None
+    _check_contact_unique(contact.facility, data["email"], contact.id)
+    for key, value in data.items():
+        setattr(contact, key, value)
+    db.session.commit()
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do, shown in the preview before anything is written."""
+
+    new_facilities: int = 0
+    updated_facilities: int = 0
+    new_members: int = 0
+    new_contacts: int = 0
+    updated_contacts: int = 0
+
+
+def _facility_values(row: csvio.FacilityRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "name_key": row.key,
+        "street": row.street,
+        "postcode": row.postcode,
+        "city": row.city,
+        "phone": row.phone,
+        "email": row.email,
+        "website": row.website,
+        "room_capacity": row.room_capacity,
+        "willing_to_host": row.willing_to_host,
+        "accessibility_notes": row.accessibility,
+        "parking_notes": row.parking,
+    }
+
+
+def apply_import(
+    network: Network, facilities: list[csvio.FacilityRow], today: date, commit: bool
+) -> ImportPlan:
+    """Create or update facilities and contacts from a valid file and make them members.
+
+    Existing facilities are matched on name and postcode, contacts on email (else name),
+    so importing the same file twice changes nothing. With ``commit=False`` everything
+    is rolled back: the preview counts exactly what the import will do.
+    """
+    plan = ImportPlan()
+    keys = [(f.key, f.postcode) for f in facilities]
+    existing = {
+        (f.name_key, f.postcode): f
+        for f in db.session.scalars(
+            select(Facility)
+            .where(Facility.name_key.in_({k for k, _ in keys}))
+            .options(selectinload(Facility.contacts), selectinload(Facility.memberships))
+        )
+    }
+    try:
+        for row in facilities:
+            values = _facility_values(row)
+            facility = existing.get((row.key, row.postcode))
+            if facility is None:
+                facility = Facility(**values)
+                db.session.add(facility)
+                plan.new_facilities += 1
+            else:
+                changed = any(getattr(facility, k) != v for k, v in values.items())
+                for key, value in values.items():
+                    setattr(facility, key, value)
+                plan.updated_facilities += int(changed)
+            is_member = any(
+                m.network_id == network.id and m.left_on is None for m in facility.memberships
+            )
+            if not is_member:
+                facility.memberships.append(Membership(network=network, joined_on=today))
+                plan.new_members += 1
+            by_email = {c.email: c for c in facility.contacts if c.email}
+            by_name = {c.name.casefold(): c for c in facility.contacts if not c.email}
+            for person in row.contacts:
+                contact = (
+                    by_email.get(person.email)
+                    if person.email
+                    else by_name.get(person.name.casefold())
+                )
+                values = {
+                    "name": person.name,
+                    "email": person.email,
+                    "phone": person.phone,
+                    "function": person.function,
+                    "preferred_language": person.language,
+                    "share_details": person.share,
+                    "active": True,
+                }
+                if contact is None:
+                    facility.contacts.append(Contact(**values))
+                    plan.new_contacts += 1
+                else:
+                    changed = any(getattr(contact, k) != v for k, v in values.items())
+                    for key, value in values.items():
+                        setattr(contact, key, value)
+                    plan.updated_contacts += int(changed)
+        db.session.flush()
+    except Exception:
+        db.session.rollback()
+        raise
+    if commit:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return plan
+
+
+def export_rows(network: Network) -> list[dict[str, str]]:
+    """The current members and their active contacts as CSV rows (import format)."""
+    page = network_page(network)
+    rows: list[dict[str, str]] = []
+    for membership in page.current:
+        f = membership.facility
+        base = {
+            "facility_name": f.name,
+            "street": f.street,
+            "postcode": f.postcode,
+            "city": f.city,
+            "phone": f.phone,
+            "email": f.email,
+            "website": f.website,
+            "room_capacity": "" if f.room_capacity is None else str(f.room_capacity),
+            "willing_to_host": "ja" if f.willing_to_host else "nee",
+            "accessibility": f.accessibility_notes,
+            "parking": f.parking_notes,
+        }
+        contacts = [c for c in f.contacts if c.active]
+        if not contacts:
+            rows.append(base)
+        for c in contacts:
+            rows.append(
+                base
+                | {
+                    "contact_name": c.name,
+                    "contact_email": c.email or "",
+                    "contact_phone": c.phone,
+                    "contact_function": c.function,
+                    "contact_language": c.preferred_language,
+                    "contact_share": "ja" if c.share_details else "nee",
+                }
+            )
+    return rows

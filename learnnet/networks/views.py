@@ -1,0 +1,449 @@
+"""Pages for networks, members, facilities, contacts and the member-list CSV."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from learnnet.access import CONTACT, FACILITY, NETWORK, USER, facilitates, requires
+from learnnet.auth.services import active_facilitator_choices
+from learnnet.extensions import db
+from learnnet.networks import bp, csvio, services
+from learnnet.networks.forms import (
+    AddMemberForm,
+    ConfirmImportForm,
+    ContactForm,
+    FacilityForm,
+    FacilitySearchForm,
+    ImportForm,
+    LeaveForm,
+    NetworkForm,
+    NewMemberForm,
+)
+from learnnet.networks.models import Contact, Facility, Membership, Network
+
+FACILITY_FIELDS = (
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "phone",
+    "email",
+    "website",
+    "room_capacity",
+    "accessibility_notes",
+    "parking_notes",
+)
+CONTACT_FIELDS = ("name", "email", "phone", "function", "preferred_language", "share_details", "active")
+
+
+def _facility_data(form: FacilityForm) -> dict[str, Any]:
+    data = {name: getattr(form, name).data for name in FACILITY_FIELDS}
+    for name in FACILITY_FIELDS:
+        if data[name] is None and name != "room_capacity":
+            data[name] = ""
+    data["willing_to_host"] = form.willing_to_host.data == "1"
+    return data
+
+
+def _duplicate_facility_message(existing: Facility) -> str:
+    return _(
+        "%(name)s in %(postcode)s already exists. Add the existing facility to the network instead.",
+        name=existing.name,
+        postcode=existing.postcode,
+    )
+
+
+# --- dashboard and networks -----------------------------------------------------------------
+
+
+@bp.route("/")
+@requires(USER)
+def dashboard() -> str:
+    """My networks, each with its counts and the most useful next step."""
+    networks = services.visible_networks(current_user)
+    summaries = services.network_summaries([n.id for n in networks])
+    return render_template("networks/dashboard.html", networks=networks, summaries=summaries)
+
+
+def _facilitator_choices(form: NetworkForm) -> None:
+    form.facilitators.choices = [(u.id, f"{u.name} ({u.email})") for u in active_facilitator_choices()]
+
+
+def _network_data(form: NetworkForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "slug": form.slug.data or "",
+        "description": form.description.data or "",
+        "region": form.region.data or "",
+        "timezone": form.timezone.data,
+    }
+
+
+@bp.route("/networks/new", methods=["GET", "POST"])
+@requires(USER)
+def network_new() -> str | Response:
+    """Start a new learning network; its creator facilitates it."""
+    form = NetworkForm()
+    _facilitator_choices(form)
+    if request.method == "GET":
+        form.facilitators.data = [current_user.id]
+    if form.validate_on_submit():
+        try:
+            network = services.create_network(
+                current_user, _network_data(form), form.facilitators.data or []
+            )
+        except services.DuplicateSlug:
+            form.slug.errors = [_("Another network already uses this web address.")]
+        else:
+            flash(_("Network %(name)s created.", name=network.name), "success")
+            return redirect(url_for("networks.network_view", slug=network.slug))
+    return render_template("networks/network_form.html", form=form, network=None)
+
+
+@bp.route("/networks/<slug>")
+@requires(NETWORK)
+def network_view(network: Network) -> str:
+    """Members, their contacts, former members and the network's directory."""
+    page = services.network_page(network)
+    return render_template(
+        "networks/network.html", network=network, page=page, leave_form=LeaveForm()
+    )
+
+
+@bp.route("/networks/<slug>/edit", methods=["GET", "POST"])
+@requires(NETWORK)
+def network_edit(network: Network) -> str | Response:
+    """Change name, theme, region, time zone and facilitators."""
+    form = NetworkForm(obj=network)
+    _facilitator_choices(form)
+    if request.method == "GET":
+        form.facilitators.data = [u.id for u in network.facilitators]
+    if form.validate_on_submit():
+        ids = form.facilitators.data or []
+        if not ids:
+            form.facilitators.errors = [_("A network needs at least one facilitator.")]
+        elif not current_user.is_admin and current_user.id not in ids:
+            form.facilitators.errors = [
+                _("You cannot remove yourself; ask another facilitator or an admin.")
+            ]
+        else:
+            try:
+                services.update_network(network, _network_data(form), ids)
+            except services.DuplicateSlug:
+                form.slug.errors = [_("Another network already uses this web address.")]
+            else:
+                flash(_("Network saved."), "success")
+                return redirect(url_for("networks.network_view", slug=network.slug))
+    return render_template("networks/network_form.html", form=form, network=network)
+
+
+@bp.route("/networks/<slug>/archive", methods=["POST"])
+@requires(NETWORK)
+def network_archive(network: Network) -> Response:
+    """Archive or reactivate (``action=reactivate``) a network."""
+    reactivate = request.form.get("action") == "reactivate"
+    services.set_network_status(network, archived=not reactivate)
+    flash(_("Network reactivated.") if reactivate else _("Network archived."), "success")
+    return redirect(url_for("networks.network_view", slug=network.slug))
+
+
+# --- members -----------------------------------------------------------------------------
+
+
+@bp.route("/networks/<slug>/members/new", methods=["GET", "POST"])
+@requires(NETWORK)
+def member_new(network: Network) -> str | Response:
+    """Register a new facility and make it a member."""
+    form = NewMemberForm()
+    if request.method == "GET":
+        form.willing_to_host.data = "1"
+    if form.validate_on_submit():
+        try:
+            facility = services.create_facility(
+                _facility_data(form), network, form.joined_on.data or date.today()
+            )
+        except services.DuplicateFacility as exc:
+            form.name.errors = [_duplicate_facility_message(exc.existing)]
+        else:
+            flash(_("%(name)s is now a member.", name=facility.name), "success")
+            return redirect(url_for("networks.facility_view", facility_id=facility.id))
+    return render_template("networks/member_new.html", form=form, network=network)
+
+
+@bp.route("/networks/<slug>/members/add", methods=["GET", "POST"])
+@requires(NETWORK)
+def member_add(network: Network) -> str | Response:
+    """An existing facility (perhaps a member of another network) joins this network."""
+    form = AddMemberForm()
+    candidates = services.facilities_not_in(network)
+    form.facility_id.choices = [(0, _("Choose a facility…"))] + [
+        (f.id, f"{f.name} — {f.postcode} {f.city}") for f in candidates
+    ]
+    if form.validate_on_submit():
+        facility = db.session.get(Facility, form.facility_id.data)
+        if facility is None:
+            form.facility_id.errors = [_("Choose a facility.")]
+        else:
+            try:
+                services.add_member(network, facility, form.joined_on.data or date.today())
+            except services.AlreadyMember:
+                form.facility_id.errors = [_("This facility is already a member.")]
+            else:
+                flash(_("%(name)s is now a member.", name=facility.name), "success")
+                return redirect(url_for("networks.network_view", slug=network.slug))
+    return render_template("networks/member_add.html", form=form, network=network)
+
+
+@bp.route("/networks/<slug>/members/<int:membership_id>/leave", methods=["POST"])
+@requires(NETWORK)
+def member_leave(network: Network, membership_id: int) -> str | Response:
+    """End a membership; the facility and its history stay."""
+    membership = db.get_or_404(Membership, membership_id)
+    if membership.network_id != network.id:
+        abort(404)
+    form = LeaveForm()
+    if membership.left_on is not None:
+        flash(_("This facility had already left."), "info")
+    elif form.validate_on_submit():
+        try:
+            services.leave(membership, form.left_on.data or date.today())
+        except services.ServiceError:
+            flash(_("The leaving date cannot be before the joining date."), "error")
+        else:
+            flash(
+                _("%(name)s has left the network.", name=membership.facility.name), "success"
+            )
+    else:
+        flash(_("Enter a valid leaving date."), "error")
+    return redirect(url_for("networks.network_view", slug=network.slug))
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+def csv_messages() -> dict[str, str]:
+    """Translated row errors for :mod:`learnnet.networks.csvio`."""
+    return {
+        "extra_cells": _("This line has more cells than the header."),
+        "conflict": _("Column %(column)s differs from line %(line)s of the same facility."),
+        "duplicate_contact": _("This contact already appears on line %(line)s."),
+        "name_required": _("The facility name is missing."),
+        "too_long": _("Column %(column)s is too long."),
+        "postcode": _("The postcode must be four digits, e.g. 9000."),
+        "city_required": _("The municipality is missing."),
+        "facility_email": _("The facility's email address is not valid."),
+        "capacity": _("room_capacity must be a whole number from 1 to 1000."),
+        "yes_no": _("Column %(column)s must be ja or nee."),
+        "contact_name_required": _("Contact details without a contact name."),
+        "contact_email": _("The contact's email address is not valid."),
+        "language": _("contact_language must be nl or en."),
+    }
+
+
+def csv_file_error(error: csvio.CsvFileError) -> str:
+    """A translated message for a file that cannot be read at all."""
+    kind, _sep, detail = str(error).partition(":")
+    messages = {
+        "empty": _("The file is empty."),
+        "binary": _("This is not a text file. Save the spreadsheet as CSV and try again."),
+        "encoding": _("The file's character encoding is not recognised. Save it as CSV UTF-8."),
+        "size": _("The file is larger than 1 MB."),
+        "syntax": _("The file is not valid CSV (check the quotes)."),
+        "norows": _("The file has a header but no rows."),
+        "rows": _("The file has more than %(num)d rows.", num=csvio.MAX_ROWS),
+        "missing": _("Required columns are missing: %(columns)s.", columns=detail),
+        "unknown": _("Unknown columns: %(columns)s. See the list of columns below.", columns=detail),
+        "duplicate": _("The column %(column)s appears twice.", column=detail),
+    }
+    return messages.get(kind, messages["syntax"])
+
+
+def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
+    """Parse and dry-run ``data``; render the preview, or None after a file error."""
+    try:
+        parsed = csvio.parse(data, csv_messages(), current_app.config["CSV_MAX_BYTES"])
+    except csvio.CsvFileError as exc:
+        form.file.errors = [csv_file_error(exc)]
+        return None
+    plan = None
+    confirm = None
+    if parsed.valid:
+        plan = services.apply_import(network, parsed.facilities, date.today(), commit=False)
+        confirm = ConfirmImportForm(payload=base64.b64encode(data).decode("ascii"))
+    return render_template(
+        "networks/import_preview.html",
+        network=network,
+        parsed=parsed,
+        plan=plan,
+        confirm=confirm,
+        columns=list(csvio.COLUMNS),
+    )
+
+
+@bp.route("/networks/<slug>/import", methods=["GET", "POST"])
+@requires(NETWORK)
+def member_import(network: Network) -> str | Response:
+    """Upload a member list; the preview lists every line's errors before anything is written."""
+    form = ImportForm()
+    try:
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form.file.errors = [_("The file is larger than 1 MB.")]
+        submitted = False
+    if submitted:
+        data = form.file.data.read(current_app.config["CSV_MAX_BYTES"] + 1)
+        page = _preview(network, data, form)
+        if page is not None:
+            return page
+    return render_template(
+        "networks/import.html", network=network, form=form, columns=list(csvio.COLUMNS)
+    )
+
+
+@bp.route("/networks/<slug>/import/confirm", methods=["POST"])
+@requires(NETWORK)
+def member_import_confirm(network: Network) -> str | Response:
+    """Import the previewed file: validated again, written in one transaction."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = base64.b64decode(form.payload.data or "", validate=True)
+        parsed = csvio.parse(data, csv_messages(), current_app.config["CSV_MAX_BYTES"])
+    except (binascii.Error, csvio.CsvFileError):
+        abort(400)
+    if not parsed.valid:
+        upload = ImportForm()
+        return _preview(network, data, upload) or redirect(
+            url_for("networks.member_import", slug=network.slug)
+        )
+    plan = services.apply_import(network, parsed.facilities, date.today(), commit=True)
+    flash(
+        _(
+            "Import done: %(new)d new facilities, %(updated)d updated, %(members)d new members, "
+            "%(contacts)d new contacts.",
+            new=plan.new_facilities,
+            updated=plan.updated_facilities,
+            members=plan.new_members,
+            contacts=plan.new_contacts,
+        ),
+        "success",
+    )
+    return redirect(url_for("networks.network_view", slug=network.slug))
+
+
+@bp.route("/networks/<slug>/members.csv")
+@requires(NETWORK)
+def member_export(network: Network) -> Response:
+    """Download the current members and their contacts, in the import format."""
+    body = csvio.write(services.export_rows(network))
+    filename = f"{network.slug}-leden-{date.today().isoformat()}.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+# --- facilities and contacts -----------------------------------------------------------------
+
+
+@bp.route("/facilities")
+@requires(USER)
+def facilities() -> str:
+    """Search and filter the facilities of my networks."""
+    form = FacilitySearchForm(request.args)
+    networks = services.visible_networks(current_user)
+    form.network.choices = [(0, _("All networks"))] + [(n.id, n.name) for n in networks]
+    form.validate()
+    network_id = form.network.data if form.network.data in {n.id for n in networks} else None
+    results = services.search_facilities(
+        current_user,
+        text=form.q.data or "",
+        network_id=network_id,
+        hosts_only=bool(form.hosts.data),
+    )
+    return render_template("networks/facilities.html", form=form, facilities=results)
+
+
+@bp.route("/facilities/<int:facility_id>")
+@requires(FACILITY)
+def facility_view(facility: Facility) -> str:
+    """A facility's details, contacts and memberships (current and past)."""
+    memberships = sorted(facility.memberships, key=lambda m: (m.left_on is not None, m.joined_on))
+    return render_template(
+        "networks/facility.html",
+        facility=facility,
+        memberships=memberships,
+        can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
+    )
+
+
+@bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@requires(FACILITY)
+def facility_edit(facility: Facility) -> str | Response:
+    """Change a facility's address, room and hosting details."""
+    form = FacilityForm(obj=facility)
+    if request.method == "GET":
+        form.willing_to_host.data = "1" if facility.willing_to_host else "0"
+    if form.validate_on_submit():
+        try:
+            services.update_facility(facility, _facility_data(form))
+        except services.DuplicateFacility as exc:
+            form.name.errors = [_duplicate_facility_message(exc.existing)]
+        else:
+            flash(_("Facility saved."), "success")
+            return redirect(url_for("networks.facility_view", facility_id=facility.id))
+    return render_template("networks/facility_form.html", form=form, facility=facility)
+
+
+def _contact_data(form: ContactForm) -> dict[str, Any]:
+    data = {name: getattr(form, name).data for name in CONTACT_FIELDS}
+    data["phone"] = data["phone"] or ""
+    data["function"] = data["function"] or ""
+    return data
+
+
+@bp.route("/facilities/<int:facility_id>/contacts/new", methods=["GET", "POST"])
+@requires(FACILITY)
+def contact_new(facility: Facility) -> str | Response:
+    """Add a person who works at the facility."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.create_contact(facility, _contact_data(form) | {"active": True})
+        except services.DuplicateContact:
+            form.email.errors = [_("A contact with this email address already exists here.")]
+        else:
+            flash(_("Contact added."), "success")
+            return redirect(url_for("networks.facility_view", facility_id=facility.id))
+    return render_template("networks/contact_form.html", form=form, facility=facility, contact=None)
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires(CONTACT)
+def contact_edit(contact: Contact) -> str | Response:
+    """Change a contact's details, directory consent or whether they still work there."""
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        try:
+            services.update_contact(contact, _contact_data(form))
+        except services.DuplicateContact:
+            form.email.errors = [_("A contact with this email address already exists here.")]
+        else:
+            flash(_("Contact saved."), "success")
+            return redirect(url_for("networks.facility_view", facility_id=contact.facility_id))
+    return render_template(
+        "networks/contact_form.html", form=form, facility=contact.facility, contact=contact
+    )

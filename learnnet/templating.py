@@ -1,0 +1,43 @@
+"""Jinja filters and globals: local times, dates, language switch."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+
+from learnnet.timefmt import format_day, format_moment
+
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def _locale() -> str:
+    return getattr(g, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def moment_filter(value: datetime | None, tz: str | None = None) -> str:
+    """Jinja: an aware moment as 'di 12 jan. 2027, 19:00' in the network's zone."""
+    if value is None:
+        return ""
+    return format_moment(value, tz or current_app.config["DEFAULT_TIMEZONE"], _locale())
+
+
+def day_filter(value: date | None) -> str:
+    """Jinja: a date as 'di 12 jan. 2027'."""
+    if value is None:
+        return ""
+    return format_day(value, _locale())
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and template globals."""
+    app.add_template_filter(moment_filter, "moment")
+    app.add_template_filter(day_filter, "day")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]],
+            "current_locale": _locale(),
+        }

@@ -1,0 +1,51 @@
+"""Dates and times the Flemish way ("di 12 jan. 2027, 19:00"), without Flask.
+
+Babel's current CLDR data writes Dutch abbreviated months without the full stop
+("12 jan 2027"); Flemish usage, and what our users expect in print, keeps it. We take
+weekday names from Babel and add the dotted month abbreviations ourselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+
+NL_MONTHS = (
+    "jan.",
+    "feb.",
+    "mrt.",
+    "apr.",
+    "mei",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sep.",
+    "okt.",
+    "nov.",
+    "dec.",
+)
+
+
+def to_local(moment: datetime, tz: str) -> datetime:
+    """Convert an aware moment (naive means UTC) to the given IANA time zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(tz))
+
+
+def format_day(day: date, locale: str = "nl") -> str:
+    """'di 12 jan. 2027' in Dutch, 'Tue 12 Jan 2027' in English."""
+    weekday = babel_format_date(day, "EEE", locale=locale)
+    if str(locale).startswith("nl"):
+        month = NL_MONTHS[day.month - 1]
+    else:
+        month = babel_format_date(day, "MMM", locale=locale)
+    return f"{weekday} {day.day} {month} {day.year}"
+
+
+def format_moment(moment: datetime, tz: str = "Europe/Brussels", locale: str = "nl") -> str:
+    """'di 12 jan. 2027, 19:00' in the given time zone."""
+    local = to_local(moment, tz)
+    return f"{format_day(local.date(), locale)}, {local:%H:%M}"
