@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 translations: $(COMPILED)
 
 learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESSAGES/messages.po $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy=false -i $< -o $@ --statistics 2>&1 | tail -1
+	$(VENV)/bin/pybabel compile -i $< -o $@ --statistics 2>&1 | tail -1
 
 ## make run: set up, migrate, load the demo when empty, serve on http://127.0.0.1:5000
 run: install translations

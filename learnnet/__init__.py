@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, flash, g, redirect, render_template, request
 from flask import session as flask_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -38,10 +39,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints, CLI and error pages."""
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI and error pages.
+
+    ``instance_path`` defaults to ``instance/`` at the top of the checkout (or
+    ``LEARNNET_INSTANCE_PATH``); tests pass a temporary folder.
+    """
     app = Flask(
         __name__,
+        instance_path=instance_path
+        or os.environ.get("LEARNNET_INSTANCE_PATH")
+        or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -186,12 +194,19 @@ ERROR_MESSAGES = {
 def _register_errors(app: Flask) -> None:
     def render_error(code: int, description: str | None = None) -> tuple[str, int]:
         message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[400])()
-        return render_template("errors.html", code=code, message=message), code
+        try:
+            return render_template("errors.html", code=code, message=message), code
+        except Exception:  # e.g. an untrusted Host header: no URL adapter to build links
+            return message, code
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         if error.code is None or error.code < 400:
             return error
+        if error.code == 413 and request.method == "POST" and request.url_rule is not None:
+            # Typically a file upload that is too large: back to the form with a message.
+            flash(_("What you sent is too large (at most 1 MB)."), "error")
+            return redirect(request.path, code=303)
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_template(
                 "errors.html",

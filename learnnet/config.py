@@ -14,7 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the marker we refuse in production
+# The marker we replace on a laptop and refuse in production.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105  # nosec B105
 MIN_SECRET_KEY_LENGTH = 32
 
 

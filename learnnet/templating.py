@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
-            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]],
+            "languages": [
+                (code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]
+            ],
             "current_locale": _locale(),
         }

@@ -19,7 +19,7 @@ def role_choices() -> list[tuple[str, str]]:
 
 def language_choices() -> list[tuple[str, str]]:
     """Interface languages; empty means follow the browser."""
-    return [("", str(_l("Follow my browser"))), ("nl", "Nederlands"), ("en", "English")]
+    return [("", str(_l("Same as my browser"))), ("nl", "Nederlands"), ("en", "English")]
 
 
 class LoginForm(FlaskForm):
@@ -37,7 +37,9 @@ class LoginForm(FlaskForm):
 class ProfileForm(FlaskForm):
     """Name and language of the logged-in account."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120)]
+    )
     locale = SelectField(_l("Language"), choices=language_choices, validate_choice=True)
 
 
@@ -80,7 +82,10 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("Account active"), default=True)
     password = PasswordField(
         _l("Password"),
-        description=_l("At least %(num)d characters. Leave empty to keep it.", num=MIN_PASSWORD),
+        description=_l(
+            "At least %(num)d characters. Leave empty to keep the current password.",
+            num=MIN_PASSWORD,
+        ),
         validators=[
             Optional(),
             Length(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,7 +56,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Hash the password (scrypt, Werkzeug's current default) and end other logins."""
-        self.password_hash = generate_password_hash(password)
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
         self.rotate_auth_token()
 
     def check_password(self, password: str) -> bool:

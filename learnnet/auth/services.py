@@ -7,18 +7,17 @@ import hmac
 import secrets
 
 from sqlalchemy import func, select
-
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnnet.auth.models import ROLE_FACILITATOR, User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to check against when the email is unknown: both paths cost one hash check."""
     return generate_password_hash(secrets.token_urlsafe(16))
-
 
 
 def normalise_email(email: str) -> str:
@@ -99,5 +98,7 @@ def list_users() -> list[User]:
 def active_facilitator_choices() -> list[User]:
     """Accounts that can be made facilitator of a network."""
     return list(
-        db.session.scalars(select(User).where(User.active.is_(True)).order_by(func.lower(User.name)))
+        db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(func.lower(User.name))
+        )
     )

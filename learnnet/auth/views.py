@@ -125,7 +125,10 @@ def account() -> str | Response:
                 # Other sessions have ended; keep this one by logging in with the new token.
                 flask_session.clear()
                 login_user(user)
-                flash(_("Your password is changed. Other logins have been ended."), "success")
+                flash(
+                    _("Your password is changed. You are signed out on all other devices."),
+                    "success",
+                )
                 return redirect(url_for("auth.account"))
     return render_template("auth/account.html", profile=profile, password=password)
 

@@ -312,7 +312,9 @@ def _read_facility(
     )
 
 
-def _read_contact(values: dict[str, str], messages: Messages, errors: list[str]) -> ContactRow | None:
+def _read_contact(
+    values: dict[str, str], messages: Messages, errors: list[str]
+) -> ContactRow | None:
     name = values.get("contact_name", "")
     other = any(
         values.get(c)

@@ -60,7 +60,10 @@ class NetworkForm(FlaskForm):
     slug = StringField(
         _l("Web address"),
         filters=TRIM,
-        description=_l("Short name in the address, e.g. gent-baby-peuter. Leave empty to derive it from the name."),
+        description=_l(
+            "Short name in the address, e.g. gent-baby-peuter. "
+            "Leave empty to derive it from the name."
+        ),
         validators=[
             Optional(),
             Length(max=60),
@@ -162,7 +165,7 @@ class LeaveForm(FlaskForm):
     """A facility leaves the network on a date; its history stays."""
 
     left_on = DateField(
-        _l("Leaves on"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+        _l("Membership ends on"), validators=[DataRequired(_l("Enter a date."))], default=date.today
     )
 
 

@@ -113,7 +113,9 @@ class Membership(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    network_id: Mapped[int] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("network.id", ondelete="CASCADE"), index=True
+    )
     facility_id: Mapped[int] = mapped_column(
         ForeignKey("facility.id", ondelete="CASCADE"), index=True
     )

@@ -123,7 +123,9 @@ def network_summaries(network_ids: list[int]) -> dict[int, NetworkSummary]:
             func.coalesce(func.sum(contacts_per_facility.c.n), 0),
             func.sum(case((contacts_per_facility.c.n.is_(None), 1), else_=0)),
         )
-        .outerjoin(contacts_per_facility, contacts_per_facility.c.facility_id == Membership.facility_id)
+        .outerjoin(
+            contacts_per_facility, contacts_per_facility.c.facility_id == Membership.facility_id
+        )
         .where(current)
         .group_by(Membership.network_id)
     )
@@ -206,12 +208,7 @@ def network_page(network: Network) -> NetworkPage:
     current = [m for m in memberships if m.left_on is None]
     current_ids = {m.facility_id for m in current}
     former = [m for m in memberships if m.left_on is not None and m.facility_id not in current_ids]
-    directory = [
-        c
-        for m in current
-        for c in m.facility.contacts
-        if c.active and c.share_details
-    ]
+    directory = [c for m in current for c in m.facility.contacts if c.active and c.share_details]
     directory.sort(key=lambda c: (c.name.casefold(), c.facility.name.casefold()))
     return NetworkPage(current=current, former=former, directory=directory)
 

@@ -41,7 +41,15 @@ FACILITY_FIELDS = (
     "accessibility_notes",
     "parking_notes",
 )
-CONTACT_FIELDS = ("name", "email", "phone", "function", "preferred_language", "share_details", "active")
+CONTACT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "function",
+    "preferred_language",
+    "share_details",
+    "active",
+)
 
 
 def _facility_data(form: FacilityForm) -> dict[str, Any]:
@@ -55,7 +63,8 @@ def _facility_data(form: FacilityForm) -> dict[str, Any]:
 
 def _duplicate_facility_message(existing: Facility) -> str:
     return _(
-        "%(name)s in %(postcode)s already exists. Add the existing facility to the network instead.",
+        "%(name)s in %(postcode)s already exists. "
+        "Add the existing facility to the network instead.",
         name=existing.name,
         postcode=existing.postcode,
     )
@@ -74,7 +83,9 @@ def dashboard() -> str:
 
 
 def _facilitator_choices(form: NetworkForm) -> None:
-    form.facilitators.choices = [(u.id, f"{u.name} ({u.email})") for u in active_facilitator_choices()]
+    form.facilitators.choices = [
+        (u.id, f"{u.name} ({u.email})") for u in active_facilitator_choices()
+    ]
 
 
 def _network_data(form: NetworkForm) -> dict[str, Any]:
@@ -218,9 +229,7 @@ def member_leave(network: Network, membership_id: int) -> str | Response:
         except services.ServiceError:
             flash(_("The leaving date cannot be before the joining date."), "error")
         else:
-            flash(
-                _("%(name)s has left the network.", name=membership.facility.name), "success"
-            )
+            flash(_("%(name)s has left the network.", name=membership.facility.name), "success")
     else:
         flash(_("Enter a valid leaving date."), "error")
     return redirect(url_for("networks.network_view", slug=network.slug))
@@ -257,10 +266,12 @@ def csv_file_error(error: csvio.CsvFileError) -> str:
         "encoding": _("The file's character encoding is not recognised. Save it as CSV UTF-8."),
         "size": _("The file is larger than 1 MB."),
         "syntax": _("The file is not valid CSV (check the quotes)."),
-        "norows": _("The file has a header but no rows."),
+        "norows": _("The file has a header row but no data rows."),
         "rows": _("The file has more than %(num)d rows.", num=csvio.MAX_ROWS),
         "missing": _("Required columns are missing: %(columns)s.", columns=detail),
-        "unknown": _("Unknown columns: %(columns)s. See the list of columns below.", columns=detail),
+        "unknown": _(
+            "Unknown columns: %(columns)s. See the list of columns below.", columns=detail
+        ),
         "duplicate": _("The column %(column)s appears twice.", column=detail),
     }
     return messages.get(kind, messages["syntax"])
@@ -328,8 +339,8 @@ def member_import_confirm(network: Network) -> str | Response:
     plan = services.apply_import(network, parsed.facilities, date.today(), commit=True)
     flash(
         _(
-            "Import done: %(new)d new facilities, %(updated)d updated, %(members)d new members, "
-            "%(contacts)d new contacts.",
+            "Import done. New facilities: %(new)d; updated: %(updated)d; new members: "
+            "%(members)d; new contacts: %(contacts)d.",
             new=plan.new_facilities,
             updated=plan.updated_facilities,
             members=plan.new_members,

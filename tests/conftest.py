@@ -1,0 +1,203 @@
+"""Fixtures: an app with a fresh database per test, on SQLite and (when configured) PostgreSQL.
+
+Set LEARNNET_TEST_DATABASE_URL=postgresql+psycopg://user@host/db to run every
+database test a second time against that server. The database's tables are
+created once per run and emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, g, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from learnnet import create_app
+from learnnet.extensions import db
+from tests import factories
+
+PG_URL = os.environ.get("LEARNNET_TEST_DATABASE_URL", "")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+TEST_SECRET = "test-secret-" + "k" * 40
+_pg_ready = False
+
+
+def base_config(db_url: str, **extra: Any) -> dict[str, Any]:
+    """Settings every test app shares; cheap password hashing keeps the suite fast."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": TEST_SECRET,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **extra,
+    }
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database URL of this test's engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return PG_URL
+
+
+def _empty_postgres() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+class Client(FlaskClient):
+    """A test client whose requests do not share the logged-in user.
+
+    The ``app`` fixture keeps an application context open, which Flask reuses for
+    requests; Flask-Login caches the user and Flask-Babel the locale on ``g`` of that context. Dropping the
+    cache around each request makes every request load its user from its own
+    session cookie, as in production.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget_user()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            self._forget_user()
+
+    @staticmethod
+    def _forget_user() -> None:
+        if has_app_context():
+            for cached in ("_login_user", "_flask_babel", "locale"):
+                g.pop(cached, None)
+
+
+def make_app(db_url: str, tmp_path: Path, **extra: Any) -> Flask:
+    """An app on ``db_url`` with its tables present and empty."""
+    global _pg_ready
+    app = create_app(base_config(db_url, **extra), instance_path=str(tmp_path / "instance"))
+    app.test_client_class = Client
+    with app.app_context():
+        if db_url.startswith("sqlite"):
+            db.create_all()
+        else:
+            if not _pg_ready:
+                db.drop_all()
+                db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+                db.session.commit()
+                db.create_all()
+                _pg_ready = True
+            _empty_postgres()
+    return app
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """A fresh app and database for one test, inside an app context."""
+    app = make_app(db_url, tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if not db_url.startswith("sqlite"):
+            _empty_postgres()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_factory(db_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build apps with extra settings (several may share the database, like workers)."""
+    apps: list[Flask] = []
+
+    def build(**extra: Any) -> Flask:
+        app = make_app(db_url, tmp_path, **extra)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            if not db_url.startswith("sqlite"):
+                _empty_postgres()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> Any:
+    """Log in through the form; returns the response."""
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def facilitator(app: Flask) -> Any:
+    """A facilitator account."""
+    return factories.user(email="an@example.org", name="An Peeters")
+
+
+@pytest.fixture
+def admin(app: Flask) -> Any:
+    """An admin account."""
+    return factories.user(email="admin@example.org", name="Admin", role="admin")
+
+
+@pytest.fixture
+def network(app: Flask, facilitator: Any) -> Any:
+    """A network facilitated by ``facilitator`` with two members."""
+    net = factories.network(facilitators=[facilitator], name="Lerend netwerk Gent")
+    f1 = factories.facility(name="KDV De Zonnebloem", postcode="9000", city="Gent")
+    f2 = factories.facility(name="Kinderopvang Ukkepuk", postcode="9000", city="Gent")
+    factories.member(net, f1)
+    factories.member(net, f2)
+    factories.contact(f1, name="Sofie Claes", email="sofie@example.org", share_details=True)
+    factories.contact(f1, name="Hanne De Smet", email="hanne@example.org", share_details=False)
+    db.session.commit()
+    return net
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, facilitator: Any) -> FlaskClient:
+    """The client, logged in as ``facilitator``."""
+    assert login(client, facilitator.email).status_code == 302
+    return client
+
+
+class QueryCounter:
+    """Counts SQL statements sent while active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Iterator[QueryCounter]:
+    """Record the statements the engine executes during the test body."""
+    counter = QueryCounter()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(db.engine, "before_cursor_execute", counter)
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no csrf_token on the page"
+    return match.group(1)

@@ -1,0 +1,264 @@
+"""The member-list CSV: the pure reader, the preview, the import and the export."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from learnnet.extensions import db
+from learnnet.networks import csvio
+from learnnet.networks.models import Contact, Facility, Membership
+from learnnet.networks.views import csv_messages
+
+HEADER = "facility_name;street;postcode;city;room_capacity;willing_to_host;contact_name;contact_email;contact_language;contact_share"
+GOOD = "\n".join(
+    [
+        HEADER,
+        "Kinderopvang Tuimeling;Drongensesteenweg 150;9030;Mariakerke;16;ja;Veerle De Wilde;veerle@example.org;nl;ja",
+        "Kinderopvang Tuimeling;Drongensesteenweg 150;9030;Mariakerke;16;ja;Jonas Claeys;jonas@example.org;nl;nee",
+        "Crèche Kleine Stapjes;Sleepstraat 88;9000;Gent;10;nee;;;;",
+    ]
+)
+
+
+def messages():
+    return {
+        key: key + (" %(column)s %(line)s" if key in ("conflict",) else "")
+        for key in csvio.ERROR_KEYS
+    } | {
+        "too_long": "too_long %(column)s",
+        "yes_no": "yes_no %(column)s",
+        "duplicate_contact": "duplicate_contact %(line)s",
+    }
+
+
+def parse(text: str | bytes, **kw):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return csvio.parse(data, messages(), **kw)
+
+
+def test_every_error_key_has_a_translated_message(app):
+    with app.test_request_context():
+        assert set(csv_messages()) == set(csvio.ERROR_KEYS)
+
+
+def test_reads_facilities_with_their_contacts():
+    parsed = parse(GOOD)
+    assert parsed.valid
+    assert parsed.delimiter == ";"
+    tuimeling, stapjes = parsed.facilities
+    assert (tuimeling.name, tuimeling.postcode, tuimeling.room_capacity) == (
+        "Kinderopvang Tuimeling",
+        "9030",
+        16,
+    )
+    assert [c.name for c in tuimeling.contacts] == ["Veerle De Wilde", "Jonas Claeys"]
+    assert tuimeling.contacts[0].share and not tuimeling.contacts[1].share
+    assert stapjes.willing_to_host is False
+    assert stapjes.contacts == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8"), ("cp1252", "windows-1252"), ("utf-16", "utf-16")],
+)
+def test_accepts_utf8_excel_semicolon_and_unicode_text(encoding, expected):
+    text = GOOD.replace(";", "\t") if encoding == "utf-16" else GOOD
+    parsed = parse(text.replace("\n", "\r\n").encode(encoding))
+    assert parsed.valid, [r.errors for r in parsed.rows]
+    assert parsed.encoding == expected
+    assert parsed.facilities[1].name == "Crèche Kleine Stapjes"
+
+
+def test_accepts_commas_and_dutch_headers():
+    text = "Voorziening,Postcode,Gemeente,Contactpersoon,Functie\nKDV Het Nest,2300,Turnhout,Marleen,Onthaalouder\n"
+    parsed = parse(text)
+    assert parsed.valid
+    assert parsed.facilities[0].contacts[0].function == "Onthaalouder"
+
+
+def test_lists_every_rows_errors():
+    text = "\n".join(
+        [
+            HEADER,
+            ";Straat 1;12;;veel;misschien;;bad@;fr;",
+            "Goed;Straat 2;9000;Gent;10;ja;An;an@example.org;nl;ja",
+            "Goed;Straat 2;9000;Gent;12;ja;Bert;bert@example.org;nl;ja",
+            "Goed;Straat 2;9000;Gent;10;ja;An bis;an@example.org;nl;ja",
+        ]
+    )
+    parsed = parse(text)
+    assert not parsed.valid
+    assert parsed.error_count == 3
+    first, ok, conflict, dup = parsed.rows
+    assert (first.line, ok.line) == (2, 3)
+    assert {
+        "name_required",
+        "postcode",
+        "city_required",
+        "capacity",
+        "yes_no willing_to_host",
+        "contact_name_required",
+    } <= set(first.errors)
+    assert ok.errors == []
+    assert conflict.errors == ["conflict room_capacity 3"]
+    assert dup.errors == ["duplicate_contact 3"]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02junk" * 100, "binary"),
+        (b"facility_name;postcode;city\n", "norows"),
+        (b"name;zip\nA;9000\n", "missing"),
+        (b"facility_name;postcode;city;favourite_colour\nA;9000;Gent;blue\n", "unknown"),
+        (b"facility_name;postcode;city;city\nA;9000;Gent;Gent\n", "duplicate"),
+        (b"\x81\x8d\x8f\x90\x9d" * 10, "encoding"),
+        (b"x" * 2000, "size"),
+    ],
+)
+def test_unusable_files_are_refused_as_a_whole(data, kind):
+    with pytest.raises(csvio.CsvFileError) as info:
+        csvio.parse(data, messages(), max_bytes=1000)
+    assert str(info.value).split(":")[0] == kind
+
+
+def test_formula_cells_are_defused_on_export_and_restored_on_import():
+    body = csvio.write(
+        [
+            {
+                "facility_name": "=HYPERLINK(1)",
+                "postcode": "9000",
+                "city": "Gent",
+                "phone": "+32 9 123 45 67",
+            }
+        ]
+    )
+    text = body.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text
+    assert ";+32 9 123 45 67;" in text
+    parsed = parse(body)
+    assert parsed.facilities[0].name == "=HYPERLINK(1)"
+
+
+# --- through the web -------------------------------------------------------------------------
+
+
+def upload(client, network, data: bytes, name="leden.csv"):
+    return client.post(
+        f"/networks/{network.slug}/import",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def counts():
+    return tuple(
+        db.session.scalar(select(func.count(m.id))) for m in (Facility, Membership, Contact)
+    )
+
+
+def test_preview_then_import_then_reimport_updates_instead_of_duplicating(logged_in, network):
+    before = counts()
+    preview = upload(logged_in, network, GOOD.encode("cp1252"))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "Het bestand is in orde" in html
+    assert "2 nieuwe voorzieningen" in html
+    assert counts() == before  # the preview wrote nothing
+    payload = html.split('name="payload"')[1].split('value="')[1].split('"')[0]
+    done = logged_in.post(f"/networks/{network.slug}/import/confirm", data={"payload": payload})
+    assert done.status_code == 302
+    after = counts()
+    assert after == (before[0] + 2, before[1] + 2, before[2] + 2)
+    changed = GOOD.replace("Drongensesteenweg 150", "Drongensesteenweg 152")
+    html = upload(logged_in, network, changed.encode()).get_data(as_text=True)
+    assert "1 bestaande voorziening bijgewerkt" in html
+    payload = html.split('name="payload"')[1].split('value="')[1].split('"')[0]
+    logged_in.post(f"/networks/{network.slug}/import/confirm", data={"payload": payload})
+    assert counts() == after
+    tuimeling = db.session.scalar(select(Facility).where(Facility.name == "Kinderopvang Tuimeling"))
+    assert tuimeling.street == "Drongensesteenweg 152"
+
+
+def test_invalid_file_shows_all_errors_and_writes_nothing(logged_in, network):
+    before = counts()
+    bad = GOOD + "\n;;12;;;;;;;\nOk;X;9000;Gent;abc;ja;;;;"
+    response = upload(logged_in, network, bad.encode())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "2 regels bevatten fouten" in html
+    assert 'name="payload"' not in html
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00junk" * 1000, "geen tekstbestand"),
+        (b"name;zip\nA;9000\n", "ontbreken"),
+    ],
+)
+def test_malformed_file_gets_a_message_beside_the_field(logged_in, network, data, message):
+    before = counts()
+    response = upload(logged_in, network, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="file-error"' in html
+    assert message in html
+    assert counts() == before
+
+
+def test_ten_megabytes_of_junk_is_refused_with_a_message(logged_in, network):
+    before = counts()
+    # A hand-made multipart body: the test client would otherwise spool it to a temp file.
+    boundary = "----learnnet"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="junk.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + b"\xde\xad\xbe\xef" * (10 * 1024 * 1024 // 4)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = logged_in.post(
+        f"/networks/{network.slug}/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 303
+    follow = logged_in.get(response.location).get_data(as_text=True)
+    assert "te groot (maximaal 1 MB)" in follow
+    assert counts() == before
+
+
+def test_tampered_confirmation_is_refused(logged_in, network):
+    before = counts()
+    assert (
+        logged_in.post(
+            f"/networks/{network.slug}/import/confirm", data={"payload": "%%%"}
+        ).status_code
+        == 400
+    )
+    assert counts() == before
+
+
+def test_export_round_trips_through_import(logged_in, network):
+    response = logged_in.get(f"/networks/{network.slug}/members.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    parsed = csvio.parse(body, messages())
+    assert parsed.valid
+    names = sorted(f.name for f in parsed.facilities)
+    assert names == ["KDV De Zonnebloem", "Kinderopvang Ukkepuk"]
+    zonnebloem = next(f for f in parsed.facilities if f.name == "KDV De Zonnebloem")
+    assert {c.email for c in zonnebloem.contacts} == {"sofie@example.org", "hanne@example.org"}
+    before = counts()
+    html = upload(logged_in, network, body).get_data(as_text=True)
+    assert "0 nieuwe voorzieningen" in html
+    assert counts() == before

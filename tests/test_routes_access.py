@@ -1,0 +1,84 @@
+"""Walk every route of the URL map with every role.
+
+A new route fails this test until its view declares who may use it
+(``@requires(...)``) and behaves accordingly for anonymous users, a facilitator
+of another network, a facilitator of this network and an admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from learnnet.access import ADMIN, CONTACT, FACILITY, NETWORK, PUBLIC, USER
+from learnnet.extensions import db
+from tests import factories
+from tests.conftest import login
+
+ROLES = ("anonymous", "other_facilitator", "facilitator", "admin")
+ALLOWED = {
+    PUBLIC: set(ROLES),
+    USER: {"other_facilitator", "facilitator", "admin"},
+    ADMIN: {"admin"},
+    NETWORK: {"facilitator", "admin"},
+    FACILITY: {"facilitator", "admin"},
+    CONTACT: {"facilitator", "admin"},
+}
+
+
+@pytest.fixture
+def world(app, network, facilitator, admin):
+    other = factories.user(email="other@example.org", name="Other")
+    factories.network(facilitators=[other], name="Ander netwerk")
+    membership = network.memberships[0]
+    facility = membership.facility
+    contact = facility.contacts[0]
+    db.session.commit()
+    return {
+        "slug": network.slug,
+        "facility_id": facility.id,
+        "contact_id": contact.id,
+        "membership_id": membership.id,
+        "user_id": facilitator.id,
+        "accounts": {"other_facilitator": other, "facilitator": facilitator, "admin": admin},
+    }
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule
+
+
+def test_every_route_declares_an_access_rule(app):
+    missing = [
+        r.endpoint
+        for r in routes(app)
+        if getattr(app.view_functions[r.endpoint], "access_rule", None) is None
+    ]
+    assert missing == [], f"routes without @requires(...): {missing}"
+
+
+def test_every_route_checks_who_may_use_it(app, world):
+    checked = 0
+    for role in ROLES:
+        for rule in routes(app):
+            access = app.view_functions[rule.endpoint].access_rule
+            url = rule.build({k: world[k] for k in rule.arguments}, append_unknown=False)[1]
+            method = "GET" if "GET" in rule.methods else "POST"
+            client = app.test_client()
+            if role != "anonymous":
+                assert login(client, world["accounts"][role].email).status_code == 302
+            response = client.open(url, method=method)
+            where = f"{role} {method} {url} ({rule.endpoint}, rule {access})"
+            assert response.status_code != 500, where
+            if role in ALLOWED[access]:
+                assert response.status_code not in (401, 403, 404), where
+                assert not (response.location or "").startswith("/login?next="), where
+            elif role == "anonymous":
+                assert response.status_code == 302, where
+                assert response.location.startswith("/login?next="), where
+            else:
+                assert response.status_code == 403, where
+            checked += 1
+    assert checked >= 4 * 20
