@@ -18,9 +18,9 @@ from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
 
 # Demo logins, printed by `make run`; never use these outside a demo.
-DEMO_FACILITATOR = ("begeleider@example.org", "demo-begeleider")  # nosec B105
-DEMO_ADMIN = ("admin@example.org", "demo-beheerder")  # nosec B105
-DEMO_FACILITATOR_2 = ("tom.janssens@example.org", "demo-begeleider-2")  # nosec B105
+DEMO_FACILITATOR = ("begeleider@example.org", "demo-begeleider")
+DEMO_ADMIN = ("admin@example.org", "demo-beheerder")
+DEMO_FACILITATOR_2 = ("tom.janssens@example.org", "demo-begeleider-2")
 
 USERS = (
     (DEMO_FACILITATOR, "An Peeters", ROLE_FACILITATOR),
