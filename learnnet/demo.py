@@ -7,6 +7,7 @@ idempotent: rows are matched on their natural keys and only missing ones are add
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 
 from sqlalchemy import select
@@ -406,14 +407,22 @@ FORMER = ("gent-baby-peuter", "Kinderopvang De Speelboom", "9051", date(2026, 6,
 JOINED = date(2025, 9, 1)
 
 
+def _domain(facility: str) -> str:
+    return slugify(facility.replace("'", ""), max_length=40) + ".example.org"
+
+
 def _email_for(person: str, facility: str) -> str:
-    first = slugify(person).replace("-", ".")
-    domain = slugify(facility.replace("'", ""))[:30].strip("-")
-    return f"{first}@{domain}.example.org"
+    return f"{slugify(person).replace('-', '.')}@{_domain(facility)}"
 
 
 def _facility_email(facility: str) -> str:
-    return f"info@{slugify(facility.replace(chr(39), ''))[:30].strip('-')}.example.org"
+    return f"info@{_domain(facility)}"
+
+
+def _mobile_for(person: str) -> str:
+    """A stable, plausible Belgian mobile number derived from the name (fictitious)."""
+    digits = f"{zlib.crc32(person.encode()) % 10**6:06d}"
+    return f"0470 {digits[:2]} {digits[2:4]} {digits[4:]}"
 
 
 def load() -> str:
@@ -476,7 +485,7 @@ def load() -> str:
                     Contact(
                         name=person,
                         email=email,
-                        phone="",
+                        phone=_mobile_for(person),
                         function=function,
                         preferred_language="nl",
                         share_details=share,
