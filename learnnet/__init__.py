@@ -146,9 +146,11 @@ def _register_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from learnnet.auth import bp as auth_bp
     from learnnet.networks import bp as networks_bp
+    from learnnet.scheduling import bp as scheduling_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(networks_bp)
+    app.register_blueprint(scheduling_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -25,7 +25,8 @@ ADMIN = "admin"
 NETWORK = "network"
 FACILITY = "facility"
 CONTACT = "contact"
-RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT)
+SESSION = "session"
+RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +92,13 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
         if not can_see_facility(current_user, contact.facility_id):
             abort(403)
         kwargs["contact"] = contact
+    elif rule == SESSION:
+        from learnnet.scheduling.models import Session
+
+        session = _load(Session, kwargs.pop("session_id"))
+        if not facilitates(current_user, session.network):
+            abort(403)
+        kwargs["session"] = session
     else:  # pragma: no cover - guarded by requires()
         abort(403)
 

@@ -8,15 +8,20 @@ idempotent: rows are matched on their natural keys and only missing ones are add
 from __future__ import annotations
 
 import zlib
-from datetime import date
+from datetime import date, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from learnnet.auth import services as auth_services
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR, User
 from learnnet.extensions import db
+from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
+from learnnet.scheduling import rotation
+from learnnet.scheduling import services as scheduling
+from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
+from learnnet.scheduling.recurrence import MONTHLY, WEEKLY, Pattern
 
 # Demo logins, printed by `make run`; never use these outside a demo.
 DEMO_FACILITATOR = ("begeleider@example.org", "demo-begeleider")
@@ -425,6 +430,72 @@ def _mobile_for(person: str) -> str:
     return f"0470 {digits[:2]} {digits[2:4]} {digits[4:]}"
 
 
+AGENDA = (
+    "19:00 Onthaal en rondleiding bij de gastvoorziening\n"
+    "19:30 De gastvoorziening vertelt: wat werkt bij ons, waar zoeken we nog?\n"
+    "20:15 Pauze\n"
+    "20:30 Uitwisseling in kleine groepjes\n"
+    "21:15 Wat neem ik mee naar mijn eigen werking?"
+)
+SCHOOL_HOLIDAYS = (
+    ("Kerstvakantie", date(2026, 12, 21), date(2027, 1, 3)),
+    ("Krokusvakantie", date(2027, 2, 15), date(2027, 2, 21)),
+    ("Paasvakantie", date(2027, 4, 5), date(2027, 4, 18)),
+    ("Zomervakantie", date(2027, 7, 1), date(2027, 8, 31)),
+)
+# network slug -> how its season runs
+SEASONS = {
+    "gent-baby-peuter": {"kind": MONTHLY, "weekday": 1, "nth": 2},  # second Tuesday
+    "kempen-gezinsopvang": {"kind": MONTHLY, "weekday": 3, "nth": -1},  # last Thursday
+    "limburg-buitenspelen": {
+        "kind": WEEKLY,
+        "weekday": 0,
+        "interval_weeks": 4,
+    },  # every 4 weeks, Monday
+}
+
+
+def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
+    """A season planned with the planner: started three months ago, ten sessions."""
+    if db.session.scalar(select(func.count(Session.id)).where(Session.network_id == network.id)):
+        return 0
+    if not db.session.scalar(
+        select(func.count(Blackout.id)).where(Blackout.network_id == network.id)
+    ):
+        for label, start, end in SCHOOL_HOLIDAYS:
+            db.session.add(Blackout(network=network, label=label, starts_on=start, ends_on=end))
+        db.session.flush()
+    today = date.today()
+    start = today - timedelta(days=91)
+    pattern = Pattern(start=start, **SEASONS[spec["slug"]])
+    request = scheduling.build_request(
+        network, pattern, today=start, count=10, until=None, expected=8
+    )
+    plan = rotation.plan(request)
+    details = scheduling.SeriesDetails(
+        start_time=time(19, 0), duration_minutes=150, title="Netwerkbijeenkomst", rsvp_days=7
+    )
+    sessions = scheduling.save_plan(network, plan, details)
+    now = utcnow()
+    confirmed = 0
+    for session in sessions:
+        session.agenda = AGENDA
+        session.host_showcase = (
+            f"{session.host.name} toont hoe de dag verloopt in de leefgroepen en "
+            "deelt de eigen aanpak rond het thema van het netwerk."
+        )
+        if session.ends_at < now:
+            session.status = HELD
+        elif confirmed < 2 and session.host.contacts:
+            # The next two hosts have already confirmed.
+            session.status = CONFIRMED
+            session.host_confirmed_by = session.host.contacts[0]
+            session.host_confirmed_at = now
+            confirmed += 1
+    db.session.commit()
+    return len(sessions)
+
+
 def load() -> str:
     """Add whatever part of the demo is missing; return a one-line report."""
     created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
@@ -512,5 +583,6 @@ def load() -> str:
     for _home, other, name, postcode in SHARED:
         ensure_member(networks[other], by_key[(name, postcode)], date(2026, 1, 15), None)
     db.session.commit()
+    created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
     parts = ", ".join(f"{n} {k}" for k, n in created.items())
     return f"Demo data loaded: {parts} added."

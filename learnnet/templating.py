@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 
-from learnnet.timefmt import format_day, format_moment
+from learnnet.timefmt import format_day, format_moment, format_span
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -23,6 +23,11 @@ def moment_filter(value: datetime | None, tz: str | None = None) -> str:
     return format_moment(value, tz or current_app.config["DEFAULT_TIMEZONE"], _locale())
 
 
+def session_when(session: Any) -> str:
+    """Jinja: a session's start and end in its network's zone."""
+    return format_span(session.starts_at, session.ends_at, session.network.timezone, _locale())
+
+
 def day_filter(value: date | None) -> str:
     """Jinja: a date as 'di 12 jan. 2027'."""
     if value is None:
@@ -34,6 +39,7 @@ def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(day_filter, "day")
+    app.add_template_filter(session_when, "when")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -45,6 +45,16 @@ def format_day(day: date, locale: str = "nl") -> str:
     return f"{weekday} {day.day} {month} {day.year}"
 
 
+def format_span(
+    start: datetime, end: datetime, tz: str = "Europe/Brussels", locale: str = "nl"
+) -> str:
+    """'di 12 jan. 2027, 19:00–21:30' (the end's date too when it is another day)."""
+    local_end = to_local(end, tz)
+    if to_local(start, tz).date() == local_end.date():
+        return f"{format_moment(start, tz, locale)}–{local_end:%H:%M}"
+    return f"{format_moment(start, tz, locale)} – {format_moment(end, tz, locale)}"
+
+
 def format_moment(moment: datetime, tz: str = "Europe/Brussels", locale: str = "nl") -> str:
     """'di 12 jan. 2027, 19:00' in the given time zone."""
     local = to_local(moment, tz)

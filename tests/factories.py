@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
+from learnnet.scheduling.models import Session
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -57,6 +59,25 @@ def member(
     db.session.add(m)
     db.session.flush()
     return m
+
+
+def session(net: Network, host: Facility, days_ahead: int = 30, **kw: Any) -> Session:
+    """A planned session at 19:00–21:30 UTC, ``days_ahead`` days from now."""
+    start = (utcnow() + timedelta(days=days_ahead)).replace(
+        hour=18, minute=0, second=0, microsecond=0
+    )
+    s = Session(
+        network=net,
+        host=host,
+        starts_at=kw.pop("starts_at", start),
+        ends_at=kw.pop("ends_at", start + timedelta(hours=2, minutes=30)),
+        title=kw.pop("title", "Netwerkbijeenkomst"),
+        capacity=host.room_capacity,
+        **kw,
+    )
+    db.session.add(s)
+    db.session.flush()
+    return s
 
 
 def contact(fac: Facility, name: str | None = None, email: str | None = None, **kw: Any) -> Contact:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet.access import CONTACT, FACILITY, NETWORK, USER, facilitates, requires
@@ -77,9 +78,17 @@ def _duplicate_facility_message(existing: Facility) -> str:
 @requires(USER)
 def dashboard() -> str:
     """My networks, each with its counts and the most useful next step."""
+    from learnnet.models import utcnow
+    from learnnet.scheduling.services import next_sessions
+
     networks = services.visible_networks(current_user)
-    summaries = services.network_summaries([n.id for n in networks])
-    return render_template("networks/dashboard.html", networks=networks, summaries=summaries)
+    ids = [n.id for n in networks]
+    return render_template(
+        "networks/dashboard.html",
+        networks=networks,
+        summaries=services.network_summaries(ids),
+        next_sessions=next_sessions(ids, utcnow()),
+    )
 
 
 def _facilitator_choices(form: NetworkForm) -> None:
@@ -392,11 +401,21 @@ def facilities() -> str:
 @requires(FACILITY)
 def facility_view(facility: Facility) -> str:
     """A facility's details, contacts and memberships (current and past)."""
+    from learnnet.scheduling.forms import PeriodForm
+    from learnnet.scheduling.models import Unavailability
+
     memberships = sorted(facility.memberships, key=lambda m: (m.left_on is not None, m.joined_on))
+    unavailable = db.session.scalars(
+        select(Unavailability)
+        .where(Unavailability.facility_id == facility.id)
+        .order_by(Unavailability.starts_on)
+    )
     return render_template(
         "networks/facility.html",
         facility=facility,
         memberships=memberships,
+        unavailable=list(unavailable),
+        period_form=PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
     )
 

@@ -17,7 +17,7 @@ WEEKLY = "weekly"
 MONTHLY = "monthly"
 DATES = "dates"
 PATTERNS = (WEEKLY, MONTHLY, DATES)
-MAX_SESSIONS = 60
+MAX_SESSIONS = 100
 HORIZON_DAYS = 3 * 366  # never scan further than three years ahead
 
 

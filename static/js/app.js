@@ -7,6 +7,19 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// Plan a season: show only the fields the chosen pattern uses.
+function showPatternFields() {
+  const chosen = document.querySelector("input[name=pattern]:checked");
+  if (!chosen) return;
+  document.querySelectorAll("[data-pattern]").forEach((el) => {
+    el.hidden = !el.dataset.pattern.split(" ").includes(chosen.value);
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.name === "pattern") showPatternFields();
+});
+document.addEventListener("DOMContentLoaded", showPatternFields);
+
 // Move focus to the error summary so screen-reader and keyboard users land on it.
 document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary[tabindex]");

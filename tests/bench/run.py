@@ -70,3 +70,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from tests.bench import planner
+
+    planner.main()

@@ -1,0 +1,7 @@
+"""Sessions: planning a season with rotating hosts, and managing sessions afterwards."""
+
+from flask import Blueprint
+
+bp = Blueprint("scheduling", __name__)
+
+from learnnet.scheduling import views  # noqa: E402,F401

@@ -1,0 +1,234 @@
+"""Forms for planning a season and changing sessions afterwards."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from learnnet.forms import strip_filter
+from learnnet.scheduling.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
+
+TRIM = [strip_filter]
+
+
+def weekday_choices() -> list[tuple[str, str]]:
+    """Monday first, as Belgian calendars show it."""
+    names = [
+        _l("Monday"),
+        _l("Tuesday"),
+        _l("Wednesday"),
+        _l("Thursday"),
+        _l("Friday"),
+        _l("Saturday"),
+        _l("Sunday"),
+    ]
+    return [(str(i), str(n)) for i, n in enumerate(names)]
+
+
+def nth_choices() -> list[tuple[str, str]]:
+    """Which weekday of the month."""
+    return [
+        ("1", str(_l("first"))),
+        ("2", str(_l("second"))),
+        ("3", str(_l("third"))),
+        ("4", str(_l("fourth"))),
+        ("-1", str(_l("last"))),
+    ]
+
+
+def pattern_choices() -> list[tuple[str, str]]:
+    """The three kinds of series."""
+    return [
+        (MONTHLY, str(_l("Monthly, on a weekday (e.g. the second Tuesday)"))),
+        (WEEKLY, str(_l("Every few weeks on a weekday"))),
+        (DATES, str(_l("On dates I choose"))),
+    ]
+
+
+def parse_dates(text: str) -> list[date]:
+    """Dates one per line (or comma-separated), as 2027-01-12 or 12/01/2027 or 12-01-2027."""
+    found = []
+    for raw in text.replace(",", "\n").replace(";", "\n").split():
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            if len(raw) == 10 and raw[4] == "-":
+                found.append(date.fromisoformat(raw))
+            else:
+                day, month, year = raw.replace("-", "/").replace(".", "/").split("/")
+                found.append(date(int(year), int(month), int(day)))
+        except ValueError as exc:
+            raise ValueError(raw) from exc
+    return found
+
+
+class PlanForm(FlaskForm):
+    """The pattern of a new season."""
+
+    pattern = RadioField(_l("Sessions take place"), choices=pattern_choices, default=MONTHLY)
+    nth = SelectField(_l("Which week of the month"), choices=nth_choices, default="2")
+    weekday = SelectField(_l("Weekday"), choices=weekday_choices, default="1")
+    interval_weeks = IntegerField(
+        _l("Every how many weeks"),
+        default=4,
+        validators=[Optional(), NumberRange(1, 12, _l("Enter a number from 1 to 12."))],
+    )
+    dates = TextAreaField(
+        _l("Dates"),
+        description=_l("One date per line, e.g. 12/01/2027."),
+        validators=[Length(max=2000)],
+    )
+    start_on = DateField(
+        _l("First possible date"),
+        validators=[DataRequired(_l("Enter a date."))],
+        default=date.today,
+    )
+    count = IntegerField(
+        _l("Number of sessions"),
+        default=10,
+        validators=[
+            Optional(),
+            NumberRange(
+                1,
+                MAX_SESSIONS,
+                _l("Plan between 1 and %(max)d sessions at a time.", max=MAX_SESSIONS),
+            ),
+        ],
+    )
+    until = DateField(
+        _l("Or: last possible date"),
+        validators=[Optional()],
+        description=_l("Leave empty to plan the number of sessions above."),
+    )
+    start_time = TimeField(
+        _l("Starts at"), default=time(19, 0), validators=[DataRequired(_l("Enter a time."))]
+    )
+    duration = IntegerField(
+        _l("Duration in minutes"),
+        default=150,
+        validators=[
+            DataRequired(_l("Enter the duration in minutes.")),
+            NumberRange(15, 720, _l("A session lasts between 15 and 720 minutes.")),
+        ],
+    )
+    title = StringField(
+        _l("Title"), filters=TRIM, default="Netwerkbijeenkomst", validators=[Length(max=160)]
+    )
+    expected = IntegerField(
+        _l("Expected attendance"),
+        description=_l("Hosts need a room for this many people."),
+        validators=[Optional(), NumberRange(1, 500, _l("Enter a number from 1 to 500."))],
+    )
+    rsvp_days = IntegerField(
+        _l("Answers until how many days before"),
+        default=7,
+        validators=[Optional(), NumberRange(0, 60, _l("Enter a number from 0 to 60."))],
+    )
+
+    def validate_dates(self, field: Any) -> None:
+        """Explicit dates must parse when that pattern is chosen."""
+        if self.pattern.data != DATES:
+            return
+        try:
+            parsed = parse_dates(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(
+                _l("“%(value)s” is not a date; write e.g. 12/01/2027.", value=str(exc))
+            ) from exc
+        if not parsed:
+            raise ValidationError(_l("Enter at least one date."))
+
+    def validate_until(self, field: Any) -> None:
+        """The end must come after the start."""
+        if field.data and self.start_on.data and field.data < self.start_on.data:
+            raise ValidationError(_l("The last date is before the first."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, plus: a weekly or monthly series needs a number or a last date."""
+        valid = super().validate(extra_validators)
+        if self.pattern.data != DATES and not self.count.data and not self.until.data:
+            if not self.count.errors and not self.until.errors:
+                self.until.errors = [
+                    *self.until.errors,
+                    _l("Enter a number of sessions or a last date."),
+                ]
+            return False
+        return valid
+
+    def validate_start_on(self, field: Any) -> None:
+        """No planning in the past."""
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("This date has passed."))
+
+
+class SessionTimeForm(FlaskForm):
+    """Move a session, or add one: date, times, host."""
+
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    start_time = TimeField(_l("Starts at"), validators=[DataRequired(_l("Enter a time."))])
+    end_time = TimeField(_l("Ends at"), validators=[DataRequired(_l("Enter a time."))])
+    host_id = SelectField(_l("Host"), coerce=int, validators=[DataRequired(_l("Choose a host."))])
+    title = StringField(_l("Title"), filters=TRIM, validators=[Length(max=160)])
+
+
+class SessionDetailsForm(FlaskForm):
+    """What members need to know about a session."""
+
+    title = StringField(
+        _l("Title"), filters=TRIM, validators=[DataRequired(_l("Enter a title.")), Length(max=160)]
+    )
+    agenda = TextAreaField(_l("Agenda"), filters=TRIM, validators=[Length(max=5000)])
+    host_showcase = TextAreaField(
+        _l("What the host will show of its practice"), filters=TRIM, validators=[Length(max=5000)]
+    )
+    practical_info = TextAreaField(
+        _l("Practical information"),
+        description=_l("Address, room, parking, public transport, accessibility."),
+        filters=TRIM,
+        validators=[Length(max=5000)],
+    )
+    capacity = IntegerField(
+        _l("Maximum number of participants"),
+        validators=[Optional(), NumberRange(1, 500, _l("Enter a number from 1 to 500."))],
+    )
+    rsvp_deadline = DateField(_l("Answers possible until"), validators=[Optional()])
+
+
+class SwapForm(FlaskForm):
+    """Swap hosts with another session."""
+
+    other_id = SelectField(
+        _l("Swap the host with"), coerce=int, validators=[DataRequired(_l("Choose a session."))]
+    )
+
+
+class PeriodForm(FlaskForm):
+    """A blackout period of the network, or days a facility cannot host."""
+
+    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Enter a date."))])
+    ends_on = DateField(_l("Until"), validators=[DataRequired(_l("Enter a date."))])
+    label = StringField(
+        _l("Description"),
+        filters=TRIM,
+        validators=[Length(max=120)],
+        description=_l("E.g. Christmas holidays."),
+    )
+
+    def validate_ends_on(self, field: Any) -> None:
+        """The end date may equal but not precede the start."""
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The end date is before the start date."))

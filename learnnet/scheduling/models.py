@@ -1,0 +1,100 @@
+"""Sessions of a network, its blackout periods and the facilities' unavailable periods."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnnet.extensions import db
+from learnnet.models import TimestampMixin, UTCDateTime
+from learnnet.networks.models import Contact, Facility, Network
+
+PLANNED = "planned"
+CONFIRMED = "confirmed"
+CANCELLED = "cancelled"
+HELD = "held"
+STATUSES = (PLANNED, CONFIRMED, CANCELLED, HELD)
+
+
+class Session(TimestampMixin, db.Model):
+    """One meeting of a network, hosted at a member facility.
+
+    ``revision`` increases with every change that matters to a calendar (time, place,
+    cancellation); the calendar feed uses it as the event's SEQUENCE.
+    """
+
+    __tablename__ = "network_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("network.id", ondelete="CASCADE"), index=True
+    )
+    host_facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    title: Mapped[str] = mapped_column(String(160))
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    host_showcase: Mapped[str] = mapped_column(Text, default="")
+    practical_info: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default=PLANNED)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    host_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL")
+    )
+
+    network: Mapped[Network] = relationship()
+    host: Mapped[Facility] = relationship()
+    host_confirmed_by: Mapped[Contact | None] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Cancelled sessions stay visible, marked as such."""
+        return self.status == CANCELLED
+
+    def display_status(self, now: datetime) -> str:
+        """The status to show: a session that has ended and was not cancelled was held."""
+        if self.status in (PLANNED, CONFIRMED) and self.ends_at <= now:
+            return HELD
+        return self.status
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.starts_at:%Y-%m-%d}>"
+
+
+class Blackout(TimestampMixin, db.Model):
+    """A period without sessions for the whole network, e.g. the school holidays."""
+
+    __tablename__ = "blackout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("network.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(120), default="")
+
+    network: Mapped[Network] = relationship()
+
+
+class Unavailability(TimestampMixin, db.Model):
+    """Days a facility cannot host (closed, renovation, room in use)."""
+
+    __tablename__ = "unavailability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(160), default="")
+
+    facility: Mapped[Facility] = relationship()

@@ -1,0 +1,448 @@
+"""Use cases for sessions: plan a season, move, swap, cancel, add; blackouts; unavailability.
+
+The web layer passes plain values; these functions load what the pure planner needs,
+call it, and write the outcome in one transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import holidays as holidays_lib
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Facility, Membership, Network
+from learnnet.scheduling import rotation
+from learnnet.scheduling.models import (
+    CANCELLED,
+    CONFIRMED,
+    PLANNED,
+    Blackout,
+    Session,
+    Unavailability,
+)
+from learnnet.scheduling.recurrence import local_to_utc, utc_to_local
+from learnnet.timefmt import to_local
+
+DEFAULT_TITLE = "Netwerkbijeenkomst"
+
+
+class SchedulingError(ValueError):
+    """A change that a rule forbids; ``field`` names the form field for the message."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(code)
+        self.field = field
+        self.code = code
+
+
+@functools.cache
+def _belgian_holidays(year: int, language: str) -> dict[date, str]:
+    return dict(holidays_lib.country_holidays("BE", years=year, language=language))
+
+
+def public_holidays(start: date, end: date, language: str = "nl") -> dict[date, str]:
+    """Belgian public holidays between two dates, named in the given language."""
+    found: dict[date, str] = {}
+    lang = "nl" if language.startswith("nl") else "en_US"
+    for year in range(start.year, end.year + 1):
+        found.update({d: n for d, n in _belgian_holidays(year, lang).items() if start <= d <= end})
+    return found
+
+
+def planner_members(network: Network) -> list[rotation.Member]:
+    """Every facility that is or was a member, with membership dates and unavailability."""
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.network_id == network.id)
+            .options(selectinload(Membership.facility))
+        )
+    )
+    facility_ids = {m.facility_id for m in memberships}
+    periods: dict[int, list[rotation.Period]] = {}
+    for u in db.session.scalars(
+        select(Unavailability).where(Unavailability.facility_id.in_(facility_ids))
+    ):
+        periods.setdefault(u.facility_id, []).append(
+            rotation.Period(u.starts_on, u.ends_on, u.reason)
+        )
+    # One planner member per facility; if it left and rejoined, take the current period.
+    by_facility: dict[int, Membership] = {}
+    for m in sorted(memberships, key=lambda m: (m.left_on is None, m.joined_on)):
+        by_facility[m.facility_id] = m
+    return [
+        rotation.Member(
+            id=m.facility_id,
+            name=m.facility.name,
+            capacity=m.facility.room_capacity,
+            willing=m.facility.willing_to_host,
+            joined_on=m.joined_on,
+            left_on=m.left_on,
+            unavailable=tuple(periods.get(m.facility_id, ())),
+        )
+        for m in by_facility.values()
+    ]
+
+
+def hosting_history(network: Network) -> list[rotation.Hosting]:
+    """Every session of the network that was not cancelled, as (host, local date)."""
+    rows = db.session.execute(
+        select(Session.host_facility_id, Session.starts_at).where(
+            Session.network_id == network.id, Session.status != CANCELLED
+        )
+    )
+    return [rotation.Hosting(fid, to_local(start, network.timezone).date()) for fid, start in rows]
+
+
+def network_blackouts(network: Network) -> list[Blackout]:
+    """The network's blackout periods, in date order."""
+    return list(
+        db.session.scalars(
+            select(Blackout).where(Blackout.network_id == network.id).order_by(Blackout.starts_on)
+        )
+    )
+
+
+@dataclass
+class SeriesDetails:
+    """What every session of a planned series shares."""
+
+    start_time: time
+    duration_minutes: int
+    title: str
+    rsvp_days: int | None
+
+
+def build_request(
+    network: Network,
+    pattern: Any,
+    today: date,
+    count: int | None,
+    until: date | None,
+    expected: int | None,
+    fixed_hosts: dict[date, int] | None = None,
+    dropped: set[date] | None = None,
+    extra_dates: list[date] | None = None,
+    language: str = "nl",
+) -> rotation.Request:
+    """Load members, history, blackouts and holidays into a planner request."""
+    horizon = (until or pattern.start + timedelta(days=3 * 366)) + timedelta(days=1)
+    return rotation.Request(
+        members=tuple(planner_members(network)),
+        pattern=pattern,
+        today=today,
+        count=count,
+        until=until,
+        history=tuple(hosting_history(network)),
+        expected_attendance=expected,
+        holidays=public_holidays(pattern.start, horizon, language),
+        blackouts=tuple(
+            rotation.Period(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)
+        ),
+        fixed_hosts=fixed_hosts or {},
+        dropped=frozenset(dropped or ()),
+        extra_dates=tuple(extra_dates or ()),
+    )
+
+
+def _session_times(
+    network: Network, day: date, details: SeriesDetails
+) -> tuple[datetime, datetime]:
+    start = local_to_utc(day, details.start_time, network.timezone)
+    local_start = utc_to_local(start, network.timezone)
+    # The end is a wall-clock time too: add the duration in local time.
+    local_end = local_start.replace(tzinfo=None) + timedelta(minutes=details.duration_minutes)
+    end = local_to_utc(local_end.date(), local_end.time(), network.timezone)
+    return start, end
+
+
+def save_plan(network: Network, plan: rotation.Plan, details: SeriesDetails) -> list[Session]:
+    """Create the planned sessions in one transaction."""
+    hosts = {
+        f.id: f
+        for f in db.session.scalars(
+            select(Facility).where(Facility.id.in_({a.facility_id for a in plan.assignments}))
+        )
+    }
+    sessions = []
+    for a in plan.assignments:
+        start, end = _session_times(network, a.day, details)
+        host = hosts[a.facility_id]
+        session = Session(
+            network=network,
+            host=host,
+            starts_at=start,
+            ends_at=end,
+            title=details.title or DEFAULT_TITLE,
+            capacity=host.room_capacity,
+            practical_info=_practical_from(host),
+            rsvp_deadline=start - timedelta(days=details.rsvp_days) if details.rsvp_days else None,
+            status=PLANNED,
+        )
+        db.session.add(session)
+        sessions.append(session)
+    db.session.commit()
+    return sessions
+
+
+def _practical_from(host: Facility) -> str:
+    parts = [f"{host.street}, {host.postcode} {host.city}".strip(", ")]
+    if host.parking_notes:
+        parts.append(host.parking_notes)
+    if host.accessibility_notes:
+        parts.append(host.accessibility_notes)
+    return "\n".join(p for p in parts if p)
+
+
+# --- sessions after planning ------------------------------------------------------------------
+
+
+def sessions_of(network: Network) -> list[Session]:
+    """All sessions of the network with their hosts, in time order."""
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.network_id == network.id)
+            .options(selectinload(Session.host), selectinload(Session.host_confirmed_by))
+            .order_by(Session.starts_at)
+        )
+    )
+
+
+def _check_host(network: Network, facility_id: int, day: date) -> Facility:
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.network_id == network.id,
+            Membership.facility_id == facility_id,
+            Membership.joined_on <= day,
+            (Membership.left_on.is_(None)) | (Membership.left_on >= day),
+        )
+    )
+    if membership is None:
+        raise SchedulingError("host_id", "not_member")
+    return db.session.get(Facility, facility_id)  # type: ignore[return-value]
+
+
+def _check_times(start: datetime, end: datetime, now: datetime) -> None:
+    if end <= start:
+        raise SchedulingError("end_time", "end_before_start")
+    if start < now:
+        raise SchedulingError("day", "in_past")
+
+
+def _changed_host(session: Session, host: Facility) -> None:
+    if host.id != session.host_facility_id:
+        session.host = host
+        session.capacity = host.room_capacity
+        session.practical_info = _practical_from(host)
+        # A new host has to confirm again.
+        session.status = PLANNED if session.status == CONFIRMED else session.status
+        session.host_confirmed_at = None
+        session.host_confirmed_by_id = None
+
+
+def move_session(
+    session: Session, day: date, start: time, end: time, host_id: int, now: datetime | None = None
+) -> bool:
+    """Change date, times and host; True when something that matters to calendars changed."""
+    if session.is_cancelled:
+        raise SchedulingError("day", "cancelled")
+    network = session.network
+    starts_at = local_to_utc(day, start, network.timezone)
+    ends_at = local_to_utc(day, end, network.timezone)
+    _check_times(starts_at, ends_at, now or utcnow())
+    other = db.session.scalar(
+        select(Session).where(
+            Session.network_id == network.id,
+            Session.id != session.id,
+            Session.status != CANCELLED,
+            Session.starts_at < ends_at,
+            Session.ends_at > starts_at,
+        )
+    )
+    if other is not None:
+        raise SchedulingError("day", "overlap")
+    host = _check_host(network, host_id, day)
+    changed = (
+        starts_at != session.starts_at
+        or ends_at != session.ends_at
+        or host.id != session.host_facility_id
+    )
+    if session.rsvp_deadline is not None and starts_at != session.starts_at:
+        session.rsvp_deadline = session.rsvp_deadline + (starts_at - session.starts_at)
+    session.starts_at, session.ends_at = starts_at, ends_at
+    _changed_host(session, host)
+    if changed:
+        session.revision += 1
+    db.session.commit()
+    return changed
+
+
+def swap_hosts(first: Session, second: Session) -> None:
+    """Exchange the hosts of two sessions of the same network."""
+    if first.network_id != second.network_id or first.id == second.id:
+        raise SchedulingError("other_id", "same")
+    if first.is_cancelled or second.is_cancelled:
+        raise SchedulingError("other_id", "cancelled")
+    a_host, b_host = first.host, second.host
+    _check_host(first.network, b_host.id, to_local(first.starts_at, first.network.timezone).date())
+    _check_host(first.network, a_host.id, to_local(second.starts_at, first.network.timezone).date())
+    _changed_host(first, b_host)
+    _changed_host(second, a_host)
+    first.revision += 1
+    second.revision += 1
+    db.session.commit()
+
+
+def cancel_session(session: Session) -> None:
+    """Cancel: the session stays, shown as cancelled; calendars get the change."""
+    if session.is_cancelled:
+        return
+    session.status = CANCELLED
+    session.revision += 1
+    db.session.commit()
+
+
+def add_session(
+    network: Network,
+    day: date,
+    start: time,
+    end: time,
+    host_id: int,
+    title: str,
+    now: datetime | None = None,
+) -> Session:
+    """One extra session outside a series."""
+    starts_at = local_to_utc(day, start, network.timezone)
+    ends_at = local_to_utc(day, end, network.timezone)
+    _check_times(starts_at, ends_at, now or utcnow())
+    host = _check_host(network, host_id, day)
+    session = Session(
+        network=network,
+        host=host,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        title=title or DEFAULT_TITLE,
+        capacity=host.room_capacity,
+        practical_info=_practical_from(host),
+        status=PLANNED,
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def update_details(session: Session, data: dict[str, Any]) -> None:
+    """Title, agenda, what the host shows, practical information, capacity, deadline."""
+    for key, value in data.items():
+        setattr(session, key, value)
+    db.session.commit()
+
+
+def confirm_host(session: Session, contact_id: int) -> None:
+    """A contact of the host facility confirms that they host."""
+    session.status = CONFIRMED
+    session.host_confirmed_at = utcnow()
+    session.host_confirmed_by_id = contact_id
+    db.session.commit()
+
+
+def next_sessions(network_ids: list[int], now: datetime) -> dict[int, Session]:
+    """The next session (not cancelled) of each network, in two statements."""
+    if not network_ids:
+        return {}
+    first = (
+        select(Session.network_id, func.min(Session.starts_at).label("starts_at"))
+        .where(
+            Session.network_id.in_(network_ids),
+            Session.status != CANCELLED,
+            Session.starts_at > now,
+        )
+        .group_by(Session.network_id)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(Session)
+        .join(
+            first,
+            (first.c.network_id == Session.network_id) & (first.c.starts_at == Session.starts_at),
+        )
+        .where(Session.status != CANCELLED)
+        .options(selectinload(Session.host))
+    )
+    return {s.network_id: s for s in rows}
+
+
+# --- tally ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TallyRow:
+    """How often a current member hosted, when last, and its place in the queue."""
+
+    facility: Facility
+    count: int
+    last: date | None
+    next_planned: date | None
+    position: int | None
+    willing: bool
+
+
+def hosting_tally(network: Network, today: date) -> list[TallyRow]:
+    """Current members with their hosting counts and the order in which they are next in line."""
+    members = planner_members(network)
+    history = hosting_history(network)
+    current = {m.id for m in members if m.is_member_on(today)}
+    past = [h for h in history if h.day <= today]
+    order = [m.id for m in rotation.next_in_line(members, history, today) if m.id in current]
+    facilities = {
+        f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(current)))
+    }
+    rows = []
+    for m in members:
+        if m.id not in current:
+            continue
+        mine = [h.day for h in past if h.facility_id == m.id]
+        upcoming = sorted(h.day for h in history if h.facility_id == m.id and h.day > today)
+        rows.append(
+            TallyRow(
+                facility=facilities[m.id],
+                count=len(mine),
+                last=max(mine) if mine else None,
+                next_planned=upcoming[0] if upcoming else None,
+                position=order.index(m.id) + 1 if m.id in order else None,
+                willing=m.willing,
+            )
+        )
+    rows.sort(key=lambda r: (r.position is None, r.position or 0, r.facility.name.casefold()))
+    return rows
+
+
+# --- blackouts and unavailability -------------------------------------------------------------
+
+
+def add_blackout(network: Network, start: date, end: date, label: str) -> Blackout:
+    """A period without sessions for the network."""
+    if end < start:
+        raise SchedulingError("ends_on", "end_before_start")
+    blackout = Blackout(network=network, starts_on=start, ends_on=end, label=label)
+    db.session.add(blackout)
+    db.session.commit()
+    return blackout
+
+
+def add_unavailability(facility: Facility, start: date, end: date, reason: str) -> Unavailability:
+    """Days a facility cannot host."""
+    if end < start:
+        raise SchedulingError("ends_on", "end_before_start")
+    period = Unavailability(facility=facility, starts_on=start, ends_on=end, reason=reason)
+    db.session.add(period)
+    db.session.commit()
+    return period

@@ -1,0 +1,532 @@
+"""Pages for planning a season, the timeline and tally, and changing single sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from learnnet.access import FACILITY, NETWORK, PUBLIC, SESSION, requires
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.scheduling import bp, rotation, services
+from learnnet.scheduling.forms import (
+    PeriodForm,
+    PlanForm,
+    SessionDetailsForm,
+    SessionTimeForm,
+    SwapForm,
+    parse_dates,
+)
+from learnnet.scheduling.models import Blackout, Session, Unavailability
+from learnnet.scheduling.recurrence import DATES, Pattern
+from learnnet.timefmt import format_day, to_local
+
+
+def _today(network: Network) -> date:
+    return to_local(utcnow(), network.timezone).date()
+
+
+def rule_labels() -> dict[str, str]:
+    """Short names of the rules a plan can break."""
+    return {
+        rotation.FAIRNESS: _("hosts again before others had a turn"),
+        rotation.CONSECUTIVE: _("hosts two sessions in a row"),
+        rotation.CAPACITY: _("room too small for the expected attendance"),
+        rotation.UNAVAILABLE: _("not available on this date"),
+    }
+
+
+def skip_label(skip: rotation.Skip) -> str:
+    """Why a date of the pattern has no session."""
+    labels = {
+        rotation.SKIP_PAST: _("date has passed"),
+        rotation.SKIP_DROPPED: _("removed by you"),
+        rotation.SKIP_HOLIDAY: _("public holiday: %(name)s", name=skip.detail),
+        rotation.SKIP_BLACKOUT: _("no sessions in this period: %(name)s", name=skip.detail),
+        rotation.SKIP_TAKEN: _("there is already a session that day"),
+        rotation.SKIP_NO_HOST: _("no member can host on this date"),
+    }
+    return labels[skip.code]
+
+
+def reason_label(reason: rotation.Reason) -> str:
+    """Why the planner chose a host."""
+    if reason.code == rotation.REASON_CHOSEN:
+        return _("chosen by you")
+    if reason.code == rotation.REASON_NEVER:
+        return _("has not hosted yet")
+    return ngettext(
+        "hosted %(num)d time, last on %(date)s",
+        "hosted %(num)d times, last on %(date)s",
+        reason.count,
+        date=format_day(reason.day, _locale()) if reason.day else "",
+    )
+
+
+def _locale() -> str:
+    from flask import g
+
+    return getattr(g, "locale", "nl")
+
+
+PLANNING_ERRORS = {
+    "no_limit": ("count", lambda: _("Enter a number of sessions or a last date.")),
+    "count_range": (
+        "count",
+        lambda: _("Plan between 1 and %(max)d sessions at a time.", max=rotation.MAX_SESSIONS),
+    ),
+    "until_before_start": ("until", lambda: _("The last date is before the first.")),
+    "start_in_past": ("start_on", lambda: _("This date has passed.")),
+    "no_host": (
+        "pattern",
+        lambda: _("No member is willing to host. Mark at least one facility as willing to host."),
+    ),
+}
+
+
+def _pattern(form: PlanForm) -> Pattern:
+    return Pattern(
+        kind=form.pattern.data,
+        start=form.start_on.data,
+        weekday=int(form.weekday.data or 1),
+        interval_weeks=form.interval_weeks.data or 4,
+        nth=int(form.nth.data or 2),
+        dates=tuple(parse_dates(form.dates.data or "")) if form.pattern.data == DATES else (),
+    )
+
+
+def _adjustments() -> tuple[dict[date, int], set[date], list[date], list[str]]:
+    """Host changes, dropped dates and extra dates from the preview's rows."""
+    fixed: dict[date, int] = {}
+    dropped: set[date] = set()
+    extra: list[date] = []
+    problems: list[str] = []
+    for raw in request.form.getlist("shown"):
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            continue
+        if not request.form.get(f"keep-{raw}"):
+            dropped.add(day)
+        host = request.form.get(f"host-{raw}", "")
+        if host.isdigit() and (
+            request.form.get(f"fixed-{raw}") or host != request.form.get(f"auto-{raw}")
+        ):
+            fixed[day] = int(host)
+    for raw in [*request.form.getlist("extra"), request.form.get("add_date", "")]:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            extra.append(parse_dates(raw)[0])
+        except (ValueError, IndexError):
+            problems.append(raw)
+    return fixed, dropped, extra, problems
+
+
+def signature(plan: rotation.Plan) -> str:
+    """What the facilitator saw: dates and hosts. Saving refuses when the plan changed."""
+    return ",".join(f"{a.day.isoformat()}:{a.facility_id}" for a in plan.assignments)
+
+
+@bp.route("/networks/<slug>/plan", methods=["GET", "POST"])
+@requires(NETWORK)
+def plan_season(network: Network) -> str | Response:
+    """Plan a season: pattern form, preview with reasons, adjust, save."""
+    form = PlanForm()
+    members = services.planner_members(network)
+    today = _today(network)
+    current = [m for m in members if m.is_member_on(today)]
+    if request.method == "GET":
+        form.expected.data = len(current) or None
+    preview = None
+    if request.method == "POST" and form.validate_on_submit():
+        fixed, dropped, extra, problems = _adjustments()
+        try:
+            planner_request = services.build_request(
+                network,
+                _pattern(form),
+                today,
+                form.count.data if form.pattern.data != DATES else None,
+                form.until.data,
+                form.expected.data,
+                fixed,
+                dropped,
+                extra,
+                _locale(),
+            )
+            if form.pattern.data == DATES and planner_request.count is None:
+                planner_request = rotation.Request(
+                    **{**planner_request.__dict__, "count": rotation.MAX_SESSIONS}
+                )
+            preview = rotation.plan(planner_request)
+        except rotation.PlanningError as exc:
+            field, message = PLANNING_ERRORS[exc.code]
+            getattr(form, field).errors = [*getattr(form, field).errors, message()]
+        else:
+            for raw in problems:
+                flash(_("“%(value)s” is not a date; write e.g. 12/01/2027.", value=raw), "error")
+            if request.form.get("action") == "save" and not problems:
+                if not preview.assignments:
+                    flash(_("There is nothing to save: the plan has no sessions."), "error")
+                elif request.form.get("signature") != signature(preview):
+                    flash(
+                        _(
+                            "The plan changed since your preview (e.g. another session was "
+                            "added). Check it and save again."
+                        ),
+                        "error",
+                    )
+                else:
+                    details = services.SeriesDetails(
+                        start_time=form.start_time.data or time(19, 0),
+                        duration_minutes=form.duration.data or 150,
+                        title=form.title.data or "",
+                        rsvp_days=form.rsvp_days.data,
+                    )
+                    saved = services.save_plan(network, preview, details)
+                    flash(
+                        ngettext(
+                            "%(num)d session planned.", "%(num)d sessions planned.", len(saved)
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for("scheduling.timeline", slug=network.slug))
+    names = {m.id: m.name for m in members}
+    choices = sorted([m for m in current if m.willing], key=lambda m: m.name.casefold())
+    return render_template(
+        "scheduling/plan.html",
+        network=network,
+        form=form,
+        preview=preview,
+        names=names,
+        choices=choices,
+        rule_labels=rule_labels(),
+        skip_label=skip_label,
+        reason_label=reason_label,
+        signature=signature(preview) if preview else "",
+        extra=[d.isoformat() for d in (_adjustments()[2] if request.method == "POST" else [])],
+        blackouts=services.network_blackouts(network),
+    )
+
+
+@bp.route("/networks/<slug>/sessions")
+@requires(NETWORK)
+def timeline(network: Network) -> str:
+    """Past and upcoming sessions with their hosts, the hosting tally and blackout periods."""
+    now = utcnow()
+    sessions = services.sessions_of(network)
+    upcoming = [s for s in sessions if s.ends_at > now]
+    past = [s for s in sessions if s.ends_at <= now]
+    past.reverse()
+    return render_template(
+        "scheduling/timeline.html",
+        network=network,
+        upcoming=upcoming,
+        past=past,
+        now=now,
+        tally=services.hosting_tally(network, _today(network)),
+        blackouts=services.network_blackouts(network),
+        blackout_form=PeriodForm(prefix="blackout"),
+    )
+
+
+@bp.route("/networks/<slug>/blackouts", methods=["POST"])
+@requires(NETWORK)
+def blackout_add(network: Network) -> str | Response:
+    """Add a period without sessions (e.g. school holidays)."""
+    form = PeriodForm(prefix="blackout")
+    if form.validate_on_submit():
+        services.add_blackout(
+            network, form.starts_on.data, form.ends_on.data, form.label.data or ""
+        )
+        flash(_("Period without sessions added."), "success")
+        return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+    now = utcnow()
+    sessions = services.sessions_of(network)
+    return render_template(
+        "scheduling/timeline.html",
+        network=network,
+        upcoming=[s for s in sessions if s.ends_at > now],
+        past=[s for s in reversed(sessions) if s.ends_at <= now],
+        now=now,
+        tally=services.hosting_tally(network, _today(network)),
+        blackouts=services.network_blackouts(network),
+        blackout_form=form,
+    )
+
+
+@bp.route("/networks/<slug>/blackouts/<int:blackout_id>/delete", methods=["POST"])
+@requires(NETWORK)
+def blackout_delete(network: Network, blackout_id: int) -> Response:
+    """Remove a blackout period."""
+    blackout = db.get_or_404(Blackout, blackout_id)
+    if blackout.network_id != network.id:
+        abort(404)
+    db.session.delete(blackout)
+    db.session.commit()
+    flash(_("Period removed."), "success")
+    return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+
+
+def _host_choices(network: Network, form: Any) -> None:
+    rows = db.session.execute(
+        select(Facility.id, Facility.name)
+        .join(Membership, Membership.facility_id == Facility.id)
+        .where(Membership.network_id == network.id, Membership.left_on.is_(None))
+        .order_by(Facility.name_key)
+    )
+    form.host_id.choices = [(0, _("Choose a host…"))] + [(fid, name) for fid, name in rows]
+
+
+SCHEDULING_ERRORS = {
+    "not_member": lambda: _("This facility is not a member on that date."),
+    "end_before_start": lambda: _("The end is before the start."),
+    "in_past": lambda: _("This moment has passed."),
+    "overlap": lambda: _("Another session of this network takes place at that time."),
+    "cancelled": lambda: _("A cancelled session cannot be changed."),
+    "same": lambda: _("Choose another session of this network."),
+}
+
+
+def _error(form: Any, exc: services.SchedulingError) -> None:
+    field = getattr(form, exc.field)
+    field.errors = [*field.errors, SCHEDULING_ERRORS[exc.code]()]
+
+
+@bp.route("/networks/<slug>/sessions/new", methods=["GET", "POST"])
+@requires(NETWORK)
+def session_new(network: Network) -> str | Response:
+    """Add one session outside a series."""
+    form = SessionTimeForm()
+    _host_choices(network, form)
+    if request.method == "GET":
+        form.start_time.data, form.end_time.data = time(19, 0), time(21, 30)
+        form.title.data = services.DEFAULT_TITLE
+    if form.validate_on_submit():
+        try:
+            session = services.add_session(
+                network,
+                form.day.data,
+                form.start_time.data,
+                form.end_time.data,
+                form.host_id.data,
+                form.title.data or "",
+            )
+        except services.SchedulingError as exc:
+            _error(form, exc)
+        else:
+            flash(_("Session added."), "success")
+            return redirect(url_for("scheduling.session_view", session_id=session.id))
+    return render_template("scheduling/session_time.html", network=network, form=form, session=None)
+
+
+def _host_token_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="host-confirmation")
+
+
+def host_link(session: Session, contact: Contact) -> str:
+    """A personal link with which a host contact confirms hosting the session."""
+    token = _host_token_serializer().dumps(
+        {"s": session.id, "c": contact.id, "h": session.host_facility_id}
+    )
+    return url_for("scheduling.host_confirm", token=token, _external=True)
+
+
+@bp.route("/sessions/<int:session_id>")
+@requires(SESSION)
+def session_view(session: Session) -> str:
+    """A session's details, host, confirmation and actions."""
+    contacts = [c for c in session.host.contacts if c.active]
+    return render_template(
+        "scheduling/session.html",
+        network=session.network,
+        session=session,
+        now=utcnow(),
+        host_links=[(c, host_link(session, c)) for c in contacts],
+    )
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@requires(SESSION)
+def session_edit(session: Session) -> str | Response:
+    """Agenda, what the host shows, practical information, capacity, deadline."""
+    form = SessionDetailsForm(obj=session)
+    tz = session.network.timezone
+    if request.method == "GET" and session.rsvp_deadline:
+        form.rsvp_deadline.data = to_local(session.rsvp_deadline, tz).date()
+    if form.validate_on_submit():
+        deadline = None
+        if form.rsvp_deadline.data:
+            from learnnet.scheduling.recurrence import local_to_utc
+
+            deadline = local_to_utc(form.rsvp_deadline.data, time(23, 59), tz)
+        services.update_details(
+            session,
+            {
+                "title": form.title.data,
+                "agenda": form.agenda.data or "",
+                "host_showcase": form.host_showcase.data or "",
+                "practical_info": form.practical_info.data or "",
+                "capacity": form.capacity.data,
+                "rsvp_deadline": deadline,
+            },
+        )
+        flash(_("Session saved."), "success")
+        return redirect(url_for("scheduling.session_view", session_id=session.id))
+    return render_template(
+        "scheduling/session_edit.html", network=session.network, form=form, session=session
+    )
+
+
+@bp.route("/sessions/<int:session_id>/move", methods=["GET", "POST"])
+@requires(SESSION)
+def session_move(session: Session) -> str | Response:
+    """Move a session: another date, time or host."""
+    network = session.network
+    form = SessionTimeForm()
+    _host_choices(network, form)
+    del form.title
+    if request.method == "GET":
+        start = to_local(session.starts_at, network.timezone)
+        end = to_local(session.ends_at, network.timezone)
+        form.day.data, form.start_time.data, form.end_time.data = (
+            start.date(),
+            start.time(),
+            end.time(),
+        )
+        form.host_id.data = session.host_facility_id
+    if form.validate_on_submit():
+        try:
+            changed = services.move_session(
+                session, form.day.data, form.start_time.data, form.end_time.data, form.host_id.data
+            )
+        except services.SchedulingError as exc:
+            _error(form, exc)
+        else:
+            flash(_("Session moved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("scheduling.session_view", session_id=session.id))
+    return render_template(
+        "scheduling/session_time.html", network=network, form=form, session=session
+    )
+
+
+@bp.route("/sessions/<int:session_id>/swap", methods=["GET", "POST"])
+@requires(SESSION)
+def session_swap(session: Session) -> str | Response:
+    """Swap the hosts of this session and another upcoming one."""
+    network = session.network
+    form = SwapForm()
+    now = utcnow()
+    others = [
+        s
+        for s in services.sessions_of(network)
+        if s.id != session.id and not s.is_cancelled and s.ends_at > now
+    ]
+    form.other_id.choices = [(0, _("Choose a session…"))] + [
+        (
+            s.id,
+            f"{format_day(local_day(s.starts_at, network.timezone), _locale())} — {s.host.name}",
+        )
+        for s in others
+    ]
+    if form.validate_on_submit():
+        other = db.session.get(Session, form.other_id.data)
+        if other is None or other.id not in {s.id for s in others}:
+            form.other_id.errors = [_("Choose a session.")]
+        else:
+            try:
+                services.swap_hosts(session, other)
+            except services.SchedulingError as exc:
+                _error(form, exc)
+            else:
+                flash(_("Hosts swapped."), "success")
+                return redirect(url_for("scheduling.timeline", slug=network.slug))
+    return render_template(
+        "scheduling/session_swap.html", network=network, form=form, session=session
+    )
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+@requires(SESSION)
+def session_cancel(session: Session) -> Response:
+    """Cancel a session; it stays in the timeline, marked as cancelled."""
+    services.cancel_session(session)
+    flash(_("Session cancelled."), "success")
+    return redirect(url_for("scheduling.session_view", session_id=session.id))
+
+
+@bp.route("/host/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+def host_confirm(token: str) -> str | Response:
+    """A contact of the host facility confirms, through a personal link, that they host."""
+    try:
+        data = _host_token_serializer().loads(token)
+        session = db.session.get(Session, int(data["s"]))
+        contact = db.session.get(Contact, int(data["c"]))
+        host_id = int(data["h"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        abort(404)
+    if session is None or contact is None:
+        abort(404)
+    valid = (
+        host_id == session.host_facility_id
+        and contact.facility_id == session.host_facility_id
+        and contact.active
+    )
+    now = utcnow()
+    if request.method == "POST" and valid and not session.is_cancelled and session.ends_at > now:
+        # CSRFProtect has checked the token before this view runs.
+        services.confirm_host(session, contact.id)
+        flash(_("Thank you! You have confirmed that you host this session."), "success")
+        return redirect(url_for("scheduling.host_confirm", token=token))
+    return render_template(
+        "scheduling/host_confirm.html",
+        session=session,
+        network=session.network,
+        contact=contact,
+        valid=valid,
+        now=now,
+    )
+
+
+@bp.route("/facilities/<int:facility_id>/unavailability", methods=["POST"])
+@requires(FACILITY)
+def unavailability_add(facility: Facility) -> Response:
+    """Days the facility cannot host."""
+    form = PeriodForm(prefix="closed")
+    if form.validate_on_submit():
+        services.add_unavailability(
+            facility, form.starts_on.data, form.ends_on.data, form.label.data or ""
+        )
+        flash(_("Unavailable period added."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+    return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
+
+
+@bp.route("/facilities/<int:facility_id>/unavailability/<int:period_id>/delete", methods=["POST"])
+@requires(FACILITY)
+def unavailability_delete(facility: Facility, period_id: int) -> Response:
+    """Remove an unavailable period."""
+    period = db.get_or_404(Unavailability, period_id)
+    if period.facility_id != facility.id:
+        abort(404)
+    db.session.delete(period)
+    db.session.commit()
+    flash(_("Period removed."), "success")
+    return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
+
+
+def local_day(moment: datetime, tz: str) -> date:
+    """Template helper: the local date of a moment."""
+    return to_local(moment, tz).date()

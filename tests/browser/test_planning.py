@@ -1,0 +1,82 @@
+"""Issue 3's flow in a real browser: plan a season, adjust a host, save, move, cancel."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
+from tests.browser.test_flows import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
+    page = page_factory(DESKTOP)
+    log_in(page, live_server, "tom.janssens@example.org", "demo-begeleider-2")
+    page.goto(f"{live_server}/networks/limburg-buitenspelen")
+    page.locator("a[href$='/plan']").first.click()
+    assert page.locator("h1").inner_text()
+
+    # A new season: monthly on the first Wednesday, five sessions, starting in a year.
+    start = date.today() + timedelta(days=365)
+    page.check("input[name=pattern][value=monthly]")
+    page.select_option("#nth", "1")
+    page.select_option("#weekday", "2")
+    page.fill("#start_on", start.isoformat())
+    page.fill("#count", "5")
+    page.fill("#title", "Buitenspelen in de winter")
+    page.click("button[name=action][value=preview]")
+    rows = page.locator("select[name^=host-]")
+    assert rows.count() == 5
+    screenshot(page, "plan-preview-1280")
+
+    # Adjust the host of the second session.
+    second = rows.nth(1)
+    current = second.input_value()
+    options = second.locator("option").evaluate_all("os => os.map(o => o.value)")
+    chosen = next(v for v in options if v != current)
+    second.select_option(chosen)
+    page.click("button[name=action][value=preview]")
+    assert page.locator("select[name^=host-]").nth(1).input_value() == chosen
+    page.set_viewport_size(PHONE)
+    assert no_horizontal_scroll(page)
+    screenshot(page, "plan-preview-375")
+    page.set_viewport_size(DESKTOP)
+    page.click("button[name=action][value=save]")
+
+    # The timeline shows the new sessions.
+    page.wait_for_url("**/sessions")
+    assert page.locator(".timeline-item", has_text="Buitenspelen in de winter").count() == 5
+    screenshot(page, "timeline-1280")
+
+    # Move the first new session one week later, then cancel the last one.
+    page.locator(".timeline-item", has_text="Buitenspelen in de winter").first.locator("a").click()
+    page.locator("a[href$='/move']").click()
+    moved_to = date.fromisoformat(page.input_value("#day")) + timedelta(days=7)
+    page.fill("#day", moved_to.isoformat())
+    page.fill("#start_time", "09:30")
+    page.fill("#end_time", "12:00")
+    page.locator("form button[type=submit].primary").click()
+    assert "09:30–12:00" in page.locator(".when-large").inner_text()
+
+    page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
+    page.locator(".timeline-item", has_text="Buitenspelen in de winter").last.locator("a").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("button.danger").click()
+    assert page.locator(".chip-danger").is_visible()
+
+    page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
+    assert (
+        page.locator(
+            ".timeline-item.status-cancelled", has_text="Buitenspelen in de winter"
+        ).count()
+        == 1
+    )
+    tally = page.locator("#tally")
+    assert tally.locator("tbody tr").count() >= 8
+    assert no_horizontal_scroll(page)
+    page.set_viewport_size(PHONE)
+    assert no_horizontal_scroll(page)
+    screenshot(page, "timeline-375")
