@@ -48,3 +48,20 @@ def test_statement_counts_do_not_grow_with_the_data(app, facilitator, logged_in,
     }
     assert large_counts == small_counts
     assert max(small_counts.values()) <= 8, small_counts
+
+
+def test_timeline_statements_do_not_grow_with_sessions(app, facilitator, logged_in, count_queries):
+    (net,) = grow(facilitator, networks=1, facilities=3, contacts=1)
+    hosts = [m.facility for m in net.memberships]
+    factories.session(net, hosts[0], days_ahead=-20)
+    factories.session(net, hosts[1], days_ahead=20)
+    db.session.commit()
+    small = statements(logged_in, count_queries, f"/networks/{net.slug}/sessions")
+    small_dash = statements(logged_in, count_queries, "/")
+    more = [factories.facility(postcode="3000") for _ in range(10)]
+    for n, fac in enumerate(more):
+        factories.member(net, fac)
+        factories.session(net, fac, days_ahead=-300 + n * 50)
+    db.session.commit()
+    assert statements(logged_in, count_queries, f"/networks/{net.slug}/sessions") == small
+    assert statements(logged_in, count_queries, "/") == small_dash

@@ -389,6 +389,7 @@ class TallyRow:
 
     facility: Facility
     count: int
+    planned: int
     last: date | None
     next_planned: date | None
     position: int | None
@@ -396,7 +397,11 @@ class TallyRow:
 
 
 def hosting_tally(network: Network, today: date) -> list[TallyRow]:
-    """Current members with their hosting counts and the order in which they are next in line."""
+    """Current members: how often they hosted and are planned to, and their place in the queue.
+
+    The queue counts planned sessions too: it is the order in which the planner would pick
+    hosts for the next session after those already planned.
+    """
     members = planner_members(network)
     history = hosting_history(network)
     current = {m.id for m in members if m.is_member_on(today)}
@@ -415,6 +420,7 @@ def hosting_tally(network: Network, today: date) -> list[TallyRow]:
             TallyRow(
                 facility=facilities[m.id],
                 count=len(mine),
+                planned=len(upcoming),
                 last=max(mine) if mine else None,
                 next_planned=upcoming[0] if upcoming else None,
                 position=order.index(m.id) + 1 if m.id in order else None,

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.browser
 
 def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     page = page_factory(DESKTOP)
+
+    def planned_count(facility_href: str) -> int:
+        row = page.locator("#tally tbody tr", has=page.locator(f"a[href='{facility_href}']"))
+        return int(row.locator("td").nth(3).inner_text().split()[0])
+
     log_in(page, live_server, "tom.janssens@example.org", "demo-begeleider-2")
     page.goto(f"{live_server}/networks/limburg-buitenspelen")
     page.locator("a[href$='/plan']").first.click()
@@ -49,6 +54,8 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     # The timeline shows the new sessions.
     page.wait_for_url("**/sessions")
     assert page.locator(".timeline-item", has_text="Buitenspelen in de winter").count() == 5
+    # The adjusted host's session is in the timeline, and the tally counts it as planned.
+    assert planned_count(f"/facilities/{chosen}") >= 1
     screenshot(page, "timeline-1280")
 
     # Move the first new session one week later, then cancel the last one.
@@ -62,6 +69,11 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     assert "09:30–12:00" in page.locator(".when-large").inner_text()
 
     page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
+    last = page.locator(".timeline-item", has_text="Buitenspelen in de winter").last
+    last.locator("a").click()
+    host_href = page.locator(".card a[href^='/facilities/']").first.get_attribute("href")
+    page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
+    before = planned_count(host_href)
     page.locator(".timeline-item", has_text="Buitenspelen in de winter").last.locator("a").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("button.danger").click()
@@ -74,8 +86,9 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
         ).count()
         == 1
     )
-    tally = page.locator("#tally")
-    assert tally.locator("tbody tr").count() >= 8
+    # The tally follows: the cancelled session no longer counts for its host.
+    assert planned_count(host_href) == before - 1
+    assert page.locator("#tally tbody tr").count() >= 8
     assert no_horizontal_scroll(page)
     page.set_viewport_size(PHONE)
     assert no_horizontal_scroll(page)
