@@ -455,3 +455,41 @@ def test_demo_has_a_planned_season_per_network_with_held_sessions(app):
         assert any(s.starts_at > now for s in mine)
         hosts = [s.host_facility_id for s in sorted(mine, key=lambda s: s.starts_at)]
         assert all(a != b for a, b in itertools.pairwise(hosts))
+
+
+def test_unavailability_errors_are_shown_beside_the_field(logged_in, network, members):
+    facility = members[0]
+    response = logged_in.post(
+        f"/facilities/{facility.id}/unavailability",
+        data={
+            "closed-label": "Verbouwing",
+            "closed-starts_on": "2027-02-28",
+            "closed-ends_on": "2027-02-01",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="closed-ends_on-error"' in html
+    assert 'value="Verbouwing"' in html
+    assert db.session.scalar(select(func.count(Unavailability.id))) == 0
+
+
+def test_deadline_after_the_session_is_refused(logged_in, network, members):
+    session = factories.session(network, members[0], days_ahead=10)
+    db.session.commit()
+    late = (date.today() + timedelta(days=20)).isoformat()
+    response = logged_in.post(
+        f"/sessions/{session.id}/edit", data={"title": "X", "rsvp_deadline": late}
+    )
+    assert response.status_code == 200
+    assert 'id="rsvp_deadline-error"' in response.get_data(as_text=True)
+
+
+def test_archived_network_is_not_planned(logged_in, network, members):
+    network.status = "archived"
+    db.session.commit()
+    response = logged_in.post(
+        f"/networks/{network.slug}/plan", data=plan_data() | {"action": "save"}
+    )
+    assert response.status_code == 302
+    assert sessions() == []

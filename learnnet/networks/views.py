@@ -401,6 +401,11 @@ def facilities() -> str:
 @requires(FACILITY)
 def facility_view(facility: Facility) -> str:
     """A facility's details, contacts and memberships (current and past)."""
+    return render_facility(facility)
+
+
+def render_facility(facility: Facility, period_form: Any = None) -> str:
+    """The facility page; ``period_form`` carries a rejected unavailability with its errors."""
     from learnnet.scheduling.forms import PeriodForm
     from learnnet.scheduling.models import Unavailability
 
@@ -415,7 +420,7 @@ def facility_view(facility: Facility) -> str:
         facility=facility,
         memberships=memberships,
         unavailable=list(unavailable),
-        period_form=PeriodForm(prefix="closed"),
+        period_form=period_form or PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
     )
 

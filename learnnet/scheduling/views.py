@@ -25,7 +25,7 @@ from learnnet.scheduling.forms import (
     parse_dates,
 )
 from learnnet.scheduling.models import Blackout, Session, Unavailability
-from learnnet.scheduling.recurrence import DATES, Pattern
+from learnnet.scheduling.recurrence import DATES, Pattern, local_to_utc
 from learnnet.timefmt import format_day, to_local
 
 
@@ -140,6 +140,9 @@ def signature(plan: rotation.Plan) -> str:
 @requires(NETWORK)
 def plan_season(network: Network) -> str | Response:
     """Plan a season: pattern form, preview with reasons, adjust, save."""
+    if network.is_archived:
+        flash(_("This network is archived. Reactivate it to plan sessions."), "error")
+        return redirect(url_for("networks.network_view", slug=network.slug))
     form = PlanForm()
     members = services.planner_members(network)
     today = _today(network)
@@ -363,24 +366,27 @@ def session_edit(session: Session) -> str | Response:
     if request.method == "GET" and session.rsvp_deadline:
         form.rsvp_deadline.data = to_local(session.rsvp_deadline, tz).date()
     if form.validate_on_submit():
-        deadline = None
-        if form.rsvp_deadline.data:
-            from learnnet.scheduling.recurrence import local_to_utc
-
-            deadline = local_to_utc(form.rsvp_deadline.data, time(23, 59), tz)
-        services.update_details(
-            session,
-            {
-                "title": form.title.data,
-                "agenda": form.agenda.data or "",
-                "host_showcase": form.host_showcase.data or "",
-                "practical_info": form.practical_info.data or "",
-                "capacity": form.capacity.data,
-                "rsvp_deadline": deadline,
-            },
-        )
-        flash(_("Session saved."), "success")
-        return redirect(url_for("scheduling.session_view", session_id=session.id))
+        if form.rsvp_deadline.data and form.rsvp_deadline.data > local_day(session.starts_at, tz):
+            form.rsvp_deadline.errors = [
+                _("Answers must close on or before the day of the session.")
+            ]
+        else:
+            deadline = None
+            if form.rsvp_deadline.data:
+                deadline = local_to_utc(form.rsvp_deadline.data, time(23, 59), tz)
+            services.update_details(
+                session,
+                {
+                    "title": form.title.data,
+                    "agenda": form.agenda.data or "",
+                    "host_showcase": form.host_showcase.data or "",
+                    "practical_info": form.practical_info.data or "",
+                    "capacity": form.capacity.data,
+                    "rsvp_deadline": deadline,
+                },
+            )
+            flash(_("Session saved."), "success")
+            return redirect(url_for("scheduling.session_view", session_id=session.id))
     return render_template(
         "scheduling/session_edit.html", network=session.network, form=form, session=session
     )
@@ -499,18 +505,17 @@ def host_confirm(token: str) -> str | Response:
 
 @bp.route("/facilities/<int:facility_id>/unavailability", methods=["POST"])
 @requires(FACILITY)
-def unavailability_add(facility: Facility) -> Response:
+def unavailability_add(facility: Facility) -> str | Response:
     """Days the facility cannot host."""
+    from learnnet.networks.views import render_facility
+
     form = PeriodForm(prefix="closed")
-    if form.validate_on_submit():
-        services.add_unavailability(
-            facility, form.starts_on.data, form.ends_on.data, form.label.data or ""
-        )
-        flash(_("Unavailable period added."), "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+    if not form.validate_on_submit():
+        return render_facility(facility, form)
+    services.add_unavailability(
+        facility, form.starts_on.data, form.ends_on.data, form.label.data or ""
+    )
+    flash(_("Unavailable period added."), "success")
     return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
 
 
