@@ -224,34 +224,10 @@ def plan_season(network: Network) -> str | Response:
 @requires(NETWORK)
 def timeline(network: Network) -> str:
     """Past and upcoming sessions with their hosts, the hosting tally and blackout periods."""
-    now = utcnow()
-    sessions = services.sessions_of(network)
-    upcoming = [s for s in sessions if s.ends_at > now]
-    past = [s for s in sessions if s.ends_at <= now]
-    past.reverse()
-    return render_template(
-        "scheduling/timeline.html",
-        network=network,
-        upcoming=upcoming,
-        past=past,
-        now=now,
-        tally=services.hosting_tally(network, _today(network)),
-        blackouts=services.network_blackouts(network),
-        blackout_form=PeriodForm(prefix="blackout"),
-    )
+    return _render_timeline(network, PeriodForm(prefix="blackout"))
 
 
-@bp.route("/networks/<slug>/blackouts", methods=["POST"])
-@requires(NETWORK)
-def blackout_add(network: Network) -> str | Response:
-    """Add a period without sessions (e.g. school holidays)."""
-    form = PeriodForm(prefix="blackout")
-    if form.validate_on_submit():
-        services.add_blackout(
-            network, form.starts_on.data, form.ends_on.data, form.label.data or ""
-        )
-        flash(_("Period without sessions added."), "success")
-        return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
     now = utcnow()
     sessions = services.sessions_of(network)
     return render_template(
@@ -262,8 +238,20 @@ def blackout_add(network: Network) -> str | Response:
         now=now,
         tally=services.hosting_tally(network, _today(network)),
         blackouts=services.network_blackouts(network),
-        blackout_form=form,
+        blackout_form=blackout_form,
     )
+
+
+@bp.route("/networks/<slug>/blackouts", methods=["POST"])
+@requires(NETWORK)
+def blackout_add(network: Network) -> str | Response:
+    """Add a period without sessions (e.g. school holidays)."""
+    form = PeriodForm(prefix="blackout")
+    if not form.validate_on_submit():
+        return _render_timeline(network, form)
+    services.add_blackout(network, form.starts_on.data, form.ends_on.data, form.label.data or "")
+    flash(_("Period without sessions added."), "success")
+    return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
 
 
 @bp.route("/networks/<slug>/blackouts/<int:blackout_id>/delete", methods=["POST"])
