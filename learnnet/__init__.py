@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from learnnet.config import Defaults, check_production, ensure_instance_secret, env_overrides
 from learnnet.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -143,7 +144,16 @@ def _register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user_from_session)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs, capped at the largest database integer: a huge id is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from learnnet.auth import bp as auth_bp
     from learnnet.networks import bp as networks_bp
     from learnnet.scheduling import bp as scheduling_bp
@@ -163,7 +173,9 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def _session_expiry() -> None:
         # The cookie carries its age; Flask refuses it after PERMANENT_SESSION_LIFETIME.
-        flask_session.permanent = True
+        # Only sessions that hold something: a first visit gets no cookie for nothing.
+        if flask_session and not flask_session.permanent:
+            flask_session.permanent = True
         g.locale = str(get_locale())
 
     @app.after_request
@@ -193,6 +205,20 @@ ERROR_MESSAGES = {
 }
 
 
+def _same_site_referrer() -> str | None:
+    """The path of the page that sent the request, when it is on this site."""
+    from urllib.parse import urlsplit
+
+    from learnnet.auth.views import safe_next
+
+    if not request.referrer:
+        return None
+    parts = urlsplit(request.referrer)
+    if parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def _register_errors(app: Flask) -> None:
     def render_error(code: int, description: str | None = None) -> tuple[str, int]:
         message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[400])()
@@ -208,7 +234,7 @@ def _register_errors(app: Flask) -> None:
         if error.code == 413 and request.method == "POST" and request.url_rule is not None:
             # Typically a file upload that is too large: back to the form with a message.
             flash(_("What you sent is too large (at most 1 MB)."), "error")
-            return redirect(request.path, code=303)
+            return redirect(_same_site_referrer() or request.path, code=303)
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_template(
                 "errors.html",

@@ -67,7 +67,10 @@ def env_overrides(environ: dict[str, str] | os._Environ[str] | None = None) -> d
     out: dict[str, Any] = {}
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and not key.startswith("LEARNNET_TEST_"):
-            out[key[len(ENV_PREFIX) :]] = _coerce(value)
+            name = key[len(ENV_PREFIX) :]
+            # Settings that are text by default (keys, URLs) stay text, even "12345".
+            textual = isinstance(getattr(Defaults, name, None), str)
+            out[name] = value if textual else _coerce(value)
     if "TRUSTED_HOSTS" in out and isinstance(out["TRUSTED_HOSTS"], str):
         out["TRUSTED_HOSTS"] = [h.strip() for h in out["TRUSTED_HOSTS"].split(",") if h.strip()]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,10 +14,14 @@ def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class BelgianPostcode:
-    """Four digits, 1000–9999."""
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+class PlausibleDate:
+    """Dates between 2000 and 2100: typos such as 0202 or 20266 get a message, not a crash."""
 
     def __call__(self, form: Any, field: Any) -> None:
-        value = (field.data or "").strip()
-        if value and not (len(value) == 4 and value.isdigit() and value[0] != "0"):
-            raise ValidationError(_l("Enter a Belgian postcode of four digits, e.g. 9000."))
+        value = field.data
+        if isinstance(value, date) and not EARLIEST <= value <= LATEST:
+            raise ValidationError(_l("Enter a date between 2000 and 2100."))

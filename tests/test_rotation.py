@@ -110,13 +110,14 @@ def requests(draw) -> Request:
 
 
 def replay(request: Request):
-    """Walk the plan date by date with independent bookkeeping; yield the state at each step."""
+    """Walk the plan date by date with independent bookkeeping; yield the state at each step:
+    the assignment, the counts before it, and the hosts of the sessions just before and after."""
     counts = Counter(h.facility_id for h in request.history)
     hosts = sorted((h.day, h.facility_id) for h in request.history)
     for a in plan(request).assignments:
         before = [fid for d, fid in hosts if d < a.day]
-        previous = before[-1] if before else None
-        yield a, dict(counts), previous
+        after = [fid for d, fid in hosts if d > a.day]
+        yield a, dict(counts), (before[-1] if before else None), (after[0] if after else None)
         counts[a.facility_id] += 1
         hosts = sorted([*hosts, (a.day, a.facility_id)])
 
@@ -142,7 +143,7 @@ def test_a_host_is_a_willing_member_on_the_day_and_free_unless_the_facilitator_f
 @given(requests())
 def test_broken_rules_are_marked_truthfully(request):
     by_id = {m.id: m for m in request.members}
-    for a, counts, previous in replay(request):
+    for a, counts, previous, following in replay(request):
         host = by_id[a.facility_id]
         baseline = min(
             (
@@ -157,7 +158,7 @@ def test_broken_rules_are_marked_truthfully(request):
                 counts.get(m.id, 0) for m in request.members if m.willing and m.is_member_on(a.day)
             )
         assert (FAIRNESS in a.broken) == (counts.get(host.id, 0) > baseline)
-        assert (CONSECUTIVE in a.broken) == (previous == host.id)
+        assert (CONSECUTIVE in a.broken) == (host.id in (previous, following))
         assert (CAPACITY in a.broken) == (not host.fits(request.expected_attendance))
 
 
@@ -165,10 +166,12 @@ def test_broken_rules_are_marked_truthfully(request):
 @given(requests())
 def test_each_session_breaks_the_fewest_rules_possible_that_day(request):
     """Fairness, no consecutive hosting and capacity hold whenever some free member allows it."""
-    for a, counts, previous in replay(request):
+    for a, counts, previous, following in replay(request):
         baseline = fairness_baseline(request.members, a.day, counts, request.expected_attendance)
         options = [
-            broken_rules(m, a.day, counts, baseline, previous, request.expected_attendance)
+            broken_rules(
+                m, a.day, counts, baseline, previous, request.expected_attendance, following
+            )
             for m in request.members
             if m.willing and m.is_member_on(a.day) and m.is_free_on(a.day)
         ]
@@ -187,7 +190,7 @@ def test_nobody_hosts_twice_before_every_eligible_member_hosted_once_when_all_ar
         count=request.count,
     )
     willing = [m.id for m in simple.members if m.willing]
-    for a, counts, _previous in replay(simple):
+    for a, counts, _previous, _following in replay(simple):
         assert counts.get(a.facility_id, 0) == min(counts.get(i, 0) for i in willing)
         if len(willing) > 1:
             assert CONSECUTIVE not in a.broken
@@ -201,6 +204,7 @@ def test_skipped_dates_say_why_and_nothing_lands_on_holidays_blackouts_or_taken_
     planned = {a.day for a in result.assignments}
     taken = {h.day for h in request.history}
     assert len(planned) == len(result.assignments)
+    assert len(result.assignments) <= 100
     for a in result.assignments:
         assert a.day not in request.holidays
         assert not any(a.day in p for p in request.blackouts)
@@ -241,7 +245,9 @@ def test_fixed_hosts_and_dropped_dates_are_honoured(request, data):
     if not first.assignments:
         return
     chosen = data.draw(st.sampled_from(first.assignments))
-    other = data.draw(st.sampled_from([m.id for m in request.members]))
+    other = data.draw(
+        st.sampled_from([m.id for m in request.members if m.is_member_on(chosen.day)])
+    )
     dropped = data.draw(st.sampled_from(first.assignments)).day
     adjusted = Request(
         **{
@@ -263,7 +269,8 @@ def test_fixed_hosts_and_dropped_dates_are_honoured(request, data):
 def test_candidate_dates_follow_the_pattern(pattern):
     dates = list(candidate_dates(pattern))[:30]
     assert dates == sorted(set(dates))
-    assert all(d >= pattern.start for d in dates)
+    if pattern.kind != DATES:
+        assert all(d >= pattern.start for d in dates)
     if pattern.kind == WEEKLY:
         assert all(d.weekday() == pattern.weekday for d in dates)
         assert all((b - a).days == 7 * pattern.interval_weeks for a, b in itertools.pairwise(dates))
@@ -439,3 +446,72 @@ def test_a_series_keeps_its_local_time_across_both_summer_time_changes():
 def test_nonexistent_local_time_moves_forward():
     moment = local_to_utc(date(2027, 3, 28), time(2, 30), "Europe/Brussels")
     assert moment.astimezone(UTC).hour == 1  # 03:30 CEST
+
+
+def test_a_season_between_planned_sessions_avoids_hosting_twice_in_a_row():
+    """A and B hosted twice; X is already planned on 10 Feb: planning 3 Feb must not pick X."""
+    history = (
+        Hosting(1, date(2026, 9, 1)),
+        Hosting(2, date(2026, 10, 1)),
+        Hosting(1, date(2026, 11, 1)),
+        Hosting(2, date(2026, 11, 20)),
+        Hosting(3, date(2027, 2, 10)),
+    )
+    members = (Member(1, "A"), Member(2, "B"), Member(3, "X"), Member(4, "Y"))
+    result = plan(
+        Request(
+            members=members,
+            pattern=Pattern(DATES, START, dates=(date(2027, 2, 3),)),
+            today=TODAY,
+            count=1,
+            history=history,
+        )
+    )
+    (only,) = result.assignments
+    assert only.facility_id == 4
+    assert result.complete
+
+
+def test_a_fixed_host_that_is_no_member_on_the_date_is_ignored():
+    former = Member(9, "Vroeger lid", left_on=date(2025, 6, 30))
+    result = plan(
+        Request(
+            members=(*GENT, former),
+            pattern=Pattern(WEEKLY, START, weekday=1),
+            today=TODAY,
+            count=1,
+            fixed_hosts={date(2026, 12, 1): 9},
+        )
+    )
+    assert result.assignments[0].facility_id != 9
+    assert not result.assignments[0].fixed
+
+
+def test_at_most_100_sessions_even_with_a_far_last_date():
+    result = plan(
+        Request(
+            members=GENT,
+            pattern=Pattern(WEEKLY, START, weekday=1, interval_weeks=1),
+            today=TODAY,
+            until=START + timedelta(days=3 * 365),
+        )
+    )
+    assert len(result.assignments) == 100
+    assert result.truncated
+
+
+def test_explicit_dates_in_the_past_or_too_far_ahead_get_a_reason():
+    far = TODAY + timedelta(days=4 * 366)
+    result = plan(
+        Request(
+            members=GENT,
+            pattern=Pattern(DATES, START, dates=(date(2026, 1, 6), date(2027, 1, 5), far)),
+            today=TODAY,
+            count=3,
+        )
+    )
+    assert [a.day for a in result.assignments] == [date(2027, 1, 5)]
+    assert {(s.day, s.code) for s in result.skipped} == {
+        (date(2026, 1, 6), "past"),
+        (far, "too_far"),
+    }

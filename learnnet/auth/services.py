@@ -33,7 +33,7 @@ def user_by_email(email: str) -> User | None:
 def load_user_from_session(user_id: str) -> User | None:
     """Flask-Login loader: the session holds 'id:token'; a rotated token ends the login."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    if not (ident.isascii() and ident.isdigit()) or not token or len(ident) > 12:
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active:

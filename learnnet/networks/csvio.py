@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
-from learnnet.networks.rules import collapse_spaces, name_key, parse_yes_no
+from learnnet.networks.rules import (
+    collapse_spaces,
+    is_ascii_number,
+    is_belgian_postcode,
+    name_key,
+    parse_yes_no,
+)
 
 # Canonical column -> accepted header spellings (compared lower-case, spaces as _).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -105,6 +111,7 @@ class ParsedFile:
     rows: list[RowProblem]
     delimiter: str
     encoding: str
+    columns: frozenset[str] = frozenset(COLUMNS)
 
     @property
     def valid(self) -> bool:
@@ -251,6 +258,7 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
         rows=problems,
         delimiter=delimiter,
         encoding=encoding,
+        columns=frozenset(mapping),
     )
 
 
@@ -267,7 +275,7 @@ def _read_facility(
     elif len(name) > 160:
         errors.append(messages["too_long"] % {"column": "facility_name"})
         ok = False
-    if not (len(postcode) == 4 and postcode.isdigit() and postcode[0] != "0"):
+    if not is_belgian_postcode(postcode):
         errors.append(messages["postcode"])
         ok = False
     if not city:
@@ -280,7 +288,7 @@ def _read_facility(
     capacity: int | None = None
     raw_capacity = values.get("room_capacity", "")
     if raw_capacity:
-        if raw_capacity.isdigit() and 1 <= int(raw_capacity) <= 1000:
+        if is_ascii_number(raw_capacity) and 1 <= int(raw_capacity) <= 1000:
             capacity = int(raw_capacity)
         else:
             errors.append(messages["capacity"])
@@ -289,7 +297,13 @@ def _read_facility(
     if host is None:
         errors.append(messages["yes_no"] % {"column": "willing_to_host"})
         ok = False
-    for column, limit in (("street", 160), ("phone", 40), ("website", 255), ("city", 120)):
+    for column, limit in (
+        ("street", 160),
+        ("phone", 40),
+        ("website", 255),
+        ("city", 120),
+        ("email", 254),
+    ):
         if len(values.get(column, "")) > limit:
             errors.append(messages["too_long"] % {"column": column})
             ok = False
@@ -333,9 +347,18 @@ def _read_contact(
     share = parse_yes_no(values.get("contact_share", ""), default=False)
     if share is None:
         errors.append(messages["yes_no"] % {"column": "contact_share"})
-    if len(name) > 120:
-        errors.append(messages["too_long"] % {"column": "contact_name"})
-    if problem or language not in LANGUAGES or share is None or len(name) > 120:
+    too_long = [
+        column
+        for column, limit in (
+            ("contact_name", 120),
+            ("contact_phone", 40),
+            ("contact_function", 120),
+        )
+        if len(values.get(column, "")) > limit
+    ]
+    for column in too_long:
+        errors.append(messages["too_long"] % {"column": column})
+    if problem or language not in LANGUAGES or share is None or too_long:
         return None
     return ContactRow(
         name=name,

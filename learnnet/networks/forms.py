@@ -31,10 +31,19 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from learnnet.forms import BelgianPostcode, strip_filter
-from learnnet.networks.rules import is_valid_timezone
+from learnnet.forms import PlausibleDate, strip_filter
+from learnnet.networks.rules import is_belgian_postcode, is_valid_timezone
 
 TRIM = [strip_filter]
+
+
+class BelgianPostcode:
+    """Four digits, 1000–9999."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = (field.data or "").strip()
+        if value and not is_belgian_postcode(value):
+            raise ValidationError(_l("Enter a Belgian postcode of four digits, e.g. 9000."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -146,7 +155,9 @@ class NewMemberForm(FacilityForm):
     """A new facility that joins the network straight away."""
 
     joined_on = DateField(
-        _l("Member since"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+        _l("Member since"),
+        validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
+        default=date.today,
     )
 
 
@@ -157,7 +168,9 @@ class AddMemberForm(FlaskForm):
         _l("Facility"), coerce=int, validators=[DataRequired(_l("Choose a facility."))]
     )
     joined_on = DateField(
-        _l("Member since"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+        _l("Member since"),
+        validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
+        default=date.today,
     )
 
 
@@ -165,7 +178,9 @@ class LeaveForm(FlaskForm):
     """A facility leaves the network on a date; its history stays."""
 
     left_on = DateField(
-        _l("Membership ends on"), validators=[DataRequired(_l("Enter a date."))], default=date.today
+        _l("Membership ends on"),
+        validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
+        default=date.today,
     )
 
 

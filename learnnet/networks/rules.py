@@ -19,10 +19,27 @@ def collapse_spaces(value: str) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
+NAME_KEY_LENGTH = 160
+
+
 def name_key(name: str) -> str:
-    """The comparison key of a facility name: case, accents and spacing ignored."""
+    """The comparison key of a facility name: case, accents and spacing ignored.
+
+    Case folding can lengthen a name ("ß" becomes "ss"); the key is cut to the column's
+    length so that it always fits.
+    """
     decomposed = unicodedata.normalize("NFKD", collapse_spaces(name).casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))[:NAME_KEY_LENGTH]
+
+
+def is_ascii_number(value: str) -> bool:
+    """Only the digits 0-9 (str.isdigit also accepts '²' and other scripts' digits)."""
+    return value.isascii() and value.isdigit()
+
+
+def is_belgian_postcode(value: str) -> bool:
+    """Four ASCII digits, 1000-9999."""
+    return len(value) == 4 and is_ascii_number(value) and value[0] != "0"
 
 
 def slugify(text: str, max_length: int = 60) -> str:

@@ -26,7 +26,7 @@ from learnnet.networks.models import (
     Network,
     network_facilitator,
 )
-from learnnet.networks.rules import name_key, slugify, unique_slug
+from learnnet.networks.rules import collapse_spaces, name_key, slugify, unique_slug
 
 
 class ServiceError(Exception):
@@ -163,7 +163,7 @@ def create_network(actor: User, data: dict[str, Any], facilitator_ids: list[int]
 def update_network(
     network: Network, data: dict[str, Any], facilitator_ids: list[int] | None
 ) -> None:
-    """Change a network's details (and, for admins, its facilitators)."""
+    """Change a network's details and its facilitators (at least one must stay)."""
     slug = slugify(data.pop("slug", "") or network.slug)
     if slug != network.slug and slug in _taken_slugs(network.id):
         raise DuplicateSlug("slug")
@@ -275,11 +275,12 @@ def search_facilities(
         selectinload(Facility.contacts),
     )
     if text:
-        like = f"%{text.strip().lower()}%"
+        key = name_key(text).replace("\\", "").replace("%", "").replace("_", "")
+        like = f"%{key}%"
         query = query.where(
             or_(
                 Facility.name_key.like(like),
-                func.lower(Facility.city).like(like),
+                func.lower(Facility.city).like(f"%{collapse_spaces(text).lower()}%"),
                 Facility.postcode.like(like),
             )
         )
@@ -383,6 +384,27 @@ class ImportPlan:
     updated_contacts: int = 0
 
 
+# CSV column -> facility attribute, for the columns an import may change.
+_FACILITY_COLUMNS = {
+    "street": "street",
+    "city": "city",
+    "phone": "phone",
+    "email": "email",
+    "website": "website",
+    "room_capacity": "room_capacity",
+    "willing_to_host": "willing_to_host",
+    "accessibility": "accessibility_notes",
+    "parking": "parking_notes",
+}
+_CONTACT_COLUMNS = {
+    "contact_email": "email",
+    "contact_phone": "phone",
+    "contact_function": "function",
+    "contact_language": "preferred_language",
+    "contact_share": "share_details",
+}
+
+
 def _facility_values(row: csvio.FacilityRow) -> dict[str, Any]:
     return {
         "name": row.name,
@@ -401,12 +423,18 @@ def _facility_values(row: csvio.FacilityRow) -> dict[str, Any]:
 
 
 def apply_import(
-    network: Network, facilities: list[csvio.FacilityRow], today: date, commit: bool
+    network: Network,
+    facilities: list[csvio.FacilityRow],
+    today: date,
+    commit: bool,
+    columns: frozenset[str] = frozenset(csvio.COLUMNS),
 ) -> ImportPlan:
     """Create or update facilities and contacts from a valid file and make them members.
 
     Existing facilities are matched on name and postcode, contacts on email (else name),
-    so importing the same file twice changes nothing. With ``commit=False`` everything
+    so importing the same file twice changes nothing. An existing facility or contact only
+    gets the ``columns`` the file has; new ones get defaults for the others. With
+    ``commit=False`` everything
     is rolled back: the preview counts exactly what the import will do.
     """
     plan = ImportPlan()
@@ -428,8 +456,12 @@ def apply_import(
                 db.session.add(facility)
                 plan.new_facilities += 1
             else:
-                changed = any(getattr(facility, k) != v for k, v in values.items())
-                for key, value in values.items():
+                # Only what the file holds: a column left out keeps the stored value.
+                update = {"name": values["name"]} | {
+                    attr: values[attr] for col, attr in _FACILITY_COLUMNS.items() if col in columns
+                }
+                changed = any(getattr(facility, k) != v for k, v in update.items())
+                for key, value in update.items():
                     setattr(facility, key, value)
                 plan.updated_facilities += int(changed)
             is_member = any(
@@ -459,8 +491,14 @@ def apply_import(
                     facility.contacts.append(Contact(**values))
                     plan.new_contacts += 1
                 else:
-                    changed = any(getattr(contact, k) != v for k, v in values.items())
-                    for key, value in values.items():
+                    # Columns left out keep their value; "no longer works here" stays.
+                    update = {"name": values["name"]} | {
+                        attr: values[attr]
+                        for col, attr in _CONTACT_COLUMNS.items()
+                        if col in columns
+                    }
+                    changed = any(getattr(contact, k) != v for k, v in update.items())
+                    for key, value in update.items():
                         setattr(contact, key, value)
                     plan.updated_contacts += int(changed)
         db.session.flush()

@@ -296,7 +296,9 @@ def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
     plan = None
     confirm = None
     if parsed.valid:
-        plan = services.apply_import(network, parsed.facilities, date.today(), commit=False)
+        plan = services.apply_import(
+            network, parsed.facilities, date.today(), commit=False, columns=parsed.columns
+        )
         confirm = ConfirmImportForm(payload=base64.b64encode(data).decode("ascii"))
     return render_template(
         "networks/import_preview.html",
@@ -345,7 +347,9 @@ def member_import_confirm(network: Network) -> str | Response:
         return _preview(network, data, upload) or redirect(
             url_for("networks.member_import", slug=network.slug)
         )
-    plan = services.apply_import(network, parsed.facilities, date.today(), commit=True)
+    plan = services.apply_import(
+        network, parsed.facilities, date.today(), commit=True, columns=parsed.columns
+    )
     flash(
         _(
             "Import done. New facilities: %(new)d; updated: %(updated)d; new members: "

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from learnnet.forms import strip_filter
+from learnnet.forms import EARLIEST, LATEST, PlausibleDate, strip_filter
 from learnnet.scheduling.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
 
 TRIM = [strip_filter]
@@ -67,12 +67,15 @@ def parse_dates(text: str) -> list[date]:
             continue
         try:
             if len(raw) == 10 and raw[4] == "-":
-                found.append(date.fromisoformat(raw))
+                parsed = date.fromisoformat(raw)
             else:
                 day, month, year = raw.replace("-", "/").replace(".", "/").split("/")
-                found.append(date(int(year), int(month), int(day)))
-        except ValueError as exc:
+                parsed = date(int(year), int(month), int(day))
+        except (ValueError, OverflowError) as exc:
             raise ValueError(raw) from exc
+        if not EARLIEST <= parsed <= LATEST:
+            raise ValueError(raw)
+        found.append(parsed)
     return found
 
 
@@ -94,7 +97,7 @@ class PlanForm(FlaskForm):
     )
     start_on = DateField(
         _l("First possible date"),
-        validators=[DataRequired(_l("Enter a date."))],
+        validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
         default=date.today,
     )
     count = IntegerField(
@@ -111,7 +114,7 @@ class PlanForm(FlaskForm):
     )
     until = DateField(
         _l("Or: last possible date"),
-        validators=[Optional()],
+        validators=[Optional(), PlausibleDate()],
         description=_l("Leave empty to plan the number of sessions above."),
     )
     start_time = TimeField(
@@ -169,6 +172,14 @@ class PlanForm(FlaskForm):
             return False
         return valid
 
+    def validate_duration(self, field: Any) -> None:
+        """A session ends on the day it starts (moving it keeps one date)."""
+        start = self.start_time.data
+        if start and field.data and start.hour * 60 + start.minute + field.data > 24 * 60:
+            raise ValidationError(
+                _l("The session would end after midnight; start earlier or shorten it.")
+            )
+
     def validate_start_on(self, field: Any) -> None:
         """No planning in the past."""
         if field.data and field.data < date.today():
@@ -178,7 +189,7 @@ class PlanForm(FlaskForm):
 class SessionTimeForm(FlaskForm):
     """Move a session, or add one: date, times, host."""
 
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date.")), PlausibleDate()])
     start_time = TimeField(_l("Starts at"), validators=[DataRequired(_l("Enter a time."))])
     end_time = TimeField(_l("Ends at"), validators=[DataRequired(_l("Enter a time."))])
     host_id = SelectField(_l("Host"), coerce=int, validators=[DataRequired(_l("Choose a host."))])
@@ -205,7 +216,9 @@ class SessionDetailsForm(FlaskForm):
         _l("Maximum number of participants"),
         validators=[Optional(), NumberRange(1, 500, _l("Enter a number from 1 to 500."))],
     )
-    rsvp_deadline = DateField(_l("Answers possible until"), validators=[Optional()])
+    rsvp_deadline = DateField(
+        _l("Answers possible until"), validators=[Optional(), PlausibleDate()]
+    )
 
 
 class SwapForm(FlaskForm):
@@ -219,8 +232,12 @@ class SwapForm(FlaskForm):
 class PeriodForm(FlaskForm):
     """A blackout period of the network, or days a facility cannot host."""
 
-    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Enter a date."))])
-    ends_on = DateField(_l("Until"), validators=[DataRequired(_l("Enter a date."))])
+    starts_on = DateField(
+        _l("From"), validators=[DataRequired(_l("Enter a date.")), PlausibleDate()]
+    )
+    ends_on = DateField(
+        _l("Until"), validators=[DataRequired(_l("Enter a date.")), PlausibleDate()]
+    )
     label = StringField(
         _l("Description"),
         filters=TRIM,

@@ -49,7 +49,8 @@ def candidate_dates(pattern: Pattern) -> Iterator[date]:
     """Dates of the pattern in order, from its start, up to the scanning horizon."""
     limit = pattern.start + timedelta(days=HORIZON_DAYS)
     if pattern.kind == DATES:
-        yield from sorted({d for d in pattern.dates if pattern.start <= d <= limit})
+        # All of them: the planner gives a reason for each date it leaves out.
+        yield from sorted(set(pattern.dates))
         return
     if pattern.kind == WEEKLY:
         step = timedelta(weeks=max(1, pattern.interval_weeks))

@@ -23,9 +23,15 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from learnnet.scheduling.recurrence import MAX_SESSIONS, Pattern, candidate_dates
+from learnnet.scheduling.recurrence import (
+    DATES,
+    HORIZON_DAYS,
+    MAX_SESSIONS,
+    Pattern,
+    candidate_dates,
+)
 
 FAIRNESS = "fairness"
 CONSECUTIVE = "consecutive"
@@ -39,10 +45,12 @@ SKIP_HOLIDAY = "holiday"
 SKIP_BLACKOUT = "blackout"
 SKIP_TAKEN = "taken"
 SKIP_NO_HOST = "no_host"
+SKIP_TOO_FAR = "too_far"
 
 REASON_NEVER = "never_hosted"
 REASON_LAST = "last_hosted"
 REASON_CHOSEN = "chosen"
+REASON_PLANNED_ONLY = "planned_only"  # has turns, but all of them after this date
 
 
 class PlanningError(ValueError):
@@ -149,10 +157,15 @@ class Skip:
 
 @dataclass
 class Plan:
-    """The outcome: assignments and skipped dates, both in date order."""
+    """The outcome: assignments and skipped dates, both in date order.
+
+    ``truncated`` is set when a last date (or a list of dates) asked for more than
+    MAX_SESSIONS sessions: only the first MAX_SESSIONS are planned.
+    """
 
     assignments: list[Assignment]
     skipped: list[Skip]
+    truncated: bool = False
 
     @property
     def broken_count(self) -> int:
@@ -167,7 +180,7 @@ class Plan:
 
 def validate(request: Request) -> None:
     """Refuse requests that cannot give a sensible plan."""
-    if request.count is None and request.until is None:
+    if request.count is None and request.until is None and request.pattern.kind != DATES:
         raise PlanningError("no_limit")
     if request.count is not None and not 1 <= request.count <= MAX_SESSIONS:
         raise PlanningError("count_range")
@@ -195,12 +208,17 @@ def broken_rules(
     baseline: int,
     previous_host: int | None,
     expected: int | None,
+    next_host: int | None = None,
 ) -> tuple[str, ...]:
-    """The soft rules hosting ``member`` on ``day`` would break, given the counts so far."""
+    """The soft rules hosting ``member`` on ``day`` would break, given the counts so far.
+
+    ``previous_host`` and ``next_host`` host the sessions just before and just after the
+    day (a new season may be planned between sessions that are already planned).
+    """
     broken = []
     if counts.get(member.id, 0) > baseline:
         broken.append(FAIRNESS)
-    if previous_host == member.id:
+    if member.id in (previous_host, next_host):
         broken.append(CONSECUTIVE)
     if not member.fits(expected):
         broken.append(CAPACITY)
@@ -229,35 +247,42 @@ def plan(request: Request) -> Plan:
     members = sorted(request.members, key=lambda m: (m.name.casefold(), m.id))
     by_id = {m.id: m for m in members}
     counts: Counter[int] = Counter(h.facility_id for h in request.history)
-    last: dict[int, date] = {}
-    for h in request.history:
-        if h.facility_id not in last or h.day > last[h.facility_id]:
-            last[h.facility_id] = h.day
+    # Per facility, the days it hosts (held or planned), sorted.
+    days_of: dict[int, list[date]] = {}
+    for h in sorted(request.history, key=lambda h: h.day):
+        days_of.setdefault(h.facility_id, []).append(h.day)
     taken = {h.day for h in request.history}
-    # Hosts in date order, to find the session just before a date.
+    # Hosts in date order, to find the sessions just before and after a date.
     timeline = sorted((h.day, h.facility_id) for h in request.history)
+    limit = min(request.count or MAX_SESSIONS, MAX_SESSIONS)
+
+    def last_before(facility_id: int, day: date) -> date | None:
+        days = days_of.get(facility_id, [])
+        index = bisect.bisect_left(days, day)
+        return days[index - 1] if index else None
 
     assignments: list[Assignment] = []
     skipped: list[Skip] = []
+    truncated = False
     for day in _dates(request):
         if request.until is not None and day > request.until:
             break
-        if request.count is not None and len(assignments) >= request.count:
+        if len(assignments) >= limit:
+            truncated = request.count is None
             break
         skip = _skip_reason(request, day, taken)
         if skip is not None:
             skipped.append(skip)
             continue
-        previous_host = _previous_host(timeline, day)
-        baseline = fairness_baseline(members, day, counts, request.expected_attendance)
-        fixed_id = request.fixed_hosts.get(day)
-        if fixed_id in by_id:
-            chosen = by_id[fixed_id]
-            broken = broken_rules(
-                chosen, day, counts, baseline, previous_host, request.expected_attendance
-            )
-            reason = Reason(REASON_CHOSEN, last.get(chosen.id), counts[chosen.id])
-            fixed = True
+        previous_host, next_host = _neighbours(timeline, day)
+        expected = request.expected_attendance
+        baseline = fairness_baseline(members, day, counts, expected)
+        fixed = by_id.get(request.fixed_hosts.get(day, -1))
+        if fixed is not None and fixed.is_member_on(day):
+            chosen = fixed
+            broken = broken_rules(chosen, day, counts, baseline, previous_host, expected, next_host)
+            reason = Reason(REASON_CHOSEN, last_before(chosen.id, day), counts[chosen.id])
+            is_fixed = True
         else:
             candidates = [
                 m for m in members if m.willing and m.is_member_on(day) and m.is_free_on(day)
@@ -266,12 +291,7 @@ def plan(request: Request) -> Plan:
                 skipped.append(Skip(day, SKIP_NO_HOST))
                 continue
             scored = [
-                (
-                    broken_rules(
-                        m, day, counts, baseline, previous_host, request.expected_attendance
-                    ),
-                    m,
-                )
+                (broken_rules(m, day, counts, baseline, previous_host, expected, next_host), m)
                 for m in candidates
             ]
             broken, chosen = min(
@@ -280,32 +300,44 @@ def plan(request: Request) -> Plan:
                     len(item[0]),
                     sum(RULE_WEIGHT[r] for r in item[0]),
                     counts[item[1].id],
-                    last.get(item[1].id, date.min),
+                    last_before(item[1].id, day) or date.min,
                     item[1].name.casefold(),
                     item[1].id,
                 ),
             )
-            count = counts[chosen.id]
-            reason = (
-                Reason(REASON_NEVER) if count == 0 else Reason(REASON_LAST, last[chosen.id], count)
-            )
-            fixed = False
-        assignments.append(Assignment(day, chosen.id, reason, broken, fixed))
+            reason = _reason(counts[chosen.id], last_before(chosen.id, day))
+            is_fixed = False
+        assignments.append(Assignment(day, chosen.id, reason, broken, is_fixed))
         counts[chosen.id] += 1
-        last[chosen.id] = max(day, last.get(chosen.id, day))
+        bisect.insort(days_of.setdefault(chosen.id, []), day)
         taken.add(day)
         bisect.insort(timeline, (day, chosen.id))
-    return Plan(assignments=assignments, skipped=skipped)
+    return Plan(assignments=assignments, skipped=skipped, truncated=truncated)
 
 
-def _previous_host(timeline: list[tuple[date, int]], day: date) -> int | None:
-    index = bisect.bisect_left(timeline, (day, -1))
-    return timeline[index - 1][1] if index else None
+def _reason(count: int, last: date | None) -> Reason:
+    if count == 0:
+        return Reason(REASON_NEVER)
+    if last is None:
+        return Reason(REASON_PLANNED_ONLY, None, count)
+    return Reason(REASON_LAST, last, count)
+
+
+def _neighbours(timeline: list[tuple[date, int]], day: date) -> tuple[int | None, int | None]:
+    """Hosts of the sessions just before and just after ``day``."""
+    before = bisect.bisect_left(timeline, (day, -1))
+    after = bisect.bisect_right(timeline, (day, 2**63))
+    return (
+        timeline[before - 1][1] if before else None,
+        timeline[after][1] if after < len(timeline) else None,
+    )
 
 
 def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
     if day < request.today:
         return Skip(day, SKIP_PAST)
+    if day > request.today + timedelta(days=HORIZON_DAYS):
+        return Skip(day, SKIP_TOO_FAR)
     if day in request.dropped:
         return Skip(day, SKIP_DROPPED)
     if day in request.holidays:

@@ -152,9 +152,8 @@ def build_request(
     )
 
 
-def _session_times(
-    network: Network, day: date, details: SeriesDetails
-) -> tuple[datetime, datetime]:
+def session_times(network: Network, day: date, details: SeriesDetails) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of a series' session on a local day."""
     start = local_to_utc(day, details.start_time, network.timezone)
     local_start = utc_to_local(start, network.timezone)
     # The end is a wall-clock time too: add the duration in local time.
@@ -173,7 +172,7 @@ def save_plan(network: Network, plan: rotation.Plan, details: SeriesDetails) -> 
     }
     sessions = []
     for a in plan.assignments:
-        start, end = _session_times(network, a.day, details)
+        start, end = session_times(network, a.day, details)
         host = hosts[a.facility_id]
         session = Session(
             network=network,
@@ -183,13 +182,22 @@ def save_plan(network: Network, plan: rotation.Plan, details: SeriesDetails) -> 
             title=details.title or DEFAULT_TITLE,
             capacity=host.room_capacity,
             practical_info=_practical_from(host),
-            rsvp_deadline=start - timedelta(days=details.rsvp_days) if details.rsvp_days else None,
+            rsvp_deadline=_deadline(network, a.day, details),
             status=PLANNED,
         )
         db.session.add(session)
         sessions.append(session)
     db.session.commit()
     return sessions
+
+
+def _deadline(network: Network, day: date, details: SeriesDetails) -> datetime | None:
+    """Answers close N days before, at the same wall-clock time (summer time included)."""
+    if not details.rsvp_days:
+        return None
+    return local_to_utc(
+        day - timedelta(days=details.rsvp_days), details.start_time, network.timezone
+    )
 
 
 def _practical_from(host: Facility) -> str:
@@ -237,38 +245,55 @@ def _check_times(start: datetime, end: datetime, now: datetime) -> None:
         raise SchedulingError("day", "in_past")
 
 
+def _check_overlap(
+    network: Network, start: datetime, end: datetime, exclude_id: int | None
+) -> None:
+    query = select(Session.id).where(
+        Session.network_id == network.id,
+        Session.status != CANCELLED,
+        Session.starts_at < end,
+        Session.ends_at > start,
+    )
+    if exclude_id is not None:
+        query = query.where(Session.id != exclude_id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise SchedulingError("day", "overlap")
+
+
+def _check_changeable(session: Session, now: datetime, field: str = "day") -> None:
+    """Held and cancelled sessions are history: they are not moved, swapped or cancelled."""
+    if session.is_cancelled:
+        raise SchedulingError(field, "cancelled")
+    if session.ends_at <= now:
+        raise SchedulingError(field, "ended")
+
+
 def _changed_host(session: Session, host: Facility) -> None:
     if host.id != session.host_facility_id:
         session.host = host
         session.capacity = host.room_capacity
         session.practical_info = _practical_from(host)
-        # A new host has to confirm again.
-        session.status = PLANNED if session.status == CONFIRMED else session.status
-        session.host_confirmed_at = None
-        session.host_confirmed_by_id = None
+        _reset_confirmation(session)  # a new host has to confirm again
+
+
+def _reset_confirmation(session: Session) -> None:
+    if session.status == CONFIRMED:
+        session.status = PLANNED
+    session.host_confirmed_at = None
+    session.host_confirmed_by_id = None
 
 
 def move_session(
     session: Session, day: date, start: time, end: time, host_id: int, now: datetime | None = None
 ) -> bool:
     """Change date, times and host; True when something that matters to calendars changed."""
-    if session.is_cancelled:
-        raise SchedulingError("day", "cancelled")
+    now = now or utcnow()
+    _check_changeable(session, now)
     network = session.network
     starts_at = local_to_utc(day, start, network.timezone)
     ends_at = local_to_utc(day, end, network.timezone)
-    _check_times(starts_at, ends_at, now or utcnow())
-    other = db.session.scalar(
-        select(Session).where(
-            Session.network_id == network.id,
-            Session.id != session.id,
-            Session.status != CANCELLED,
-            Session.starts_at < ends_at,
-            Session.ends_at > starts_at,
-        )
-    )
-    if other is not None:
-        raise SchedulingError("day", "overlap")
+    _check_times(starts_at, ends_at, now)
+    _check_overlap(network, starts_at, ends_at, session.id)
     host = _check_host(network, host_id, day)
     changed = (
         starts_at != session.starts_at
@@ -277,8 +302,11 @@ def move_session(
     )
     if session.rsvp_deadline is not None and starts_at != session.starts_at:
         session.rsvp_deadline = session.rsvp_deadline + (starts_at - session.starts_at)
+    moved = starts_at != session.starts_at
     session.starts_at, session.ends_at = starts_at, ends_at
     _changed_host(session, host)
+    if moved:
+        _reset_confirmation(session)  # the host agreed to the old date
     if changed:
         session.revision += 1
     db.session.commit()
@@ -289,8 +317,9 @@ def swap_hosts(first: Session, second: Session) -> None:
     """Exchange the hosts of two sessions of the same network."""
     if first.network_id != second.network_id or first.id == second.id:
         raise SchedulingError("other_id", "same")
-    if first.is_cancelled or second.is_cancelled:
-        raise SchedulingError("other_id", "cancelled")
+    now = utcnow()
+    _check_changeable(first, now, "other_id")
+    _check_changeable(second, now, "other_id")
     a_host, b_host = first.host, second.host
     _check_host(first.network, b_host.id, to_local(first.starts_at, first.network.timezone).date())
     _check_host(first.network, a_host.id, to_local(second.starts_at, first.network.timezone).date())
@@ -305,6 +334,7 @@ def cancel_session(session: Session) -> None:
     """Cancel: the session stays, shown as cancelled; calendars get the change."""
     if session.is_cancelled:
         return
+    _check_changeable(session, utcnow())
     session.status = CANCELLED
     session.revision += 1
     db.session.commit()
@@ -323,6 +353,7 @@ def add_session(
     starts_at = local_to_utc(day, start, network.timezone)
     ends_at = local_to_utc(day, end, network.timezone)
     _check_times(starts_at, ends_at, now or utcnow())
+    _check_overlap(network, starts_at, ends_at, None)
     host = _check_host(network, host_id, day)
     session = Session(
         network=network,

@@ -52,6 +52,7 @@ def skip_label(skip: rotation.Skip) -> str:
         rotation.SKIP_BLACKOUT: _("no sessions in this period: %(name)s", name=skip.detail),
         rotation.SKIP_TAKEN: _("there is already a session that day"),
         rotation.SKIP_NO_HOST: _("no member can host on this date"),
+        rotation.SKIP_TOO_FAR: _("more than three years ahead"),
     }
     return labels[skip.code]
 
@@ -62,6 +63,12 @@ def reason_label(reason: rotation.Reason) -> str:
         return _("chosen by you")
     if reason.code == rotation.REASON_NEVER:
         return _("has not hosted yet")
+    if reason.code == rotation.REASON_PLANNED_ONLY or reason.day is None:
+        return ngettext(
+            "%(num)d turn planned, none before this date",
+            "%(num)d turns planned, none before this date",
+            reason.count,
+        )
     return ngettext(
         "hosted %(num)d time, last on %(date)s",
         "hosted %(num)d times, last on %(date)s",
@@ -91,10 +98,11 @@ PLANNING_ERRORS = {
 }
 
 
-def _pattern(form: PlanForm) -> Pattern:
+def _pattern(form: PlanForm, today: date) -> Pattern:
     return Pattern(
         kind=form.pattern.data,
-        start=form.start_on.data,
+        # A list of dates starts today: dates before it are shown as passed.
+        start=today if form.pattern.data == DATES else form.start_on.data,
         weekday=int(form.weekday.data or 1),
         interval_weeks=form.interval_weeks.data or 4,
         nth=int(form.nth.data or 2),
@@ -116,8 +124,11 @@ def _adjustments() -> tuple[dict[date, int], set[date], list[date], list[str]]:
         if not request.form.get(f"keep-{raw}"):
             dropped.add(day)
         host = request.form.get(f"host-{raw}", "")
-        if host.isdigit() and (
-            request.form.get(f"fixed-{raw}") or host != request.form.get(f"auto-{raw}")
+        if (
+            host.isascii()
+            and host.isdigit()
+            and len(host) < 10
+            and (request.form.get(f"fixed-{raw}") or host != request.form.get(f"auto-{raw}"))
         ):
             fixed[day] = int(host)
     for raw in [*request.form.getlist("extra"), request.form.get("add_date", "")]:
@@ -155,7 +166,7 @@ def plan_season(network: Network) -> str | Response:
         try:
             planner_request = services.build_request(
                 network,
-                _pattern(form),
+                _pattern(form, today),
                 today,
                 form.count.data if form.pattern.data != DATES else None,
                 form.until.data,
@@ -165,10 +176,6 @@ def plan_season(network: Network) -> str | Response:
                 extra,
                 _locale(),
             )
-            if form.pattern.data == DATES and planner_request.count is None:
-                planner_request = rotation.Request(
-                    **{**planner_request.__dict__, "count": rotation.MAX_SESSIONS}
-                )
             preview = rotation.plan(planner_request)
         except rotation.PlanningError as exc:
             field, message = PLANNING_ERRORS[exc.code]
@@ -176,7 +183,30 @@ def plan_season(network: Network) -> str | Response:
         else:
             for raw in problems:
                 flash(_("“%(value)s” is not a date; write e.g. 12/01/2027.", value=raw), "error")
-            if request.form.get("action") == "save" and not problems:
+            if preview.truncated:
+                flash(
+                    _(
+                        "Only the first %(num)d sessions are planned; plan the rest later.",
+                        num=rotation.MAX_SESSIONS,
+                    ),
+                    "error",
+                )
+            details = services.SeriesDetails(
+                start_time=form.start_time.data or time(19, 0),
+                duration_minutes=form.duration.data or 150,
+                title=form.title.data or "",
+                rsvp_days=form.rsvp_days.data,
+            )
+            first = preview.assignments[0] if preview.assignments else None
+            if first and services.session_times(network, first.day, details)[0] <= utcnow():
+                form.start_time.errors = [
+                    *form.start_time.errors,
+                    _(
+                        "The first session, on %(date)s, would start in the past.",
+                        date=format_day(first.day, _locale()),
+                    ),
+                ]
+            elif request.form.get("action") == "save" and not problems:
                 if not preview.assignments:
                     flash(_("There is nothing to save: the plan has no sessions."), "error")
                 elif request.form.get("signature") != signature(preview):
@@ -188,12 +218,6 @@ def plan_season(network: Network) -> str | Response:
                         "error",
                     )
                 else:
-                    details = services.SeriesDetails(
-                        start_time=form.start_time.data or time(19, 0),
-                        duration_minutes=form.duration.data or 150,
-                        title=form.title.data or "",
-                        rsvp_days=form.rsvp_days.data,
-                    )
                     saved = services.save_plan(network, preview, details)
                     flash(
                         ngettext(
@@ -283,6 +307,7 @@ SCHEDULING_ERRORS = {
     "in_past": lambda: _("This moment has passed."),
     "overlap": lambda: _("Another session of this network takes place at that time."),
     "cancelled": lambda: _("A cancelled session cannot be changed."),
+    "ended": lambda: _("This session has taken place; it can no longer be changed."),
     "same": lambda: _("Choose another session of this network."),
 }
 
@@ -452,8 +477,12 @@ def session_swap(session: Session) -> str | Response:
 @requires(SESSION)
 def session_cancel(session: Session) -> Response:
     """Cancel a session; it stays in the timeline, marked as cancelled."""
-    services.cancel_session(session)
-    flash(_("Session cancelled."), "success")
+    try:
+        services.cancel_session(session)
+    except services.SchedulingError:
+        flash(_("This session has taken place; it can no longer be changed."), "error")
+    else:
+        flash(_("Session cancelled."), "success")
     return redirect(url_for("scheduling.session_view", session_id=session.id))
 
 
