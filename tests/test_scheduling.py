@@ -493,3 +493,43 @@ def test_archived_network_is_not_planned(logged_in, network, members):
     )
     assert response.status_code == 302
     assert sessions() == []
+
+
+def test_single_changes_warn_about_holidays_and_closed_hosts(logged_in, network, members):
+    year = date.today().year + 1
+    host = members[0]
+    db.session.add(
+        Unavailability(
+            facility=host,
+            starts_on=date(year, 12, 24),
+            ends_on=date(year, 12, 26),
+            reason="Kerstsluiting",
+        )
+    )
+    db.session.commit()
+    response = logged_in.post(
+        f"/networks/{network.slug}/sessions/new",
+        data={
+            "day": f"{year}-12-25",
+            "start_time": "10:00",
+            "end_time": "12:00",
+            "host_id": host.id,
+            "title": "Kerst",
+        },
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Kerstmis" in html
+    assert "kan op deze datum niet ontvangen" in html
+
+
+def test_leaving_warns_about_sessions_the_facility_still_hosts(logged_in, network, members):
+    membership = network.memberships[0]
+    factories.session(network, membership.facility, days_ahead=40)
+    db.session.commit()
+    response = logged_in.post(
+        f"/networks/{network.slug}/members/{membership.id}/leave",
+        data={"left_on": date.today().isoformat()},
+        follow_redirects=True,
+    )
+    assert "nog 1 geplande bijeenkomst" in response.get_data(as_text=True)

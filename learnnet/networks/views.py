@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from learnnet.access import CONTACT, FACILITY, NETWORK, USER, facilitates, requires
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
+from learnnet.models import utcnow
 from learnnet.networks import bp, csvio, services
 from learnnet.networks.forms import (
     AddMemberForm,
@@ -78,7 +80,6 @@ def _duplicate_facility_message(existing: Facility) -> str:
 @requires(USER)
 def dashboard() -> str:
     """My networks, each with its counts and the most useful next step."""
-    from learnnet.models import utcnow
     from learnnet.scheduling.services import next_sessions
 
     networks = services.visible_networks(current_user)
@@ -239,6 +240,18 @@ def member_leave(network: Network, membership_id: int) -> str | Response:
             flash(_("The leaving date cannot be before the joining date."), "error")
         else:
             flash(_("%(name)s has left the network.", name=membership.facility.name), "success")
+            from learnnet.scheduling.services import future_hosting
+
+            still = future_hosting(membership.facility_id, network, utcnow())
+            if still:
+                flash(
+                    ngettext(
+                        "It still hosts %(num)d planned session: move it to another host.",
+                        "It still hosts %(num)d planned sessions: move them to other hosts.",
+                        still,
+                    ),
+                    "error",
+                )
     else:
         flash(_("Enter a valid leaving date."), "error")
     return redirect(url_for("networks.network_view", slug=network.slug))

@@ -411,6 +411,48 @@ def next_sessions(network_ids: list[int], now: datetime) -> dict[int, Session]:
     return {s.network_id: s for s in rows}
 
 
+def date_warnings(
+    network: Network, facility_id: int, day: date, language: str = "nl"
+) -> list[rotation.Skip]:
+    """Why the planner would not have chosen this host on this day (for a single change).
+
+    Moving or adding one session is the facilitator's decision, so these are warnings,
+    not refusals: the host's unavailability, a public holiday, a period without sessions.
+    """
+    found: list[rotation.Skip] = []
+    unavailable = db.session.scalar(
+        select(Unavailability).where(
+            Unavailability.facility_id == facility_id,
+            Unavailability.starts_on <= day,
+            Unavailability.ends_on >= day,
+        )
+    )
+    if unavailable is not None:
+        found.append(rotation.Skip(day, "host_unavailable", unavailable.reason))
+    holiday = public_holidays(day, day, language).get(day)
+    if holiday:
+        found.append(rotation.Skip(day, rotation.SKIP_HOLIDAY, holiday))
+    for blackout in network_blackouts(network):
+        if blackout.starts_on <= day <= blackout.ends_on:
+            found.append(rotation.Skip(day, rotation.SKIP_BLACKOUT, blackout.label))
+    return found
+
+
+def future_hosting(facility_id: int, network: Network, after: datetime) -> int:
+    """How many sessions of the network, not cancelled, the facility hosts after a moment."""
+    return int(
+        db.session.scalar(
+            select(func.count(Session.id)).where(
+                Session.network_id == network.id,
+                Session.host_facility_id == facility_id,
+                Session.status != CANCELLED,
+                Session.starts_at > after,
+            )
+        )
+        or 0
+    )
+
+
 # --- tally ------------------------------------------------------------------------------------
 
 

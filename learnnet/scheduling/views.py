@@ -46,6 +46,7 @@ def rule_labels() -> dict[str, str]:
 def skip_label(skip: rotation.Skip) -> str:
     """Why a date of the pattern has no session."""
     labels = {
+        "host_unavailable": _("the host cannot host on this date"),
         rotation.SKIP_PAST: _("date has passed"),
         rotation.SKIP_DROPPED: _("removed by you"),
         rotation.SKIP_HOLIDAY: _("public holiday: %(name)s", name=skip.detail),
@@ -312,6 +313,14 @@ SCHEDULING_ERRORS = {
 }
 
 
+def _warn_about(session: Session) -> None:
+    """After a single change: say so when the planner would have avoided this date or host."""
+    network = session.network
+    day = to_local(session.starts_at, network.timezone).date()
+    for warning in services.date_warnings(network, session.host_facility_id, day, _locale()):
+        flash(_("Note: %(reason)s.", reason=skip_label(warning)), "error")
+
+
 def _error(form: Any, exc: services.SchedulingError) -> None:
     field = getattr(form, exc.field)
     field.errors = [*field.errors, SCHEDULING_ERRORS[exc.code]()]
@@ -340,6 +349,7 @@ def session_new(network: Network) -> str | Response:
             _error(form, exc)
         else:
             flash(_("Session added."), "success")
+            _warn_about(session)
             return redirect(url_for("scheduling.session_view", session_id=session.id))
     return render_template("scheduling/session_time.html", network=network, form=form, session=None)
 
@@ -431,6 +441,8 @@ def session_move(session: Session) -> str | Response:
             _error(form, exc)
         else:
             flash(_("Session moved.") if changed else _("Nothing changed."), "success")
+            if changed:
+                _warn_about(session)
             return redirect(url_for("scheduling.session_view", session_id=session.id))
     return render_template(
         "scheduling/session_time.html", network=network, form=form, session=session

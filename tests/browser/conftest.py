@@ -113,11 +113,17 @@ def page_factory(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot to test-artifacts/ for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_load_state("load")
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
 def no_horizontal_scroll(page: Any) -> bool:
-    """True when the page fits the viewport's width (phone layouts)."""
+    """True when the page fits the viewport's width (phone layouts).
+
+    Waits for the load event first: a click that navigates returns once the new page
+    commits, possibly before its stylesheet applies.
+    """
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
