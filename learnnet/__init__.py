@@ -112,20 +112,15 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def select_locale() -> str:
     """The user's own setting, else the language picked this visit, else the browser's."""
-    languages = list(flask_current_languages())
+    from flask import current_app
+
+    languages = list(current_app.config["LANGUAGES"])
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = flask_session.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
-
-
-def flask_current_languages() -> tuple[str, ...]:
-    """Languages this installation offers, default first."""
-    from flask import current_app
-
-    return tuple(current_app.config["LANGUAGES"])
 
 
 def _register_extensions(app: Flask) -> None:
@@ -171,7 +166,7 @@ def _register_hooks(app: Flask) -> None:
     templating.init_app(app)
 
     @app.before_request
-    def _session_expiry() -> None:
+    def _per_request() -> None:
         # The cookie carries its age; Flask refuses it after PERMANENT_SESSION_LIFETIME.
         # Only sessions that hold something: a first visit gets no cookie for nothing.
         if flask_session and not flask_session.permanent:

@@ -12,7 +12,8 @@ from learnnet.timefmt import format_day, format_moment, format_span
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
-def _locale() -> str:
+def current_locale() -> str:
+    """The language of this request ('nl' or 'en'), as chosen by Flask-Babel's selector."""
     return getattr(g, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -20,19 +21,21 @@ def moment_filter(value: datetime | None, tz: str | None = None) -> str:
     """Jinja: an aware moment as 'di 12 jan. 2027, 19:00' in the network's zone."""
     if value is None:
         return ""
-    return format_moment(value, tz or current_app.config["DEFAULT_TIMEZONE"], _locale())
+    return format_moment(value, tz or current_app.config["DEFAULT_TIMEZONE"], current_locale())
 
 
 def session_when(session: Any) -> str:
     """Jinja: a session's start and end in its network's zone."""
-    return format_span(session.starts_at, session.ends_at, session.network.timezone, _locale())
+    return format_span(
+        session.starts_at, session.ends_at, session.network.timezone, current_locale()
+    )
 
 
 def day_filter(value: date | None) -> str:
     """Jinja: a date as 'di 12 jan. 2027'."""
     if value is None:
         return ""
-    return format_day(value, _locale())
+    return format_day(value, current_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -47,5 +50,5 @@ def init_app(app: Flask) -> None:
             "languages": [
                 (code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]
             ],
-            "current_locale": _locale(),
+            "current_locale": current_locale(),
         }

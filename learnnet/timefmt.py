@@ -35,6 +35,11 @@ def to_local(moment: datetime, tz: str) -> datetime:
     return moment.astimezone(ZoneInfo(tz))
 
 
+def local_date(moment: datetime, tz: str) -> date:
+    """The calendar day of a moment in the given time zone."""
+    return to_local(moment, tz).date()
+
+
 def format_day(day: date, locale: str = "nl") -> str:
     """'di 12 jan. 2027' in Dutch, 'Tue 12 Jan 2027' in English."""
     weekday = babel_format_date(day, "EEE", locale=locale)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+from typing import Any
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -62,6 +63,18 @@ def end_all_logins(user: User) -> None:
     db.session.commit()
 
 
+_UNCHANGED: Any = object()
+
+
+def update_profile(user: User, name: str | None = None, locale: Any = _UNCHANGED) -> None:
+    """A user's own name and interface language (None: follow the browser)."""
+    if name:
+        user.name = name.strip()
+    if locale is not _UNCHANGED:
+        user.locale = locale
+    db.session.commit()
+
+
 def change_password(user: User, new_password: str) -> None:
     """Set a new password; other logins of the account end."""
     user.set_password(new_password)
@@ -69,10 +82,17 @@ def change_password(user: User, new_password: str) -> None:
 
 
 def create_user(
-    email: str, name: str, password: str, role: str = ROLE_FACILITATOR, locale: str | None = None
+    email: str,
+    name: str,
+    password: str,
+    role: str = ROLE_FACILITATOR,
+    locale: str | None = None,
+    active: bool = True,
 ) -> User:
     """Create an account (the email must not be in use; callers validate)."""
-    user = User(email=normalise_email(email), name=name.strip(), role=role, locale=locale)
+    user = User(
+        email=normalise_email(email), name=name.strip(), role=role, locale=locale, active=active
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

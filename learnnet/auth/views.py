@@ -95,8 +95,7 @@ def set_language() -> Response:
         abort(400)
     flask_session["lang"] = lang
     if current_user.is_authenticated:
-        current_user.locale = lang
-        db.session.commit()
+        services.update_profile(current_user._get_current_object(), locale=lang)
     target = safe_next(request.form.get("next")) or url_for("networks.dashboard")
     return redirect(target)
 
@@ -112,9 +111,9 @@ def account() -> str | Response:
         profile.locale.data = user.locale or ""
     if request.method == "POST":
         if "profile-submit" in request.form and profile.validate_on_submit():
-            user.name = profile.name.data or user.name
-            user.locale = profile.locale.data or None
-            db.session.commit()
+            services.update_profile(
+                user, name=profile.name.data or user.name, locale=profile.locale.data or None
+            )
             flash(_("Your details are saved."), "success")
             return redirect(url_for("auth.account"))
         if "password-submit" in request.form and password.validate_on_submit():
@@ -158,12 +157,12 @@ def user_new() -> str | Response:
             form.password.errors = [_("Choose a password for the new account.")]
         else:
             user = services.create_user(
-                form.email.data or "", form.name.data or "", form.password.data, form.role.data
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data,
+                form.role.data,
+                active=bool(form.active.data),
             )
-            if not form.active.data:
-                services.update_user(
-                    user, name=user.name, email=user.email, role=user.role, active=False
-                )
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)

@@ -11,7 +11,6 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet.access import CONTACT, FACILITY, NETWORK, USER, facilitates, requires
@@ -424,19 +423,14 @@ def facility_view(facility: Facility) -> str:
 def render_facility(facility: Facility, period_form: Any = None) -> str:
     """The facility page; ``period_form`` carries a rejected unavailability with its errors."""
     from learnnet.scheduling.forms import PeriodForm
-    from learnnet.scheduling.models import Unavailability
+    from learnnet.scheduling.services import unavailability_of
 
     memberships = sorted(facility.memberships, key=lambda m: (m.left_on is not None, m.joined_on))
-    unavailable = db.session.scalars(
-        select(Unavailability)
-        .where(Unavailability.facility_id == facility.id)
-        .order_by(Unavailability.starts_on)
-    )
     return render_template(
         "networks/facility.html",
         facility=facility,
         memberships=memberships,
-        unavailable=list(unavailable),
+        unavailable=unavailability_of(facility),
         period_form=period_form or PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
     )

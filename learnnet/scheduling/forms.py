@@ -129,7 +129,7 @@ class PlanForm(FlaskForm):
         ],
     )
     title = StringField(
-        _l("Title"), filters=TRIM, default="Netwerkbijeenkomst", validators=[Length(max=160)]
+        _l("Title"), filters=TRIM, default=_l("Network session"), validators=[Length(max=160)]
     )
     expected = IntegerField(
         _l("Expected attendance"),

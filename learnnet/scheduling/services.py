@@ -224,6 +224,28 @@ def sessions_of(network: Network) -> list[Session]:
     )
 
 
+def current_member_names(network: Network) -> list[tuple[int, str]]:
+    """(facility id, name) of the current members, by name: the hosts one can choose."""
+    rows = db.session.execute(
+        select(Facility.id, Facility.name)
+        .join(Membership, Membership.facility_id == Facility.id)
+        .where(Membership.network_id == network.id, Membership.left_on.is_(None))
+        .order_by(Facility.name_key)
+    )
+    return [(fid, name) for fid, name in rows]
+
+
+def unavailability_of(facility: Facility) -> list[Unavailability]:
+    """The facility's unavailable periods, in date order."""
+    return list(
+        db.session.scalars(
+            select(Unavailability)
+            .where(Unavailability.facility_id == facility.id)
+            .order_by(Unavailability.starts_on)
+        )
+    )
+
+
 def _check_host(network: Network, facility_id: int, day: date) -> Facility:
     membership = db.session.scalar(
         select(Membership).where(
@@ -507,21 +529,28 @@ def hosting_tally(network: Network, today: date) -> list[TallyRow]:
 # --- blackouts and unavailability -------------------------------------------------------------
 
 
+def _add_period(period: Blackout | Unavailability) -> None:
+    if period.ends_on < period.starts_on:
+        raise SchedulingError("ends_on", "end_before_start")
+    db.session.add(period)
+    db.session.commit()
+
+
 def add_blackout(network: Network, start: date, end: date, label: str) -> Blackout:
     """A period without sessions for the network."""
-    if end < start:
-        raise SchedulingError("ends_on", "end_before_start")
     blackout = Blackout(network=network, starts_on=start, ends_on=end, label=label)
-    db.session.add(blackout)
-    db.session.commit()
+    _add_period(blackout)
     return blackout
 
 
 def add_unavailability(facility: Facility, start: date, end: date, reason: str) -> Unavailability:
     """Days a facility cannot host."""
-    if end < start:
-        raise SchedulingError("ends_on", "end_before_start")
     period = Unavailability(facility=facility, starts_on=start, ends_on=end, reason=reason)
-    db.session.add(period)
-    db.session.commit()
+    _add_period(period)
     return period
+
+
+def remove_period(period: Blackout | Unavailability) -> None:
+    """Delete a blackout or unavailable period (no history depends on them)."""
+    db.session.delete(period)
+    db.session.commit()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from learnnet.access import FACILITY, NETWORK, PUBLIC, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.models import Contact, Facility, Network
 from learnnet.scheduling import bp, rotation, services
 from learnnet.scheduling.forms import (
     PeriodForm,
@@ -26,7 +25,8 @@ from learnnet.scheduling.forms import (
 )
 from learnnet.scheduling.models import Blackout, Session, Unavailability
 from learnnet.scheduling.recurrence import DATES, Pattern, local_to_utc
-from learnnet.timefmt import format_day, to_local
+from learnnet.templating import current_locale
+from learnnet.timefmt import format_day, local_date, to_local
 
 
 def _today(network: Network) -> date:
@@ -74,14 +74,8 @@ def reason_label(reason: rotation.Reason) -> str:
         "hosted %(num)d time, last on %(date)s",
         "hosted %(num)d times, last on %(date)s",
         reason.count,
-        date=format_day(reason.day, _locale()) if reason.day else "",
+        date=format_day(reason.day, current_locale()) if reason.day else "",
     )
-
-
-def _locale() -> str:
-    from flask import g
-
-    return getattr(g, "locale", "nl")
 
 
 PLANNING_ERRORS = {
@@ -162,8 +156,10 @@ def plan_season(network: Network) -> str | Response:
     if request.method == "GET":
         form.expected.data = len(current) or None
     preview = None
+    fixed, dropped, extra, problems = (
+        _adjustments() if request.method == "POST" else ({}, set(), [], [])
+    )
     if request.method == "POST" and form.validate_on_submit():
-        fixed, dropped, extra, problems = _adjustments()
         try:
             planner_request = services.build_request(
                 network,
@@ -175,7 +171,7 @@ def plan_season(network: Network) -> str | Response:
                 fixed,
                 dropped,
                 extra,
-                _locale(),
+                current_locale(),
             )
             preview = rotation.plan(planner_request)
         except rotation.PlanningError as exc:
@@ -195,7 +191,7 @@ def plan_season(network: Network) -> str | Response:
             details = services.SeriesDetails(
                 start_time=form.start_time.data or time(19, 0),
                 duration_minutes=form.duration.data or 150,
-                title=form.title.data or "",
+                title=form.title.data or _("Network session"),
                 rsvp_days=form.rsvp_days.data,
             )
             first = preview.assignments[0] if preview.assignments else None
@@ -204,7 +200,7 @@ def plan_season(network: Network) -> str | Response:
                     *form.start_time.errors,
                     _(
                         "The first session, on %(date)s, would start in the past.",
-                        date=format_day(first.day, _locale()),
+                        date=format_day(first.day, current_locale()),
                     ),
                 ]
             elif request.form.get("action") == "save" and not problems:
@@ -240,7 +236,7 @@ def plan_season(network: Network) -> str | Response:
         skip_label=skip_label,
         reason_label=reason_label,
         signature=signature(preview) if preview else "",
-        extra=[d.isoformat() for d in (_adjustments()[2] if request.method == "POST" else [])],
+        extra=[d.isoformat() for d in extra],
         blackouts=services.network_blackouts(network),
     )
 
@@ -286,20 +282,13 @@ def blackout_delete(network: Network, blackout_id: int) -> Response:
     blackout = db.get_or_404(Blackout, blackout_id)
     if blackout.network_id != network.id:
         abort(404)
-    db.session.delete(blackout)
-    db.session.commit()
+    services.remove_period(blackout)
     flash(_("Period removed."), "success")
     return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
 
 
 def _host_choices(network: Network, form: Any) -> None:
-    rows = db.session.execute(
-        select(Facility.id, Facility.name)
-        .join(Membership, Membership.facility_id == Facility.id)
-        .where(Membership.network_id == network.id, Membership.left_on.is_(None))
-        .order_by(Facility.name_key)
-    )
-    form.host_id.choices = [(0, _("Choose a host…"))] + [(fid, name) for fid, name in rows]
+    form.host_id.choices = [(0, _("Choose a host…")), *services.current_member_names(network)]
 
 
 SCHEDULING_ERRORS = {
@@ -317,7 +306,7 @@ def _warn_about(session: Session) -> None:
     """After a single change: say so when the planner would have avoided this date or host."""
     network = session.network
     day = to_local(session.starts_at, network.timezone).date()
-    for warning in services.date_warnings(network, session.host_facility_id, day, _locale()):
+    for warning in services.date_warnings(network, session.host_facility_id, day, current_locale()):
         flash(_("Note: %(reason)s.", reason=skip_label(warning)), "error")
 
 
@@ -334,7 +323,7 @@ def session_new(network: Network) -> str | Response:
     _host_choices(network, form)
     if request.method == "GET":
         form.start_time.data, form.end_time.data = time(19, 0), time(21, 30)
-        form.title.data = services.DEFAULT_TITLE
+        form.title.data = _("Network session")
     if form.validate_on_submit():
         try:
             session = services.add_session(
@@ -343,7 +332,7 @@ def session_new(network: Network) -> str | Response:
                 form.start_time.data,
                 form.end_time.data,
                 form.host_id.data,
-                form.title.data or "",
+                form.title.data or _("Network session"),
             )
         except services.SchedulingError as exc:
             _error(form, exc)
@@ -389,7 +378,7 @@ def session_edit(session: Session) -> str | Response:
     if request.method == "GET" and session.rsvp_deadline:
         form.rsvp_deadline.data = to_local(session.rsvp_deadline, tz).date()
     if form.validate_on_submit():
-        if form.rsvp_deadline.data and form.rsvp_deadline.data > local_day(session.starts_at, tz):
+        if form.rsvp_deadline.data and form.rsvp_deadline.data > local_date(session.starts_at, tz):
             form.rsvp_deadline.errors = [
                 _("Answers must close on or before the day of the session.")
             ]
@@ -461,11 +450,9 @@ def session_swap(session: Session) -> str | Response:
         for s in services.sessions_of(network)
         if s.id != session.id and not s.is_cancelled and s.ends_at > now
     ]
+    locale = current_locale()
     form.other_id.choices = [(0, _("Choose a session…"))] + [
-        (
-            s.id,
-            f"{format_day(local_day(s.starts_at, network.timezone), _locale())} — {s.host.name}",
-        )
+        (s.id, f"{format_day(local_date(s.starts_at, network.timezone), locale)} — {s.host.name}")
         for s in others
     ]
     if form.validate_on_submit():
@@ -555,12 +542,6 @@ def unavailability_delete(facility: Facility, period_id: int) -> Response:
     period = db.get_or_404(Unavailability, period_id)
     if period.facility_id != facility.id:
         abort(404)
-    db.session.delete(period)
-    db.session.commit()
+    services.remove_period(period)
     flash(_("Period removed."), "success")
     return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
-
-
-def local_day(moment: datetime, tz: str) -> date:
-    """Template helper: the local date of a moment."""
-    return to_local(moment, tz).date()
