@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = list(current_app.config["LANGUAGES"])
+    if g.get("member_locale") in languages:  # a personal link speaks its contact's language
+        return g.member_locale
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = flask_session.get("lang")
@@ -151,19 +154,30 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from learnnet.auth import bp as auth_bp
     from learnnet.networks import bp as networks_bp
+    from learnnet.pages import bp as pages_bp
+    from learnnet.rsvp import bp as rsvp_bp
     from learnnet.scheduling import bp as scheduling_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(networks_bp)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(rsvp_bp)
+    app.register_blueprint(pages_bp)
 
 
 def _register_hooks(app: Flask) -> None:
     from learnnet import templating
     from learnnet.access import refuse_undeclared
+    from learnnet.mail.services import deliver_after_request
 
     app.before_request(refuse_undeclared)
     templating.init_app(app)
+    _redact_tokens_in_logs()
+
+    @app.after_request
+    def _deliver_mail(response: Any) -> Any:
+        deliver_after_request()
+        return response
 
     @app.before_request
     def _per_request() -> None:
@@ -186,7 +200,36 @@ def _register_hooks(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if current_user and getattr(current_user, "is_authenticated", False):
             headers.setdefault("Cache-Control", "private, no-store")
+        if g.get("token_page"):
+            # A secret in the URL: never leak it to other sites, caches or search engines.
+            headers["Referrer-Policy"] = "no-referrer"
+            headers["Cache-Control"] = "private, no-store"
+            headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
+
+
+TOKEN_IN_PATH = re.compile(r"/(m|account/(?:reset|welcome))/[^/?\s\"]+")
+
+
+class _RedactTokens(logging.Filter):
+    """Access logs never show a personal link's or a one-time link's secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_PATH.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = TOKEN_IN_PATH.sub(r"/\1/[redacted]", record.msg)
+        return True
+
+
+def _redact_tokens_in_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+            logger.addFilter(_RedactTokens())
 
 
 ERROR_MESSAGES = {

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
@@ -26,7 +26,8 @@ NETWORK = "network"
 FACILITY = "facility"
 CONTACT = "contact"
 SESSION = "session"
-RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION)
+PERSONAL_LINK = "personal_link"
+RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION, PERSONAL_LINK)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,9 +61,43 @@ def _load(model: Any, ident: Any) -> Any:
     return obj
 
 
+def _personal_link(kwargs: dict[str, Any]) -> None:
+    """The token in the URL is the only identity: load its contact, or 404 (rate-limited).
+
+    Failed lookups count against the client address (TOKEN_MISS_LIMIT); past the limit
+    every lookup from that address gets 429 for a while, so guessing is hopeless.
+    The page speaks the contact's own language, whatever the phone is set to.
+    """
+    from flask_babel import refresh
+    from limits import parse
+
+    from learnnet.extensions import _client_address, limiter
+    from learnnet.rsvp.contacts import contact_for_token
+
+    g.token_page = True
+    token = kwargs.pop("token")
+    enabled = current_app.config.get("RATELIMIT_ENABLED", True)
+    limit = parse(current_app.config["TOKEN_MISS_LIMIT"])
+    key = ("token-miss", _client_address())
+    if enabled and not limiter.limiter.test(limit, *key):
+        abort(429)
+    contact = contact_for_token(token)
+    if contact is None:
+        if enabled:
+            limiter.limiter.hit(limit, *key)
+        abort(404)
+    g.member_locale = contact.preferred_language
+    refresh()
+    g.locale = contact.preferred_language
+    kwargs["contact"] = contact
+
+
 def _check(rule: str, kwargs: dict[str, Any]) -> None:
     """Apply ``rule`` to the request; replace URL ids in kwargs by the loaded objects."""
     if rule == PUBLIC:
+        return
+    if rule == PERSONAL_LINK:
+        _personal_link(kwargs)
         return
     if not current_user.is_authenticated:
         # Redirects to the login page (302) with ?next= pointing back here.

@@ -73,8 +73,65 @@ def backup_command(path: Path) -> None:
     click.echo(f"Backup written to {path}.")
 
 
+@click.command("send-mail")
+@click.option("--limit", default=500, show_default=True, help="At most this many messages.")
+def send_mail_command(limit: int) -> None:
+    """Deliver queued messages that are due (run from cron, e.g. every minute)."""
+    from learnnet.mail.services import deliver_due
+
+    report = deliver_due(limit=limit)
+    click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+
+
+def _link_context() -> object:
+    """A request context on BASE_URL, so that messages from cron carry full links."""
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
+@click.command("send-reminders")
+@click.option("--no-send", is_flag=True, help="Only queue them; `send-mail` delivers.")
+def send_reminders_command(no_send: bool) -> None:
+    """Queue the reminders that are due (REMINDER_DAYS before each session), then send.
+
+    Safe to run as often as you like: each reminder is queued at most once.
+    """
+    from learnnet.mail.services import deliver_due
+    from learnnet.rsvp.notify import send_due_reminders
+
+    with _link_context():
+        count = send_due_reminders(list(current_app.config["REMINDER_DAYS"]))
+    click.echo(f"{count} reminders queued.")
+    if not no_send and count:
+        report = deliver_due()
+        click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")
+
+
+@click.command("member-link")
+@click.argument("email")
+def member_link_command(email: str) -> None:
+    """Print the personal link of the contact(s) with this email address."""
+    from flask import url_for
+
+    from learnnet.networks.models import Contact
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    found = list(db.session.scalars(select(Contact).where(Contact.email == email.lower())))
+    if not found:
+        raise click.ClickException(f"No contact with email address {email}.")
+    with _link_context():
+        for contact in found:
+            url = url_for("rsvp.member", token=token_of(ensure_link(contact)), _external=True)
+            click.echo(f"{contact.name} ({contact.facility.name}): {url}")
+    db.session.commit()
+
+
 def register_cli(app: Flask) -> None:
     """Add the commands to ``flask --app learnnet``."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(send_mail_command)
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(member_link_command)

@@ -48,6 +48,35 @@ class Defaults:
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     TRUSTED_HOSTS: list[str] | None = None
     PREFERRED_URL_SCHEME = "http"
+    # Links in mail sent from the command line (cron) start with this.
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Mail. "file" writes each message to instance/outbox/ (or MAIL_OUTBOX_DIR) as .eml;
+    # "smtp" delivers through MAIL_SERVER.
+    MAIL_BACKEND = "file"
+    MAIL_OUTBOX_DIR = ""
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False  # implicit TLS, usually port 465
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_TIMEOUT = 20
+    MAIL_DEFAULT_SENDER = "learnnet <noreply@learnnet.invalid>"
+    MAIL_REPLY_TO = ""
+    MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed
+    # Deliver what a request queued right after it, besides `flask send-mail` from cron.
+    MAIL_SEND_IMMEDIATELY = True
+    MAIL_SEND_IMMEDIATELY_LIMIT = 50
+    # Reminders go this many days before a session (`flask send-reminders`).
+    REMINDER_DAYS: list[int] = [7, 1]
+
+    # Personal links: failed lookups per client address before 429 (brute-force guard).
+    TOKEN_MISS_LIMIT = "20 per 10 minutes"  # noqa: S105  # nosec B105 - a rate, not a secret
+    # Test-only: seconds to wait between counting seats and writing an answer, to make
+    # races visible; RSVP_LOCKING=False removes the protection (to prove the test bites).
+    RSVP_TEST_PAUSE = 0.0
+    RSVP_LOCKING = True
 
 
 ENV_PREFIX = "LEARNNET_"

@@ -23,6 +23,8 @@ from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
 from learnnet.scheduling.recurrence import MONTHLY, WEEKLY, Pattern
 
+# The demo member whose personal link `make run` prints.
+DEMO_MEMBER = ("Sofie Claes", "Kinderdagverblijf De Zonnebloem")
 # Demo logins, printed by `make run`; never use these outside a demo.
 DEMO_FACILITATOR = ("begeleider@example.org", "demo-begeleider")
 DEMO_ADMIN = ("admin@example.org", "demo-beheerder")
@@ -496,6 +498,65 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
     return len(sessions)
 
 
+def demo_member_email() -> str:
+    """The email address of the demo member (see DEMO_MEMBER)."""
+    return _email_for(*DEMO_MEMBER)
+
+
+def _answers(network: Network) -> int:
+    """Answers of other members for the next two sessions of the network.
+
+    The second one is made full (its capacity set to its "yes" answers, the room is
+    small that evening), so the demo member who says yes lands on the waitlist, and
+    is promoted when a colleague declines.
+    """
+    from learnnet.rsvp import services as rsvp
+    from learnnet.rsvp.models import Rsvp
+
+    now = utcnow()
+    upcoming = list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.network_id == network.id, Session.starts_at > now)
+            .order_by(Session.starts_at)
+            .limit(2)
+        )
+    )
+    if len(upcoming) < 2 or db.session.scalar(
+        select(func.count(Rsvp.id)).where(Rsvp.session_id.in_([s.id for s in upcoming]))
+    ):
+        return 0
+    member_email = demo_member_email()
+    people = [
+        c
+        for c in rsvp.expected_contacts(upcoming[1])
+        if c.email != member_email and c.facility.name != upcoming[1].host.name
+    ]
+    colleague = next(c for c in people if c.facility.name == DEMO_MEMBER[1])
+    others = [c for c in people if c is not colleague]
+    count = 0
+    first, second = upcoming
+    for contact, answer, note in (
+        (others[0], "yes", ""),
+        (others[1], "yes", "Ik kom iets later, rond 19:30."),
+        (others[2], "maybe", ""),
+        (others[3], "no", ""),
+    ):
+        try:
+            rsvp.answer(first.id, contact, answer, note, by_contact=contact)
+        except rsvp.AnswerError:  # its answers have closed already
+            db.session.rollback()
+            break
+        count += 1
+    coming = [colleague, *others[:3]]
+    second.capacity = len(coming)
+    db.session.commit()
+    for contact in coming:
+        rsvp.answer(second.id, contact, "yes", "", by_contact=contact)
+        count += 1
+    return count
+
+
 def load() -> str:
     """Add whatever part of the demo is missing; return a one-line report."""
     created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
@@ -584,5 +645,6 @@ def load() -> str:
         ensure_member(networks[other], by_key[(name, postcode)], date(2026, 1, 15), None)
     db.session.commit()
     created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
+    created["answers"] = _answers(networks["gent-baby-peuter"])
     parts = ", ".join(f"{n} {k}" for k, n in created.items())
     return f"Demo data loaded: {parts} added."

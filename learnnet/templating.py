@@ -38,11 +38,32 @@ def day_filter(value: date | None) -> str:
     return format_day(value, current_locale())
 
 
+def relative_day(value: datetime | None, tz: str | None = None) -> str:
+    """Jinja: "vandaag", "morgen", "over 10 dagen" for a moment in the coming two months."""
+    from flask_babel import gettext, ngettext
+
+    from learnnet.models import utcnow
+    from learnnet.timefmt import local_date
+
+    if value is None:
+        return ""
+    zone = tz or current_app.config["DEFAULT_TIMEZONE"]
+    days = (local_date(value, zone) - local_date(utcnow(), zone)).days
+    if days == 0:
+        return gettext("today")
+    if days == 1:
+        return gettext("tomorrow")
+    if 1 < days <= 60:
+        return ngettext("in %(num)d day", "in %(num)d days", days)
+    return ""
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(day_filter, "day")
     app.add_template_filter(session_when, "when")
+    app.add_template_filter(relative_day, "relative_day")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -10,9 +10,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from itsdangerous import URLSafeSerializer
 
-from learnnet.access import ADMIN, CONTACT, FACILITY, NETWORK, PUBLIC, SESSION, USER
+from learnnet.access import (
+    ADMIN,
+    CONTACT,
+    FACILITY,
+    NETWORK,
+    PERSONAL_LINK,
+    PUBLIC,
+    SESSION,
+    USER,
+)
 from learnnet.extensions import db
 from learnnet.scheduling.models import Blackout, Unavailability
 from tests import factories
@@ -21,6 +29,8 @@ from tests.conftest import login
 ROLES = ("anonymous", "other_facilitator", "facilitator", "admin")
 ALLOWED = {
     PUBLIC: set(ROLES),
+    # The token is the identity: anyone holding the link may use it, logged in or not.
+    PERSONAL_LINK: set(ROLES),
     USER: {"other_facilitator", "facilitator", "admin"},
     ADMIN: {"admin"},
     NETWORK: {"facilitator", "admin"},
@@ -44,9 +54,10 @@ def world(app, network, facilitator, admin):
     closed = Unavailability(facility=facility, starts_on=date(2027, 2, 1), ends_on=date(2027, 2, 7))
     db.session.add_all([blackout, closed])
     db.session.commit()
-    token = URLSafeSerializer(app.config["SECRET_KEY"], salt="host-confirmation").dumps(
-        {"s": session.id, "c": contact.id, "h": facility.id}
-    )
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    token = token_of(ensure_link(contact))
+    db.session.commit()
     return {
         "session_id": session.id,
         "blackout_id": blackout.id,

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from learnnet.extensions import db
@@ -344,33 +343,47 @@ def test_add_a_single_session_and_edit_its_details(logged_in, network, members):
     assert session.rsvp_deadline.astimezone(BRUSSELS).strftime("%H:%M") == "23:59"
 
 
-def test_host_confirms_through_a_personal_link(app, client, network, members):
+def _member_token(contact):
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    token = token_of(ensure_link(contact))
+    db.session.commit()
+    return token
+
+
+def test_host_confirms_through_their_personal_link(app, client, network, members):
     host = members[0]
     contact = host.contacts[0]
     session = factories.session(network, host)
     db.session.commit()
-    token = URLSafeSerializer(app.config["SECRET_KEY"], salt="host-confirmation").dumps(
-        {"s": session.id, "c": contact.id, "h": host.id}
-    )
-    page = client.get(f"/host/{token}")
+    token = _member_token(contact)
+    page = client.get(f"/m/{token}")
     assert page.status_code == 200
-    assert contact.name in page.get_data(as_text=True)
-    assert client.post(f"/host/{token}").status_code == 302
+    html = page.get_data(as_text=True)
+    assert f"/m/{token}/sessions/{session.id}/host" in html
+    assert client.post(f"/m/{token}/sessions/{session.id}/host").status_code == 303
     db.session.refresh(session)
     assert session.status == CONFIRMED
     assert session.host_confirmed_by_id == contact.id
-    assert client.get("/host/not-a-token").status_code == 404
 
 
-def test_a_new_host_must_confirm_again_and_the_old_link_stops_working(
+def test_a_contact_of_another_facility_cannot_confirm_hosting(app, client, network, members):
+    session = factories.session(network, members[0])
+    other = factories.contact(members[1])
+    db.session.commit()
+    token = _member_token(other)
+    assert client.post(f"/m/{token}/sessions/{session.id}/host").status_code == 404
+    db.session.refresh(session)
+    assert session.status == "planned"
+
+
+def test_a_new_host_must_confirm_again_and_the_old_host_can_no_longer(
     app, logged_in, network, members
 ):
     host = members[0]
     session = factories.session(network, host, status=CONFIRMED)
     db.session.commit()
-    token = URLSafeSerializer(app.config["SECRET_KEY"], salt="host-confirmation").dumps(
-        {"s": session.id, "c": host.contacts[0].id, "h": host.id}
-    )
+    token = _member_token(host.contacts[0])
     local = session.starts_at.astimezone(BRUSSELS)
     logged_in.post(
         f"/sessions/{session.id}/move",
@@ -383,7 +396,7 @@ def test_a_new_host_must_confirm_again_and_the_old_link_stops_working(
     )
     db.session.refresh(session)
     assert session.status == "planned"
-    logged_in.post(f"/host/{token}")
+    assert app.test_client().post(f"/m/{token}/sessions/{session.id}/host").status_code == 404
     db.session.refresh(session)
     assert session.status == "planned"
 

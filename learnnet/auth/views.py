@@ -57,7 +57,7 @@ def _failed(response: Response) -> bool:
 def login() -> str | Response:
     """Log in with email and password; the session starts afresh."""
     if current_user.is_authenticated:
-        return redirect(url_for("networks.dashboard"))
+        return redirect(url_for("pages.dashboard"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -70,7 +70,7 @@ def login() -> str | Response:
                 flask_session["lang"] = lang
             login_user(user)
             flask_session.permanent = True
-            return redirect(target or url_for("networks.dashboard"))
+            return redirect(target or url_for("pages.dashboard"))
         error = _("That email address and password do not match an active account.")
     return render_template("auth/login.html", form=form, error=error)
 
@@ -96,7 +96,7 @@ def set_language() -> Response:
     flask_session["lang"] = lang
     if current_user.is_authenticated:
         services.update_profile(current_user._get_current_object(), locale=lang)
-    target = safe_next(request.form.get("next")) or url_for("networks.dashboard")
+    target = safe_next(request.form.get("next")) or url_for("pages.dashboard")
     return redirect(target)
 
 

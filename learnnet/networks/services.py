@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from learnnet import signals
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.networks import csvio
@@ -335,6 +336,8 @@ def leave(membership: Membership, left_on: date) -> None:
     if left_on < membership.joined_on:
         raise ServiceError("left_on")
     membership.left_on = left_on
+    db.session.flush()
+    signals.membership_ended.send(membership)  # answers for later sessions are withdrawn
     db.session.commit()
 
 
@@ -365,8 +368,12 @@ def update_contact(contact: Contact, data: dict[str, Any]) -> None:
     """Change a contact's details."""
     data["email"] = (data.get("email") or "").strip().lower() or None
     _check_contact_unique(contact.facility, data["email"], contact.id)
+    was_active = contact.active
     for key, value in data.items():
         setattr(contact, key, value)
+    if was_active and not contact.active:
+        db.session.flush()
+        signals.contact_left.send(contact)  # answers for sessions to come are withdrawn
     db.session.commit()
 
 

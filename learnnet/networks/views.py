@@ -72,23 +72,7 @@ def _duplicate_facility_message(existing: Facility) -> str:
     )
 
 
-# --- dashboard and networks -----------------------------------------------------------------
-
-
-@bp.route("/")
-@requires(USER)
-def dashboard() -> str:
-    """My networks, each with its counts and the most useful next step."""
-    from learnnet.scheduling.services import next_sessions
-
-    networks = services.visible_networks(current_user)
-    ids = [n.id for n in networks]
-    return render_template(
-        "networks/dashboard.html",
-        networks=networks,
-        summaries=services.network_summaries(ids),
-        next_sessions=next_sessions(ids, utcnow()),
-    )
+# --- networks -----------------------------------------------------------------
 
 
 def _facilitator_choices(form: NetworkForm) -> None:

@@ -48,6 +48,8 @@ class Session(TimestampMixin, db.Model):
     host_confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact.id", ondelete="SET NULL")
     )
+    # When the facilitator sent the invitations: from then on, changes are announced.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     network: Mapped[Network] = relationship()
     host: Mapped[Facility] = relationship()

@@ -15,6 +15,7 @@ import holidays as holidays_lib
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Membership, Network
@@ -322,6 +323,7 @@ def move_session(
         or ends_at != session.ends_at
         or host.id != session.host_facility_id
     )
+    old_host = session.host_facility_id
     if session.rsvp_deadline is not None and starts_at != session.starts_at:
         session.rsvp_deadline = session.rsvp_deadline + (starts_at - session.starts_at)
     moved = starts_at != session.starts_at
@@ -331,6 +333,12 @@ def move_session(
         _reset_confirmation(session)  # the host agreed to the old date
     if changed:
         session.revision += 1
+        what = set()
+        if moved or ends_at != session.ends_at:
+            what.add("time")
+        if host.id != old_host:
+            what.add("place")
+        signals.session_changed.send(session, changes=frozenset(what or {"time"}))
     db.session.commit()
     return changed
 
@@ -349,6 +357,8 @@ def swap_hosts(first: Session, second: Session) -> None:
     _changed_host(second, a_host)
     first.revision += 1
     second.revision += 1
+    signals.session_changed.send(first, changes=frozenset({"place"}))
+    signals.session_changed.send(second, changes=frozenset({"place"}))
     db.session.commit()
 
 
@@ -359,6 +369,7 @@ def cancel_session(session: Session) -> None:
     _check_changeable(session, utcnow())
     session.status = CANCELLED
     session.revision += 1
+    signals.session_changed.send(session, changes=frozenset({"cancelled"}))
     db.session.commit()
 
 
@@ -394,8 +405,14 @@ def add_session(
 
 def update_details(session: Session, data: dict[str, Any]) -> None:
     """Title, agenda, what the host shows, practical information, capacity, deadline."""
+    old_capacity = session.capacity
     for key, value in data.items():
         setattr(session, key, value)
+    raised = old_capacity is not None and (
+        session.capacity is None or session.capacity > old_capacity
+    )
+    if raised:  # seats came free: the waitlist moves up (in the same transaction)
+        signals.session_changed.send(session, changes=frozenset({"capacity"}))
     db.session.commit()
 
 

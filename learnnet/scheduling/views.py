@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from itsdangerous import BadSignature, URLSafeSerializer
 
-from learnnet.access import FACILITY, NETWORK, PUBLIC, SESSION, requires
+from learnnet.access import FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Facility, Network
+from learnnet.networks.models import Facility, Network
 from learnnet.scheduling import bp, rotation, services
 from learnnet.scheduling.forms import (
     PeriodForm,
@@ -339,34 +338,8 @@ def session_new(network: Network) -> str | Response:
         else:
             flash(_("Session added."), "success")
             _warn_about(session)
-            return redirect(url_for("scheduling.session_view", session_id=session.id))
+            return redirect(url_for("pages.session_view", session_id=session.id))
     return render_template("scheduling/session_time.html", network=network, form=form, session=None)
-
-
-def _host_token_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="host-confirmation")
-
-
-def host_link(session: Session, contact: Contact) -> str:
-    """A personal link with which a host contact confirms hosting the session."""
-    token = _host_token_serializer().dumps(
-        {"s": session.id, "c": contact.id, "h": session.host_facility_id}
-    )
-    return url_for("scheduling.host_confirm", token=token, _external=True)
-
-
-@bp.route("/sessions/<int:session_id>")
-@requires(SESSION)
-def session_view(session: Session) -> str:
-    """A session's details, host, confirmation and actions."""
-    contacts = [c for c in session.host.contacts if c.active]
-    return render_template(
-        "scheduling/session.html",
-        network=session.network,
-        session=session,
-        now=utcnow(),
-        host_links=[(c, host_link(session, c)) for c in contacts],
-    )
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -398,7 +371,7 @@ def session_edit(session: Session) -> str | Response:
                 },
             )
             flash(_("Session saved."), "success")
-            return redirect(url_for("scheduling.session_view", session_id=session.id))
+            return redirect(url_for("pages.session_view", session_id=session.id))
     return render_template(
         "scheduling/session_edit.html", network=session.network, form=form, session=session
     )
@@ -432,7 +405,7 @@ def session_move(session: Session) -> str | Response:
             flash(_("Session moved.") if changed else _("Nothing changed."), "success")
             if changed:
                 _warn_about(session)
-            return redirect(url_for("scheduling.session_view", session_id=session.id))
+            return redirect(url_for("pages.session_view", session_id=session.id))
     return render_template(
         "scheduling/session_time.html", network=network, form=form, session=session
     )
@@ -482,41 +455,7 @@ def session_cancel(session: Session) -> Response:
         flash(_("This session has taken place; it can no longer be changed."), "error")
     else:
         flash(_("Session cancelled."), "success")
-    return redirect(url_for("scheduling.session_view", session_id=session.id))
-
-
-@bp.route("/host/<token>", methods=["GET", "POST"])
-@requires(PUBLIC)
-def host_confirm(token: str) -> str | Response:
-    """A contact of the host facility confirms, through a personal link, that they host."""
-    try:
-        data = _host_token_serializer().loads(token)
-        session = db.session.get(Session, int(data["s"]))
-        contact = db.session.get(Contact, int(data["c"]))
-        host_id = int(data["h"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        abort(404)
-    if session is None or contact is None:
-        abort(404)
-    valid = (
-        host_id == session.host_facility_id
-        and contact.facility_id == session.host_facility_id
-        and contact.active
-    )
-    now = utcnow()
-    if request.method == "POST" and valid and not session.is_cancelled and session.ends_at > now:
-        # CSRFProtect has checked the token before this view runs.
-        services.confirm_host(session, contact.id)
-        flash(_("Thank you! You have confirmed that you host this session."), "success")
-        return redirect(url_for("scheduling.host_confirm", token=token))
-    return render_template(
-        "scheduling/host_confirm.html",
-        session=session,
-        network=session.network,
-        contact=contact,
-        valid=valid,
-        now=now,
-    )
+    return redirect(url_for("pages.session_view", session_id=session.id))
 
 
 @bp.route("/facilities/<int:facility_id>/unavailability", methods=["POST"])

@@ -25,3 +25,60 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary[tabindex]");
   if (summary) summary.focus();
 });
+
+// The member's page: an answer is a normal form post (works without this file); with
+// JavaScript the session's card and the message are replaced in place, no page jump.
+function keepOpen(oldCard, newCard) {
+  oldCard.querySelectorAll("details").forEach((details, index) => {
+    const twin = newCard.querySelectorAll("details")[index];
+    if (twin && details.open) twin.open = true;
+  });
+}
+
+function fallbackSubmit(form, button) {
+  if (button && button.name) {
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = button.name;
+    hidden.value = button.value;
+    form.appendChild(hidden);
+  }
+  delete form.dataset.enhance;
+  form.submit();
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.dataset.enhance !== "answer") return;
+  if (event.defaultPrevented || !window.fetch || !window.DOMParser) return;
+  event.preventDefault();
+  const button = event.submitter;
+  const data = new FormData(form);
+  if (button && button.name) data.set(button.name, button.value);
+  const card = form.closest("article[id]");
+  form.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+    });
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = card && doc.getElementById(card.id);
+    if (!fresh) {
+      fallbackSubmit(form, button);
+      return;
+    }
+    keepOpen(card, fresh);
+    card.replaceWith(fresh);
+    const oldFlashes = document.querySelector(".flashes");
+    const newFlashes = doc.querySelector(".flashes");
+    if (oldFlashes) oldFlashes.remove();
+    if (newFlashes) document.querySelector("main").prepend(document.adoptNode(newFlashes));
+    const state = fresh.querySelector(".answer-state") || fresh;
+    state.setAttribute("tabindex", "-1");
+    state.focus({ preventScroll: true });
+  } catch (error) {
+    fallbackSubmit(form, button);
+  }
+});

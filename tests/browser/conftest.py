@@ -41,8 +41,23 @@ def chromium_path() -> str:
     return path
 
 
+class Live:
+    """A served app: its URL, the app itself (for the database) and its instance folder."""
+
+    def __init__(self, url: str, app: Any, instance: Path) -> None:
+        self.url = url
+        self.app = app
+        self.instance = instance
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(live: Live) -> str:
+    """The URL of the live demo app."""
+    return live.url
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """Serve a migrated database with the demo data on a free loopback port."""
     folder = tmp_path_factory.mktemp("live")
     app = create_app(
@@ -62,7 +77,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, folder / "instance")
     finally:
         server.shutdown()
         thread.join()

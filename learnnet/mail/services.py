@@ -1,0 +1,222 @@
+"""Queue messages with the change that causes them; deliver them later, with retries.
+
+``queue`` only adds a row to the current database transaction: if the change rolls
+back, so does its message. ``deliver_due`` claims due rows one at a time (an UPDATE
+that only one sender can win), hands each to the configured backend and records the
+outcome: sent, retried later with exponential backoff, or failed for good.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import or_, select, update
+
+from learnnet.extensions import db
+from learnnet.mail import backends
+from learnnet.mail.message import Mail, Part, build
+from learnnet.mail.models import FAILED, QUEUED, SENT, OutboxAttachment, OutboxMessage
+from learnnet.models import utcnow
+
+log = logging.getLogger(__name__)
+CLAIM = timedelta(minutes=10)
+
+
+def backoff(attempts: int, base_seconds: int = 60, cap_seconds: int = 6 * 3600) -> timedelta:
+    """Wait before the next try: 1, 2, 4, 8 … minutes, at most six hours."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), cap_seconds))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Subject and bodies of a message in the recipient's language."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, locale: str, subject: Callable[[], str], **context: Any) -> Rendered:
+    """Render ``mail/<template>.txt`` and ``.html`` and the subject in ``locale``."""
+    languages = current_app.config["LANGUAGES"]
+    locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        title = subject()
+        context = {**context, "subject": title, "mail_locale": locale}
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    return Rendered(title, text.strip() + "\n", html)
+
+
+def queue(
+    kind: str,
+    recipient: str,
+    rendered: Rendered,
+    *,
+    recipient_name: str = "",
+    contact_id: int | None = None,
+    session_id: int | None = None,
+    dedupe_key: str | None = None,
+    parts: Iterable[Part] = (),
+) -> OutboxMessage | None:
+    """Add a message to the current transaction; None when its dedupe key was used before."""
+    if dedupe_key is not None and db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return None
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        subject=rendered.subject[:300],
+        text_body=rendered.text,
+        html_body=rendered.html,
+        contact_id=contact_id,
+        session_id=session_id,
+        dedupe_key=dedupe_key,
+        status=QUEUED,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        attachments=[
+            OutboxAttachment(
+                filename=p.filename, content_type=p.content_type, data=p.data, inline=p.inline
+            )
+            for p in parts
+        ],
+    )
+    db.session.add(message)
+    if has_request_context():
+        g.mail_queued = True
+    return message
+
+
+@dataclass
+class Report:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _as_mail(message: OutboxMessage, sender: str) -> Mail:
+    return Mail(
+        sender=sender,
+        recipient=message.recipient,
+        recipient_name=message.recipient_name,
+        subject=message.subject,
+        text=message.text_body,
+        html=message.html_body,
+        parts=tuple(
+            Part(a.filename, a.content_type, a.data, a.inline) for a in message.attachments
+        ),
+        date=utcnow(),
+        reply_to=current_app.config.get("MAIL_REPLY_TO") or None,
+    )
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200) -> Report:
+    """Deliver queued messages whose time has come; stop early when the server is down."""
+    now = now or utcnow()
+    config = current_app.config
+    backend = backends.backend_from(config, current_app.instance_path)
+    max_attempts = int(config["MAIL_MAX_ATTEMPTS"])
+    due = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == QUEUED,
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    report = Report()
+    for message_id in due:
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == QUEUED,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .values(claimed_until=now + CLAIM)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue  # another sender has it
+        message = db.session.get(OutboxMessage, message_id)
+        assert message is not None  # nosec B101 - claimed above
+        email = build(_as_mail(message, config["MAIL_DEFAULT_SENDER"]))
+        email["X-Learnnet-File"] = f"{now:%Y%m%d-%H%M%S}-{message.id:06d}-{message.kind}"
+        message.attempts += 1
+        message.claimed_until = None
+        stop = False
+        try:
+            backend.send(email)
+        except backends.DeliveryError as exc:
+            message.last_error = str(exc)[:2000]
+            report.errors.append(f"#{message.id} to {message.recipient}: {exc}")
+            if exc.permanent or message.attempts >= max_attempts:
+                message.status = FAILED
+                report.failed += 1
+            else:
+                message.next_attempt_at = now + backoff(message.attempts)
+                report.retried += 1
+                stop = True  # the server is unreachable or busy: the rest can wait too
+            log.warning("mail #%s not delivered: %s", message.id, exc)
+        else:
+            message.status = SENT
+            message.sent_at = now
+            message.last_error = ""
+            report.sent += 1
+        db.session.commit()
+        if stop:
+            break
+    return report
+
+
+def deliver_after_request() -> None:
+    """after_request: deliver what this request queued, when MAIL_SEND_IMMEDIATELY is on.
+
+    Failures are recorded and retried by ``flask send-mail``; the page never fails
+    because the mail server is slow or down.
+    """
+    if not g.pop("mail_queued", False) or not current_app.config["MAIL_SEND_IMMEDIATELY"]:
+        return
+    try:
+        deliver_due(limit=int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
+    except Exception:  # pragma: no cover - never let mail break the page
+        db.session.rollback()
+        log.exception("immediate mail delivery failed; `flask send-mail` will retry")
+
+
+def outbox_counts(session_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per session: how many messages are queued, sent and failed."""
+    from sqlalchemy import func
+
+    ids = list(session_ids)
+    counts: dict[int, dict[str, int]] = {i: {QUEUED: 0, SENT: 0, FAILED: 0} for i in ids}
+    if not ids:
+        return counts
+    rows = db.session.execute(
+        select(OutboxMessage.session_id, OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.session_id.in_(ids))
+        .group_by(OutboxMessage.session_id, OutboxMessage.status)
+    )
+    for session_id, status, n in rows:
+        counts[session_id][status] = n
+    return counts
+
+
+__all__ = ["FAILED", "QUEUED", "SENT", "Report", "deliver_due", "queue", "render"]

@@ -1,0 +1,156 @@
+"""Who a contact is and where they belong: personal links, networks, expected people.
+
+The lowest part of the answering room; both :mod:`services` and :mod:`notify` use it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Membership
+from learnnet.rsvp import rules
+from learnnet.rsvp.models import PersonalLink
+from learnnet.scheduling.models import Session
+from learnnet.timefmt import to_local
+
+# --- personal links ---------------------------------------------------------------------------
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def token_of(link: PersonalLink) -> str:
+    """The token of a stored link (derived from the secret key and its nonce)."""
+    return rules.derive_token(_secret(), link.nonce)
+
+
+def current_link(contact: Contact) -> PersonalLink | None:
+    """The contact's link that has not been revoked, if any."""
+    return db.session.scalar(
+        select(PersonalLink).where(
+            PersonalLink.contact_id == contact.id, PersonalLink.revoked_at.is_(None)
+        )
+    )
+
+
+def ensure_link(contact: Contact) -> PersonalLink:
+    """The contact's current link, creating one when there is none (no commit)."""
+    link = current_link(contact)
+    if link is None:
+        nonce = secrets.token_urlsafe(24)
+        link = PersonalLink(
+            contact=contact,
+            nonce=nonce,
+            token_hash=rules.token_hash(rules.derive_token(_secret(), nonce)),
+        )
+        db.session.add(link)
+        db.session.flush()
+    return link
+
+
+def links_for(contacts: list[Contact]) -> dict[int, PersonalLink]:
+    """Current links of many contacts, creating missing ones, in two statements."""
+    ids = [c.id for c in contacts]
+    found = {
+        link.contact_id: link
+        for link in db.session.scalars(
+            select(PersonalLink).where(
+                PersonalLink.contact_id.in_(ids), PersonalLink.revoked_at.is_(None)
+            )
+        )
+    }
+    for contact in contacts:
+        if contact.id not in found:
+            nonce = secrets.token_urlsafe(24)
+            link = PersonalLink(
+                contact_id=contact.id,
+                nonce=nonce,
+                token_hash=rules.token_hash(rules.derive_token(_secret(), nonce)),
+            )
+            db.session.add(link)
+            found[contact.id] = link
+    db.session.flush()
+    return found
+
+
+def reissue_link(contact: Contact) -> PersonalLink:
+    """Revoke the contact's link (the old one stops working at once) and make a new one."""
+    link = current_link(contact)
+    if link is not None:
+        link.revoked_at = utcnow()
+        db.session.flush()
+    new = ensure_link(contact)
+    db.session.commit()
+    return new
+
+
+def contact_for_token(token: str) -> Contact | None:
+    """The active contact whose current link has this token; None for anything else."""
+    if not rules.well_formed(token):
+        return None
+    link = db.session.scalar(
+        select(PersonalLink)
+        .where(
+            PersonalLink.token_hash == rules.token_hash(token),
+            PersonalLink.revoked_at.is_(None),
+        )
+        .options(joinedload(PersonalLink.contact).joinedload(Contact.facility))
+    )
+    if link is None or not link.contact.active:
+        return None
+    return link.contact
+
+
+# --- where a contact belongs ------------------------------------------------------------------
+
+
+def member_networks(facility_id: int, today: date) -> dict[int, date | None]:
+    """Networks the facility is a member of today, with the day it leaves (if known)."""
+    rows = db.session.execute(
+        select(Membership.network_id, Membership.left_on).where(
+            Membership.facility_id == facility_id,
+            Membership.joined_on <= today,
+            or_(Membership.left_on.is_(None), Membership.left_on >= today),
+        )
+    )
+    return {network_id: left_on for network_id, left_on in rows}
+
+
+def is_member_on(facility_id: int, network_id: int, day: date) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count(Membership.id)).where(
+                Membership.facility_id == facility_id,
+                Membership.network_id == network_id,
+                Membership.joined_on <= day,
+                or_(Membership.left_on.is_(None), Membership.left_on >= day),
+            )
+        )
+    )
+
+
+def expected_contacts(session: Session) -> list[Contact]:
+    """Active contacts of the facilities that are members on the session's day."""
+    day = to_local(session.starts_at, session.network.timezone).date()
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .join(Membership, Membership.facility_id == Contact.facility_id)
+            .where(
+                Membership.network_id == session.network_id,
+                Membership.joined_on <= day,
+                or_(Membership.left_on.is_(None), Membership.left_on >= day),
+                Contact.active.is_(True),
+            )
+            .options(joinedload(Contact.facility))
+            .order_by(Contact.facility_id, func.lower(Contact.name))
+        ).unique()
+    )

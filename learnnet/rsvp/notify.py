@@ -1,0 +1,295 @@
+"""The messages of answering: invitations, changes, cancellations, promotions, reminders.
+
+Each function queues messages (rows in the outbox) in the caller's transaction, in each
+recipient's own language, with their personal link. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote_plus
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from learnnet.extensions import db
+from learnnet.mail import services as mail
+from learnnet.mail.models import FAILED, OutboxMessage
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact
+from learnnet.rsvp import rules
+from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
+from learnnet.rsvp.models import NO, WITHDRAWN, Rsvp
+from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.timefmt import format_moment, format_span
+
+INVITATION = "invitation"
+CHANGE = "change"
+CANCELLATION = "cancellation"
+PROMOTION = "promotion"
+HOST_REQUEST = "host_request"
+REMINDER = "reminder"
+NUDGE = "nudge"
+
+
+def member_url(contact: Contact, anchor: str = "") -> str:
+    """The contact's personal link (created when missing), as a full URL."""
+    url = url_for("rsvp.member", token=token_of(ensure_link(contact)), _external=True)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def map_url(session: Session) -> str:
+    """An OpenStreetMap search for the host's address."""
+    host = session.host
+    return "https://www.openstreetmap.org/search?query=" + quote_plus(
+        f"{host.street}, {host.postcode} {host.city}"
+    )
+
+
+def _context(session: Session, contact: Contact, locale: str) -> dict[str, Any]:
+    tz = session.network.timezone
+    return {
+        "session": session,
+        "network": session.network,
+        "contact": contact,
+        "when": format_span(session.starts_at, session.ends_at, tz, locale),
+        "deadline": format_moment(session.rsvp_deadline, tz, locale)
+        if session.rsvp_deadline
+        else "",
+        "map_url": map_url(session),
+        "link": member_url(contact, f"session-{session.id}"),
+    }
+
+
+def _queue(
+    kind: str,
+    session: Session,
+    contact: Contact,
+    subject: Any,
+    key: str | None = None,
+    **extra: Any,
+) -> OutboxMessage | None:
+    if not contact.email:
+        return None
+    locale = contact.preferred_language
+    context = {**_context(session, contact, locale), "kind": kind, **extra}
+    rendered = mail.render("session_message", locale, subject, **context)
+    return mail.queue(
+        kind,
+        contact.email,
+        rendered,
+        recipient_name=contact.name,
+        contact_id=contact.id,
+        session_id=session.id,
+        dedupe_key=key,
+    )
+
+
+def _title(session: Session) -> str:
+    return session.network.name
+
+
+def invitation(session: Session, contact: Contact) -> OutboxMessage | None:
+    """Invite one contact to a session."""
+    return _queue(
+        INVITATION,
+        session,
+        contact,
+        lambda: _("Invitation: %(title)s", title=_title(session)),
+        key=f"invitation:{session.id}:{contact.id}",
+    )
+
+
+def promoted(rsvp: Rsvp) -> OutboxMessage | None:
+    """Tell a contact that a seat came free and they are now registered."""
+    session = rsvp.session
+    return _queue(
+        PROMOTION,
+        session,
+        rsvp.contact,
+        lambda: _("A seat came free: you are registered (%(title)s)", title=_title(session)),
+    )
+
+
+def change_notice(session: Session, contact: Contact, changes: frozenset[str]) -> Any:
+    """The session moved (time or place)."""
+    return _queue(
+        CHANGE,
+        session,
+        contact,
+        lambda: _("Changed: %(title)s", title=_title(session)),
+        key=f"change:{session.id}:{contact.id}:{session.revision}",
+        changes=changes,
+    )
+
+
+def cancellation(session: Session, contact: Contact) -> OutboxMessage | None:
+    """The session is cancelled."""
+    return _queue(
+        CANCELLATION,
+        session,
+        contact,
+        lambda: _("Cancelled: %(title)s", title=_title(session)),
+        key=f"cancellation:{session.id}:{contact.id}",
+    )
+
+
+def host_request(session: Session, contact: Contact) -> OutboxMessage | None:
+    """Ask a host contact to confirm that their facility hosts the session."""
+    day = utcnow().date().isoformat()
+    return _queue(
+        HOST_REQUEST,
+        session,
+        contact,
+        lambda: _("Can you host? %(title)s", title=_title(session)),
+        key=f"host-request:{session.id}:{session.host_facility_id}:{contact.id}:{day}",
+    )
+
+
+def reminder(session: Session, contact: Contact, days: int, rsvp: Rsvp | None) -> Any:
+    """A reminder ``days`` before the session; at most one per window and start time."""
+    return _queue(
+        REMINDER,
+        session,
+        contact,
+        lambda: _("Reminder: %(title)s", title=_title(session)),
+        key=f"reminder:{session.id}:{contact.id}:{days}:{session.starts_at:%Y%m%dT%H%M}",
+        rsvp=rsvp,
+        days=days,
+    )
+
+
+def nudge(session: Session, contact: Contact) -> OutboxMessage | None:
+    """Ask someone who has not answered yet (at most once a day)."""
+    day = utcnow().date().isoformat()
+    return _queue(
+        NUDGE,
+        session,
+        contact,
+        lambda: _("Will you come? %(title)s", title=_title(session)),
+        key=f"nudge:{session.id}:{contact.id}:{day}",
+    )
+
+
+# --- who gets what ----------------------------------------------------------------------------
+
+
+def invited_contacts(session: Session) -> list[Contact]:
+    """Contacts who were sent an invitation for the session and still take part."""
+    invited = set(
+        db.session.scalars(
+            select(OutboxMessage.contact_id).where(
+                OutboxMessage.session_id == session.id,
+                OutboxMessage.kind == INVITATION,
+                OutboxMessage.status != FAILED,
+            )
+        )
+    )
+    return [c for c in expected_contacts(session) if c.id in invited]
+
+
+def to_invite(session: Session) -> list[Contact]:
+    """Contacts with an email address who have not been invited to the session yet."""
+    done = set(
+        db.session.scalars(
+            select(OutboxMessage.contact_id).where(
+                OutboxMessage.session_id == session.id, OutboxMessage.kind == INVITATION
+            )
+        )
+    )
+    return [c for c in expected_contacts(session) if c.email and c.id not in done]
+
+
+def send_invitations(session: Session) -> int:
+    """Invite everyone not invited yet; from now on changes are announced (commits)."""
+    count = sum(1 for c in to_invite(session) if invitation(session, c) is not None)
+    if session.invited_at is None:
+        session.invited_at = utcnow()
+    db.session.commit()
+    return count
+
+
+def unanswered_with_email(session: Session) -> list[Contact]:
+    """Expected contacts with an email address and no answer for the session."""
+    answered = set(
+        db.session.scalars(
+            select(Rsvp.contact_id).where(Rsvp.session_id == session.id, Rsvp.answer != WITHDRAWN)
+        )
+    )
+    return [c for c in expected_contacts(session) if c.email and c.id not in answered]
+
+
+def send_nudges(session: Session) -> int:
+    """Remind those who have not answered (commits)."""
+    count = sum(1 for c in unanswered_with_email(session) if nudge(session, c) is not None)
+    db.session.commit()
+    return count
+
+
+def host_contacts(session: Session) -> list[Contact]:
+    """Active contacts of the host facility."""
+    return [c for c in session.host.contacts if c.active]
+
+
+def send_host_requests(session: Session) -> int:
+    """Ask the host's contacts to confirm (commits)."""
+    count = sum(
+        1 for c in host_contacts(session) if c.email and host_request(session, c) is not None
+    )
+    db.session.commit()
+    return count
+
+
+def announce_change(session: Session, changes: Iterable[str]) -> int:
+    """Queue a change notice or a cancellation for everyone invited (no commit)."""
+    changes = frozenset(changes)
+    if session.invited_at is None or not changes & {"time", "place", "cancelled"}:
+        return 0
+    count = 0
+    for contact in invited_contacts(session):
+        if session.status == CANCELLED:
+            sent = cancellation(session, contact)
+        else:
+            sent = change_notice(session, contact, changes)
+        count += sent is not None
+    return count
+
+
+def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
+    """Queue the reminders that are due now (commits); each is sent at most once."""
+    now = now or utcnow()
+    horizon = max([d for d in days if d > 0], default=0)
+    if not horizon:
+        return 0
+    sessions = list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.status != CANCELLED,
+                Session.invited_at.is_not(None),
+                Session.starts_at > now,
+                Session.starts_at <= now + timedelta(days=horizon),
+            )
+            .options(joinedload(Session.network), joinedload(Session.host))
+        )
+    )
+    count = 0
+    for session in sessions:
+        due = rules.reminder_due(session.starts_at, days, now)
+        if due is None:
+            continue
+        answers = {
+            r.contact_id: r
+            for r in db.session.scalars(select(Rsvp).where(Rsvp.session_id == session.id))
+        }
+        for contact in invited_contacts(session):
+            rsvp = answers.get(contact.id)
+            if rsvp is not None and rsvp.answer in (NO, WITHDRAWN):
+                continue
+            count += reminder(session, contact, due, rsvp) is not None
+    db.session.commit()
+    return count

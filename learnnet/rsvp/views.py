@@ -1,0 +1,310 @@
+"""The personal-link pages (member answers, host confirmation, colleagues) and the
+facilitator's actions on answers: on someone's behalf, invitations, reminders, links."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from learnnet.access import CONTACT, PERSONAL_LINK, SESSION, requires
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact
+from learnnet.networks.services import DuplicateContact
+from learnnet.rsvp import bp, contacts, notify, rules, services
+from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
+from learnnet.rsvp.models import MAYBE, NO, YES
+from learnnet.scheduling import services as scheduling
+from learnnet.scheduling.models import Session
+
+
+def answer_errors() -> dict[str, str]:
+    """Why an answer was refused, in words."""
+    return {
+        "answer": _("Choose an answer."),
+        "note": _("The note is too long (at most 500 characters)."),
+        "session": _("This session does not exist."),
+        "not_member": _("This session is not one of your networks."),
+        rules.CANCELLED: _("This session has been cancelled; answers are closed."),
+        rules.STARTED: _("This session has started; answers are closed."),
+        rules.DEADLINE: _("Answers for this session are closed (the deadline has passed)."),
+        "colleague": _("You can only answer for colleagues of your own facility."),
+    }
+
+
+def answer_message(outcome: services.Outcome, contact: Contact, own: bool) -> str:
+    """What the member sees after answering."""
+    rsvp = outcome.rsvp
+    if not outcome.changed:
+        return _("Your answer was already saved.")
+    if rsvp.answer == YES and rsvp.waitlisted:
+        if own:
+            return _(
+                "The session is full: you are on the waitlist. "
+                "We will mail you when a seat comes free."
+            )
+        return _("The session is full: %(name)s is on the waitlist.", name=contact.name)
+    if own:
+        return {
+            YES: _("Thank you! You are registered."),
+            MAYBE: _("Saved: maybe. Let us know when you are sure."),
+            NO: _("Saved: you are not coming. Thank you for letting us know."),
+        }[rsvp.answer]
+    return {
+        YES: _("%(name)s is registered.", name=contact.name),
+        MAYBE: _("Saved: %(name)s maybe comes.", name=contact.name),
+        NO: _("Saved: %(name)s is not coming.", name=contact.name),
+    }[rsvp.answer]
+
+
+def _member_page(
+    contact: Contact,
+    status: int = 200,
+    errors: dict[int, str] | None = None,
+    typed: dict[int, str] | None = None,
+    colleague_form: ColleagueForm | None = None,
+) -> tuple[str, int]:
+    page = services.member_page(contact)
+    return render_template(
+        "rsvp/member.html",
+        page=page,
+        contact=contact,
+        token=request.view_args["token"] if request.view_args else "",
+        now=utcnow(),
+        errors=errors or {},
+        typed=typed or {},
+        colleague_form=colleague_form or ColleagueForm(prefix="colleague"),
+        map_url=notify.map_url,
+    ), status
+
+
+def _back(token: str, session_id: int | None = None) -> Response:
+    anchor = f"#session-{session_id}" if session_id else ""
+    return redirect(url_for("rsvp.member", token=token) + anchor, code=303)
+
+
+@bp.route("/m/<token>")
+@requires(PERSONAL_LINK)
+def member(contact: Contact) -> tuple[str, int]:
+    """The member's own page: upcoming sessions, one-tap answers, colleagues."""
+    return _member_page(contact)
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_answer(contact: Contact, session_id: int) -> Any:
+    """Answer for oneself or a colleague of the same facility (never anyone else)."""
+    token = request.view_args["token"]  # type: ignore[index]
+    form = AnswerForm()
+    target = contact
+    raw = (form.contact.data or "").strip()
+    if raw and raw != str(contact.id):
+        colleague = (
+            db.session.get(Contact, int(raw))
+            if raw.isascii() and raw.isdigit() and len(raw) < 10
+            else None
+        )
+        if (
+            colleague is None
+            or colleague.facility_id != contact.facility_id
+            or not colleague.active
+        ):
+            flash(answer_errors()["colleague"], "error")
+            return _back(token, session_id)
+        target = colleague
+    if not form.validate_on_submit():
+        if form.note.errors:
+            return _member_page(
+                contact, 400, {session_id: form.note.errors[0]}, {session_id: form.note.data or ""}
+            )
+        flash(answer_errors()["answer"], "error")
+        return _back(token, session_id)
+    try:
+        outcome = services.answer(
+            session_id, target, form.answer.data, form.note.data or "", by_contact=contact
+        )
+    except services.AnswerError as exc:
+        db.session.rollback()
+        flash(answer_errors().get(exc.code, _("Your answer could not be saved.")), "error")
+        return _back(token, session_id)
+    flash(answer_message(outcome, target, target.id == contact.id), "success")
+    for promoted in outcome.promoted:
+        if promoted.contact_id == contact.id:
+            flash(_("A seat came free: you are now registered."), "success")
+        elif promoted.contact.facility_id == contact.facility_id:
+            flash(_("%(name)s gets the free seat.", name=promoted.contact.name), "success")
+    return _back(token, session_id)
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/host", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_host_confirm(contact: Contact, session_id: int) -> Response:
+    """A contact of the host facility confirms that they host the session."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = db.session.get(Session, session_id)
+    if session is None or session.host_facility_id != contact.facility_id:
+        abort(404)
+    if session.is_cancelled or session.starts_at <= utcnow():
+        flash(_("This session can no longer be confirmed."), "error")
+    else:
+        scheduling.confirm_host(session, contact.id)
+        flash(_("Thank you! You have confirmed that you host this session."), "success")
+    return _back(token, session_id)
+
+
+@bp.route("/m/<token>/colleagues", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_colleague_add(contact: Contact) -> Any:
+    """Add a colleague of the member's own facility."""
+    token = request.view_args["token"]  # type: ignore[index]
+    form = ColleagueForm(prefix="colleague")
+    if form.validate_on_submit():
+        try:
+            colleague = services.add_colleague(contact, form.name.data.strip(), form.email.data)
+        except DuplicateContact:
+            db.session.rollback()
+            form.email.errors = [_("A colleague with this email address is already listed.")]
+        else:
+            flash(_("%(name)s has been added as your colleague.", name=colleague.name), "success")
+            return redirect(url_for("rsvp.member", token=token) + "#colleagues", code=303)
+    return _member_page(contact, 400, colleague_form=form)
+
+
+# --- the facilitator's side ------------------------------------------------------------------
+
+
+@bp.route("/contacts/<int:contact_id>/link")
+@requires(CONTACT)
+def contact_link(contact: Contact) -> str:
+    """The contact's personal link: copy it, print a slip with a QR code, or renew it."""
+    link = contacts.ensure_link(contact)
+    db.session.commit()
+    url = url_for("rsvp.member", token=contacts.token_of(link), _external=True)
+    return render_template(
+        "rsvp/contact_link.html",
+        contact=contact,
+        url=url,
+        qr_svg=qr_svg(url),
+        issued=link.created_at,
+        slip="slip" in request.args,
+    )
+
+
+@bp.route("/contacts/<int:contact_id>/link/renew", methods=["POST"])
+@requires(CONTACT)
+def contact_link_renew(contact: Contact) -> Response:
+    """Revoke the contact's link (it stops working at once) and issue a new one."""
+    contacts.reissue_link(contact)
+    flash(_("A new personal link has been made; the old one no longer works."), "success")
+    return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
+
+
+def qr_svg(url: str) -> str:
+    """A QR code of ``url`` as inline SVG (no external service, no image library)."""
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=_("QR code")
+    )
+    return out.getvalue().decode()
+
+
+def _session_page(session: Session) -> Response:
+    return redirect(url_for("pages.session_view", session_id=session.id) + "#answers", code=303)
+
+
+@bp.route("/sessions/<int:session_id>/answers", methods=["POST"])
+@requires(SESSION)
+def session_answer(session: Session) -> Response:
+    """The facilitator sets an answer on a member's behalf (e.g. after a phone call)."""
+    form = OnBehalfForm()
+    raw = form.contact.data or ""
+    contact = (
+        db.session.get(Contact, int(raw))
+        if raw.isascii() and raw.isdigit() and len(raw) < 10
+        else None
+    )
+    if contact is None or not form.validate_on_submit():
+        flash(_("Choose a person and an answer."), "error")
+        return _session_page(session)
+    try:
+        outcome = services.answer(
+            session.id, contact, form.answer.data, form.note.data or "", by_user=current_user
+        )
+    except services.AnswerError as exc:
+        db.session.rollback()
+        flash(answer_errors().get(exc.code, _("The answer could not be saved.")), "error")
+        return _session_page(session)
+    flash(answer_message(outcome, contact, False), "success")
+    for promoted in outcome.promoted:
+        flash(_("%(name)s moves up from the waitlist.", name=promoted.contact.name), "success")
+    return _session_page(session)
+
+
+def _open_for_mail(session: Session) -> bool:
+    if session.is_cancelled or session.starts_at <= utcnow():
+        flash(_("This session is cancelled or has started; no messages are sent."), "error")
+        return False
+    return True
+
+
+@bp.route("/sessions/<int:session_id>/invitations", methods=["POST"])
+@requires(SESSION)
+def session_invite(session: Session) -> Response:
+    """Send the invitation to every expected contact who has not had it yet."""
+    if _open_for_mail(session):
+        count = notify.send_invitations(session)
+        flash(
+            ngettext(
+                "Invitation sent to %(num)d contact.", "Invitation sent to %(num)d contacts.", count
+            )
+            if count
+            else _("Everyone with an email address has been invited already."),
+            "success",
+        )
+    return _session_page(session)
+
+
+@bp.route("/sessions/<int:session_id>/nudges", methods=["POST"])
+@requires(SESSION)
+def session_nudge(session: Session) -> Response:
+    """Remind the contacts who have not answered."""
+    if _open_for_mail(session):
+        count = notify.send_nudges(session)
+        flash(
+            ngettext(
+                "Reminder sent to %(num)d contact.", "Reminder sent to %(num)d contacts.", count
+            )
+            if count
+            else _("Nobody to remind: everyone answered or was reminded today."),
+            "success",
+        )
+    return _session_page(session)
+
+
+@bp.route("/sessions/<int:session_id>/host-request", methods=["POST"])
+@requires(SESSION)
+def session_host_request(session: Session) -> Response:
+    """Ask the host's contacts by email to confirm."""
+    if _open_for_mail(session):
+        count = notify.send_host_requests(session)
+        flash(
+            ngettext(
+                "Request sent to %(num)d contact of the host.",
+                "Request sent to %(num)d contacts of the host.",
+                count,
+            )
+            if count
+            else _(
+                "No request sent: the host has no contact with an email address, "
+                "or was asked today."
+            ),
+            "success" if count else "error",
+        )
+    return redirect(url_for("pages.session_view", session_id=session.id), code=303)

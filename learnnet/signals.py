@@ -1,0 +1,24 @@
+"""Events a lower room announces and a higher room acts on, inside the same transaction.
+
+``scheduling`` and ``networks`` may not import ``rsvp`` (it is above them), yet a moved
+session must notify the people who answered and a facility that leaves must free its
+seats. The lower room sends one of these signals just before it commits; the higher
+room's receivers add their rows (answers withdrawn, messages queued) to the same
+database transaction, so both land together or not at all.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender: the Session; ``changes``: a frozenset of "time", "place", "cancelled",
+#: "capacity"; ``actor``: the User who made the change (or None).
+session_changed = _signals.signal("session-changed")
+
+#: sender: the Membership that has just ended (``left_on`` is set).
+membership_ended = _signals.signal("membership-ended")
+
+#: sender: the Contact who no longer works at the facility (``active`` became False).
+contact_left = _signals.signal("contact-left")
