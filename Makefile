@@ -33,6 +33,9 @@ run: install translations
 	@echo "  learnnet runs at http://$(HOST):$(PORT)/"
 	@echo "  Demo facilitator: begeleider@example.org / demo-begeleider"
 	@echo "  Demo admin:       admin@example.org / demo-beheerder"
+	@echo "  Demo member's personal link (no password):"
+	@LEARNNET_BASE_URL=http://$(HOST):$(PORT) $(FLASK) member-link --demo | sed 's/^/    /'
+	@echo "  Mail is written to instance/outbox/ as .eml files."
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -174,10 +174,7 @@ def _register_hooks(app: Flask) -> None:
     templating.init_app(app)
     _redact_tokens_in_logs()
 
-    @app.after_request
-    def _deliver_mail(response: Any) -> Any:
-        deliver_after_request()
-        return response
+    app.after_request(deliver_after_request)
 
     @app.before_request
     def _per_request() -> None:

@@ -109,14 +109,20 @@ def send_reminders_command(no_send: bool) -> None:
 
 
 @click.command("member-link")
-@click.argument("email")
-def member_link_command(email: str) -> None:
+@click.argument("email", required=False)
+@click.option("--demo", is_flag=True, help="The demo member's link (see `demo`).")
+def member_link_command(email: str | None, demo: bool) -> None:
     """Print the personal link of the contact(s) with this email address."""
     from flask import url_for
 
+    from learnnet.demo import demo_member_email
     from learnnet.networks.models import Contact
     from learnnet.rsvp.contacts import ensure_link, token_of
 
+    if demo:
+        email = demo_member_email()
+    if not email:
+        raise click.UsageError("Give an email address, or --demo.")
     found = list(db.session.scalars(select(Contact).where(Contact.email == email.lower())))
     if not found:
         raise click.ClickException(f"No contact with email address {email}.")

@@ -60,7 +60,7 @@ class Defaults:
     MAIL_USE_TLS = False  # STARTTLS
     MAIL_USE_SSL = False  # implicit TLS, usually port 465
     MAIL_USERNAME = ""
-    MAIL_PASSWORD = ""
+    MAIL_PASSWORD = ""  # nosec B105 - empty: set it through LEARNNET_MAIL_PASSWORD
     MAIL_TIMEOUT = 20
     MAIL_DEFAULT_SENDER = "learnnet <noreply@learnnet.invalid>"
     MAIL_REPLY_TO = ""
@@ -70,6 +70,12 @@ class Defaults:
     MAIL_SEND_IMMEDIATELY_LIMIT = 50
     # Reminders go this many days before a session (`flask send-reminders`).
     REMINDER_DAYS: list[int] = [7, 1]
+
+    # Accounts by mail: a welcome link (set your password) and a reset link live this long.
+    ACCOUNT_INVITE_MAX_AGE = 7 * 24 * 3600
+    PASSWORD_RESET_MAX_AGE = 3600
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = "5 per hour"  # noqa: S105  # nosec B105 - a rate
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "20 per hour"  # noqa: S105  # nosec B105 - a rate
 
     # Personal links: failed lookups per client address before 429 (brute-force guard).
     TOKEN_MISS_LIMIT = "20 per 10 minutes"  # noqa: S105  # nosec B105 - a rate, not a secret

@@ -31,6 +31,17 @@ def session_when(session: Any) -> str:
     )
 
 
+def session_when_parts(session: Any) -> tuple[str, str]:
+    """Jinja: a session's day and its times apart ("di 12 jan. 2027", "19:00–21:30")."""
+    from learnnet.timefmt import to_local
+
+    tz = session.network.timezone
+    start, end = to_local(session.starts_at, tz), to_local(session.ends_at, tz)
+    if start.date() != end.date():
+        return session_when(session), ""
+    return format_day(start.date(), current_locale()), f"{start:%H:%M}–{end:%H:%M}"
+
+
 def day_filter(value: date | None) -> str:
     """Jinja: a date as 'di 12 jan. 2027'."""
     if value is None:
@@ -63,6 +74,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(day_filter, "day")
     app.add_template_filter(session_when, "when")
+    app.add_template_filter(session_when_parts, "when_parts")
     app.add_template_filter(relative_day, "relative_day")
 
     @app.context_processor

@@ -58,11 +58,19 @@ def world(app, network, facilitator, admin):
 
     token = token_of(ensure_link(contact))
     db.session.commit()
+    from learnnet.auth.services import INVITE, RESET, make_account_token
+
+    # One-time links of an account nobody logs in or out with during the walk.
+    invited = factories.user(email="invited@example.org", name="Invited")
+    reset_token = make_account_token(invited, RESET)
+    invite_token = make_account_token(invited, INVITE)
     return {
         "session_id": session.id,
         "blackout_id": blackout.id,
         "period_id": closed.id,
         "token": token,
+        "reset_token": reset_token,
+        "invite_token": invite_token,
         "slug": network.slug,
         "facility_id": facility.id,
         "contact_id": contact.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -433,4 +434,40 @@ def test_member_page_statements_do_not_grow_with_sessions(client, gent, count_qu
     db.session.commit()
     count_queries.statements.clear()
     client.get(f"/m/{token}")
+    assert count_queries.count == few, count_queries.statements
+
+
+def test_moving_to_a_bigger_room_promotes_the_waitlist(logged_in, client, gent):
+    session = gent["session"]  # at Ukkepuk, room for 2
+    for c in (gent["jan"], gent["sofie"], gent["hanne"]):
+        answer(client, token_for(c), session.id, "yes")
+    assert rsvp_of(session, gent["hanne"]).waitlisted
+    big = gent["zonnebloem"]
+    big.room_capacity = 30
+    db.session.commit()
+    local = session.starts_at.astimezone(ZoneInfo("Europe/Brussels"))
+    response = logged_in.post(
+        f"/sessions/{session.id}/move",
+        data={
+            "day": local.date().isoformat(),
+            "start_time": local.strftime("%H:%M"),
+            "end_time": "22:30",
+            "host_id": big.id,
+        },
+    )
+    assert response.status_code == 302
+    assert not rsvp_of(session, gent["hanne"]).waitlisted
+
+
+def test_answer_statements_do_not_grow_with_answers(client, gent, count_queries):
+    token = token_for(gent["sofie"])
+    answer(client, token, gent["session"].id, "maybe")
+    count_queries.statements.clear()
+    answer(client, token, gent["session"].id, "no")
+    few = count_queries.count
+    for n in range(40):
+        extra = factories.contact(gent["ukkepuk"], email=f"x{n}@example.org")
+        services.answer(gent["session"].id, extra, "yes")
+    count_queries.statements.clear()
+    answer(client, token, gent["session"].id, "maybe")
     assert count_queries.count == few, count_queries.statements

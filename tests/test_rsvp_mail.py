@@ -155,3 +155,17 @@ def test_send_reminders_command(app, logged_in, planned):
     assert "3 sent" in first.output
     again = runner.invoke(args=["send-reminders"])
     assert "0 reminders queued" in again.output
+
+
+def test_invite_to_every_upcoming_session_at_once(logged_in, planned, network):
+    later = factories.session(network, planned.host, days_ahead=50)
+    factories.session(network, planned.host, days_ahead=70, status="cancelled")
+    db.session.commit()
+    page = logged_in.get(f"/networks/{network.slug}/invitations").get_data(as_text=True)
+    assert "6" in page  # 2 sessions × 3 contacts with email
+    logged_in.post(f"/networks/{network.slug}/invitations")
+    sent = messages("invitation")
+    assert sorted({m.session_id for m in sent}) == sorted({planned.id, later.id})
+    assert len(sent) == 6
+    logged_in.post(f"/networks/{network.slug}/invitations")
+    assert len(messages("invitation")) == 6

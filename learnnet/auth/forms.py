@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR
 
@@ -43,14 +43,10 @@ class ProfileForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=language_choices, validate_choice=True)
 
 
-class PasswordForm(FlaskForm):
-    """Change one's own password."""
-
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
-    new_password = PasswordField(
+def _new_password() -> PasswordField:
+    return PasswordField(
         _l("New password"),
+        description=_l("At least %(num)d characters.", num=MIN_PASSWORD),
         validators=[
             DataRequired(_l("Choose a new password.")),
             Length(
@@ -60,15 +56,56 @@ class PasswordForm(FlaskForm):
             ),
         ],
     )
-    confirm = PasswordField(
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
         _l("Repeat the new password"),
         validators=[EqualTo("new_password", _l("The two passwords differ."))],
     )
 
 
-class UserForm(FlaskForm):
-    """An admin creates or edits a facilitator or admin account."""
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
 
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    new_password = _new_password()
+    confirm = _confirm()
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a password through a one-time link (invitation or forgotten password)."""
+
+    new_password = _new_password()
+    confirm = _confirm()
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a link to choose a new password."""
+
+    email = EmailField(
+        _l("Email address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter a valid email address, e.g. name@example.org.")),
+            Length(max=254),
+        ],
+    )
+
+
+def invitation_language_choices() -> list[tuple[str, str]]:
+    """Languages an invitation can be written in."""
+    return [("nl", "Nederlands"), ("en", "English")]
+
+
+class _AccountFields(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
     email = EmailField(
         _l("Email address"),
@@ -79,19 +116,20 @@ class UserForm(FlaskForm):
         ],
     )
     role = SelectField(_l("Role"), choices=role_choices)
-    active = BooleanField(_l("Account active"), default=True)
-    password = PasswordField(
-        _l("Password"),
-        description=_l(
-            "At least %(num)d characters. Leave empty to keep the current password.",
-            num=MIN_PASSWORD,
-        ),
-        validators=[
-            Optional(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
-            ),
-        ],
+
+
+class InviteForm(_AccountFields):
+    """An admin creates an account; the new user chooses a password through the mailed link."""
+
+    locale = SelectField(
+        _l("Language of the invitation"),
+        choices=invitation_language_choices,
+        default="nl",
+        description=_l("Also the language of the account; its owner can change it later."),
     )
+
+
+class UserForm(_AccountFields):
+    """An admin edits a facilitator or admin account (never its password)."""
+
+    active = BooleanField(_l("Account active"), default=True)

@@ -1,18 +1,42 @@
-"""Account use cases: log in, log out, change passwords, manage facilitator accounts."""
+"""Account use cases: log in, log out, change passwords, manage facilitator accounts.
+
+One-time links (an admin's invitation, a forgotten password) need no table: the link
+carries a signed, timestamped ``{"u": user id, "t": fingerprint}``. The fingerprint is a
+hash of the account's email and ``auth_token`` (never the token itself, which is part of
+every login). Setting a password rotates ``auth_token``, so a link works once; changing
+the email, deactivating the account, a new invitation or logging out everywhere end it
+too, and the signature's age ends it after ``token_max_age(purpose)`` seconds.
+"""
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from learnnet.auth.models import ROLE_FACILITATOR, User
+from learnnet.auth.models import ROLE_FACILITATOR, User, new_auth_token
 from learnnet.extensions import db
+from learnnet.mail import services as mail
 from learnnet.models import utcnow
+
+INVITE = "account-invite"
+RESET = "password-reset"  # nosec B105 - a salt name, not a secret
+_MAX_AGE = {
+    INVITE: ("ACCOUNT_INVITE_MAX_AGE", 7 * 24 * 3600),
+    RESET: ("PASSWORD_RESET_MAX_AGE", 3600),
+}
+# A real link is about 100 characters; anything much longer is not worth decoding.
+MAX_TOKEN_LENGTH = 300
 
 
 @functools.cache
@@ -122,3 +146,160 @@ def active_facilitator_choices() -> list[User]:
             select(User).where(User.active.is_(True)).order_by(func.lower(User.name))
         )
     )
+
+
+def unusable_password() -> str:
+    """A long random password nobody knows: the account waits for its invitation link."""
+    return secrets.token_urlsafe(32)
+
+
+def token_max_age(purpose: str) -> int:
+    """Seconds a one-time link of this purpose stays valid (configurable)."""
+    key, default = _MAX_AGE[purpose]
+    return int(current_app.config.get(key, default))
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    if purpose not in _MAX_AGE:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def _fingerprint(user: User) -> str:
+    """Changes whenever the account's auth token or email changes."""
+    digest = hashlib.sha256(f"{user.id}:{user.email}:{user.auth_token}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def make_account_token(user: User, purpose: str) -> str:
+    """A signed one-time token for ``purpose`` (INVITE or RESET); the user needs an id."""
+    return str(_serializer(purpose).dumps({"u": user.id, "t": _fingerprint(user)}))
+
+
+def user_for_account_token(token: str, purpose: str, max_age: int | None = None) -> User | None:
+    """The active account a still-valid token of ``purpose`` belongs to, else None.
+
+    None for a bad signature, another purpose's token, an expired token (older than
+    ``max_age`` seconds, by default ``token_max_age(purpose)``), an account that
+    changed since (password set, email changed, logged out everywhere) or is inactive.
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    if max_age is None:
+        max_age = token_max_age(purpose)
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age)
+    except (BadData, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    ident, fingerprint = data.get("u"), data.get("t")
+    if type(ident) is not int or not isinstance(fingerprint, str) or not 0 < ident < 2**31:
+        return None
+    user = db.session.get(User, ident)
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(_fingerprint(user).encode(), fingerprint.encode()):
+        return None
+    return user
+
+
+def account_link_url(user: User, purpose: str) -> str:
+    """The full URL of a one-time link (needs a request context or SERVER_NAME)."""
+    token = make_account_token(user, purpose)
+    if purpose == INVITE:
+        return url_for("auth.welcome", invite_token=token, _external=True)
+    return url_for("auth.reset_password", reset_token=token, _external=True)
+
+
+def _queue_invitation(user: User, invited_by: User | None) -> None:
+    rendered = mail.render(
+        "account_invite",
+        user.locale or "nl",
+        lambda: _("Your learnnet account: choose your password"),
+        user=user,
+        inviter=invited_by.name if invited_by is not None else "",
+        link=account_link_url(user, INVITE),
+        valid_for=timedelta(seconds=token_max_age(INVITE)),
+    )
+    mail.queue("account_invite", user.email, rendered, recipient_name=user.name)
+
+
+def invite_user(
+    email: str,
+    name: str,
+    role: str = ROLE_FACILITATOR,
+    locale: str | None = None,
+    invited_by: User | None = None,
+) -> User:
+    """Create an active account without a usable password and mail it an invitation link."""
+    user = User(email=normalise_email(email), name=name.strip(), role=role, locale=locale)
+    user.set_password(unusable_password())
+    db.session.add(user)
+    db.session.flush()  # the link needs the id
+    _queue_invitation(user, invited_by)
+    db.session.commit()
+    return user
+
+
+def can_resend_invitation(user: User) -> bool:
+    """Only an active account that never logged in gets a new invitation."""
+    return user.active and user.last_login_at is None
+
+
+def resend_invitation(user: User, invited_by: User | None = None) -> bool:
+    """Mail a new invitation link; earlier links stop working. False when not allowed."""
+    if not can_resend_invitation(user):
+        return False
+    user.rotate_auth_token()
+    _queue_invitation(user, invited_by)
+    db.session.commit()
+    return True
+
+
+def request_password_reset(email: str, locale: str) -> None:
+    """Mail a reset link to an active account with this email; do nothing otherwise.
+
+    The caller answers the same either way. The message speaks the account's language,
+    else ``locale`` (the language of the page the request came from).
+    """
+    user = user_by_email(email)
+    if user is None or not user.active:
+        return
+    rendered = mail.render(
+        "password_reset",
+        user.locale or locale,
+        lambda: _("Choose a new learnnet password"),
+        user=user,
+        link=account_link_url(user, RESET),
+        valid_for=timedelta(seconds=token_max_age(RESET)),
+    )
+    mail.queue("password_reset", user.email, rendered, recipient_name=user.name)
+    db.session.commit()
+
+
+def set_password_by_link(user: User, password: str) -> bool:
+    """Set the password through a one-time link, which thereby stops working.
+
+    A conditional UPDATE on the auth token the link was checked against: of two
+    simultaneous uses of one link, only one wins (False for the other). Other logins
+    of the account end, as with any password change; the link's user counts as logged in.
+    """
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    with db.session.no_autoflush:
+        result = db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.auth_token == user.auth_token)
+            .values(
+                password_hash=generate_password_hash(password, method=method),
+                auth_token=new_auth_token(),
+                last_login_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.expire(user)  # reload the new values; never flush stale ones over them
+    db.session.commit()
+    return True

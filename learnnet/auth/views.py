@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as flask_session
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from learnnet.access import ADMIN, PUBLIC, USER, requires
 from learnnet.auth import bp, services
-from learnnet.auth.forms import LoginForm, PasswordForm, ProfileForm, UserForm
+from learnnet.auth.forms import (
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordForm,
+    ProfileForm,
+    UserForm,
+)
 from learnnet.auth.models import User
 from learnnet.extensions import db, limiter
 
@@ -37,6 +47,16 @@ def _account_key() -> str:
 def _failed(response: Response) -> bool:
     """Only failed attempts count towards the login limits."""
     return response.status_code != 302
+
+
+def _start_login(user: User) -> None:
+    """A new session (and cookie) at login: no fixation; the chosen language stays."""
+    lang = flask_session.get("lang")
+    flask_session.clear()
+    if lang:
+        flask_session["lang"] = lang
+    login_user(user)
+    flask_session.permanent = True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,12 +84,7 @@ def login() -> str | Response:
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             target = safe_next(request.args.get("next"))
-            lang = flask_session.get("lang")
-            flask_session.clear()  # a new session (and cookie) at login: no fixation
-            if lang:
-                flask_session["lang"] = lang
-            login_user(user)
-            flask_session.permanent = True
+            _start_login(user)
             return redirect(target or url_for("pages.dashboard"))
         error = _("That email address and password do not match an active account.")
     return render_template("auth/login.html", form=form, error=error)
@@ -132,6 +147,76 @@ def account() -> str | Response:
     return render_template("auth/account.html", profile=profile, password=password)
 
 
+def _reset_account_key() -> str:
+    return "reset:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit(
+    lambda: current_app.config.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "5 per hour"),
+    key_func=_reset_account_key,
+    methods=["POST"],
+    scope="reset-account",
+)
+@limiter.limit(
+    lambda: current_app.config.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", "20 per hour"),
+    methods=["POST"],
+    scope="reset-address",
+)
+def forgot_password() -> str:
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        g.mail_after_response = True  # the answer's timing must not tell whether mail went
+        services.request_password_reset(form.email.data or "", str(get_locale()))
+        return render_template(
+            "auth/forgot_sent.html",
+            email=form.email.data or "",
+            valid_for=timedelta(seconds=services.token_max_age(services.RESET)),
+        )
+    return render_template("auth/forgot.html", form=form)
+
+
+def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, int]:
+    """Shared by the invitation and reset pages: check the link, then choose a password."""
+    g.token_page = True  # no Referer, no caching: the URL holds a secret
+    user = services.user_for_account_token(token, purpose)
+    if user is None:
+        return render_template("auth/link_invalid.html", purpose=purpose), 404
+    if user.locale in current_app.config["LANGUAGES"]:
+        g.member_locale = user.locale  # the page speaks the account's own language
+        refresh()
+        g.locale = user.locale
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        if not services.set_password_by_link(user, form.new_password.data or ""):
+            return render_template("auth/link_invalid.html", purpose=purpose), 404
+        _start_login(user)
+        if purpose == services.INVITE:
+            flash(_("Welcome, %(name)s! Your password is set.", name=user.name), "success")
+        else:
+            flash(_("Your new password is set. You are logged in."), "success")
+        return redirect(url_for("pages.dashboard"))
+    return render_template(
+        "auth/set_password.html", form=form, user=user, welcome=purpose == services.INVITE
+    )
+
+
+@bp.route("/account/reset/<reset_token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+def reset_password(reset_token: str) -> str | Response | tuple[str, int]:
+    """Choose a new password through the one-time link of a reset mail."""
+    return _password_by_link(reset_token, services.RESET)
+
+
+@bp.route("/account/welcome/<invite_token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+def welcome(invite_token: str) -> str | Response | tuple[str, int]:
+    """Choose a first password through the one-time link of an invitation."""
+    return _password_by_link(invite_token, services.INVITE)
+
+
 @bp.route("/admin/users")
 @requires(ADMIN)
 def users() -> str:
@@ -139,7 +224,7 @@ def users() -> str:
     return render_template("auth/users.html", users=services.list_users())
 
 
-def _email_taken(form: UserForm, user: User | None) -> bool:
+def _email_taken(form: InviteForm | UserForm, user: User | None) -> bool:
     other = services.user_by_email(form.email.data or "")
     if other is not None and (user is None or other.id != user.id):
         form.email.errors = [_("There is already an account with this email address.")]
@@ -150,28 +235,33 @@ def _email_taken(form: UserForm, user: User | None) -> bool:
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @requires(ADMIN)
 def user_new() -> str | Response:
-    """Create a facilitator or admin account."""
-    form = UserForm()
+    """Create a facilitator or admin account and mail its owner an invitation link."""
+    form = InviteForm()
     if form.validate_on_submit() and not _email_taken(form, None):
-        if not form.password.data:
-            form.password.errors = [_("Choose a password for the new account.")]
-        else:
-            user = services.create_user(
-                form.email.data or "",
-                form.name.data or "",
-                form.password.data,
-                form.role.data,
-                active=bool(form.active.data),
-            )
-            flash(_("Account for %(name)s created.", name=user.name), "success")
-            return redirect(url_for("auth.users"))
+        user = services.invite_user(
+            form.email.data or "",
+            form.name.data or "",
+            form.role.data,
+            locale=form.locale.data or None,
+            invited_by=current_user._get_current_object(),
+        )
+        flash(
+            _(
+                "Account for %(name)s created. An invitation to choose a password is on its "
+                "way to %(email)s.",
+                name=user.name,
+                email=user.email,
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
 
 @bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires(ADMIN)
 def user_edit(user_id: int) -> str | Response:
-    """Edit an account; deactivating it or setting a password ends its logins."""
+    """Edit an account; deactivating it ends its logins."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if form.validate_on_submit() and not _email_taken(form, user):
@@ -185,11 +275,35 @@ def user_edit(user_id: int) -> str | Response:
                 role=form.role.data or user.role,
                 active=bool(form.active.data),
             )
-            if form.password.data:
-                services.change_password(user, form.password.data)
             flash(_("Account of %(name)s saved.", name=user.name), "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user)
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        can_invite=services.can_resend_invitation(user),
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/invite", methods=["POST"])
+@requires(ADMIN)
+def user_invite(user_id: int) -> Response:
+    """Mail a new invitation to an account that never logged in; older links stop working."""
+    user = db.get_or_404(User, user_id)
+    if services.resend_invitation(user, invited_by=current_user._get_current_object()):
+        flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+    elif not user.active:
+        flash(_("Activate the account before sending an invitation."), "error")
+    else:
+        flash(
+            _(
+                "%(name)s has logged in before. They can use “Forgot your password?” on the "
+                "login page.",
+                name=user.name,
+            ),
+            "error",
+        )
+    return redirect(url_for("auth.user_edit", user_id=user.id))
 
 
 @bp.route("/healthz")

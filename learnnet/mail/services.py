@@ -186,16 +186,33 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> Report:
     return report
 
 
-def deliver_after_request() -> None:
+def deliver_after_request(response: Any) -> Any:
     """after_request: deliver what this request queued, when MAIL_SEND_IMMEDIATELY is on.
 
     Failures are recorded and retried by ``flask send-mail``; the page never fails
-    because the mail server is slow or down.
+    because the mail server is slow or down. A view that must not reveal by its timing
+    whether it queued mail (the password-reset form) sets ``g.mail_after_response``:
+    its mail then goes once the response has been sent.
     """
     if not g.pop("mail_queued", False) or not current_app.config["MAIL_SEND_IMMEDIATELY"]:
-        return
+        return response
+    limit = int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"])
+    if g.pop("mail_after_response", False):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def deliver_later() -> None:
+            with app.app_context():
+                _deliver_quietly(limit)
+
+        response.call_on_close(deliver_later)
+        return response
+    _deliver_quietly(limit)
+    return response
+
+
+def _deliver_quietly(limit: int) -> None:
     try:
-        deliver_due(limit=int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
+        deliver_due(limit=limit)
     except Exception:  # pragma: no cover - never let mail break the page
         db.session.rollback()
         log.exception("immediate mail delivery failed; `flask send-mail` will retry")

@@ -204,6 +204,21 @@ def to_invite(session: Session) -> list[Contact]:
     return [c for c in expected_contacts(session) if c.email and c.id not in done]
 
 
+def pending_invitations(network: Any) -> list[tuple[Session, list[Contact]]]:
+    """Upcoming sessions of the network that are not cancelled, with who is still to invite."""
+    sessions = db.session.scalars(
+        select(Session)
+        .where(
+            Session.network_id == network.id,
+            Session.status != CANCELLED,
+            Session.starts_at > utcnow(),
+        )
+        .options(joinedload(Session.host), joinedload(Session.network))
+        .order_by(Session.starts_at)
+    )
+    return [(s, to_invite(s)) for s in sessions]
+
+
 def send_invitations(session: Session) -> int:
     """Invite everyone not invited yet; from now on changes are announced (commits)."""
     count = sum(1 for c in to_invite(session) if invitation(session, c) is not None)

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from learnnet.access import CONTACT, PERSONAL_LINK, SESSION, requires
+from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact
+from learnnet.networks.models import Contact, Network
 from learnnet.networks.services import DuplicateContact
 from learnnet.rsvp import bp, contacts, notify, rules, services
 from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
@@ -245,6 +245,34 @@ def session_answer(session: Session) -> Response:
     for promoted in outcome.promoted:
         flash(_("%(name)s moves up from the waitlist.", name=promoted.contact.name), "success")
     return _session_page(session)
+
+
+@bp.route("/networks/<slug>/invitations", methods=["GET", "POST"])
+@requires(NETWORK)
+def network_invitations(network: Network) -> Any:
+    """Invite to every upcoming session at once: see who would get what, then send."""
+    rows = notify.pending_invitations(network)
+    if request.method == "POST":
+        sessions = sum(1 for _s, people in rows if people)
+        count = sum(notify.send_invitations(s) for s, people in rows if people)
+        flash(
+            ngettext(
+                "%(num)d invitation sent",
+                "%(num)d invitations sent",
+                count,
+            )
+            + " "
+            + ngettext("for %(num)d session.", "for %(num)d sessions.", sessions),
+            "success",
+        )
+        return redirect(url_for("rsvp.network_invitations", slug=network.slug), code=303)
+    return render_template(
+        "rsvp/invitations.html",
+        network=network,
+        rows=rows,
+        total=sum(len(people) for _s, people in rows),
+        recipients=len({c.id for _s, people in rows for c in people}),
+    )
 
 
 def _open_for_mail(session: Session) -> bool:

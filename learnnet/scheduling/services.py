@@ -291,6 +291,11 @@ def _check_changeable(session: Session, now: datetime, field: str = "day") -> No
         raise SchedulingError(field, "ended")
 
 
+def _capacity_raised(old: int | None, new: int | None) -> bool:
+    """True when a session can seat more people than before (None: no limit)."""
+    return old is not None and (new is None or new > old)
+
+
 def _changed_host(session: Session, host: Facility) -> None:
     if host.id != session.host_facility_id:
         session.host = host
@@ -323,7 +328,7 @@ def move_session(
         or ends_at != session.ends_at
         or host.id != session.host_facility_id
     )
-    old_host = session.host_facility_id
+    old_host, old_capacity = session.host_facility_id, session.capacity
     if session.rsvp_deadline is not None and starts_at != session.starts_at:
         session.rsvp_deadline = session.rsvp_deadline + (starts_at - session.starts_at)
     moved = starts_at != session.starts_at
@@ -338,6 +343,8 @@ def move_session(
             what.add("time")
         if host.id != old_host:
             what.add("place")
+        if _capacity_raised(old_capacity, session.capacity):
+            what.add("capacity")  # a bigger room: the waitlist moves up
         signals.session_changed.send(session, changes=frozenset(what or {"time"}))
     db.session.commit()
     return changed
@@ -351,14 +358,18 @@ def swap_hosts(first: Session, second: Session) -> None:
     _check_changeable(first, now, "other_id")
     _check_changeable(second, now, "other_id")
     a_host, b_host = first.host, second.host
+    capacities = (first.capacity, second.capacity)
     _check_host(first.network, b_host.id, to_local(first.starts_at, first.network.timezone).date())
     _check_host(first.network, a_host.id, to_local(second.starts_at, first.network.timezone).date())
     _changed_host(first, b_host)
     _changed_host(second, a_host)
     first.revision += 1
     second.revision += 1
-    signals.session_changed.send(first, changes=frozenset({"place"}))
-    signals.session_changed.send(second, changes=frozenset({"place"}))
+    for session, old_capacity in zip((first, second), capacities, strict=True):
+        changes = {"place"}
+        if _capacity_raised(old_capacity, session.capacity):
+            changes.add("capacity")
+        signals.session_changed.send(session, changes=frozenset(changes))
     db.session.commit()
 
 
@@ -408,10 +419,9 @@ def update_details(session: Session, data: dict[str, Any]) -> None:
     old_capacity = session.capacity
     for key, value in data.items():
         setattr(session, key, value)
-    raised = old_capacity is not None and (
-        session.capacity is None or session.capacity > old_capacity
-    )
-    if raised:  # seats came free: the waitlist moves up (in the same transaction)
+    if _capacity_raised(
+        old_capacity, session.capacity
+    ):  # seats came free: the waitlist moves up (in the same transaction)
         signals.session_changed.send(session, changes=frozenset({"capacity"}))
     db.session.commit()
 

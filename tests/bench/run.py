@@ -70,6 +70,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import planner
+    from tests.bench import member, planner
 
     planner.main()
+    member.main()

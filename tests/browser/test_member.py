@@ -69,7 +69,7 @@ def test_member_answers_lands_on_the_waitlist_and_is_promoted_when_a_colleague_d
         screenshot(page, f"member-waitlist-{'js' if javascript else 'nojs'}")
 
         # Hanne, a colleague with a seat, cannot come after all: Sofie answers for her.
-        full_card.get_by_text("Antwoorden voor je collega's").click()
+        full_card.get_by_text("Voor collega's").click()
         full_card.get_by_role("button", name="Hanne De Smet komt niet").click()
         full_card = page.locator(f"#session-{full}")
         full_card.locator(".answer-state .chip-ok").wait_for()
