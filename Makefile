@@ -10,7 +10,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install translations extract-messages browser clean
+.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js
 
 install: $(STAMP)
 
@@ -40,7 +40,7 @@ run: install translations
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set)
-test: install translations browser
+test: install translations browser js
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Browser tests drive Debian's chromium; install it when missing (needs root or sudo).
@@ -50,6 +50,24 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+JS := tests/js
+JS_STAMP := $(JS)/node_modules/.package-lock.json
+
+## The iCalendar tests also parse with Mozilla's ical.js under node; install Debian's nodejs and npm when node is missing (needs root or sudo).
+nodejs:
+	@if ! command -v node >/dev/null 2>&1; then \
+	  echo "Installing Debian's nodejs and npm for the iCalendar tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+
+## tests/js/node_modules: installed from package-lock.json when missing or older than it.
+js: $(JS_STAMP)
+
+$(JS_STAMP): $(JS)/package-lock.json $(JS)/package.json | nodejs
+	npm ci --prefix $(JS) --no-audit --no-fund
+	@touch $@
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -69,4 +87,4 @@ extract-messages: install
 	$(VENV)/bin/pybabel update -i learnnet/translations/messages.pot -d learnnet/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(JS)/node_modules

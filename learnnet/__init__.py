@@ -153,6 +153,7 @@ class IdConverter(IntegerConverter):
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from learnnet.auth import bp as auth_bp
+    from learnnet.calendar import bp as calendar_bp
     from learnnet.networks import bp as networks_bp
     from learnnet.pages import bp as pages_bp
     from learnnet.rsvp import bp as rsvp_bp
@@ -163,6 +164,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(rsvp_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(calendar_bp)
+    from learnnet.calendar.views import init_app as calendar_init
+
+    calendar_init(app)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -199,13 +204,14 @@ def _register_hooks(app: Flask) -> None:
             headers.setdefault("Cache-Control", "private, no-store")
         if g.get("token_page"):
             # A secret in the URL: never leak it to other sites, caches or search engines.
+            # (A calendar feed sets its own Cache-Control: clients must revalidate it.)
             headers["Referrer-Policy"] = "no-referrer"
-            headers["Cache-Control"] = "private, no-store"
+            headers.setdefault("Cache-Control", "private, no-store")
             headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
 
-TOKEN_IN_PATH = re.compile(r"/(m|account/(?:reset|welcome))/[^/?\s\"]+")
+TOKEN_IN_PATH = re.compile(r"/(m|feeds|account/(?:reset|welcome))/[^/?\s\"]+")
 
 
 class _RedactTokens(logging.Filter):

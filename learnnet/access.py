@@ -27,7 +27,8 @@ FACILITY = "facility"
 CONTACT = "contact"
 SESSION = "session"
 PERSONAL_LINK = "personal_link"
-RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION, PERSONAL_LINK)
+CALENDAR_FEED = "calendar_feed"
+RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION, PERSONAL_LINK, CALENDAR_FEED)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +62,34 @@ def _load(model: Any, ident: Any) -> Any:
     return obj
 
 
+def _token_miss_guard() -> tuple[Any, Any, bool]:
+    """(limit, key, enabled) of the failed-lookup limit shared by every token route."""
+    from limits import parse
+
+    from learnnet.extensions import _client_address
+
+    enabled = current_app.config.get("RATELIMIT_ENABLED", True)
+    return parse(current_app.config["TOKEN_MISS_LIMIT"]), ("token-miss", _client_address()), enabled
+
+
+def _calendar_feed(kwargs: dict[str, Any]) -> None:
+    """A calendar feed's token: load the feed, or 404 (failed lookups rate-limited)."""
+    from learnnet.calendar.services import feed_for_token
+    from learnnet.extensions import limiter
+
+    g.token_page = True
+    token = kwargs.pop("feed_token")
+    limit, key, enabled = _token_miss_guard()
+    if enabled and not limiter.limiter.test(limit, *key):
+        abort(429)
+    feed = feed_for_token(token)
+    if feed is None:
+        if enabled:
+            limiter.limiter.hit(limit, *key)
+        abort(404)
+    kwargs["feed"] = feed
+
+
 def _personal_link(kwargs: dict[str, Any]) -> None:
     """The token in the URL is the only identity: load its contact, or 404 (rate-limited).
 
@@ -69,16 +98,13 @@ def _personal_link(kwargs: dict[str, Any]) -> None:
     The page speaks the contact's own language, whatever the phone is set to.
     """
     from flask_babel import refresh
-    from limits import parse
 
-    from learnnet.extensions import _client_address, limiter
+    from learnnet.extensions import limiter
     from learnnet.rsvp.contacts import contact_for_token
 
     g.token_page = True
     token = kwargs.pop("token")
-    enabled = current_app.config.get("RATELIMIT_ENABLED", True)
-    limit = parse(current_app.config["TOKEN_MISS_LIMIT"])
-    key = ("token-miss", _client_address())
+    limit, key, enabled = _token_miss_guard()
     if enabled and not limiter.limiter.test(limit, *key):
         abort(429)
     contact = contact_for_token(token)
@@ -98,6 +124,9 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
         return
     if rule == PERSONAL_LINK:
         _personal_link(kwargs)
+        return
+    if rule == CALENDAR_FEED:
+        _calendar_feed(kwargs)
         return
     if not current_user.is_authenticated:
         # Redirects to the login page (302) with ?next= pointing back here.

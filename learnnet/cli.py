@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -133,6 +134,62 @@ def member_link_command(email: str | None, demo: bool) -> None:
     db.session.commit()
 
 
+@click.command("receive-mail")
+def receive_mail_command() -> None:
+    """Read one incoming mail on standard input and record the calendar answers in it.
+
+    For a mail server that pipes messages to a command (e.g. a Postfix alias
+    `antwoord: "|/srv/learnnet/.venv/bin/flask --app learnnet receive-mail"`).
+    Exits 0 also when the mail holds nothing usable, so the server does not bounce it.
+    """
+    import sys
+
+    from learnnet.calendar.imip import apply_replies
+
+    limit = int(current_app.config["CALENDAR_REPLY_MAX_BYTES"])
+    raw = sys.stdin.buffer.read(limit + 1)
+    with _link_context():
+        outcomes = apply_replies(raw)
+        from learnnet.mail.services import deliver_due
+
+        deliver_due()
+    for outcome in outcomes:
+        click.echo(f"{outcome.uid or '-'} {outcome.attendee or '-'}: {outcome.result}")
+
+
+@click.command("fetch-mail")
+@click.option("--keep", is_flag=True, help="Leave processed messages unread.")
+def fetch_mail_command(keep: bool) -> None:
+    """Poll the IMAP mailbox (IMAP_HOST …) for calendar answers; run it from cron."""
+    import imaplib
+    import ssl
+
+    from learnnet.calendar.imip import apply_replies
+
+    config = current_app.config
+    if not config.get("IMAP_HOST"):
+        raise click.ClickException("IMAP_HOST is not set (LEARNNET_IMAP_HOST).")
+    client = imaplib.IMAP4_SSL(
+        config["IMAP_HOST"], int(config["IMAP_PORT"]), ssl_context=ssl.create_default_context()
+    )
+    try:
+        client.login(config["IMAP_USERNAME"], config["IMAP_PASSWORD"])
+        client.select(config["IMAP_FOLDER"])
+        _status, data = client.search(None, "UNSEEN")
+        numbers = data[0].split() if data and data[0] else []
+        with _link_context():
+            for number in numbers:
+                _status, parts = client.fetch(number, "(BODY.PEEK[])")
+                raw = next((p[1] for p in parts if isinstance(p, tuple)), b"")
+                for outcome in apply_replies(raw):
+                    click.echo(f"{outcome.uid or '-'} {outcome.attendee or '-'}: {outcome.result}")
+                if not keep:
+                    client.store(number, "+FLAGS", "\\Seen")
+    finally:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            client.logout()
+
+
 def register_cli(app: Flask) -> None:
     """Add the commands to ``flask --app learnnet``."""
     app.cli.add_command(create_user_command)
@@ -141,3 +198,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(member_link_command)
+    app.cli.add_command(receive_mail_command)
+    app.cli.add_command(fetch_mail_command)

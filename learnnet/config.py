@@ -71,6 +71,17 @@ class Defaults:
     # Reminders go this many days before a session (`flask send-reminders`).
     REMINDER_DAYS: list[int] = [7, 1]
 
+    # Calendar: replies (Accept/Decline in a calendar app) go to this address with a
+    # per-contact tag (antwoord+<tag>@…); empty: the address of MAIL_DEFAULT_SENDER.
+    CALENDAR_REPLY_ADDRESS = ""
+    CALENDAR_REPLY_MAX_BYTES = 1_000_000
+    # Incoming replies by polling a mailbox (`flask fetch-mail`); empty host: off.
+    IMAP_HOST = ""
+    IMAP_PORT = 993
+    IMAP_USERNAME = ""
+    IMAP_PASSWORD = ""  # nosec B105 - empty: set it through LEARNNET_IMAP_PASSWORD
+    IMAP_FOLDER = "INBOX"
+
     # Accounts by mail: a welcome link (set your password) and a reset link live this long.
     ACCOUNT_INVITE_MAX_AGE = 7 * 24 * 3600
     PASSWORD_RESET_MAX_AGE = 3600

@@ -13,6 +13,7 @@ import pytest
 
 from learnnet.access import (
     ADMIN,
+    CALENDAR_FEED,
     CONTACT,
     FACILITY,
     NETWORK,
@@ -31,6 +32,7 @@ ALLOWED = {
     PUBLIC: set(ROLES),
     # The token is the identity: anyone holding the link may use it, logged in or not.
     PERSONAL_LINK: set(ROLES),
+    CALENDAR_FEED: set(ROLES),
     USER: {"other_facilitator", "facilitator", "admin"},
     ADMIN: {"admin"},
     NETWORK: {"facilitator", "admin"},
@@ -64,7 +66,13 @@ def world(app, network, facilitator, admin):
     invited = factories.user(email="invited@example.org", name="Invited")
     reset_token = make_account_token(invited, RESET)
     invite_token = make_account_token(invited, INVITE)
+    from learnnet.calendar.services import ensure_feed
+    from learnnet.calendar.services import token_of as feed_token_of
+
+    feed_token = feed_token_of(ensure_feed("network", network.id))
+    db.session.commit()
     return {
+        "feed_token": feed_token,
         "session_id": session.id,
         "blackout_id": blackout.id,
         "period_id": closed.id,
@@ -81,10 +89,15 @@ def world(app, network, facilitator, admin):
 
 
 def routes(app):
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        yield rule
+    """Every rule; those that retire the world's links or memberships come last."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    yield from sorted(
+        rules,
+        key=lambda r: (
+            r.endpoint.endswith(("_renew", "_leave")),
+            r.endpoint == "rsvp.contact_link_renew",  # the personal link itself: last of all
+        ),
+    )
 
 
 def test_every_route_declares_an_access_rule(app):

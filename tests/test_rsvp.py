@@ -471,3 +471,15 @@ def test_answer_statements_do_not_grow_with_answers(client, gent, count_queries)
     count_queries.statements.clear()
     answer(client, token, gent["session"].id, "maybe")
     assert count_queries.count == few, count_queries.statements
+
+
+def test_a_link_made_under_another_secret_key_is_replaced_not_shown_broken(app, gent):
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    old = token_for(gent["sofie"])
+    app.config["SECRET_KEY"] = "another-secret-" + "z" * 40
+    link = ensure_link(gent["sofie"])
+    db.session.commit()
+    new = token_of(link)
+    assert new != old
+    assert app.test_client().get(f"/m/{new}").status_code == 200

@@ -13,6 +13,7 @@ import http.client
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -93,24 +94,31 @@ class Gunicorn:
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     return
             except OSError:
                 time.sleep(0.2)
+            finally:
+                conn.close()
         self.stop()
         out = self.process.stdout.read().decode() if self.process.stdout else ""
         pytest.fail(f"gunicorn did not start:\n{out}")
 
-    def post(self, path: str, body: str) -> int:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
-        response = conn.getresponse()
-        response.read()
-        conn.close()
-        return response.status
+    def post(self, path: str, body: str, start: threading.Barrier | None = None) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            conn.connect()
+            if start is not None:
+                start.wait()  # every client is connected: now all send at once
+            conn.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
 
     def stop(self) -> str:
         self.process.terminate()
@@ -123,8 +131,9 @@ class Gunicorn:
 
 
 def _storm(server: Gunicorn, requests: list[tuple[str, str]]) -> list[int]:
+    start = threading.Barrier(len(requests))
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(lambda r: server.post(*r), requests))
+        return list(pool.map(lambda r: server.post(*r, start=start), requests))
 
 
 def _counts(app: Any, session_id: int) -> tuple[int, int, int]:
@@ -148,7 +157,9 @@ def _run(
     server = Gunicorn(
         db_url,
         tmp_path / "gunicorn",
-        RSVP_TEST_PAUSE="0.02",
+        # Long enough that, whatever the load on the machine, several workers count the
+        # seats before any of them writes (without the lock, that is the overbooking).
+        RSVP_TEST_PAUSE="0.05" if locking else "0.25",
         RSVP_LOCKING="true" if locking else "false",
     )
     try:

@@ -42,8 +42,16 @@ def current_link(contact: Contact) -> PersonalLink | None:
 
 
 def ensure_link(contact: Contact) -> PersonalLink:
-    """The contact's current link, creating one when there is none (no commit)."""
+    """The contact's current link, creating one when there is none (no commit).
+
+    A link made under another secret key (the key was changed) can no longer be shown:
+    its token no longer hashes to what is stored. It is retired and replaced.
+    """
     link = current_link(contact)
+    if link is not None and rules.token_hash(token_of(link)) != link.token_hash:
+        link.revoked_at = utcnow()
+        db.session.flush()
+        link = None
     if link is None:
         nonce = secrets.token_urlsafe(24)
         link = PersonalLink(
@@ -54,31 +62,6 @@ def ensure_link(contact: Contact) -> PersonalLink:
         db.session.add(link)
         db.session.flush()
     return link
-
-
-def links_for(contacts: list[Contact]) -> dict[int, PersonalLink]:
-    """Current links of many contacts, creating missing ones, in two statements."""
-    ids = [c.id for c in contacts]
-    found = {
-        link.contact_id: link
-        for link in db.session.scalars(
-            select(PersonalLink).where(
-                PersonalLink.contact_id.in_(ids), PersonalLink.revoked_at.is_(None)
-            )
-        )
-    }
-    for contact in contacts:
-        if contact.id not in found:
-            nonce = secrets.token_urlsafe(24)
-            link = PersonalLink(
-                contact_id=contact.id,
-                nonce=nonce,
-                token_hash=rules.token_hash(rules.derive_token(_secret(), nonce)),
-            )
-            db.session.add(link)
-            found[contact.id] = link
-    db.session.flush()
-    return found
 
 
 def reissue_link(contact: Contact) -> PersonalLink:

@@ -6,7 +6,7 @@ recipient's own language, with their personal link. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote_plus
@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from learnnet.extensions import db
 from learnnet.mail import services as mail
+from learnnet.mail.message import Part
 from learnnet.mail.models import FAILED, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
@@ -27,6 +28,7 @@ from learnnet.rsvp.models import NO, WITHDRAWN, Rsvp
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_moment, format_span
 
+WAITLISTED = "waitlisted"
 INVITATION = "invitation"
 CHANGE = "change"
 CANCELLATION = "cancellation"
@@ -34,6 +36,12 @@ PROMOTION = "promotion"
 HOST_REQUEST = "host_request"
 REMINDER = "reminder"
 NUDGE = "nudge"
+
+
+#: Functions that add parts to a message: (kind, session, contact) -> parts. The calendar
+#: room, which sits above this one, registers the iMIP invitation (text/calendar) here.
+PartsProvider = Callable[[str, Session, Contact], list[Part]]
+part_providers: list[PartsProvider] = []
 
 
 def member_url(contact: Contact, anchor: str = "") -> str:
@@ -86,6 +94,7 @@ def _queue(
         contact_id=contact.id,
         session_id=session.id,
         dedupe_key=key,
+        parts=[part for provider in part_providers for part in provider(kind, session, contact)],
     )
 
 
@@ -112,6 +121,19 @@ def promoted(rsvp: Rsvp) -> OutboxMessage | None:
         session,
         rsvp.contact,
         lambda: _("A seat came free: you are registered (%(title)s)", title=_title(session)),
+    )
+
+
+def waitlisted(rsvp: Rsvp) -> OutboxMessage | None:
+    """An answer that came in through the calendar app found the session full."""
+    session = rsvp.session
+    return _queue(
+        WAITLISTED,
+        session,
+        rsvp.contact,
+        lambda: _(
+            "The session is full: you are on the waitlist (%(title)s)", title=_title(session)
+        ),
     )
 
 

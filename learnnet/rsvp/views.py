@@ -3,7 +3,6 @@ facilitator's actions on answers: on someone's behalf, invitations, reminders, l
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.services import DuplicateContact
+from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
 from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
 from learnnet.rsvp.models import MAYBE, NO, YES
@@ -202,17 +202,6 @@ def contact_link_renew(contact: Contact) -> Response:
     contacts.reissue_link(contact)
     flash(_("A new personal link has been made; the old one no longer works."), "success")
     return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
-
-
-def qr_svg(url: str) -> str:
-    """A QR code of ``url`` as inline SVG (no external service, no image library)."""
-    import segno
-
-    out = io.BytesIO()
-    segno.make(url, error="m").save(
-        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=_("QR code")
-    )
-    return out.getvalue().decode()
 
 
 def _session_page(session: Session) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
@@ -18,16 +19,24 @@ HELD = "held"
 STATUSES = (PLANNED, CONFIRMED, CANCELLED, HELD)
 
 
+def new_uid() -> str:
+    """A calendar UID for a new session: random, never reused, never changed."""
+    return f"{uuid.uuid4()}@learnnet"
+
+
 class Session(TimestampMixin, db.Model):
     """One meeting of a network, hosted at a member facility.
 
     ``revision`` increases with every change that matters to a calendar (time, place,
-    cancellation); the calendar feed uses it as the event's SEQUENCE.
+    cancellation): it is the event's SEQUENCE (RFC 5546 §2.1.4). Agenda edits do not
+    raise it: they are not announced as updates, and feeds show them anyway.
     """
 
     __tablename__ = "network_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The calendar UID: the same for the life of the session, whatever changes.
+    uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_uid)
     network_id: Mapped[int] = mapped_column(
         ForeignKey("network.id", ondelete="CASCADE"), index=True
     )

@@ -53,6 +53,10 @@ def test_member_answers_lands_on_the_waitlist_and_is_promoted_when_a_colleague_d
         assert page.get_by_role("heading", name="Hallo Sofie").is_visible()
         assert no_horizontal_scroll(page)
         screenshot(page, f"member-{'js' if javascript else 'nojs'}")
+        subscribe = page.get_by_role("link", name="Abonneer je in je agenda")
+        assert subscribe.get_attribute("href").startswith("webcal://")
+        feed = page.get_by_label("Link om te kopiëren").input_value()
+        assert page.request.get(feed).headers["content-type"].startswith("text/calendar")
 
         open_card = page.locator(f"#session-{other}")
         open_card.get_by_role("button", name="Ik kom", exact=True).click()

@@ -1,0 +1,405 @@
+"""Feeds and calendar parts: tokens, validators (ETag, Last-Modified), and building.
+
+The pure :mod:`learnnet.calendar.ical` turns plain events into bytes; this module loads
+sessions, words their texts in the reader's language, adds links, and decides what a
+feed holds:
+- a network's feed: every session of the network;
+- a contact's feed: every session of every network their facility belongs to (within
+  its membership), with their own answer and their personal link;
+- a facilitator's feed: every session of the networks they facilitate, with counts.
+Sessions from half a year back onwards; cancelled sessions stay, marked cancelled, for
+30 days after their date, so subscribed calendars remove them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from learnnet.auth.models import User
+from learnnet.calendar import ical
+from learnnet.calendar.models import (
+    CONTACT,
+    FACILITY,
+    NETWORK,
+    USER,
+    CalendarFeed,
+    FeedStamp,
+)
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Membership, Network, network_facilitator
+from learnnet.rsvp import rules
+from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
+from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.timefmt import to_local
+
+FORMAT = "2"  # part of every ETag: raise it when the feed's layout changes
+HISTORY = timedelta(days=183)
+CANCELLED_KEPT = timedelta(days=30)
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _token(nonce: str) -> str:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, f"calendar-feed:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[: rules.TOKEN_LENGTH]
+
+
+def token_of(feed: CalendarFeed) -> str:
+    """The feed's token (derived from the secret key and its nonce; only a hash is stored)."""
+    return _token(feed.nonce)
+
+
+def _owner_column(kind: str) -> object:
+    return {
+        NETWORK: CalendarFeed.network_id,
+        CONTACT: CalendarFeed.contact_id,
+        USER: CalendarFeed.user_id,
+    }[kind]
+
+
+def current_feed(kind: str, owner_id: int) -> CalendarFeed | None:
+    """The owner's feed that has not been revoked."""
+    return db.session.scalar(
+        select(CalendarFeed).where(
+            CalendarFeed.kind == kind,
+            _owner_column(kind) == owner_id,  # type: ignore[arg-type]
+            CalendarFeed.revoked_at.is_(None),
+        )
+    )
+
+
+def ensure_feed(kind: str, owner_id: int) -> CalendarFeed:
+    """The owner's current feed, made when there is none (no commit)."""
+    feed = current_feed(kind, owner_id)
+    if feed is not None and rules.token_hash(token_of(feed)) != feed.token_hash:
+        feed.revoked_at = utcnow()  # made under another secret key: cannot be shown again
+        db.session.flush()
+        feed = None
+    if feed is None:
+        nonce = secrets.token_urlsafe(24)
+        feed = CalendarFeed(kind=kind, nonce=nonce, token_hash=rules.token_hash(_token(nonce)))
+        setattr(
+            feed, {NETWORK: "network_id", CONTACT: "contact_id", USER: "user_id"}[kind], owner_id
+        )
+        db.session.add(feed)
+        db.session.flush()
+    return feed
+
+
+def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
+    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+    feed = current_feed(kind, owner_id)
+    if feed is not None:
+        feed.revoked_at = utcnow()
+        db.session.flush()
+    new = ensure_feed(kind, owner_id)
+    db.session.commit()
+    return new
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    """The live feed with this token; None for anything else (revoked, unknown, malformed)."""
+    if not rules.well_formed(token):
+        return None
+    return db.session.scalar(
+        select(CalendarFeed).where(
+            CalendarFeed.token_hash == rules.token_hash(token), CalendarFeed.revoked_at.is_(None)
+        )
+    )
+
+
+# --- validators -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional GET compares, read without building the calendar."""
+
+    etag: str
+    last_modified: datetime
+
+
+def _stamp_condition(feed: CalendarFeed, facility_id: int | None) -> object:
+    if feed.kind == NETWORK:
+        return and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id == feed.network_id)
+    if feed.kind == CONTACT:
+        networks = select(Membership.network_id).where(Membership.facility_id == facility_id)
+        return or_(
+            and_(FeedStamp.kind == CONTACT, FeedStamp.owner_id == feed.contact_id),
+            and_(FeedStamp.kind == FACILITY, FeedStamp.owner_id == facility_id),
+            and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id.in_(networks)),
+        )
+    networks = select(network_facilitator.c.network_id).where(
+        network_facilitator.c.user_id == feed.user_id
+    )
+    return or_(
+        and_(FeedStamp.kind == USER, FeedStamp.owner_id == feed.user_id),
+        and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id.in_(networks)),
+    )
+
+
+def validators(feed: CalendarFeed, facility_id: int | None, variant: str) -> Validators:
+    """ETag and Last-Modified of a feed in one statement; Last-Modified never goes back.
+
+    ``variant`` adds what else shapes the bytes (the host name in its links).
+    """
+    latest = db.session.scalar(
+        select(func.max(FeedStamp.changed_at)).where(_stamp_condition(feed, facility_id))  # type: ignore[arg-type]
+    )
+    moment = max(latest or feed.created_at, feed.created_at)
+    tag = hashlib.sha256(f"{FORMAT}:{feed.id}:{moment.isoformat()}:{variant}".encode()).hexdigest()[
+        :32
+    ]
+    return Validators(etag=tag, last_modified=moment.replace(microsecond=0))
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Words:
+    """Labels of a calendar's texts, translated once per calendar."""
+
+    agenda: str
+    showcase: str
+    practical: str
+    cancelled: str
+    your_answer: str
+    answers: dict[str, str]
+    open_link: str
+    counts: Callable[[dict[str, int], int | None], str]
+
+
+def words_for(language: str) -> Words:
+    with force_locale(language):
+        answers = {
+            YES: _("yes, I'm coming"),
+            "waitlist": _("on the waitlist"),
+            MAYBE: _("maybe"),
+            NO: _("no, I'm not coming"),
+            "none": _("not answered yet"),
+        }
+        template = {
+            "coming": _("Coming"),
+            "waitlist": _("Waitlist"),
+            "maybe": _("Maybe"),
+            "no": _("Not coming"),
+            "of": _("places"),
+        }
+        return Words(
+            agenda=_("Agenda"),
+            showcase=_("What the host will show"),
+            practical=_("Practical information"),
+            cancelled=_("Cancelled"),
+            your_answer=_("Your answer"),
+            answers=answers,
+            open_link=_("Answer or change your answer"),
+            counts=lambda c, capacity: (
+                f"{template['coming']}: {c.get('yes', 0)}"
+                + (f"/{capacity} {template['of']}" if capacity else "")
+                + f" · {template['waitlist']}: {c.get('waitlist', 0)}"
+                + f" · {template['maybe']}: {c.get('maybe', 0)}"
+                + f" · {template['no']}: {c.get('no', 0)}"
+            ),
+        )
+
+
+def _location(session: Session) -> str:
+    host = session.host
+    address = ", ".join(p for p in (host.street, f"{host.postcode} {host.city}".strip()) if p)
+    return f"{host.name}, {address}" if address else host.name
+
+
+def event_for(
+    session: Session,
+    words: Words,
+    *,
+    extra: tuple[str, ...] = (),
+    url: str = "",
+    organizer: ical.Person | None = None,
+    attendee: ical.Person | None = None,
+) -> ical.Event:
+    """One session as a calendar event, worded with ``words``."""
+    cancelled = session.status == CANCELLED
+    parts = list(extra)
+    if session.agenda:
+        parts.append(f"{words.agenda}:\n{session.agenda}")
+    if session.host_showcase:
+        parts.append(f"{words.showcase}:\n{session.host_showcase}")
+    if session.practical_info:
+        parts.append(f"{words.practical}:\n{session.practical_info}")
+    if url:
+        parts.append(url)
+    summary = f"{session.network.name}: {session.title}"
+    return ical.Event(
+        uid=session.uid,
+        sequence=session.revision,
+        start=session.starts_at,
+        end=session.ends_at,
+        tz=session.network.timezone,
+        summary=f"{words.cancelled}: {summary}" if cancelled else summary,
+        last_modified=session.updated_at or session.created_at,
+        created=session.created_at,
+        description="\n\n".join(parts),
+        location=_location(session),
+        url=url,
+        status=ical.CANCELLED if cancelled else ical.CONFIRMED,
+        organizer=organizer,
+        attendees=(attendee,) if attendee else (),
+    )
+
+
+# --- feeds ------------------------------------------------------------------------------------
+
+
+def _window(query: object, now: datetime) -> object:
+    return query.where(  # type: ignore[attr-defined]
+        Session.starts_at >= now - HISTORY,
+        or_(Session.status != CANCELLED, Session.ends_at >= now - CANCELLED_KEPT),
+    )
+
+
+def _sessions(where: object, now: datetime) -> list[Session]:
+    query = (
+        select(Session)
+        .where(where)  # type: ignore[arg-type]
+        .options(joinedload(Session.host), joinedload(Session.network))
+        .order_by(Session.starts_at, Session.id)
+    )
+    return list(db.session.scalars(_window(query, now)))  # type: ignore[arg-type]
+
+
+def answer_key(rsvp: Rsvp | None) -> str:
+    """The answer as one of "yes", "waitlist", "maybe", "no", "none"."""
+    if rsvp is None or rsvp.answer not in (YES, MAYBE, NO):
+        return "none"
+    if rsvp.answer == YES and rsvp.waitlisted:
+        return "waitlist"
+    return rsvp.answer
+
+
+def _member_sessions(contact: Contact, now: datetime) -> list[Session]:
+    periods = list(
+        db.session.execute(
+            select(Membership.network_id, Membership.joined_on, Membership.left_on).where(
+                Membership.facility_id == contact.facility_id
+            )
+        )
+    )
+    if not periods:
+        return []
+    sessions = _sessions(Session.network_id.in_({p[0] for p in periods}), now)
+
+    def member_then(session: Session) -> bool:
+        day = to_local(session.starts_at, session.network.timezone).date()
+        return any(
+            network_id == session.network_id and joined <= day and (left is None or day <= left)
+            for network_id, joined, left in periods
+        )
+
+    return [s for s in sessions if member_then(s)]
+
+
+def feed_calendar(
+    feed: CalendarFeed, member_url: Callable[[Session], str], session_url: Callable[[Session], str]
+) -> ical.Calendar:
+    """What a feed holds, worded in its reader's language."""
+    now = utcnow()
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if feed.kind == NETWORK:
+        network = db.session.get(Network, feed.network_id)
+        assert network is not None  # nosec B101 - cascade deletes feeds
+        words = words_for(default)
+        events = tuple(
+            event_for(s, words) for s in _sessions(Session.network_id == network.id, now)
+        )
+        return ical.Calendar(events=events, name=network.name, timezone=network.timezone)
+    if feed.kind == CONTACT:
+        contact = db.session.get(Contact, feed.contact_id)
+        assert contact is not None  # nosec B101
+        language = contact.preferred_language
+        words = words_for(language)
+        sessions = _member_sessions(contact, now)
+        own = {
+            r.session_id: r
+            for r in db.session.scalars(
+                select(Rsvp).where(
+                    Rsvp.contact_id == contact.id, Rsvp.session_id.in_([s.id for s in sessions])
+                )
+            )
+        }
+        events = tuple(
+            event_for(
+                s,
+                words,
+                extra=(f"{words.your_answer}: {words.answers[answer_key(own.get(s.id))]}",),
+                url=member_url(s),
+            )
+            for s in sessions
+        )
+        with force_locale(language):
+            name = _("My learning networks")
+        return ical.Calendar(events=events, name=name)
+    user = db.session.get(User, feed.user_id)
+    assert user is not None  # nosec B101
+    words = words_for(user.locale or default)
+    ids = select(network_facilitator.c.network_id).where(network_facilitator.c.user_id == user.id)
+    sessions = _sessions(Session.network_id.in_(ids), now)
+    counts = answer_counts([s.id for s in sessions])
+    events = tuple(
+        event_for(
+            s,
+            words,
+            extra=(words.counts(counts.get(s.id, {}), s.capacity),),
+            url=session_url(s),
+        )
+        for s in sessions
+    )
+    with force_locale(user.locale or default):
+        name = _("Sessions I facilitate")
+    return ical.Calendar(events=events, name=name)
+
+
+def answer_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per session: confirmed, waitlisted, maybe and no answers, in one statement."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(Rsvp.session_id, Rsvp.answer, Rsvp.waitlisted, func.count(Rsvp.id))
+        .where(Rsvp.session_id.in_(session_ids), Rsvp.answer.in_((YES, MAYBE, NO)))
+        .group_by(Rsvp.session_id, Rsvp.answer, Rsvp.waitlisted)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for session_id, answer, waitlisted, n in rows:
+        key = "waitlist" if answer == YES and waitlisted else answer
+        found.setdefault(session_id, {})[key] = found.get(session_id, {}).get(key, 0) + n
+    return found
+
+
+def load_for_event(session_id: int) -> Session | None:
+    """A session with what its event needs."""
+    return db.session.scalar(
+        select(Session)
+        .where(Session.id == session_id)
+        .options(selectinload(Session.host), selectinload(Session.network))
+    )
+
+
+def utc_http_date(moment: datetime) -> datetime:
+    """A moment as HTTP dates carry it: UTC, whole seconds."""
+    return moment.astimezone(UTC).replace(microsecond=0)
