@@ -10,7 +10,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js
+.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs
 
 install: $(STAMP)
 
@@ -26,7 +26,7 @@ learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESS
 	$(VENV)/bin/pybabel compile -i $< -o $@ --statistics 2>&1 | tail -1
 
 ## make run: set up, migrate, load the demo when empty, serve on http://127.0.0.1:5000
-run: install translations
+run: install translations pdf-libs
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo
@@ -40,7 +40,7 @@ run: install translations
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set)
-test: install translations browser js
+test: install translations browser js pdf-libs
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Browser tests drive Debian's chromium; install it when missing (needs root or sudo).
@@ -49,6 +49,17 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## WeasyPrint (PDF certificates) needs Pango, HarfBuzz's subsetter and fonts; install them when missing (needs root or sudo).
+pdf-libs:
+	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' \
+	  || ! /sbin/ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \
+	  || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  echo "Installing Debian's Pango, HarfBuzz and fonts for the PDF certificates…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation >/dev/null; \
 	fi
 
 JS := tests/js

@@ -152,6 +152,7 @@ class IdConverter(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from learnnet.attendance import bp as attendance_bp
     from learnnet.auth import bp as auth_bp
     from learnnet.calendar import bp as calendar_bp
     from learnnet.networks import bp as networks_bp
@@ -165,6 +166,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rsvp_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(attendance_bp)
+    from learnnet.attendance.views import init_app as attendance_init
+
+    attendance_init(app)
     from learnnet.calendar.views import init_app as calendar_init
 
     calendar_init(app)

@@ -82,6 +82,9 @@ class Defaults:
     IMAP_PASSWORD = ""  # nosec B105 - empty: set it through LEARNNET_IMAP_PASSWORD
     IMAP_FOLDER = "INBOX"
 
+    # Who issues attendance certificates (the support organisation); empty: the networks' names.
+    ORGANISATION_NAME = ""
+
     # Accounts by mail: a welcome link (set your password) and a reset link live this long.
     ACCOUNT_INVITE_MAX_AGE = 7 * 24 * 3600
     PASSWORD_RESET_MAX_AGE = 3600

@@ -69,6 +69,13 @@ def relative_day(value: datetime | None, tz: str | None = None) -> str:
     return ""
 
 
+def hours_filter(value: float | None) -> str:
+    """Jinja: hours the local way ("2,5" in Dutch, "2.5" in English)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value or 0, format="#,##0.##", locale=current_locale())
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.add_template_filter(moment_filter, "moment")
@@ -76,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(session_when, "when")
     app.add_template_filter(session_when_parts, "when_parts")
     app.add_template_filter(relative_day, "relative_day")
+    app.add_template_filter(hours_filter, "hours")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -70,8 +70,13 @@ def world(app, network, facilitator, admin):
     from learnnet.calendar.services import token_of as feed_token_of
 
     feed_token = feed_token_of(ensure_feed("network", network.id))
+    from learnnet.attendance.models import CheckinSetting
+
+    # The host's contacts may check people in (the contact works at the host facility).
+    db.session.add(CheckinSetting(session_id=session.id, host_may_check_in=True, code="qr-code-1"))
     db.session.commit()
     return {
+        "code": "qr-code-1",
         "feed_token": feed_token,
         "session_id": session.id,
         "blackout_id": blackout.id,
@@ -94,7 +99,7 @@ def routes(app):
     yield from sorted(
         rules,
         key=lambda r: (
-            r.endpoint.endswith(("_renew", "_leave")),
+            r.endpoint.endswith(("_renew", "_leave", "checkin_settings")),
             r.endpoint == "rsvp.contact_link_renew",  # the personal link itself: last of all
         ),
     )

@@ -48,7 +48,7 @@ class AnswerError(ValueError):
 # --- answering --------------------------------------------------------------------------------
 
 
-def _lock_session(session_id: int) -> None:
+def lock_session(session_id: int) -> None:
     """Serialise everything that counts or changes the seats of one session."""
     if not current_app.config["RSVP_LOCKING"]:
         return
@@ -127,7 +127,7 @@ def answer(
     if len(note) > 500:
         raise AnswerError("note")
     now = now or utcnow()
-    _lock_session(session_id)
+    lock_session(session_id)
     session = db.session.get(Session, session_id, populate_existing=True)
     if session is None:
         raise AnswerError("session")
@@ -204,7 +204,7 @@ def _promote(session: Session, now: datetime) -> list[Rsvp]:
 
 def promote_waitlist(session: Session) -> list[Rsvp]:
     """After a capacity change: promote as many as now fit (no commit: the caller's)."""
-    _lock_session(session.id)
+    lock_session(session.id)
     return _promote(session, utcnow())
 
 
@@ -220,7 +220,7 @@ def _withdraw(rsvps: list[Rsvp], now: datetime) -> None:
         _record(rsvp, old, by_system="left")
     db.session.flush()
     for session_id in sorted(freed):
-        _lock_session(session_id)
+        lock_session(session_id)
         _promote(freed[session_id], now)
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from itsdangerous import URLSafeSerializer
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
@@ -90,9 +101,28 @@ def _back(token: str, session_id: int | None = None) -> Response:
 
 @bp.route("/m/<token>")
 @requires(PERSONAL_LINK)
-def member(contact: Contact) -> tuple[str, int]:
-    """The member's own page: upcoming sessions, one-tap answers, colleagues."""
-    return _member_page(contact)
+def member(contact: Contact) -> Response:
+    """The member's own page: upcoming sessions, one-tap answers, colleagues.
+
+    The phone that opens it remembers whose link it is (a signed, HttpOnly cookie), so
+    that scanning a session's check-in QR code later identifies the member.
+    """
+    html, status = _member_page(contact)
+    response = make_response(html, status)
+    link = contacts.current_link(contact)
+    if link is not None:
+        value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-device").dumps(
+            {"c": contact.id, "n": link.nonce[:12]}
+        )
+        response.set_cookie(
+            "learnnet_member",
+            value,
+            max_age=400 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["ENV"] == "production",
+        )
+    return response
 
 
 @bp.route("/m/<token>/sessions/<int:session_id>", methods=["POST"])

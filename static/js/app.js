@@ -49,13 +49,13 @@ function fallbackSubmit(form, button) {
 
 document.addEventListener("submit", async (event) => {
   const form = event.target;
-  if (!(form instanceof HTMLFormElement) || form.dataset.enhance !== "answer") return;
+  if (!(form instanceof HTMLFormElement) || !["answer", "checkin"].includes(form.dataset.enhance)) return;
   if (event.defaultPrevented || !window.fetch || !window.DOMParser) return;
   event.preventDefault();
   const button = event.submitter;
   const data = new FormData(form);
   if (button && button.name) data.set(button.name, button.value);
-  const card = form.closest("article[id]");
+  const card = form.closest("[data-replace][id]") || form.closest("article[id]");
   form.setAttribute("aria-busy", "true");
   try {
     const response = await fetch(form.action, {
@@ -75,7 +75,7 @@ document.addEventListener("submit", async (event) => {
     const newFlashes = doc.querySelector(".flashes");
     if (oldFlashes) oldFlashes.remove();
     if (newFlashes) document.querySelector("main").prepend(document.adoptNode(newFlashes));
-    const state = fresh.querySelector(".answer-state") || fresh;
+    const state = fresh.querySelector(".answer-state, .person-state") || fresh;
     state.setAttribute("tabindex", "-1");
     state.focus({ preventScroll: true });
   } catch (error) {

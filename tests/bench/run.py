@@ -70,7 +70,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import member, planner
+    from tests.bench import feeds, member, planner
 
     planner.main()
     member.main()
+    feeds.main()
