@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request
+from flask import Flask, abort, flash, g, redirect, render_template, request
 from flask import session as flask_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -187,6 +187,21 @@ def _register_hooks(app: Flask) -> None:
     app.after_request(deliver_after_request)
 
     @app.before_request
+    def _refuse_nul() -> None:
+        """One rule for every text input: a NUL character is refused with a 400.
+
+        No database stores it (PostgreSQL refuses it outright), and no person types it.
+        """
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        ):
+            abort(400, description=NUL_REFUSED)
+        if request.method in ("POST", "PUT", "PATCH") and any(
+            "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)
+        ):
+            abort(400, description=NUL_REFUSED)
+
+    @app.before_request
     def _per_request() -> None:
         # The cookie carries its age; Flask refuses it after PERMANENT_SESSION_LIFETIME.
         # Only sessions that hold something: a first visit gets no cookie for nothing.
@@ -240,6 +255,8 @@ def _redact_tokens_in_logs() -> None:
             logger.addFilter(_RedactTokens())
 
 
+NUL_REFUSED = "nul-character"
+
 ERROR_MESSAGES = {
     400: lambda: _("The request could not be understood. Reload the page and try again."),
     403: lambda: _("You do not have access to this page."),
@@ -281,6 +298,12 @@ def _register_errors(app: Flask) -> None:
             # Typically a file upload that is too large: back to the form with a message.
             flash(_("What you sent is too large (at most 1 MB)."), "error")
             return redirect(_same_site_referrer() or request.path, code=303)
+        if error.code == 400 and error.description == NUL_REFUSED:
+            message = _(
+                "What you sent contains a character that cannot be stored (NUL). "
+                "Remove it and try again."
+            )
+            return render_template("errors.html", code=400, message=message), 400
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_template(
                 "errors.html",

@@ -25,7 +25,8 @@ class Defaults:
     ENV = "development"  # "production" switches on the strict start-up checks
     SECRET_KEY = DEFAULT_SECRET_KEY
     DATABASE_URL = ""  # empty: SQLite file instance/learnnet.sqlite3
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: SQL parameters (names, email addresses…) never reach the error log.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
     LANGUAGES = ("nl", "en")

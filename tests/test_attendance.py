@@ -307,3 +307,34 @@ def test_network_page_shows_the_bridges(logged_in, held):
     html = logged_in.get(f"/networks/{held['network'].slug}").get_data(as_text=True)
     bridges = html.split('id="bridges"')[1].split("</section>")[0]
     assert "<svg" in bridges and "1 van de 1" in bridges
+
+
+def test_statement_counts_do_not_grow_with_attendance(logged_in, held, count_queries):
+    network, session = held["network"], held["session"]
+
+    def statements(url: str) -> int:
+        logged_in.get(url)
+        db.session.expire_all()
+        count_queries.statements.clear()
+        assert logged_in.get(url).status_code == 200
+        return count_queries.count
+
+    urls = [
+        f"/networks/{network.slug}/attendance",
+        f"/networks/{network.slug}",
+        f"/sessions/{session.id}/checkin",
+        f"/sessions/{session.id}/attendance",
+    ]
+    mark(logged_in, session, held["sofie"], "present")
+    small = [statements(u) for u in urls]
+    host = session.host
+    for n in range(6):
+        extra = factories.facility(name=f"Extra {n}")
+        factories.member(network, extra)
+        people = [factories.contact(extra) for _ in range(3)]
+        start = utcnow() - timedelta(days=20 + n)
+        past = factories.session(network, host, starts_at=start, ends_at=start + timedelta(hours=2))
+        db.session.commit()
+        for person in people:
+            services.record(past, person, "present", via="facilitator")
+    assert [statements(u) for u in urls] == small

@@ -333,7 +333,9 @@ def test_garbage_tokens_never_fail(client, facilitator, token, kind):
             method=method,
             data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
         )
-        assert response.status_code == 404, (method, response.status_code)
+        # A NUL character is refused for every input alike (400); anything else is 404.
+        expected = 400 if "%00" in token else 404
+        assert response.status_code == expected, (method, response.status_code)
     assert login(client, facilitator.email).status_code == 302
 
 

@@ -216,3 +216,58 @@ def test_a_numeric_secret_key_from_the_environment_stays_text():
     assert env_overrides({"LEARNNET_SECRET_KEY": "1234567890" * 4}) == {
         "SECRET_KEY": "1234567890" * 4
     }
+
+
+# --- NUL characters: one central rule (issue 10) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method,url,data",
+    [
+        ("post", "/login", {"email": "a\x00@example.org", "password": "x"}),
+        ("get", "/login?next=/\x00", None),
+        ("get", "/networks/%00", None),
+        ("post", "/account/forgot", {"email": "\x00"}),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_clear_400_never_a_500(client, method, url, data):
+    response = getattr(client, method)(url, data=data)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_logged_in_form_is_a_400(logged_in, network):
+    response = logged_in.post(
+        f"/networks/{network.slug}/edit", data={"name": "Gent\x00", "timezone": "Europe/Brussels"}
+    )
+    assert response.status_code == 400
+
+
+def test_a_utf16_csv_with_a_nul_cell_is_refused(logged_in, network):
+    import io
+
+    text = "facility_name;postcode;city\r\nA\x00B;9000;Gent\r\n"
+    data = "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")
+    response = logged_in.post(
+        f"/networks/{network.slug}/import",
+        data={"file": (io.BytesIO(data), "leden.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 400)
+    assert "A\x00B" not in response.get_data(as_text=True)
+    from learnnet.networks.models import Facility
+
+    assert db.session.scalar(select(func.count(Facility.id)).where(Facility.name.like("A%B"))) == 0
+
+
+def test_sql_parameters_stay_out_of_error_messages(app):
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db.session.execute(
+            text("SELECT * FROM no_such_table WHERE x = :secret"), {"secret": "ilse@example.org"}
+        )
+    except SQLAlchemyError as exc:
+        assert "ilse@example.org" not in str(exc)
+    db.session.rollback()

@@ -83,11 +83,12 @@ def test_token_pages_send_privacy_headers_also_when_refused(client, gent):
     "token", ["x" * 32, "x" * 10_000, "%00" * 5, "abc", "../../etc/passwd", "é" * 32]
 )
 def test_unknown_forged_or_huge_tokens_are_a_plain_404(client, gent, token):
+    expected = 400 if "%00" in token else 404  # NUL: refused for every input alike
     response = client.get(f"/m/{token}")
-    assert response.status_code == 404
+    assert response.status_code == expected
     assert "Sofie" not in response.get_data(as_text=True)
     post = client.post(f"/m/{token}/sessions/{gent['session'].id}", data={"answer": "yes"})
-    assert post.status_code == 404
+    assert post.status_code == expected
     assert db.session.scalar(select(func.count(Rsvp.id))) == 0
 
 

@@ -374,11 +374,16 @@ def network_report(network: Network) -> NetworkReport:
     """Per session and per facility: who came, the rate, hosts and learning hours."""
     sessions = held_sessions(network)
     ids = [s.id for s in sessions]
-    present: dict[int, list[Attendance]] = defaultdict(list)
-    for a in db.session.scalars(
-        select(Attendance).where(Attendance.session_id.in_(ids), Attendance.status == PRESENT)
+    # (session, facility) -> people present, from plain rows: no objects per person.
+    people: dict[tuple[int, int | None], int] = {}
+    per_session: dict[int, int] = defaultdict(int)
+    for session_id, facility_id, n in db.session.execute(
+        select(Attendance.session_id, Attendance.facility_id, func.count(Attendance.id))
+        .where(Attendance.session_id.in_(ids), Attendance.status == PRESENT)
+        .group_by(Attendance.session_id, Attendance.facility_id)
     ):
-        present[a.session_id].append(a)
+        people[(session_id, facility_id)] = n
+        per_session[session_id] += n
     memberships = list(
         db.session.scalars(
             select(Membership)
@@ -386,28 +391,31 @@ def network_report(network: Network) -> NetworkReport:
             .options(joinedload(Membership.facility))
         )
     )
+    days = {s.id: to_local(s.starts_at, network.timezone).date() for s in sessions}
     facility_rows = []
     for m in memberships:
         eligible = [
-            s
+            s.id
             for s in sessions
-            if m.joined_on <= to_local(s.starts_at, network.timezone).date()
-            and (m.left_on is None or to_local(s.starts_at, network.timezone).date() <= m.left_on)
+            if m.joined_on <= days[s.id] and (m.left_on is None or days[s.id] <= m.left_on)
         ]
-        came = [s for s in eligible if any(a.facility_id == m.facility_id for a in present[s.id])]
-        people = sum(1 for s in eligible for a in present[s.id] if a.facility_id == m.facility_id)
-        facility_rows.append((m.facility.name, len(came), len(eligible), people))
+        if not eligible and m.left_on is not None:
+            continue  # left before any session was held
+        counts = [people.get((sid, m.facility_id), 0) for sid in eligible]
+        facility_rows.append(
+            (m.facility.name, sum(1 for n in counts if n), len(eligible), sum(counts))
+        )
     facility_rows.sort(key=lambda r: r[0].casefold())
     hosts: dict[str, int] = defaultdict(int)
     for s in sessions:
         hosts[s.host.name] += 1
-    per_session = [(s, len(present[s.id]), rules.hours(s.starts_at, s.ends_at)) for s in sessions]
+    lines = [(s, per_session[s.id], rules.hours(s.starts_at, s.ends_at)) for s in sessions]
     return NetworkReport(
-        sessions=per_session,
+        sessions=lines,
         facilities=facility_rows,
         hosts=sorted(hosts.items(), key=lambda h: (-h[1], h[0].casefold())),
-        total_hours=sum(n * h for _s, n, h in per_session),
-        total_present=sum(n for _s, n, _h in per_session),
+        total_hours=sum(n * h for _s, n, h in lines),
+        total_present=sum(n for _s, n, _h in lines),
     )
 
 

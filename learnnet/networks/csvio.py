@@ -130,9 +130,12 @@ def decode(data: bytes) -> tuple[str, str]:
         raise CsvFileError("empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise CsvFileError("encoding") from exc
+        if "\x00" in text:  # a NUL cell: no database stores it, no spreadsheet means it
+            raise CsvFileError("binary")
+        return text, "utf-16"
     if b"\x00" in data:
         raise CsvFileError("binary")
     try:

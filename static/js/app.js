@@ -69,8 +69,10 @@ document.addEventListener("submit", async (event) => {
       fallbackSubmit(form, button);
       return;
     }
-    keepOpen(card, fresh);
-    card.replaceWith(fresh);
+    // Another tap may have replaced the card meanwhile: replace what is there now.
+    const current = document.getElementById(card.id) || card;
+    keepOpen(current, fresh);
+    current.replaceWith(fresh);
     const oldFlashes = document.querySelector(".flashes");
     const newFlashes = doc.querySelector(".flashes");
     if (oldFlashes) oldFlashes.remove();

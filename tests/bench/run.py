@@ -70,8 +70,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import feeds, member, planner
+    from tests.bench import attendance, feeds, member, planner
 
     planner.main()
     member.main()
     feeds.main()
+    attendance.main()
