@@ -19,7 +19,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from learnnet.config import Defaults, check_production, ensure_instance_secret, env_overrides
+from learnnet.config import (
+    Defaults,
+    check_environment,
+    check_production,
+    ensure_instance_secret,
+    env_overrides,
+)
 from learnnet.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +79,10 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(env_overrides())
     app.config.update(overrides)
+    check_environment(app.config)
     production = app.config["ENV"] == "production"
+    if app.config.get("TRUSTED_HOSTS"):  # host names compare without regard to case
+        app.config["TRUSTED_HOSTS"] = [h.lower() for h in app.config["TRUSTED_HOSTS"]]
 
     instance = Path(app.instance_path)
     if not production and app.config["SECRET_KEY"] == Defaults.SECRET_KEY:
@@ -92,11 +101,32 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
 
+    # Inside ProxyFix: a forwarded Host is lower-cased too, and https wins in production.
+    app.wsgi_app = _Normalise(app.wsgi_app, https=production)  # type: ignore[method-assign]
     proxies = int(app.config.get("PROXY_FIX", 0) or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
+
+
+class _Normalise:
+    """WSGI: the Host header in lower case; in production every link is https.
+
+    Behind a proxy that forgets X-Forwarded-Proto, links in mail and feeds would
+    otherwise say http://. Runs inside ProxyFix, so a forwarded host is normalised too.
+    """
+
+    def __init__(self, wsgi_app: Any, https: bool) -> None:
+        self.wsgi_app = wsgi_app
+        self.https = https
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if "HTTP_HOST" in environ:
+            environ["HTTP_HOST"] = environ["HTTP_HOST"].lower()
+        if self.https:
+            environ["wsgi.url_scheme"] = "https"
+        return self.wsgi_app(environ, start_response)
 
 
 @event.listens_for(Engine, "connect")

@@ -47,6 +47,7 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT_ALL = "50 per hour"
     TRUSTED_HOSTS: list[str] | None = None
     PREFERRED_URL_SCHEME = "http"
     # Links in mail sent from the command line (cron) start with this.
@@ -145,6 +146,18 @@ def ensure_instance_secret(instance_path: Path) -> str:
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete; the message says what to change."""
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+def check_environment(config: dict[str, Any]) -> None:
+    """Refuse an ENV that is neither "development" nor "production" ("Production", "prod")."""
+    if config.get("ENV") not in ENVIRONMENTS:
+        raise ConfigError(
+            f"LEARNNET_ENV is {config.get('ENV')!r}; use exactly 'production' (or 'development' "
+            "on a laptop). Anything else would quietly run without the production checks."
+        )
 
 
 def check_production(config: dict[str, Any]) -> None:

@@ -170,3 +170,34 @@ def test_admin_can_not_lock_themselves_out(client, admin):
     )
     assert response.status_code == 200
     assert client.get("/admin/users").status_code == 200
+
+
+@pytest.mark.parametrize("env", ["Production", "prod", "staging", ""])
+def test_an_unknown_environment_is_refused_at_start(tmp_path: Path, env):
+    with pytest.raises(ConfigError, match="LEARNNET_ENV"):
+        create_app(production_config(ENV=env), instance_path=str(tmp_path))
+
+
+def test_production_links_are_https_without_forwarded_proto(tmp_path: Path):
+    from flask import url_for
+
+    app = create_app(production_config(), instance_path=str(tmp_path))
+    seen = {}
+
+    @app.get("/_probe")
+    def _probe():  # a route of the test only
+        seen["url"] = url_for("auth.login", _external=True)
+        return "ok"
+
+    _probe.access_rule = "public"
+    app.test_client().get("/_probe", base_url="http://learnnet.example.org")
+    assert seen["url"] == "https://learnnet.example.org/login"
+
+
+def test_the_host_check_ignores_case(tmp_path: Path):
+    app = create_app(
+        production_config(TRUSTED_HOSTS=["LearnNet.Example.org"]), instance_path=str(tmp_path)
+    )
+    client = app.test_client()
+    assert client.get("/login", base_url="https://LEARNNET.example.ORG").status_code == 200
+    assert client.get("/login", base_url="https://learnnet.example.org.evil").status_code == 400

@@ -23,6 +23,7 @@ from learnnet.auth.forms import (
     ProfileForm,
     UserForm,
 )
+from learnnet.auth.guard import LoginGuard
 from learnnet.auth.models import User
 from learnnet.extensions import db, limiter
 
@@ -40,15 +41,6 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    return "account:" + services.normalise_email(request.form.get("email", ""))
-
-
-def _failed(response: Response) -> bool:
-    """Only failed attempts count towards the login limits."""
-    return response.status_code != 302
-
-
 def _start_login(user: User) -> None:
     """A new session (and cookie) at login: no fixation; the chosen language stays."""
     lang = flask_session.get("lang")
@@ -61,28 +53,23 @@ def _start_login(user: User) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @requires(PUBLIC)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-address",
-)
 def login() -> str | Response:
-    """Log in with email and password; the session starts afresh."""
+    """Log in with email and password; the session starts afresh.
+
+    Each attempt is counted before the password is checked (:mod:`learnnet.auth.guard`).
+    """
     if current_user.is_authenticated:
         return redirect(url_for("pages.dashboard"))
     form = LoginForm()
     error = None
+    if request.method == "POST":
+        guard = LoginGuard(request.form.get("email", ""))
+        if not guard.attempt():
+            abort(429)
     if form.validate_on_submit():
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
+            guard.succeeded()
             target = safe_next(request.args.get("next"))
             _start_login(user)
             return redirect(target or url_for("pages.dashboard"))
@@ -132,9 +119,13 @@ def account() -> str | Response:
             flash(_("Your details are saved."), "success")
             return redirect(url_for("auth.account"))
         if "password-submit" in request.form and password.validate_on_submit():
+            guard = LoginGuard(user.email, scope="current-password")
+            if not guard.attempt():
+                abort(429)
             if not user.check_password(password.current_password.data or ""):
                 password.current_password.errors = [_("This is not your current password.")]
             else:
+                guard.succeeded()
                 services.change_password(user, password.new_password.data or "")
                 # Other sessions have ended; keep this one by logging in with the new token.
                 flask_session.clear()
