@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import segno
@@ -10,8 +11,14 @@ from flask_babel import gettext as _
 
 def qr_svg(url: str) -> str:
     """A QR code of ``url`` as an inline ``<svg>`` element."""
+    return _qr(url, _("QR code"))
+
+
+@functools.lru_cache(maxsize=512)
+def _qr(url: str, title: str) -> str:
+    """Drawing a code takes milliseconds; pages show the same few again and again."""
     out = io.BytesIO()
     segno.make(url, error="m").save(
-        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=_("QR code")
+        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=title
     )
     return out.getvalue().decode()

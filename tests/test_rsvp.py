@@ -422,14 +422,18 @@ def test_dashboard_shows_the_next_session_with_its_count(logged_in, client, gent
 # --- statement counts -------------------------------------------------------------------------
 
 
-def test_member_page_statements_do_not_grow_with_sessions(client, gent, count_queries):
+@pytest.mark.parametrize("hosting", [False, True], ids=["guest", "host"])
+def test_member_page_statements_do_not_grow_with_sessions(client, gent, count_queries, hosting):
     token = token_for(gent["sofie"])
+    host = gent["zonnebloem"] if hosting else gent["ukkepuk"]
+    factories.session(gent["network"], host, days_ahead=35)
+    db.session.commit()
     client.get(f"/m/{token}")
     count_queries.statements.clear()
     client.get(f"/m/{token}")
     few = count_queries.count
     for n in range(30):
-        s = factories.session(gent["network"], gent["ukkepuk"], days_ahead=40 + n)
+        s = factories.session(gent["network"], host, days_ahead=40 + n)
         services.answer(s.id, gent["jan"], "yes")
         services.answer(s.id, gent["hanne"], "maybe")
     db.session.commit()

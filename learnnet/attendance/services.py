@@ -306,6 +306,15 @@ def set_host_checkin(session: Session, allowed: bool) -> None:
     db.session.commit()
 
 
+def sessions_with_host_checkin() -> set[int]:
+    """Ids of the sessions whose host may check people in (few: one statement)."""
+    return set(
+        db.session.scalars(
+            select(CheckinSetting.session_id).where(CheckinSetting.host_may_check_in.is_(True))
+        )
+    )
+
+
 def host_may_check_in(session: Session, contact: Contact) -> bool:
     """True when the facilitator allows it and the contact works at the host facility."""
     found = db.session.get(CheckinSetting, session.id)

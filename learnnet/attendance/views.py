@@ -449,7 +449,13 @@ def statuses() -> tuple[str, ...]:
 
 def host_checkin_url(session: Session, contact: Contact, token: str) -> str | None:
     """Template helper (member page): the host's check-in page, when allowed."""
-    if not services.host_may_check_in(session, contact):
+    if contact.facility_id != session.host_facility_id:
+        return None
+    from flask import g
+
+    if "host_checkin_sessions" not in g:  # one statement per page, however many sessions
+        g.host_checkin_sessions = services.sessions_with_host_checkin()
+    if session.id not in g.host_checkin_sessions:
         return None
     return url_for("attendance.host_checkin", token=token, session_id=session.id)
 
