@@ -137,7 +137,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # Writers queue for the lock; under load a short wait starved some (a 500).
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
 
@@ -197,6 +198,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(attendance_bp)
+    from learnnet.privacy import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
     from learnnet.attendance.views import init_app as attendance_init
 
     attendance_init(app)

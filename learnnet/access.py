@@ -28,7 +28,19 @@ CONTACT = "contact"
 SESSION = "session"
 PERSONAL_LINK = "personal_link"
 CALENDAR_FEED = "calendar_feed"
-RULES = (PUBLIC, USER, ADMIN, NETWORK, FACILITY, CONTACT, SESSION, PERSONAL_LINK, CALENDAR_FEED)
+MEMBER_FACILITY = "member_facility"  # a facility that is a current member of one's network
+RULES = (
+    PUBLIC,
+    USER,
+    ADMIN,
+    NETWORK,
+    FACILITY,
+    MEMBER_FACILITY,
+    CONTACT,
+    SESSION,
+    PERSONAL_LINK,
+    CALENDAR_FEED,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +61,30 @@ def can_see_facility(user: Any, facility_id: int) -> bool:
     query = select(
         exists()
         .where(Membership.facility_id == facility_id)
+        .where(Membership.network_id == network_facilitator.c.network_id)
+        .where(network_facilitator.c.user_id == user.id)
+    )
+    return bool(db.session.scalar(query))
+
+
+def can_see_people(user: Any, facility_id: int) -> bool:
+    """Admins see everyone; a facilitator the people of facilities that are *current*
+    members of one of their networks. After a facility leaves, its name and history
+    stay visible to them (:func:`can_see_facility`), its people do not."""
+    if user.is_admin:
+        return True
+    from datetime import date
+
+    from sqlalchemy import or_
+
+    from learnnet.networks.models import Membership, network_facilitator
+
+    today = date.today()
+    query = select(
+        exists()
+        .where(Membership.facility_id == facility_id)
+        .where(Membership.joined_on <= today)
+        .where(or_(Membership.left_on.is_(None), Membership.left_on >= today))
         .where(Membership.network_id == network_facilitator.c.network_id)
         .where(network_facilitator.c.user_id == user.id)
     )
@@ -151,9 +187,14 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
         if not can_see_facility(current_user, facility.id):
             abort(403)
         kwargs["facility"] = facility
+    elif rule == MEMBER_FACILITY:
+        facility = _load(Facility, kwargs.pop("facility_id"))
+        if not can_see_people(current_user, facility.id):
+            abort(403)
+        kwargs["facility"] = facility
     elif rule == CONTACT:
         contact = _load(Contact, kwargs.pop("contact_id"))
-        if not can_see_facility(current_user, contact.facility_id):
+        if not can_see_people(current_user, contact.facility_id):
             abort(403)
         kwargs["contact"] = contact
     elif rule == SESSION:

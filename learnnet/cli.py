@@ -190,6 +190,16 @@ def fetch_mail_command(keep: bool) -> None:
             client.logout()
 
 
+@click.command("prune-outbox")
+@click.option("--days", default=180, show_default=True, help="Keep the content this long.")
+def prune_outbox_command(days: int) -> None:
+    """Empty sent messages older than DAYS (their bodies hold personal links); keep the log."""
+    from learnnet.privacy.services import prune_outbox
+
+    count = prune_outbox(days)
+    click.echo(f"{count} sent messages emptied.")
+
+
 def register_cli(app: Flask) -> None:
     """Add the commands to ``flask --app learnnet``."""
     app.cli.add_command(create_user_command)
@@ -200,3 +210,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(member_link_command)
     app.cli.add_command(receive_mail_command)
     app.cli.add_command(fetch_mail_command)
+    app.cli.add_command(prune_outbox_command)

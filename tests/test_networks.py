@@ -176,7 +176,11 @@ def test_add_existing_facility_from_another_network(logged_in, network, facilita
     shared = network.memberships[0].facility
     db.session.commit()
     page = logged_in.get(f"/networks/{other.slug}/members/add").get_data(as_text=True)
+    assert shared.name not in page  # the register is searched, never listed whole
+    page = logged_in.get(f"/networks/{other.slug}/members/add?q=zonneb").get_data(as_text=True)
     assert shared.name in page
+    by_postcode = logged_in.get(f"/networks/{other.slug}/members/add?q=90").get_data(as_text=True)
+    assert shared.name in by_postcode
     response = logged_in.post(
         f"/networks/{other.slug}/members/add",
         data={"facility_id": shared.id, "joined_on": "2026-10-01"},
@@ -188,7 +192,7 @@ def test_add_existing_facility_from_another_network(logged_in, network, facilita
         data={"facility_id": shared.id, "joined_on": "2026-10-01"},
     )
     assert again.status_code == 200
-    assert 'id="facility_id-error"' in again.get_data(as_text=True)
+    assert 'class="error-summary"' in again.get_data(as_text=True)
 
 
 def test_leaving_keeps_history_and_shows_a_former_member(logged_in, network):

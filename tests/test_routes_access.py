@@ -16,6 +16,7 @@ from learnnet.access import (
     CALENDAR_FEED,
     CONTACT,
     FACILITY,
+    MEMBER_FACILITY,
     NETWORK,
     PERSONAL_LINK,
     PUBLIC,
@@ -27,17 +28,19 @@ from learnnet.scheduling.models import Blackout, Unavailability
 from tests import factories
 from tests.conftest import login
 
-ROLES = ("anonymous", "other_facilitator", "facilitator", "admin")
+# shared_facilitator: facilitates another network of which the world's facility is a member.
+ROLES = ("anonymous", "other_facilitator", "shared_facilitator", "facilitator", "admin")
 ALLOWED = {
     PUBLIC: set(ROLES),
     # The token is the identity: anyone holding the link may use it, logged in or not.
     PERSONAL_LINK: set(ROLES),
     CALENDAR_FEED: set(ROLES),
-    USER: {"other_facilitator", "facilitator", "admin"},
+    USER: {"other_facilitator", "shared_facilitator", "facilitator", "admin"},
     ADMIN: {"admin"},
     NETWORK: {"facilitator", "admin"},
-    FACILITY: {"facilitator", "admin"},
-    CONTACT: {"facilitator", "admin"},
+    FACILITY: {"shared_facilitator", "facilitator", "admin"},
+    MEMBER_FACILITY: {"shared_facilitator", "facilitator", "admin"},
+    CONTACT: {"shared_facilitator", "facilitator", "admin"},
     SESSION: {"facilitator", "admin"},
 }
 
@@ -46,8 +49,11 @@ ALLOWED = {
 def world(app, network, facilitator, admin):
     other = factories.user(email="other@example.org", name="Other")
     factories.network(facilitators=[other], name="Ander netwerk")
+    shared = factories.user(email="shared@example.org", name="Shared")
+    shared_network = factories.network(facilitators=[shared], name="Gedeeld netwerk")
     membership = network.memberships[0]
     facility = membership.facility
+    factories.member(shared_network, facility)
     contact = facility.contacts[0]
     session = factories.session(network, facility)
     blackout = Blackout(
@@ -89,7 +95,12 @@ def world(app, network, facilitator, admin):
         "contact_id": contact.id,
         "membership_id": membership.id,
         "user_id": facilitator.id,
-        "accounts": {"other_facilitator": other, "facilitator": facilitator, "admin": admin},
+        "accounts": {
+            "other_facilitator": other,
+            "shared_facilitator": shared,
+            "facilitator": facilitator,
+            "admin": admin,
+        },
     }
 
 
@@ -138,3 +149,37 @@ def test_every_route_checks_who_may_use_it(app, world, role):
             assert response.status_code == 403, where
         checked += 1
     assert checked >= 30
+
+
+def test_leaving_ends_access_to_the_people_but_not_to_the_name(app, network):
+    """A facilitator sees a facility's people only while it is a member of their network."""
+    from learnnet.networks.models import Membership
+
+    shared = factories.user(email="shared@example.org", name="Shared")
+    theirs = factories.network(facilitators=[shared], name="Gedeeld netwerk")
+    facility = network.memberships[0].facility
+    contact = facility.contacts[0]
+    factories.member(theirs, facility)
+    db.session.commit()
+    client = app.test_client()
+    login(client, shared.email)
+    assert client.get(f"/contacts/{contact.id}/edit").status_code == 200
+    page = client.get(f"/facilities/{facility.id}").get_data(as_text=True)
+    assert contact.name in page
+    membership = db.session.scalar(
+        db.select(Membership).where(
+            Membership.network_id == theirs.id, Membership.facility_id == facility.id
+        )
+    )
+    membership.left_on = date(2026, 1, 1)
+    db.session.commit()
+    assert client.get(f"/contacts/{contact.id}/edit").status_code == 403
+    assert client.get(f"/contacts/{contact.id}/link").status_code == 403
+    assert (
+        client.post(f"/facilities/{facility.id}/contacts/new", data={"name": "X"}).status_code
+        == 403
+    )
+    page = client.get(f"/facilities/{facility.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert facility.name in html and contact.name not in html and (contact.email or "@") not in html

@@ -299,14 +299,24 @@ def search_facilities(
     return list(db.session.scalars(query))
 
 
-def facilities_not_in(network: Network) -> list[Facility]:
-    """Facilities that could join the network: every facility that is not a current member."""
+def facilities_not_in(network: Network, text: str = "", limit: int = 25) -> list[Facility]:
+    """Facilities that could join the network, found by name or postcode (two characters
+    at least): the shared register is searched, never listed whole."""
+    key = name_key(text or "").replace("\\", "").replace("%", "").replace("_", "")
+    if len(key) < 2:
+        return []
     current = select(Membership.facility_id).where(
         Membership.network_id == network.id, Membership.left_on.is_(None)
     )
     return list(
         db.session.scalars(
-            select(Facility).where(Facility.id.not_in(current)).order_by(Facility.name_key)
+            select(Facility)
+            .where(
+                Facility.id.not_in(current),
+                or_(Facility.name_key.like(f"%{key}%"), Facility.postcode.like(f"{key}%")),
+            )
+            .order_by(Facility.name_key, Facility.postcode)
+            .limit(limit)
         )
     )
 

@@ -13,7 +13,16 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from learnnet.access import CONTACT, FACILITY, NETWORK, USER, facilitates, requires
+from learnnet.access import (
+    CONTACT,
+    FACILITY,
+    MEMBER_FACILITY,
+    NETWORK,
+    USER,
+    can_see_people,
+    facilitates,
+    requires,
+)
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
 from learnnet.models import utcnow
@@ -76,8 +85,12 @@ def _duplicate_facility_message(existing: Facility) -> str:
 
 
 def _facilitator_choices(form: NetworkForm) -> None:
+    """Names only: facilitators need not see every account's email address."""
+    users = active_facilitator_choices()
+    names = [u.name for u in users]
     form.facilitators.choices = [
-        (u.id, f"{u.name} ({u.email})") for u in active_facilitator_choices()
+        (u.id, u.name if names.count(u.name) == 1 else f"{u.name} ({u.email.split('@')[0][:2]}…)")
+        for u in users
     ]
 
 
@@ -187,10 +200,19 @@ def member_new(network: Network) -> str | Response:
 def member_add(network: Network) -> str | Response:
     """An existing facility (perhaps a member of another network) joins this network."""
     form = AddMemberForm()
-    candidates = services.facilities_not_in(network)
-    form.facility_id.choices = [(0, _("Choose a facility…"))] + [
-        (f.id, f"{f.name} — {f.postcode} {f.city}") for f in candidates
-    ]
+    query = (request.args.get("q") or "").strip()[:100]
+    candidates = services.facilities_not_in(network, query)
+    if request.method == "POST":
+        # Only the chosen facility needs to be a valid choice: no list of the whole register.
+        raw = request.form.get("facility_id", "")
+        chosen = (
+            db.session.get(Facility, int(raw))
+            if raw.isascii() and raw.isdigit() and len(raw) < 10
+            else None
+        )
+        form.facility_id.choices = [(chosen.id, chosen.name)] if chosen else [(0, "")]
+    else:
+        form.facility_id.choices = [(f.id, f.name) for f in candidates]
     if form.validate_on_submit():
         facility = db.session.get(Facility, form.facility_id.data)
         if facility is None:
@@ -203,7 +225,9 @@ def member_add(network: Network) -> str | Response:
             else:
                 flash(_("%(name)s is now a member.", name=facility.name), "success")
                 return redirect(url_for("networks.network_view", slug=network.slug))
-    return render_template("networks/member_add.html", form=form, network=network)
+    return render_template(
+        "networks/member_add.html", form=form, network=network, query=query, candidates=candidates
+    )
 
 
 @bp.route("/networks/<slug>/members/<int:membership_id>/leave", methods=["POST"])
@@ -417,11 +441,12 @@ def render_facility(facility: Facility, period_form: Any = None) -> str:
         unavailable=unavailability_of(facility),
         period_form=period_form or PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
+        can_see_people=can_see_people(current_user, facility.id),
     )
 
 
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
-@requires(FACILITY)
+@requires(MEMBER_FACILITY)
 def facility_edit(facility: Facility) -> str | Response:
     """Change a facility's address, room and hosting details."""
     form = FacilityForm(obj=facility)
@@ -446,7 +471,7 @@ def _contact_data(form: ContactForm) -> dict[str, Any]:
 
 
 @bp.route("/facilities/<int:facility_id>/contacts/new", methods=["GET", "POST"])
-@requires(FACILITY)
+@requires(MEMBER_FACILITY)
 def contact_new(facility: Facility) -> str | Response:
     """Add a person who works at the facility."""
     form = ContactForm()

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from learnnet.access import FACILITY, NETWORK, SESSION, requires
+from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
@@ -459,7 +459,7 @@ def session_cancel(session: Session) -> Response:
 
 
 @bp.route("/facilities/<int:facility_id>/unavailability", methods=["POST"])
-@requires(FACILITY)
+@requires(MEMBER_FACILITY)
 def unavailability_add(facility: Facility) -> str | Response:
     """Days the facility cannot host."""
     from learnnet.networks.views import render_facility
@@ -475,7 +475,7 @@ def unavailability_add(facility: Facility) -> str | Response:
 
 
 @bp.route("/facilities/<int:facility_id>/unavailability/<int:period_id>/delete", methods=["POST"])
-@requires(FACILITY)
+@requires(MEMBER_FACILITY)
 def unavailability_delete(facility: Facility, period_id: int) -> Response:
     """Remove an unavailable period."""
     period = db.get_or_404(Unavailability, period_id)

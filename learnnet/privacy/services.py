@@ -1,0 +1,220 @@
+"""Export everything learnnet holds about a contact; erase it while keeping the counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from learnnet import signals
+from learnnet.attendance.models import Attendance
+from learnnet.calendar.models import CalendarFeed
+from learnnet.extensions import db
+from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Membership
+from learnnet.rsvp.models import PersonalLink, Rsvp, RsvpChange
+from learnnet.scheduling.models import Session
+
+ERASED_NAME = "verwijderde contactpersoon"
+
+
+def _when(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _session(session: Session) -> dict[str, Any]:
+    return {
+        "network": session.network.name,
+        "starts_at": _when(session.starts_at),
+        "host": session.host.name,
+        "title": session.title,
+    }
+
+
+def export(contact: Contact) -> dict[str, Any]:
+    """Everything about the contact, as plain JSON-ready values."""
+    facility = contact.facility
+    memberships = db.session.scalars(
+        select(Membership)
+        .where(Membership.facility_id == facility.id)
+        .options(joinedload(Membership.network))
+    )
+    rsvps = list(
+        db.session.scalars(
+            select(Rsvp)
+            .where(Rsvp.contact_id == contact.id)
+            .options(joinedload(Rsvp.session).joinedload(Session.network))
+            .options(joinedload(Rsvp.session).joinedload(Session.host))
+        )
+    )
+    changes = db.session.scalars(
+        select(RsvpChange).where(RsvpChange.rsvp_id.in_([r.id for r in rsvps]))
+    )
+    attendance = list(
+        db.session.scalars(
+            select(Attendance)
+            .where(Attendance.contact_id == contact.id)
+            .options(joinedload(Attendance.session).joinedload(Session.network))
+            .options(joinedload(Attendance.session).joinedload(Session.host))
+        )
+    )
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact.id)
+        .order_by(OutboxMessage.created_at)
+    )
+    links = db.session.scalars(select(PersonalLink).where(PersonalLink.contact_id == contact.id))
+    feeds = db.session.scalars(select(CalendarFeed).where(CalendarFeed.contact_id == contact.id))
+    confirmed = db.session.scalars(
+        select(Session).where(Session.host_confirmed_by_id == contact.id)
+    )
+    return {
+        "contact": {
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "function": contact.function,
+            "preferred_language": contact.preferred_language,
+            "listed_in_directory": contact.share_details,
+            "works_there": contact.active,
+            "created_at": _when(contact.created_at),
+            "updated_at": _when(contact.updated_at),
+        },
+        "facility": {
+            "name": facility.name,
+            "address": f"{facility.street}, {facility.postcode} {facility.city}",
+            "memberships": [
+                {
+                    "network": m.network.name,
+                    "joined_on": _when(m.joined_on),
+                    "left_on": _when(m.left_on),
+                }
+                for m in memberships
+            ],
+        },
+        "answers": [
+            {
+                "session": _session(r.session),
+                "answer": r.answer,
+                "waitlisted": r.waitlisted,
+                "note": r.note,
+                "updated_at": _when(r.updated_at),
+            }
+            for r in rsvps
+        ],
+        "answer_changes": [
+            {
+                "changed_at": _when(c.changed_at),
+                "from": c.old_answer,
+                "to": c.new_answer,
+                "note": c.new_note,
+                "by": "self or colleague"
+                if c.by_contact_id
+                else ("facilitator" if c.by_user_id else c.by_system),
+            }
+            for c in changes
+        ],
+        "attendance": [
+            {"session": _session(a.session), "status": a.status, "walk_in": a.walk_in}
+            for a in attendance
+        ],
+        "host_confirmations": [_session(s) for s in confirmed],
+        "messages": [
+            {
+                "kind": m.kind,
+                "to": m.recipient,
+                "subject": m.subject,
+                "queued_at": _when(m.created_at),
+                "status": m.status,
+                "sent_at": _when(m.sent_at),
+            }
+            for m in messages
+        ],
+        "personal_links": [
+            {"made_at": _when(link.created_at), "revoked_at": _when(link.revoked_at)}
+            for link in links
+        ],
+        "calendar_feeds": [
+            {"made_at": _when(f.created_at), "revoked_at": _when(f.revoked_at)} for f in feeds
+        ],
+    }
+
+
+def erase(contact: Contact) -> None:
+    """Replace the person by "verwijderde contactpersoon"; keep what the counts need.
+
+    Answers and attendance stay (without notes) so that reports still add up; links and
+    feeds stop working; messages to them lose address and content. Commits.
+    """
+    was_active = contact.active
+    contact.name = ERASED_NAME
+    contact.email = None
+    contact.phone = ""
+    contact.function = ""
+    contact.share_details = False
+    contact.active = False
+    now = utcnow()
+    db.session.execute(
+        update(PersonalLink)
+        .where(PersonalLink.contact_id == contact.id, PersonalLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        update(CalendarFeed)
+        .where(CalendarFeed.contact_id == contact.id, CalendarFeed.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(update(Rsvp).where(Rsvp.contact_id == contact.id).values(note=""))
+    rsvp_ids = select(Rsvp.id).where(Rsvp.contact_id == contact.id)
+    db.session.execute(
+        update(RsvpChange)
+        .where(RsvpChange.rsvp_id.in_(rsvp_ids))
+        .values(old_note=None, new_note="")
+    )
+    db.session.execute(
+        update(Attendance)
+        .where(Attendance.contact_id == contact.id)
+        .values(person_name=ERASED_NAME)
+    )
+    message_ids = select(OutboxMessage.id).where(OutboxMessage.contact_id == contact.id)
+    db.session.execute(
+        OutboxAttachment.__table__.delete().where(OutboxAttachment.message_id.in_(message_ids))
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact.id)
+        .values(recipient="", recipient_name="", subject="", text_body="", html_body="")
+    )
+    # Messages not yet sent to them never will be.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact.id, OutboxMessage.status != SENT)
+        .values(status="failed", last_error="erased")
+    )
+    db.session.flush()
+    if was_active:
+        signals.contact_left.send(contact)  # their seats for sessions to come are freed
+    db.session.commit()
+
+
+def prune_outbox(older_than_days: int) -> int:
+    """Empty the content of sent messages older than this (they hold personal links)."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    old = select(OutboxMessage.id).where(
+        OutboxMessage.status == SENT, OutboxMessage.sent_at < cutoff, OutboxMessage.text_body != ""
+    )
+    ids = list(db.session.scalars(old))
+    if ids:
+        db.session.execute(
+            OutboxAttachment.__table__.delete().where(OutboxAttachment.message_id.in_(ids))
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(text_body="", html_body="")
+        )
+    db.session.commit()
+    return len(ids)
