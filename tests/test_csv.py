@@ -262,3 +262,77 @@ def test_export_round_trips_through_import(logged_in, network):
     html = upload(logged_in, network, body).get_data(as_text=True)
     assert "0 nieuwe voorzieningen" in html
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "ftp://example.org",
+        "www.example.org",
+        "https://",
+        "https://exa mple.org",
+    ],
+)
+def test_a_website_the_form_would_refuse_is_refused(logged_in, network, website):
+    """Issue 10: `javascript:` got in through the CSV; the form's rule applies to imports too."""
+    data = (
+        f"facility_name;postcode;city;website\r\nKinderopvang Nieuw;9000;Gent;{website}\r\n"
+    ).encode()
+    response = logged_in.post(
+        f"/networks/{network.slug}/import",
+        data={"file": (io.BytesIO(data), "leden.csv")},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert "https://" in html and "Kinderopvang Nieuw" in html
+    from learnnet.networks.models import Facility
+
+    assert db.session.scalar(select(Facility).where(Facility.name == "Kinderopvang Nieuw")) is None
+
+
+def test_a_good_website_and_long_notes_like_the_form(logged_in, network):
+    from learnnet.networks import csvio
+
+    assert csvio.is_web_address("https://www.kinderopvang.be/gent")
+    assert csvio.is_web_address("http://example.org")
+    assert not csvio.is_web_address("javascript://example.org/%0aalert(1)")
+
+
+def test_a_facility_of_another_network_is_added_but_never_overwritten(
+    logged_in, network, facilitator
+):
+    """Issue 10: a row matching a facility outside this network keeps its details and people."""
+    from tests import factories
+
+    other_owner = factories.user(email="other@example.org")
+    elsewhere = factories.network(facilitators=[other_owner], name="Ander netwerk")
+    theirs = factories.facility(
+        name="Kinderopvang Elders", postcode="9050", city="Gentbrugge", phone="09 111 11 11"
+    )
+    factories.member(elsewhere, theirs)
+    factories.contact(theirs, name="Greet Elders", email="greet@example.org")
+    db.session.commit()
+    data = (
+        b"facility_name;postcode;city;phone;contact_name;contact_email;contact_phone\r\n"
+        b"Kinderopvang Elders;9050;Gentbrugge;09 999 99 99;Greet Elders;greet@example.org;0470 00 00 00\r\n"
+        b"Kinderopvang Elders;9050;Gentbrugge;09 999 99 99;Nieuwe Naam;nieuw@example.org;\r\n"
+    )
+    preview = logged_in.post(
+        f"/networks/{network.slug}/import",
+        data={"file": (io.BytesIO(data), "leden.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "bestaat al elders" in preview
+    import re
+
+    token = re.search(r'name="payload"[^>]*value="([^"]+)"', preview)
+    fields = {"payload": token.group(1)} if token else {}
+    logged_in.post(f"/networks/{network.slug}/import/confirm", data=fields)
+    db.session.expire_all()
+    theirs = db.session.get(Facility, theirs.id)
+    assert theirs.phone == "09 111 11 11"
+    assert {c.name for c in theirs.contacts} == {"Greet Elders"}
+    assert next(c for c in theirs.contacts).phone == ""
+    assert any(m.network_id == network.id for m in theirs.memberships)

@@ -265,6 +265,23 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
     )
 
 
+def is_web_address(value: str) -> bool:
+    """The form's rule: a full http:// or https:// address with a host name (no javascript:)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (
+        parts.scheme in ("http", "https")
+        and "." in host
+        and not any(c.isspace() for c in value)
+        and all(label for label in host.split("."))
+    )
+
+
 def _read_facility(
     values: dict[str, str], line: int, messages: Messages, errors: list[str]
 ) -> FacilityRow | None:
@@ -300,12 +317,18 @@ def _read_facility(
     if host is None:
         errors.append(messages["yes_no"] % {"column": "willing_to_host"})
         ok = False
+    website = values.get("website", "")
+    if website and not is_web_address(website):
+        errors.append(messages["website"])
+        ok = False
     for column, limit in (
         ("street", 160),
         ("phone", 40),
         ("website", 255),
         ("city", 120),
         ("email", 254),
+        ("accessibility", 2000),
+        ("parking", 2000),
     ):
         if len(values.get(column, "")) > limit:
             errors.append(messages["too_long"] % {"column": column})
@@ -387,6 +410,7 @@ ERROR_KEYS = (
     "contact_name_required",
     "contact_email",
     "language",
+    "website",
 )
 
 EXPORT_COLUMNS = tuple(COLUMNS)

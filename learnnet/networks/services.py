@@ -7,7 +7,7 @@ conflicts a form should show beside a field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -399,6 +399,9 @@ class ImportPlan:
     new_members: int = 0
     new_contacts: int = 0
     updated_contacts: int = 0
+    # Facilities found in the register but not members of this network: they join,
+    # their details and people are left as they are (they belong to others too).
+    elsewhere: list[str] = field(default_factory=list)
 
 
 # CSV column -> facility attribute, for the columns an import may change.
@@ -468,10 +471,19 @@ def apply_import(
         for row in facilities:
             values = _facility_values(row)
             facility = existing.get((row.key, row.postcode))
+            is_member = facility is not None and any(
+                m.network_id == network.id and m.left_on is None for m in facility.memberships
+            )
             if facility is None:
                 facility = Facility(**values)
                 db.session.add(facility)
                 plan.new_facilities += 1
+            elif not is_member:
+                # Exists elsewhere: add as member, keep its details and its people.
+                facility.memberships.append(Membership(network=network, joined_on=today))
+                plan.new_members += 1
+                plan.elsewhere.append(facility.name)
+                continue
             else:
                 # Only what the file holds: a column left out keeps the stored value.
                 update = {"name": values["name"]} | {

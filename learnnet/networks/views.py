@@ -283,6 +283,7 @@ def csv_messages() -> dict[str, str]:
         "contact_name_required": _("Contact details without a contact name."),
         "contact_email": _("The contact's email address is not valid."),
         "language": _("contact_language must be nl or en."),
+        "website": _("The website must be a full web address starting with https:// (or http://)."),
     }
 
 
