@@ -70,9 +70,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import attendance, feeds, member, planner
+    from tests.bench import attendance, csv_import, feeds, member, planner
 
     planner.main()
+    csv_import.main()
     member.main()
     feeds.main()
     attendance.main()
