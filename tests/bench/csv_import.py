@@ -18,9 +18,7 @@ def csv_body(lines: int = 5000) -> bytes:
     rows = ["facility_name;postcode;city;room_capacity;contact_name;contact_email"]
     for n in range(lines):
         f = n // 4
-        rows.append(
-            f"Kinderopvang {f:04d};{1000 + f % 8000};Gent;12;Persoon {n};p{n}@example.org"
-        )
+        rows.append(f"Kinderopvang {f:04d};{1000 + f % 8000};Gent;12;Persoon {n};p{n}@example.org")
     return ("\r\n".join(rows) + "\r\n").encode()
 
 
@@ -56,7 +54,8 @@ def main() -> None:
         html = preview.get_data(as_text=True)
         payload = re.search(r'name="payload"[^>]*value="([^"]+)"', html)
         confirm = client.post(
-            f"/networks/{slug}/import/confirm", data={"payload": payload.group(1) if payload else ""}
+            f"/networks/{slug}/import/confirm",
+            data={"payload": payload.group(1) if payload else ""},
         )
         end = time.perf_counter()
         print("\nCSV import, 5,000 lines                          ms")
