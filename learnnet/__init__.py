@@ -201,12 +201,35 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.privacy import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)
+    from learnnet.audit import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
+    _register_audit()
     from learnnet.attendance.views import init_app as attendance_init
 
     attendance_init(app)
     from learnnet.calendar.views import init_app as calendar_init
 
     calendar_init(app)
+
+
+def _register_audit() -> None:
+    """The trail is the bottom room: the factory, which knows every room, says what to track."""
+    from learnnet.audit import trail
+    from learnnet.auth.models import User
+    from learnnet.networks.models import Contact, Facility, Membership, Network
+    from learnnet.scheduling.models import Session
+
+    for model, entity in (
+        (Facility, "facility"),
+        (Contact, "contact"),
+        (Membership, "membership"),
+        (Network, "network"),
+        (Session, "session"),
+        (User, "account"),
+    ):
+        trail.track(model, entity)
+    trail.register()
 
 
 def _register_hooks(app: Flask) -> None:

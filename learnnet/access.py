@@ -149,6 +149,7 @@ def _personal_link(kwargs: dict[str, Any]) -> None:
             limiter.limiter.hit(limit, *key)
         abort(404)
     g.member_locale = contact.preferred_language
+    g.audit_actor = (None, contact)  # changes through the link are the contact's
     refresh()
     g.locale = contact.preferred_language
     kwargs["contact"] = contact

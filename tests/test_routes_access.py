@@ -23,6 +23,7 @@ from learnnet.access import (
     SESSION,
     USER,
 )
+from learnnet.audit.models import AuditEvent
 from learnnet.extensions import db
 from learnnet.scheduling.models import Blackout, Unavailability
 from tests import factories
@@ -87,6 +88,9 @@ def world(app, network, facilitator, admin):
         "session_id": session.id,
         "blackout_id": blackout.id,
         "period_id": closed.id,
+        "event_id": db.session.scalar(
+            db.select(AuditEvent.id).where(AuditEvent.facility_id == facility.id).limit(1)
+        ),
         "token": token,
         "reset_token": reset_token,
         "invite_token": invite_token,

@@ -23,6 +23,8 @@ from learnnet.access import (
     facilitates,
     requires,
 )
+from learnnet.audit import services as audit_services
+from learnnet.audit.models import AuditEvent
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
 from learnnet.models import utcnow
@@ -443,6 +445,12 @@ def render_facility(facility: Facility, period_form: Any = None) -> str:
         period_form=period_form or PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
         can_see_people=can_see_people(current_user, facility.id),
+        history=audit_services.for_facility(
+            facility.id, with_people=can_see_people(current_user, facility.id)
+        ),
+        undo_url=lambda e: url_for(
+            "networks.facility_undo", facility_id=facility.id, event_id=e.id
+        ),
     )
 
 
@@ -502,4 +510,32 @@ def contact_edit(contact: Contact) -> str | Response:
             return redirect(url_for("networks.facility_view", facility_id=contact.facility_id))
     return render_template(
         "networks/contact_form.html", form=form, facility=contact.facility, contact=contact
+    )
+
+
+@bp.route("/facilities/<int:facility_id>/history/<int:event_id>/undo", methods=["POST"])
+@requires(MEMBER_FACILITY)
+def facility_undo(facility: Facility, event_id: int) -> Response:
+    """Undo a change to a shared facility or one of its people (another network's too)."""
+    event = db.session.get(AuditEvent, event_id)
+    if event is None or event.facility_id != facility.id:
+        abort(404)
+    model = {"facility": Facility, "contact": Contact}.get(event.entity)
+    try:
+        if model is None:
+            raise audit_services.CannotUndo("kind")
+        audit_services.undo(event, model)
+    except audit_services.CannotUndo:
+        db.session.rollback()
+        flash(
+            _(
+                "This change cannot be undone: it was changed again since, "
+                "or is not a change of details."
+            ),
+            "error",
+        )
+    else:
+        flash(_("The change has been undone."), "success")
+    return redirect(
+        url_for("networks.facility_view", facility_id=facility.id) + "#history", code=303
     )
