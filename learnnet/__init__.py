@@ -215,9 +215,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_audit() -> None:
     """The trail is the bottom room: the factory, which knows every room, says what to track."""
+    from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
     from learnnet.networks.models import Contact, Facility, Membership, Network
+    from learnnet.rsvp.models import Rsvp
     from learnnet.scheduling.models import Session
 
     for model, entity in (
@@ -227,6 +229,8 @@ def _register_audit() -> None:
         (Network, "network"),
         (Session, "session"),
         (User, "account"),
+        (Rsvp, "answer"),
+        (Attendance, "attendance"),
     ):
         trail.track(model, entity)
     trail.register()

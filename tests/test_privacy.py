@@ -106,3 +106,23 @@ def test_prune_outbox_empties_old_sent_messages(app, logged_in, sofie_world):
     assert f"{len(messages)} sent messages emptied" in result.output
     db.session.expire_all()
     assert all(m.text_body == "" for m in db.session.scalars(select(OutboxMessage)))
+
+
+def test_erasure_also_scrubs_the_audit_trail(app, admin, sofie_world):
+    from learnnet.audit.models import AuditEvent
+
+    sofie = sofie_world["sofie"]
+    client = app.test_client()
+    client.post(
+        f"/m/{token_for(sofie)}/colleagues",
+        data={"colleague-name": "Sara Wuyts", "colleague-email": "sara@example.org"},
+    )
+    boss = admin_client(app, admin)
+    boss.post(f"/admin/contacts/{sofie.id}/erase", data={"confirm": "erase"})
+    db.session.expire_all()
+    trail = " ".join(
+        f"{e.actor_name} {e.changes}"
+        for e in db.session.scalars(select(AuditEvent))
+        if e.entity_id == sofie.id or e.contact_id == sofie.id
+    )
+    assert "Sofie" not in trail and "sofie@example.org" not in trail

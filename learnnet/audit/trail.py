@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session as OrmSession
 from learnnet.audit.models import AuditEvent
 
 # Attributes never written to the trail (secrets, noise).
-SKIP = {"password_hash", "auth_token", "updated_at", "created_at", "last_login_at", "name_key"}
+SKIP = {
+    "password_hash",
+    "auth_token",
+    "updated_at",
+    "created_at",
+    "last_login_at",
+    "name_key",
+    "note",  # an answer's note stays in the answer's own history, which erasure empties
+}
 
 
 def _plain(value: Any) -> Any:
@@ -38,6 +46,8 @@ def _facility_of(obj: Any, entity: str) -> int | None:
         return obj.facility_id
     if entity == "session":
         return obj.host_facility_id
+    if entity == "attendance":
+        return obj.facility_id
     return None
 
 

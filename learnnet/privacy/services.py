@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from learnnet import signals
 from learnnet.attendance.models import Attendance
+from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
@@ -193,6 +194,21 @@ def erase(contact: Contact) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.contact_id == contact.id, OutboxMessage.status != SENT)
         .values(status="failed", last_error="erased")
+    )
+    # The trail keeps that something happened, not who it was about or what they wrote.
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.entity.in_(("contact", "attendance")), AuditEvent.entity_id == contact.id)
+        .values(changes={})
+    )
+    attendance_ids = select(Attendance.id).where(Attendance.contact_id == contact.id)
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.entity == "attendance", AuditEvent.entity_id.in_(attendance_ids))
+        .values(changes={})
+    )
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.contact_id == contact.id).values(actor_name=ERASED_NAME)
     )
     db.session.flush()
     if was_active:
