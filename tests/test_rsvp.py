@@ -488,3 +488,9 @@ def test_a_link_made_under_another_secret_key_is_replaced_not_shown_broken(app, 
     new = token_of(link)
     assert new != old
     assert app.test_client().get(f"/m/{new}").status_code == 200
+
+
+def test_the_session_page_shows_its_answers_once(logged_in, gent):
+    html = logged_in.get(f"/sessions/{gent['session'].id}").get_data(as_text=True)
+    assert html.count('id="answers"') == 1
+    assert "<section" not in html.split("<title>")[1].split("</title>")[0]
