@@ -108,50 +108,49 @@ def _token_miss_guard() -> tuple[Any, Any, bool]:
     return parse(current_app.config["TOKEN_MISS_LIMIT"]), ("token-miss", _client_address()), enabled
 
 
-def _calendar_feed(kwargs: dict[str, Any]) -> None:
-    """A calendar feed's token: load the feed, or 404 (failed lookups rate-limited)."""
-    from learnnet.calendar.services import feed_for_token
+def _by_token(token: str, find: Callable[[str], Any]) -> Any:
+    """Look a secret token up, or 404; failed lookups count against the client address
+    (TOKEN_MISS_LIMIT), and past the limit every lookup from it gets 429 for a while."""
     from learnnet.extensions import limiter
 
     g.token_page = True
-    token = kwargs.pop("feed_token")
     limit, key, enabled = _token_miss_guard()
     if enabled and not limiter.limiter.test(limit, *key):
         abort(429)
-    feed = feed_for_token(token)
-    if feed is None:
+    found = find(token)
+    if found is None:
         if enabled:
             limiter.limiter.hit(limit, *key)
         abort(404)
-    kwargs["feed"] = feed
+    return found
+
+
+def use_locale(language: str) -> None:
+    """Speak ``language`` for the rest of this request, whatever the browser asks for."""
+    from flask_babel import refresh
+
+    g.member_locale = language
+    refresh()
+    g.locale = language
+
+
+def _calendar_feed(kwargs: dict[str, Any]) -> None:
+    """A calendar feed's token: load the feed, or 404."""
+    from learnnet.calendar.services import feed_for_token
+
+    kwargs["feed"] = _by_token(kwargs.pop("feed_token"), feed_for_token)
 
 
 def _personal_link(kwargs: dict[str, Any]) -> None:
-    """The token in the URL is the only identity: load its contact, or 404 (rate-limited).
+    """The token in the URL is the only identity: load its contact, or 404.
 
-    Failed lookups count against the client address (TOKEN_MISS_LIMIT); past the limit
-    every lookup from that address gets 429 for a while, so guessing is hopeless.
     The page speaks the contact's own language, whatever the phone is set to.
     """
-    from flask_babel import refresh
-
-    from learnnet.extensions import limiter
     from learnnet.rsvp.contacts import contact_for_token
 
-    g.token_page = True
-    token = kwargs.pop("token")
-    limit, key, enabled = _token_miss_guard()
-    if enabled and not limiter.limiter.test(limit, *key):
-        abort(429)
-    contact = contact_for_token(token)
-    if contact is None:
-        if enabled:
-            limiter.limiter.hit(limit, *key)
-        abort(404)
-    g.member_locale = contact.preferred_language
+    contact = _by_token(kwargs.pop("token"), contact_for_token)
     g.audit_actor = (None, contact)  # changes through the link are the contact's
-    refresh()
-    g.locale = contact.preferred_language
+    use_locale(contact.preferred_language)
     kwargs["contact"] = contact
 
 

@@ -30,7 +30,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.rsvp.contacts import expected_contacts
+from learnnet.rsvp.contacts import expected_contacts, is_member_on
 from learnnet.rsvp.models import YES, Rsvp
 from learnnet.rsvp.services import lock_session
 from learnnet.scheduling.models import CANCELLED, HELD, Session
@@ -138,17 +138,7 @@ def _mark_held(session: Session) -> None:
 
 def _expected(session: Session, contact: Contact) -> bool:
     day = to_local(session.starts_at, session.network.timezone).date()
-    return bool(
-        contact.facility_id
-        and db.session.scalar(
-            select(func.count(Membership.id)).where(
-                Membership.network_id == session.network_id,
-                Membership.facility_id == contact.facility_id,
-                Membership.joined_on <= day,
-                or_(Membership.left_on.is_(None), Membership.left_on >= day),
-            )
-        )
-    )
+    return is_member_on(contact.facility_id, session.network_id, day)
 
 
 def record(

@@ -6,25 +6,23 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
 
-from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires
+from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires, use_locale
 from learnnet.attendance import bp, rules, services
 from learnnet.attendance.forms import WalkInForm
 from learnnet.attendance.models import STATUSES, Attendance
 from learnnet.extensions import db, limiter
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
+from learnnet.networks.rules import parse_id
 from learnnet.qr import qr_svg
-from learnnet.rsvp.contacts import current_link
+from learnnet.rsvp.contacts import DEVICE_COOKIE, remembered_contact
 from learnnet.scheduling.models import Session
 from learnnet.scheduling.services import current_member_names
 from learnnet.templating import current_locale
-
-MEMBER_COOKIE = "learnnet_member"
 
 
 def status_labels() -> dict[str, str]:
@@ -114,13 +112,14 @@ def _record_from_form(session: Session, **actor: Any) -> None:
     key = request.form.get("person", "")
     status = request.form.get("status", "")
     try:
-        if key.startswith("c") and key[1:].isascii() and key[1:].isdigit() and len(key) < 12:
-            contact = db.session.get(Contact, int(key[1:]))
+        ident = parse_id(key[1:])
+        if key.startswith("c") and ident is not None:
+            contact = db.session.get(Contact, ident)
             if contact is None:
                 raise services.AttendanceError("not_member")
             services.record(session, contact, status, **actor)
-        elif key.startswith("a") and key[1:].isascii() and key[1:].isdigit() and len(key) < 12:
-            row = db.session.get(Attendance, int(key[1:]))
+        elif key.startswith("a") and ident is not None:
+            row = db.session.get(Attendance, ident)
             if row is None or row.session_id != session.id or actor.get("via") != "facilitator":
                 raise services.AttendanceError("not_member")
             services.record_guest(row, status, by_user=actor["by_user"])
@@ -233,24 +232,6 @@ def host_checkin(contact: Contact, session_id: int) -> Any:
 # --- self check-in with the QR code ------------------------------------------------------------
 
 
-def _device_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-device")
-
-
-def _remembered_member() -> Contact | None:
-    raw = request.cookies.get(MEMBER_COOKIE, "")
-    try:
-        data = _device_serializer().loads(raw) if raw else None
-        contact = db.session.get(Contact, int(data["c"])) if data else None
-        nonce = str(data["n"]) if data else ""
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    link = current_link(contact) if contact is not None else None
-    if contact is None or not contact.active or link is None or link.nonce[:12] != nonce:
-        return None
-    return contact
-
-
 @bp.route("/checkin/<code>", methods=["GET", "POST"])
 @requires(PUBLIC)
 @limiter.limit("60 per 10 minutes")
@@ -259,7 +240,7 @@ def self_checkin(code: str) -> Any:
     session = services.session_for_code(code)
     if session is None:
         abort(404)
-    contact = _remembered_member()
+    contact = remembered_contact(request.cookies.get(DEVICE_COOKIE, ""))
     problem = None
     done = False
     if contact is not None and request.method == "POST":
@@ -270,12 +251,7 @@ def self_checkin(code: str) -> Any:
             db.session.rollback()
             problem = error_message(exc.code)
     if contact is not None:
-        from flask import g
-        from flask_babel import refresh
-
-        g.member_locale = contact.preferred_language
-        refresh()
-        g.locale = contact.preferred_language
+        use_locale(contact.preferred_language)
     reason = rules.closed_reason(
         session.is_cancelled, session.starts_at, session.ends_at, utcnow(), by_self=True
     )

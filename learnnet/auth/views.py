@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from learnnet.access import ADMIN, PUBLIC, USER, requires
+from learnnet.access import ADMIN, PUBLIC, USER, requires, use_locale
 from learnnet.auth import bp, services
 from learnnet.auth.forms import (
     ForgotPasswordForm,
@@ -176,9 +176,7 @@ def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, i
     if user is None:
         return render_template("auth/link_invalid.html", purpose=purpose), 404
     if user.locale in current_app.config["LANGUAGES"]:
-        g.member_locale = user.locale  # the page speaks the account's own language
-        refresh()
-        g.locale = user.locale
+        use_locale(user.locale)  # the page speaks the account's own language
     form = NewPasswordForm()
     if form.validate_on_submit():
         if not services.set_password_by_link(user, form.new_password.data or ""):

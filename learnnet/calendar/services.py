@@ -13,9 +13,7 @@ Sessions from half a year back onwards; cancelled sessions stay, marked cancelle
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,9 +52,7 @@ CANCELLED_KEPT = timedelta(days=30)
 
 
 def _token(nonce: str) -> str:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(secret, f"calendar-feed:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[: rules.TOKEN_LENGTH]
+    return rules.derive_token(str(current_app.config["SECRET_KEY"]), nonce, "calendar-feed")
 
 
 def token_of(feed: CalendarFeed) -> str:

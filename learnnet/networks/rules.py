@@ -37,6 +37,15 @@ def is_ascii_number(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+def parse_id(raw: str | None) -> int | None:
+    """A database id from a form field: ASCII digits that fit an integer column, else None.
+
+    Hidden fields come from the browser: "٣", "1e9" or 30 digits are refused, not a 500.
+    """
+    raw = (raw or "").strip()
+    return int(raw) if is_ascii_number(raw) and len(raw) < 10 else None
+
+
 def is_belgian_postcode(value: str) -> bool:
     """Four ASCII digits, 1000-9999."""
     return len(value) == 4 and is_ascii_number(value) and value[0] != "0"

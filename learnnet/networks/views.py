@@ -41,6 +41,7 @@ from learnnet.networks.forms import (
     NewMemberForm,
 )
 from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.rules import parse_id
 
 FACILITY_FIELDS = (
     "name",
@@ -207,11 +208,8 @@ def member_add(network: Network) -> str | Response:
     if request.method == "POST":
         # Only the chosen facility needs to be a valid choice: no list of the whole register.
         raw = request.form.get("facility_id", "")
-        chosen = (
-            db.session.get(Facility, int(raw))
-            if raw.isascii() and raw.isdigit() and len(raw) < 10
-            else None
-        )
+        ident = parse_id(raw)
+        chosen = db.session.get(Facility, ident) if ident is not None else None
         form.facility_id.choices = [(chosen.id, chosen.name)] if chosen else [(0, "")]
     else:
         form.facility_id.choices = [(f.id, f.name) for f in candidates]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -137,3 +138,46 @@ def expected_contacts(session: Session) -> list[Contact]:
             .order_by(Contact.facility_id, func.lower(Contact.name))
         ).unique()
     )
+
+
+# --- the phone that opened a personal link ----------------------------------------------------
+
+DEVICE_COOKIE = "learnnet_member"
+
+
+def _device_serializer() -> Any:
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-device")
+
+
+def remember_device(response: Any, contact: Contact) -> None:
+    """Remember on this phone whose personal link it opened (signed, HttpOnly; renewing
+    the link forgets it), so that scanning a session's check-in code identifies them."""
+    link = current_link(contact)
+    if link is None:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps({"c": contact.id, "n": link.nonce[:12]}),
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["ENV"] == "production",
+    )
+
+
+def remembered_contact(cookie: str) -> Contact | None:
+    """The active contact this phone opened a still valid personal link of, if any."""
+    from itsdangerous import BadSignature
+
+    try:
+        data = _device_serializer().loads(cookie) if cookie else None
+        contact = db.session.get(Contact, int(data["c"])) if data else None
+        nonce = str(data["n"]) if data else ""
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    link = current_link(contact) if contact is not None else None
+    if contact is None or not contact.active or link is None or link.nonce[:12] != nonce:
+        return None
+    return contact

@@ -28,9 +28,9 @@ STARTED = "started"
 DEADLINE = "deadline"
 
 
-def derive_token(secret: str, nonce: str) -> str:
-    """The personal link's token for this nonce."""
-    digest = hmac.new(secret.encode(), f"personal-link:{nonce}".encode(), hashlib.sha256).digest()
+def derive_token(secret: str, nonce: str, purpose: str = "personal-link") -> str:
+    """The token for this nonce; ``purpose`` keeps personal links and feeds apart."""
+    digest = hmac.new(secret.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -19,12 +18,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from itsdangerous import URLSafeSerializer
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
+from learnnet.networks.rules import parse_id
 from learnnet.networks.services import DuplicateContact
 from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
@@ -109,19 +108,7 @@ def member(contact: Contact) -> Response:
     """
     html, status = _member_page(contact)
     response = make_response(html, status)
-    link = contacts.current_link(contact)
-    if link is not None:
-        value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-device").dumps(
-            {"c": contact.id, "n": link.nonce[:12]}
-        )
-        response.set_cookie(
-            "learnnet_member",
-            value,
-            max_age=400 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["ENV"] == "production",
-        )
+    contacts.remember_device(response, contact)
     return response
 
 
@@ -134,11 +121,8 @@ def member_answer(contact: Contact, session_id: int) -> Any:
     target = contact
     raw = (form.contact.data or "").strip()
     if raw and raw != str(contact.id):
-        colleague = (
-            db.session.get(Contact, int(raw))
-            if raw.isascii() and raw.isdigit() and len(raw) < 10
-            else None
-        )
+        ident = parse_id(raw)
+        colleague = db.session.get(Contact, ident) if ident is not None else None
         if (
             colleague is None
             or colleague.facility_id != contact.facility_id
@@ -244,11 +228,8 @@ def session_answer(session: Session) -> Response:
     """The facilitator sets an answer on a member's behalf (e.g. after a phone call)."""
     form = OnBehalfForm()
     raw = form.contact.data or ""
-    contact = (
-        db.session.get(Contact, int(raw))
-        if raw.isascii() and raw.isdigit() and len(raw) < 10
-        else None
-    )
+    ident = parse_id(raw)
+    contact = db.session.get(Contact, ident) if ident is not None else None
     if contact is None or not form.validate_on_submit():
         flash(_("Choose a person and an answer."), "error")
         return _session_page(session)
