@@ -47,6 +47,9 @@ class Network(TimestampMixin, db.Model):
     region: Mapped[str] = mapped_column(String(120), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
     status: Mapped[str] = mapped_column(String(20), default=NETWORK_ACTIVE)
+    # "We are usually about 14": the attendance the planner checks rooms against.
+    # None: estimated from the members' contacts (see scheduling.services).
+    expected_attendance: Mapped[int | None] = mapped_column(Integer)
 
     facilitators: Mapped[list[User]] = relationship(
         secondary=network_facilitator, order_by=User.name

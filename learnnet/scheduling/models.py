@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnnet.extensions import db
 from learnnet.models import TimestampMixin, UTCDateTime
+from learnnet.auth.models import User
 from learnnet.networks.models import Contact, Facility, Network
 
 PLANNED = "planned"
@@ -22,6 +23,35 @@ STATUSES = (PLANNED, CONFIRMED, CANCELLED, HELD)
 def new_uid() -> str:
     """A calendar UID for a new session: random, never reused, never changed."""
     return f"{uuid.uuid4()}@learnnet"
+
+
+class Series(TimestampMixin, db.Model):
+    """A season planned in one go: the pattern and details its sessions share.
+
+    Kept so that the next plan starts from the same pattern, and so that a series saved
+    by mistake can be deleted as a whole (while nobody has been told about it).
+    """
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("network.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    weekday: Mapped[int] = mapped_column(Integer, default=1)
+    interval_weeks: Mapped[int] = mapped_column(Integer, default=4)
+    nth: Mapped[int] = mapped_column(Integer, default=2)
+    start_time: Mapped[time] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(160))
+    rsvp_days: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    network: Mapped[Network] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
 
 class Session(TimestampMixin, db.Model):
@@ -59,6 +89,10 @@ class Session(TimestampMixin, db.Model):
     )
     # When the facilitator sent the invitations: from then on, changes are announced.
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The series it was planned in (None for a session added on its own).
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
 
     network: Mapped[Network] = relationship()
     host: Mapped[Facility] = relationship()
