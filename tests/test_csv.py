@@ -246,6 +246,64 @@ def test_tampered_confirmation_is_refused(logged_in, network):
     assert counts() == before
 
 
+def payload_of(html: str) -> str:
+    return html.split('name="payload"')[1].split('value="')[1].split('"')[0]
+
+
+def test_a_large_correct_file_previews_as_counts_and_a_sample(logged_in, network):
+    rows = ["facility_name;postcode;city;contact_name;contact_email"]
+    rows += [f"Opvang {n // 4};9000;Gent;Persoon {n};p{n}@example.org" for n in range(2000)]
+    data = ("\n".join(rows) + "\n").encode()
+    before = counts()
+    html = upload(logged_in, network, data).get_data(as_text=True)
+    assert "500 nieuwe voorzieningen" in html and "2000 nieuwe contactpersonen" in html
+    assert html.count('class="row-ok"') == 20
+    assert "nog 1980 correcte regels" in html
+    assert counts() == before
+    # The file goes back compressed and signed, not as base64 of every byte.
+    payload = payload_of(html)
+    assert len(payload) < len(data) / 3
+    done = logged_in.post(f"/networks/{network.slug}/import/confirm", data={"payload": payload})
+    assert done.status_code == 302
+    assert counts() == (before[0] + 500, before[1] + 500, before[2] + 2000)
+
+
+def test_a_changed_or_borrowed_confirmation_is_refused(logged_in, network, facilitator):
+    from tests import factories
+
+    other = factories.network(facilitators=[facilitator], name="Ander netwerk")
+    db.session.commit()
+    html = upload(logged_in, network, GOOD.encode()).get_data(as_text=True)
+    payload = payload_of(html)
+    signed, _dot, signature = payload.rpartition(".")
+    changed = [
+        signed[:-2] + ("AA" if not signed.endswith("AA") else "BB") + "." + signature,
+        signed + "." + signature[::-1],
+        payload + "x",
+        "é" + payload,
+    ]
+    before = counts()
+    for value in changed:
+        response = logged_in.post(
+            f"/networks/{network.slug}/import/confirm", data={"payload": value}
+        )
+        assert response.status_code == 400
+    # Made for this network's preview: another network's confirmation refuses it.
+    response = logged_in.post(f"/networks/{other.slug}/import/confirm", data={"payload": payload})
+    assert response.status_code == 400
+    assert counts() == before
+
+
+def test_a_payload_never_unpacks_beyond_the_upload_limit(app, network):
+    from learnnet.networks.views import import_payload, read_import_payload
+
+    limit = app.config["CSV_MAX_BYTES"]
+    with app.test_request_context():
+        assert read_import_payload(network, import_payload(network, b"a;b\n")) == b"a;b\n"
+        assert read_import_payload(network, import_payload(network, b"x" * (limit + 1))) is None
+        assert read_import_payload(network, import_payload(network, b"x" * limit)) is not None
+
+
 def test_export_round_trips_through_import(logged_in, network):
     response = logged_in.get(f"/networks/{network.slug}/members.csv")
     assert response.status_code == 200

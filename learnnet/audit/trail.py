@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -125,6 +126,55 @@ def _after_flush(session: OrmSession, flush_context: Any) -> None:
                     "facility_id": _facility_of(obj, entity),
                 }
             )
+    if events:
+        session.execute(AuditEvent.__table__.insert(), events)
+
+
+def created(model: type, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The changes the listener records for a new ``model`` row holding ``values``.
+
+    For rows written with a bulk INSERT (the flush listener does not see those);
+    ``values`` should hold every column the listener would read after the flush.
+    """
+    found: dict[str, list[Any]] = {}
+    for attr in inspect(model).column_attrs:
+        key = attr.key
+        if key in SKIP or key == "id":
+            continue
+        value = values.get(key)
+        if value not in (None, "", False):
+            found[key] = [None, _plain(value)]
+    return found
+
+
+def record(
+    session: OrmSession,
+    model: type,
+    action: str,
+    rows: Iterable[tuple[int, dict[str, list[Any]], int | None]],
+) -> None:
+    """Write the events of rows changed by bulk statements, as the flush listener would.
+
+    ``rows`` holds (row id, changes, facility id); the actor is this request's.
+    """
+    entity = _TRACKED.get(model)
+    if entity is None:
+        return
+    user_id, contact_id, name = _actor()
+    events = [
+        {
+            "user_id": user_id,
+            "contact_id": contact_id,
+            "actor_name": name,
+            "entity": entity,
+            "entity_id": row_id,
+            "action": action,
+            "changes": changes,
+            "facility_id": facility_id,
+        }
+        for row_id, changes, facility_id in rows
+        if changes or action != "update"
+    ]
     if events:
         session.execute(AuditEvent.__table__.insert(), events)
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from learnnet import signals
+from learnnet.audit import trail
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.networks import csvio
@@ -442,103 +443,205 @@ def _facility_values(row: csvio.FacilityRow) -> dict[str, Any]:
     }
 
 
+def _contact_values(person: csvio.ContactRow) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "email": person.email,
+        "phone": person.phone,
+        "function": person.function,
+        "preferred_language": person.language,
+        "share_details": person.share,
+        "active": True,
+    }
+
+
+@dataclass
+class _ImportWork:
+    """An import worked out against the stored rows: the counts and what to write."""
+
+    plan: ImportPlan = field(default_factory=ImportPlan)
+    # New facilities with their contacts' values.
+    new_facilities: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+    joining: list[int] = field(default_factory=list)  # facilities found elsewhere
+    new_contacts: list[dict[str, Any]] = field(default_factory=list)  # at current members
+    # id -> the values the file gives, only for rows where one of them differs.
+    facility_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    contact_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def _work_out(
+    network: Network, facilities: list[csvio.FacilityRow], columns: frozenset[str]
+) -> _ImportWork:
+    """Compare the file with the stored rows, read in three SELECTs of the needed columns."""
+    facility_attrs = ["name"] + [a for c, a in _FACILITY_COLUMNS.items() if c in columns]
+    contact_attrs = ["name"] + [a for c, a in _CONTACT_COLUMNS.items() if c in columns]
+    stored: dict[tuple[str, str], dict[str, Any]] = {}
+    keys = {f.key for f in facilities}
+    if keys:
+        facility_columns = [getattr(Facility, a) for a in ("name", *_FACILITY_COLUMNS.values())]
+        rows = db.session.execute(
+            select(Facility.id, Facility.name_key, Facility.postcode, *facility_columns).where(
+                Facility.name_key.in_(keys)
+            )
+        )
+        stored = {(r.name_key, r.postcode): r._asdict() for r in rows}
+    members: set[int] = set()
+    if stored:
+        members = set(
+            db.session.scalars(
+                select(Membership.facility_id).where(
+                    Membership.network_id == network.id,
+                    Membership.left_on.is_(None),
+                    Membership.facility_id.in_([r["id"] for r in stored.values()]),
+                )
+            )
+        )
+    people: dict[int, list[dict[str, Any]]] = {}
+    if members:
+        rows = db.session.execute(
+            select(Contact.id, Contact.facility_id, Contact.name, Contact.email)
+            .add_columns(*(getattr(Contact, a) for a in _CONTACT_COLUMNS.values() if a != "email"))
+            .where(Contact.facility_id.in_(members))
+            .order_by(Contact.facility_id, Contact.name, Contact.id)
+        )
+        for r in rows:
+            people.setdefault(r.facility_id, []).append(r._asdict())
+
+    work = _ImportWork()
+    plan = work.plan
+    for row in facilities:
+        values = _facility_values(row)
+        found = stored.get((row.key, row.postcode))
+        if found is None:
+            work.new_facilities.append((values, [_contact_values(p) for p in row.contacts]))
+            plan.new_facilities += 1
+            plan.new_members += 1
+            plan.new_contacts += len(row.contacts)
+            continue
+        if found["id"] not in members:
+            # Exists elsewhere: it joins; its details and its people stay as they are.
+            work.joining.append(found["id"])
+            plan.new_members += 1
+            plan.elsewhere.append(found["name"])
+            continue
+        # Only what the file holds: a column left out keeps the stored value.
+        update = {a: values[a] for a in facility_attrs}
+        if any(found[a] != v for a, v in update.items()):
+            work.facility_updates[found["id"]] = update
+            plan.updated_facilities += 1
+        known = people.get(found["id"], [])
+        by_email = {c["email"]: c for c in known if c["email"]}
+        by_name = {c["name"].casefold(): c for c in known if not c["email"]}
+        for person in row.contacts:
+            contact = (
+                by_email.get(person.email) if person.email else by_name.get(person.name.casefold())
+            )
+            values = _contact_values(person)
+            if contact is None:
+                work.new_contacts.append(values | {"facility_id": found["id"]})
+                plan.new_contacts += 1
+                continue
+            # Columns left out keep their value; "no longer works here" stays.
+            update = {a: values[a] for a in contact_attrs}
+            if any(contact[a] != v for a, v in update.items()):
+                work.contact_updates[contact["id"]] = update
+                plan.updated_contacts += 1
+    return work
+
+
+def plan_import(
+    network: Network,
+    facilities: list[csvio.FacilityRow],
+    columns: frozenset[str] = frozenset(csvio.COLUMNS),
+) -> ImportPlan:
+    """What :func:`apply_import` would do with a valid file, read without writing anything."""
+    return _work_out(network, facilities, columns).plan
+
+
+def _bulk_returning() -> bool:
+    """Whether the driver returns the rows of a many-row INSERT (SQLite 3.35+, PostgreSQL)."""
+    return bool(db.session.get_bind().dialect.insert_executemany_returning)
+
+
+def _insert(model: type, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert ``rows`` into ``model``'s table in few statements; the rows as stored, with
+    their ids, in no particular order."""
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    if _bulk_returning():
+        result = db.session.execute(insert(table).returning(*table.c), rows)
+        return [dict(r._mapping) for r in result]
+    return [
+        row | {"id": db.session.execute(insert(table), row).inserted_primary_key[0]} for row in rows
+    ]
+
+
 def apply_import(
     network: Network,
     facilities: list[csvio.FacilityRow],
     today: date,
-    commit: bool,
     columns: frozenset[str] = frozenset(csvio.COLUMNS),
 ) -> ImportPlan:
     """Create or update facilities and contacts from a valid file and make them members.
 
     Existing facilities are matched on name and postcode, contacts on email (else name),
     so importing the same file twice changes nothing. An existing facility or contact only
-    gets the ``columns`` the file has; new ones get defaults for the others. With
-    ``commit=False`` everything
-    is rolled back: the preview counts exactly what the import will do.
+    gets the ``columns`` the file has; new ones get defaults for the others. One transaction.
+
+    Rows that exist already are changed through the ORM, so the audit trail and the feed
+    stamps see them as any other change. New rows are inserted in bulk, their audit events
+    written alongside. They need no feed stamp: no feed is older than its owner, and a new
+    facility's membership only shows in the feeds of its contacts, who are new as well.
     """
-    plan = ImportPlan()
-    keys = [(f.key, f.postcode) for f in facilities]
-    existing = {
-        (f.name_key, f.postcode): f
-        for f in db.session.scalars(
-            select(Facility)
-            .where(Facility.name_key.in_({k for k, _ in keys}))
-            .options(selectinload(Facility.contacts), selectinload(Facility.memberships))
-        )
-    }
+    work = _work_out(network, facilities, columns)
     try:
-        for row in facilities:
-            values = _facility_values(row)
-            facility = existing.get((row.key, row.postcode))
-            is_member = facility is not None and any(
-                m.network_id == network.id and m.left_on is None for m in facility.memberships
+        for model, updates in ((Facility, work.facility_updates), (Contact, work.contact_updates)):
+            if updates:
+                for obj in db.session.scalars(select(model).where(model.id.in_(list(updates)))):
+                    for key, value in updates[obj.id].items():
+                        setattr(obj, key, value)
+        for facility_id in work.joining:
+            db.session.add(
+                Membership(network_id=network.id, facility_id=facility_id, joined_on=today)
             )
-            if facility is None:
-                facility = Facility(**values)
-                db.session.add(facility)
-                plan.new_facilities += 1
-            elif not is_member:
-                # Exists elsewhere: add as member, keep its details and its people.
-                facility.memberships.append(Membership(network=network, joined_on=today))
-                plan.new_members += 1
-                plan.elsewhere.append(facility.name)
-                continue
-            else:
-                # Only what the file holds: a column left out keeps the stored value.
-                update = {"name": values["name"]} | {
-                    attr: values[attr] for col, attr in _FACILITY_COLUMNS.items() if col in columns
-                }
-                changed = any(getattr(facility, k) != v for k, v in update.items())
-                for key, value in update.items():
-                    setattr(facility, key, value)
-                plan.updated_facilities += int(changed)
-            is_member = any(
-                m.network_id == network.id and m.left_on is None for m in facility.memberships
-            )
-            if not is_member:
-                facility.memberships.append(Membership(network=network, joined_on=today))
-                plan.new_members += 1
-            by_email = {c.email: c for c in facility.contacts if c.email}
-            by_name = {c.name.casefold(): c for c in facility.contacts if not c.email}
-            for person in row.contacts:
-                contact = (
-                    by_email.get(person.email)
-                    if person.email
-                    else by_name.get(person.name.casefold())
-                )
-                values = {
-                    "name": person.name,
-                    "email": person.email,
-                    "phone": person.phone,
-                    "function": person.function,
-                    "preferred_language": person.language,
-                    "share_details": person.share,
-                    "active": True,
-                }
-                if contact is None:
-                    facility.contacts.append(Contact(**values))
-                    plan.new_contacts += 1
-                else:
-                    # Columns left out keep their value; "no longer works here" stays.
-                    update = {"name": values["name"]} | {
-                        attr: values[attr]
-                        for col, attr in _CONTACT_COLUMNS.items()
-                        if col in columns
-                    }
-                    changed = any(getattr(contact, k) != v for k, v in update.items())
-                    for key, value in update.items():
-                        setattr(contact, key, value)
-                    plan.updated_contacts += int(changed)
         db.session.flush()
+
+        facilities_in = _insert(Facility, [values for values, _people in work.new_facilities])
+        new_ids = {(f["name_key"], f["postcode"]): f["id"] for f in facilities_in}
+        ids = [new_ids[values["name_key"], values["postcode"]] for values, _ in work.new_facilities]
+        memberships_in = _insert(
+            Membership,
+            [
+                {"network_id": network.id, "facility_id": i, "joined_on": today, "left_on": None}
+                for i in ids
+            ],
+        )
+        contacts_in = _insert(
+            Contact,
+            [
+                person | {"facility_id": i}
+                for i, (_values, people) in zip(ids, work.new_facilities, strict=True)
+                for person in people
+            ]
+            + work.new_contacts,
+        )
+        for model, rows in (
+            (Facility, facilities_in),
+            (Membership, memberships_in),
+            (Contact, contacts_in),
+        ):
+            trail.record(
+                db.session,
+                model,
+                "create",
+                ((r["id"], trail.created(model, r), r.get("facility_id", r["id"])) for r in rows),
+            )
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    if commit:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return plan
+    return work.plan
 
 
 def export_rows(network: Network) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import zlib
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from itsdangerous import BadSignature, Signer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet.access import (
@@ -307,8 +309,34 @@ def csv_file_error(error: csvio.CsvFileError) -> str:
     return messages.get(kind, messages["syntax"])
 
 
+def _payload_signer(network: Network) -> Signer:
+    return Signer(current_app.config["SECRET_KEY"], salt=f"member-import:{network.id}")
+
+
+def import_payload(network: Network, data: bytes) -> str:
+    """The previewed file for the confirm form: compressed, then signed for this network."""
+    packed = base64.urlsafe_b64encode(zlib.compress(data, 6))
+    return _payload_signer(network).sign(packed).decode("ascii")
+
+
+def read_import_payload(network: Network, payload: str) -> bytes | None:
+    """The file back from :func:`import_payload`; None when it was not made here for this
+    network (changed, forged, or larger than an upload may be)."""
+    limit = current_app.config["CSV_MAX_BYTES"]
+    try:
+        packed = _payload_signer(network).unsign(payload.encode("ascii"))
+        inflate = zlib.decompressobj()
+        data = inflate.decompress(base64.urlsafe_b64decode(packed), limit + 1)
+    except (BadSignature, UnicodeError, binascii.Error, zlib.error):
+        return None
+    if len(data) > limit or not inflate.eof:
+        return None
+    return data
+
+
 def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
-    """Parse and dry-run ``data``; render the preview, or None after a file error."""
+    """Parse ``data`` and work out what the import would do (nothing is written); render
+    the preview, or None after a file error."""
     try:
         parsed = csvio.parse(data, csv_messages(), current_app.config["CSV_MAX_BYTES"])
     except csvio.CsvFileError as exc:
@@ -317,10 +345,8 @@ def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
     plan = None
     confirm = None
     if parsed.valid:
-        plan = services.apply_import(
-            network, parsed.facilities, date.today(), commit=False, columns=parsed.columns
-        )
-        confirm = ConfirmImportForm(payload=base64.b64encode(data).decode("ascii"))
+        plan = services.plan_import(network, parsed.facilities, columns=parsed.columns)
+        confirm = ConfirmImportForm(payload=import_payload(network, data))
     return render_template(
         "networks/import_preview.html",
         network=network,
@@ -358,19 +384,19 @@ def member_import_confirm(network: Network) -> str | Response:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
+    data = read_import_payload(network, form.payload.data or "")
+    if data is None:
+        abort(400)
     try:
-        data = base64.b64decode(form.payload.data or "", validate=True)
         parsed = csvio.parse(data, csv_messages(), current_app.config["CSV_MAX_BYTES"])
-    except (binascii.Error, csvio.CsvFileError):
+    except csvio.CsvFileError:
         abort(400)
     if not parsed.valid:
         upload = ImportForm()
         return _preview(network, data, upload) or redirect(
             url_for("networks.member_import", slug=network.slug)
         )
-    plan = services.apply_import(
-        network, parsed.facilities, date.today(), commit=True, columns=parsed.columns
-    )
+    plan = services.apply_import(network, parsed.facilities, date.today(), columns=parsed.columns)
     flash(
         _(
             "Import done. New facilities: %(new)d; updated: %(updated)d; new members: "
