@@ -1,29 +1,57 @@
 """The host rotation planner. Pure: plain data in, a plan out; no Flask, no database.
 
-Rules, among the network's members that are willing to host and members on the date:
+**Who takes turns.** A member *takes turns* on a date when it is a member that day, is
+willing to host, has an active contact person (someone must confirm), and its room
+holds the expected attendance (an unknown capacity counts as fitting).
 
-* hard: a facility is never planned on a date it is unavailable (closed, no room);
-* FAIRNESS: nobody hosts again while an eligible member (willing, room fits) has hosted
-  fewer times — counted over the network's whole history, not only this series;
-* CONSECUTIVE: no facility hosts two sessions in a row;
-* CAPACITY: the host's room holds the expected attendance (unknown capacity fits);
-* among equals: least recently hosted first (never hosted before anyone), then by name
-  and id, so the same input always gives the same plan.
+**Rounds.** Hosting goes in rounds. A round ends as soon as every member that takes
+turns at that moment has hosted once in it; then the next round starts. A member that
+joins takes part in the round that is running: it is owed one turn in it, not the turns
+of the rounds before it joined. A member that leaves, or stops taking turns, is no longer
+waited for. Someone who had to host twice in one round keeps that extra turn: it counts
+in the next round. Held and planned sessions count, in date order.
 
-When no free member satisfies every rule, the planner takes the one that breaks the
-fewest rules (ties: fairness before consecutive before capacity) and marks what it
-broke. A date is skipped — with its reason — when it is a public holiday, in a blackout
-period, already has a session, was dropped by the facilitator, or no member is free.
+Rules, for each new session:
+
+* hard: a facility is never planned on a date it is unavailable, or when it is not a
+  member or not willing (unless the facilitator fixed it — then ``unavailable`` is marked);
+* CONTACT: the host has an active contact person to confirm;
+* CAPACITY: the host's room holds the expected attendance;
+* CONSECUTIVE: the host differs from the host of the session just before it, and from a
+  session already planned just after it;
+* FAIRNESS: the host has not hosted in this round while a member that takes turns still
+  has to.
+
+**The best plan.** The planner searches the whole series for the plan that breaks the
+rules least, in order of priority: first the fewest hosts nobody can confirm for, then
+the fewest rooms too small, then the fewest hosts twice in a row, then the fewest turns
+out of order (one room too small weighs more than any number of turns out of order).
+Among equally good plans it follows the queue: fewest turns this round, least recently
+hosted, then by name and id, so the same input always gives the same plan.
+
+The search is a branch and bound over the dates in order, probing in limited-discrepancy
+order (the queue's plan first, then plans that depart from it once, twice, …). Each
+choice looks ahead: a host whose turn now leaves some of the next dates of this round
+without a free member still owed a turn is tried after one that does not (a bipartite
+matching). Members that are interchangeable for the rest of the series (same turns, same
+free dates, no planned sessions of their own ahead) are tried once. The search stops at
+a plan without breaks or when every option has been tried, which it does for small
+networks; large ones stop after :data:`SEARCH_BUDGET` units of work (deterministic) with
+the best plan found, never worse than the queue's.
+
+A date is skipped — with its reason — when it has passed, is too far ahead, was dropped
+by the facilitator, is a public holiday, falls in a blackout period, already has a
+session, or no member is free.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from learnnet.scheduling.recurrence import (
     DATES,
@@ -36,8 +64,16 @@ from learnnet.scheduling.recurrence import (
 FAIRNESS = "fairness"
 CONSECUTIVE = "consecutive"
 CAPACITY = "capacity"
+CONTACT = "contact"
 UNAVAILABLE = "unavailable"  # only for a host the facilitator fixed on a date it is not free
-RULE_WEIGHT = {FAIRNESS: 1, CONSECUTIVE: 2, CAPACITY: 3, UNAVAILABLE: 10}
+# Least important first: fairness is given up before hosting twice in a row, that before a
+# room that is too small, that before a host nobody can confirm for.
+# A plan's cost counts the breaks of each rule, most important first; plans compare
+# rule by rule (one room too small weighs more than any number of turns out of order).
+PRIORITY = (UNAVAILABLE, CONTACT, CAPACITY, CONSECUTIVE, FAIRNESS)
+_RANK = {rule: i for i, rule in enumerate(PRIORITY)}
+NO_COST = (0, 0, 0, 0, 0)
+Cost = tuple[int, ...]
 
 SKIP_PAST = "past"
 SKIP_DROPPED = "dropped"
@@ -51,6 +87,27 @@ REASON_NEVER = "never_hosted"
 REASON_LAST = "last_hosted"
 REASON_CHOSEN = "chosen"
 REASON_PLANNED_ONLY = "planned_only"  # has turns, but all of them after this date
+
+# Why a current member gets no turn in a plan (see :func:`passed_over`).
+PASSED_NOT_WILLING = "not_willing"
+PASSED_NO_CONTACT = "no_contact"
+PASSED_TOO_SMALL = "too_small"
+PASSED_CLOSED = "closed"
+PASSED_HAD_TURN = "had_turn"  # hosted in this round already: nothing wrong
+PASSED_LATER = "later"  # its turn comes after this series: nothing wrong
+PASSED_PROBLEMS = (PASSED_NOT_WILLING, PASSED_NO_CONTACT, PASSED_TOO_SMALL, PASSED_CLOSED)
+
+# Problems of a planned session after a change (see :func:`conflicts`).
+CONFLICT_UNAVAILABLE = "unavailable"
+CONFLICT_BLACKOUT = "blackout"
+CONFLICT_NOT_WILLING = "not_willing"
+CONFLICT_NOT_MEMBER = "not_member"
+CONFLICT_NO_CONTACT = "no_contact"
+CONFLICT_TOO_SMALL = "too_small"
+
+SEARCH_BUDGET = 150_000
+LOOK_AHEAD_SLOTS = 12
+LOOK_AHEAD_OPTIONS = 6
 
 
 class PlanningError(ValueError):
@@ -84,6 +141,7 @@ class Member:
     joined_on: date | None = None
     left_on: date | None = None
     unavailable: tuple[Period, ...] = ()
+    has_contact: bool = True
 
     def is_member_on(self, day: date) -> bool:
         """True when the membership covers the day."""
@@ -98,6 +156,10 @@ class Member:
     def fits(self, expected: int | None) -> bool:
         """True when the room holds the expected attendance (unknown counts as fitting)."""
         return expected is None or self.capacity is None or self.capacity >= expected
+
+    def takes_turns(self, expected: int | None) -> bool:
+        """Willing, someone to confirm, and a room that fits: owed a turn in every round."""
+        return self.willing and self.has_contact and self.fits(expected)
 
 
 @dataclass(frozen=True)
@@ -155,6 +217,19 @@ class Skip:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class PassedOver:
+    """A current member without a turn in the plan, and why (see ``PASSED_*``)."""
+
+    facility_id: int
+    code: str
+
+    @property
+    def is_problem(self) -> bool:
+        """True when the member cannot get a turn, as opposed to waiting for it."""
+        return self.code in PASSED_PROBLEMS
+
+
 @dataclass
 class Plan:
     """The outcome: assignments and skipped dates, both in date order.
@@ -169,13 +244,30 @@ class Plan:
 
     @property
     def broken_count(self) -> int:
-        """Number of rule breaks over the whole plan."""
+        """Number of rule breaks over the whole plan (a session breaking two counts two)."""
         return sum(len(a.broken) for a in self.assignments)
+
+    @property
+    def cost(self) -> Cost:
+        """What the search minimises: the breaks of each rule, most important first."""
+        return _cost(a.broken for a in self.assignments)
 
     @property
     def complete(self) -> bool:
         """True when every rule holds for every session."""
         return self.broken_count == 0
+
+
+def _cost(broken: Iterable[tuple[str, ...]]) -> Cost:
+    counts = [0] * len(PRIORITY)
+    for rules in broken:
+        for rule in rules:
+            counts[_RANK[rule]] += 1
+    return tuple(counts)
+
+
+def _add(a: Cost, b: Cost) -> Cost:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def validate(request: Request) -> None:
@@ -201,136 +293,519 @@ def _dates(request: Request) -> Iterator[date]:
         previous = day
 
 
+# --- rounds -----------------------------------------------------------------------------------
+
+
+def turn_takers(members: Iterable[Member], day: date, expected: int | None) -> frozenset[int]:
+    """Ids of the members owed a turn in a round running on ``day``.
+
+    When no member takes turns (every room too small, say), rounds run among the willing
+    members, so that fairness still means something.
+    """
+    members = list(members)
+    takers = frozenset(m.id for m in members if m.is_member_on(day) and m.takes_turns(expected))
+    return takers or frozenset(m.id for m in members if m.is_member_on(day) and m.willing)
+
+
+def _close_rounds(turns: dict[int, int], takers: frozenset[int]) -> int:
+    """End the round while everyone owed a turn has had it; returns how many rounds ended."""
+    closed = 0
+    while takers and all(turns.get(i, 0) >= 1 for i in takers):
+        for key, value in turns.items():
+            if value:
+                turns[key] = value - 1
+        closed += 1
+    return closed
+
+
+@dataclass
+class Rounds:
+    """Where the rotation stands on a day: turns taken in the running round, rounds done."""
+
+    turns: dict[int, int]
+    completed: int
+    takers: frozenset[int]
+    last: dict[int, date]
+
+    @property
+    def to_come(self) -> frozenset[int]:
+        """Members still owed a turn in the running round."""
+        return frozenset(i for i in self.takers if self.turns.get(i, 0) == 0)
+
+    @property
+    def hosted(self) -> frozenset[int]:
+        """Members that had their turn in the running round."""
+        return frozenset(i for i in self.takers if self.turns.get(i, 0) > 0)
+
+
+def rounds_on(
+    members: Iterable[Member], history: Iterable[Hosting], day: date, expected: int | None
+) -> Rounds:
+    """The rotation's state on ``day``, counting the sessions before it (and on it)."""
+    members = list(members)
+    turns: dict[int, int] = {}
+    last: dict[int, date] = {}
+    completed = 0
+    for hosting in sorted(history, key=lambda h: (h.day, h.facility_id)):
+        if hosting.day > day:
+            break
+        takers = turn_takers(members, hosting.day, expected)
+        completed += _close_rounds(turns, takers)
+        turns[hosting.facility_id] = turns.get(hosting.facility_id, 0) + 1
+        last[hosting.facility_id] = hosting.day
+        completed += _close_rounds(turns, takers)
+    takers = turn_takers(members, day, expected)
+    completed += _close_rounds(turns, takers)
+    return Rounds(turns, completed, takers, last)
+
+
+def next_in_line(
+    members: Iterable[Member], history: Iterable[Hosting], day: date, expected: int | None = None
+) -> list[Member]:
+    """Willing members in the order the planner would pick them on ``day`` (ignoring breaks):
+    members that take turns first, then fewest turns this round, least recently hosted."""
+    members = list(members)
+    state = rounds_on(members, history, day, expected)
+    eligible = [m for m in members if m.willing and m.is_member_on(day)]
+    return sorted(
+        eligible,
+        key=lambda m: (
+            not m.takes_turns(expected),
+            state.turns.get(m.id, 0),
+            state.last.get(m.id, date.min),
+            m.name.casefold(),
+            m.id,
+        ),
+    )
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
 def broken_rules(
     member: Member,
     day: date,
-    counts: Mapping[int, int],
-    baseline: int,
+    turns: Mapping[int, int],
+    takers: Iterable[int],
     previous_host: int | None,
     expected: int | None,
     next_host: int | None = None,
 ) -> tuple[str, ...]:
-    """The soft rules hosting ``member`` on ``day`` would break, given the counts so far.
+    """The rules hosting ``member`` on ``day`` breaks, given the turns of the running round.
 
-    ``previous_host`` and ``next_host`` host the sessions just before and just after the
-    day (a new season may be planned between sessions that are already planned).
+    ``previous_host`` hosts the session just before the day, ``next_host`` an already
+    planned session just after it (None when a new session of this plan comes first).
     """
     broken = []
-    if counts.get(member.id, 0) > baseline:
+    floor = min((turns.get(i, 0) for i in takers), default=0)
+    if turns.get(member.id, 0) > floor:
         broken.append(FAIRNESS)
     if member.id in (previous_host, next_host):
         broken.append(CONSECUTIVE)
     if not member.fits(expected):
         broken.append(CAPACITY)
+    if not member.has_contact:
+        broken.append(CONTACT)
     if not member.is_free_on(day):
         broken.append(UNAVAILABLE)
     return tuple(broken)
 
 
-def fairness_baseline(
-    members: Iterable[Member], day: date, counts: Mapping[int, int], expected: int | None
-) -> int:
-    """The fewest times any eligible member (willing, member on the day, room fits) hosted."""
-    eligible = [
-        counts.get(m.id, 0)
-        for m in members
-        if m.willing and m.is_member_on(day) and m.fits(expected)
-    ]
-    if not eligible:  # nobody fits: compare among all willing members
-        eligible = [counts.get(m.id, 0) for m in members if m.willing and m.is_member_on(day)]
-    return min(eligible, default=0)
+@dataclass
+class _Slot:
+    """A date to plan, with what is known about it before the search."""
+
+    day: date
+    candidates: list[Member]
+    takers: frozenset[int]
+    fixed: bool
+    history_before: list[Hosting]  # already planned sessions between the previous slot and this
+    next_history_host: int | None  # an already planned session right after (no new one between)
+
+
+@dataclass
+class _State:
+    turns: dict[int, int]
+    last: dict[int, date]
+    previous: int | None
 
 
 def plan(request: Request) -> Plan:
-    """Plan the series; see the module docstring for the rules."""
+    """Plan the series; see the module docstring for the rules and the search."""
     validate(request)
     members = sorted(request.members, key=lambda m: (m.name.casefold(), m.id))
     by_id = {m.id: m for m in members}
-    counts: Counter[int] = Counter(h.facility_id for h in request.history)
-    # Per facility, the days it hosts (held or planned), sorted.
-    days_of: dict[int, list[date]] = {}
-    for h in sorted(request.history, key=lambda h: h.day):
-        days_of.setdefault(h.facility_id, []).append(h.day)
-    taken = {h.day for h in request.history}
-    # Hosts in date order, to find the sessions just before and after a date.
-    timeline = sorted((h.day, h.facility_id) for h in request.history)
+    expected = request.expected_attendance
+    history = sorted(request.history, key=lambda h: (h.day, h.facility_id))
+    taken = {h.day for h in history}
     limit = min(request.count or MAX_SESSIONS, MAX_SESSIONS)
 
-    def last_before(facility_id: int, day: date) -> date | None:
-        days = days_of.get(facility_id, [])
-        index = bisect.bisect_left(days, day)
-        return days[index - 1] if index else None
-
-    assignments: list[Assignment] = []
+    days: list[date] = []
+    fixed_on: dict[date, Member] = {}
     skipped: list[Skip] = []
     truncated = False
     for day in _dates(request):
         if request.until is not None and day > request.until:
             break
-        if len(assignments) >= limit:
+        if len(days) >= limit:
             truncated = request.count is None
             break
         skip = _skip_reason(request, day, taken)
         if skip is not None:
             skipped.append(skip)
             continue
-        previous_host, next_host = _neighbours(timeline, day)
-        expected = request.expected_attendance
-        baseline = fairness_baseline(members, day, counts, expected)
         fixed = by_id.get(request.fixed_hosts.get(day, -1))
         if fixed is not None and fixed.is_member_on(day):
-            chosen = fixed
-            broken = broken_rules(chosen, day, counts, baseline, previous_host, expected, next_host)
-            reason = Reason(REASON_CHOSEN, last_before(chosen.id, day), counts[chosen.id])
-            is_fixed = True
-        else:
-            candidates = [
-                m for m in members if m.willing and m.is_member_on(day) and m.is_free_on(day)
-            ]
-            if not candidates:
-                skipped.append(Skip(day, SKIP_NO_HOST))
-                continue
-            scored = [
-                (broken_rules(m, day, counts, baseline, previous_host, expected, next_host), m)
-                for m in candidates
-            ]
-            broken, chosen = min(
-                scored,
-                key=lambda item: (
-                    len(item[0]),
-                    sum(RULE_WEIGHT[r] for r in item[0]),
-                    counts[item[1].id],
-                    last_before(item[1].id, day) or date.min,
-                    item[1].name.casefold(),
-                    item[1].id,
-                ),
-            )
-            reason = _reason(counts[chosen.id], last_before(chosen.id, day))
-            is_fixed = False
-        assignments.append(Assignment(day, chosen.id, reason, broken, is_fixed))
-        counts[chosen.id] += 1
-        bisect.insort(days_of.setdefault(chosen.id, []), day)
-        taken.add(day)
-        bisect.insort(timeline, (day, chosen.id))
+            fixed_on[day] = fixed
+        elif not any(m.willing and m.is_member_on(day) and m.is_free_on(day) for m in members):
+            skipped.append(Skip(day, SKIP_NO_HOST))
+            continue
+        days.append(day)
+
+    slots = _slots(days, members, history, fixed_on, expected)
+    start = _State({}, {}, None)
+    for hosting in _before(history, days[0] if days else None):
+        _host(start, hosting.facility_id, hosting.day, turn_takers(members, hosting.day, expected))
+    search = _Search(slots, members, expected, history)
+    chosen = search.run(start)
+    assignments = _assignments(slots, chosen, members, history, expected)
     return Plan(assignments=assignments, skipped=skipped, truncated=truncated)
 
 
-def _reason(count: int, last: date | None) -> Reason:
-    if count == 0:
-        return Reason(REASON_NEVER)
-    if last is None:
-        return Reason(REASON_PLANNED_ONLY, None, count)
-    return Reason(REASON_LAST, last, count)
+def _before(history: list[Hosting], first: date | None) -> list[Hosting]:
+    if first is None:
+        return []
+    return [h for h in history if h.day < first]
 
 
-def _neighbours(timeline: list[tuple[date, int]], day: date) -> tuple[int | None, int | None]:
-    """Hosts of the sessions just before and just after ``day``."""
-    before = bisect.bisect_left(timeline, (day, -1))
-    after = bisect.bisect_right(timeline, (day, 2**63))
-    return (
-        timeline[before - 1][1] if before else None,
-        timeline[after][1] if after < len(timeline) else None,
-    )
+def _host(state: _State, facility_id: int, day: date, takers: frozenset[int]) -> None:
+    """Record a hosting in the rotation state (rounds close before and after it)."""
+    _close_rounds(state.turns, takers)
+    state.turns[facility_id] = state.turns.get(facility_id, 0) + 1
+    state.last[facility_id] = day
+    state.previous = facility_id
+    _close_rounds(state.turns, takers)
+
+
+def _slots(
+    days: list[date],
+    members: list[Member],
+    history: list[Hosting],
+    fixed_on: Mapping[date, Member],
+    expected: int | None,
+) -> list[_Slot]:
+    slots = []
+    cursor = 0
+    while cursor < len(history) and days and history[cursor].day < days[0]:
+        cursor += 1
+    for index, day in enumerate(days):
+        between = []
+        while cursor < len(history) and history[cursor].day < day:
+            between.append(history[cursor])
+            cursor += 1
+        if index == 0:
+            between = []  # applied before the search starts
+        following = history[cursor] if cursor < len(history) else None
+        next_day = days[index + 1] if index + 1 < len(days) else None
+        next_history_host = (
+            following.facility_id
+            if following is not None and (next_day is None or following.day < next_day)
+            else None
+        )
+        fixed = day in fixed_on
+        candidates = (
+            [fixed_on[day]]
+            if fixed
+            else [m for m in members if m.willing and m.is_member_on(day) and m.is_free_on(day)]
+        )
+        slots.append(
+            _Slot(
+                day=day,
+                candidates=candidates,
+                takers=turn_takers(members, day, expected),
+                fixed=fixed,
+                history_before=between,
+                next_history_host=next_history_host,
+            )
+        )
+    return slots
+
+
+class _Search:
+    """Branch and bound over the slots, in limited-discrepancy order.
+
+    The first probe follows the queue (the greedy plan). Later probes allow 1, 2, …
+    departures from the queue's first choice, anywhere in the series, so an early choice
+    that causes a late break is revisited as soon as a late one. Options whose cost
+    already reaches the best plan's are cut; members that are interchangeable for the rest
+    of the series (same turns, same free dates, no role of their own later) are tried once.
+    The search ends at a plan without breaks, when every option has been tried, or after
+    :data:`SEARCH_BUDGET` units of work (deterministic: the same input, the same plan).
+    """
+
+    def __init__(
+        self,
+        slots: list[_Slot],
+        members: list[Member],
+        expected: int | None,
+        history: list[Hosting],
+    ) -> None:
+        self.slots = slots
+        self.members = members
+        self.expected = expected
+        self.best: list[int] | None = None
+        self.best_cost: Cost = (1 << 30, 0, 0, 0, 0)
+        self.work = 0
+        self.cut_by_discrepancy = False
+        # Members with a role of their own later on (an already planned session, a fixed
+        # date) are never treated as interchangeable with others.
+        special = {h.facility_id for h in history if slots and h.day > slots[0].day}
+        special |= {s.candidates[0].id for s in slots if s.fixed}
+        free_mask: dict[int, int] = {}
+        member_mask: dict[int, int] = {}
+        for m in members:
+            free = member = 0
+            for i, slot in enumerate(slots):
+                if m.is_member_on(slot.day):
+                    member |= 1 << i
+                    if m.willing and m.is_free_on(slot.day):
+                        free |= 1 << i
+            free_mask[m.id], member_mask[m.id] = free, member
+        self.free_mask = free_mask
+        # Per slot and candidate, what does not depend on the path: the rules it breaks
+        # whatever happens, and its signature for the rest of the series.
+        self.prepared: list[list[tuple[Member, str, int, int, tuple[object, ...]]]] = []
+        for i, slot in enumerate(slots):
+            rows = []
+            for m in slot.candidates:
+                static = _broken(m, slot.day, {}, 0, None, expected, None)
+                signature = (
+                    free_mask[m.id] >> (i + 1),
+                    member_mask[m.id] >> (i + 1),
+                    static,
+                    m.id if m.id in special else None,
+                )
+                rows.append((m, m.name.casefold(), _cost((static,)), signature))
+            self.prepared.append(rows)
+
+    def run(self, start: _State) -> list[int]:
+        """The best plan found, as host ids per slot."""
+        for allowance in range(len(self.slots) + 1):
+            self.cut_by_discrepancy = False
+            self._visit(0, start, NO_COST, [], allowance)
+            if (
+                self.best_cost == NO_COST
+                or not self.cut_by_discrepancy
+                or self.work > SEARCH_BUDGET
+            ):
+                break
+        return self.best or []
+
+    def _options(
+        self, index: int, state: _State, turns: dict[int, int]
+    ) -> list[tuple[Cost, Member]]:
+        slot = self.slots[index]
+        floor = min((turns.get(i, 0) for i in slot.takers), default=0)
+        previous, following = state.previous, slot.next_history_host
+        seen: set[tuple[object, ...]] = set()
+        scored = []
+        last = state.last
+        to_come = [i for i in slot.takers if turns.get(i, 0) == floor]
+        for m, name, static, signature in self.prepared[index]:
+            mine = turns.get(m.id, 0)
+            cost = static
+            if mine > floor or m.id == previous or m.id == following:
+                unavailable, contact, capacity, consecutive, fairness = static
+                if mine > floor:
+                    fairness += 1
+                if m.id == previous or m.id == following:
+                    consecutive += 1
+                cost = (unavailable, contact, capacity, consecutive, fairness)
+            profile = (cost, mine, m.id == previous, signature)
+            scored.append([cost, mine, last.get(m.id, date.min), name, m.id, m, 0, profile])
+        self.work += len(self.prepared[index]) + 10
+        # One member per profile: the one first in the queue.
+        scored.sort(key=lambda row: row[:5])
+        unique = []
+        for row in scored:
+            if row[7] not in seen:
+                seen.add(row[7])
+                unique.append(row)
+        scored = unique
+        if len(scored) > 1 and len(to_come) > 1:
+            self._look_ahead(index, scored, to_come)
+        # Estimated breaks (now, plus turns of this round that no longer fit), then the queue.
+        scored.sort(key=lambda row: (_estimate(row[0], row[6]), *row[:5]))
+        return [(row[0], row[5]) for row in scored]
+
+    def _look_ahead(self, index: int, scored: list[list[Any]], to_come: list[int]) -> None:
+        """Set each option's shortfall: turns of this round it leaves without a date.
+
+        Only the first few options of the cheapest kind, in queue order, are examined
+        (until one leaves no shortfall); the others are assumed as good as the best of
+        those, so that the queue decides between them.
+        """
+        cheapest = scored[0][0]
+        found = []
+        for row in scored[:LOOK_AHEAD_OPTIONS]:
+            if row[0] != cheapest:
+                break
+            row[6] = self._shortfall(index, [i for i in to_come if i != row[4]])
+            found.append(row[6])
+            if not row[6]:
+                break
+        best = min(found)
+        for row in scored[len(found) :]:
+            row[6] = best
+
+    def _shortfall(self, index: int, to_come: list[int]) -> int:
+        """How many of the next slots cannot go to distinct members still owed a turn.
+
+        A maximum bipartite matching (augmenting paths) between the next few slots and the
+        members still to come in this round: each slot it cannot fill will break a rule.
+        """
+        first = index + 1
+        count = min(len(to_come), len(self.slots) - first, LOOK_AHEAD_SLOTS)
+        if count <= 0:
+            return 0
+        masks = self.free_mask
+        options = [[i for i in to_come if masks[i] >> j & 1] for j in range(first, first + count)]
+        self.work += len(to_come) * count // 8 + count
+        owner: dict[int, int] = {}  # member id -> position in the window
+
+        def place(position: int, visited: set[int]) -> bool:
+            for member_id in options[position]:
+                if member_id not in visited:
+                    visited.add(member_id)
+                    holder = owner.get(member_id)
+                    if holder is None or place(holder, visited):
+                        owner[member_id] = position
+                        return True
+            return False
+
+        return sum(1 for position in range(count) if not place(position, set()))
+
+    def _visit(
+        self,
+        index: int,
+        state: _State,
+        cost: Cost,
+        path: list[int],
+        allowance: int,
+    ) -> bool:
+        """Explore from slot ``index``; False when the search must stop."""
+        if index == len(self.slots):
+            if cost < self.best_cost:
+                self.best_cost = cost
+                self.best = list(path)
+            return self.best_cost != NO_COST
+        slot = self.slots[index]
+        if index:
+            for hosting in slot.history_before:
+                _host(
+                    state,
+                    hosting.facility_id,
+                    hosting.day,
+                    turn_takers(self.members, hosting.day, self.expected),
+                )
+        turns = dict(state.turns)
+        _close_rounds(turns, slot.takers)
+        options = list(enumerate(self._options(index, state, turns)))
+        if allowance and len(options) > 1:
+            # Departures from the queue first: the earliest departure is tried soonest.
+            options = options[1:] + options[:1]
+        for rank, (step, member) in options:
+            total = _add(cost, step)
+            if total >= self.best_cost:
+                continue
+            if rank and not allowance:
+                self.cut_by_discrepancy = True
+                break
+            if self.best is not None and self.work > SEARCH_BUDGET:
+                return False
+            child = _State(dict(turns), dict(state.last), state.previous)
+            _host(child, member.id, slot.day, slot.takers)
+            path.append(member.id)
+            going = self._visit(index + 1, child, total, path, allowance - (1 if rank else 0))
+            path.pop()
+            if not going:
+                return False
+        return True
+
+
+def _estimate(cost: Cost, shortfall: int) -> Cost:
+    """A cost plus the turns out of order that a shortfall in this round will cause."""
+    return (*cost[:-1], cost[-1] + shortfall)
+
+
+def _broken(
+    member: Member,
+    day: date,
+    turns: Mapping[int, int],
+    floor: int,
+    previous: int | None,
+    expected: int | None,
+    next_host: int | None,
+) -> tuple[str, ...]:
+    broken = []
+    if turns.get(member.id, 0) > floor:
+        broken.append(FAIRNESS)
+    if member.id == previous or member.id == next_host:
+        broken.append(CONSECUTIVE)
+    if not member.fits(expected):
+        broken.append(CAPACITY)
+    if not member.has_contact:
+        broken.append(CONTACT)
+    if not member.is_free_on(day):
+        broken.append(UNAVAILABLE)
+    return tuple(broken)
+
+
+def _assignments(
+    slots: list[_Slot],
+    hosts: list[int],
+    members: list[Member],
+    history: list[Hosting],
+    expected: int | None,
+) -> list[Assignment]:
+    """Replay the chosen hosts through the rules, with the reasons to show."""
+    by_id = {m.id: m for m in members}
+    state = _State({}, {}, None)
+    first = slots[0].day if slots else None
+    for hosting in _before(history, first):
+        _host(state, hosting.facility_id, hosting.day, turn_takers(members, hosting.day, expected))
+    counts = Counter(h.facility_id for h in _before(history, first))
+    planned_later = Counter(h.facility_id for h in history)
+    out = []
+    for index, (slot, host_id) in enumerate(zip(slots, hosts, strict=True)):
+        if index:
+            for hosting in slot.history_before:
+                _host(
+                    state,
+                    hosting.facility_id,
+                    hosting.day,
+                    turn_takers(members, hosting.day, expected),
+                )
+                counts[hosting.facility_id] += 1
+        member = by_id[host_id]
+        turns = dict(state.turns)
+        _close_rounds(turns, slot.takers)
+        floor = min((turns.get(i, 0) for i in slot.takers), default=0)
+        broken = _broken(
+            member, slot.day, turns, floor, state.previous, expected, slot.next_history_host
+        )
+        if slot.fixed:
+            reason = Reason(REASON_CHOSEN, state.last.get(host_id), counts[host_id])
+        elif counts[host_id]:
+            reason = Reason(REASON_LAST, state.last.get(host_id), counts[host_id])
+        elif planned_later[host_id]:
+            reason = Reason(REASON_PLANNED_ONLY, None, planned_later[host_id])
+        else:
+            reason = Reason(REASON_NEVER)
+        out.append(Assignment(slot.day, host_id, reason, broken, slot.fixed))
+        _host(state, host_id, slot.day, slot.takers)
+        counts[host_id] += 1
+    return out
 
 
 def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
@@ -350,23 +825,93 @@ def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
     return None
 
 
-def next_in_line(
-    members: Iterable[Member], history: Iterable[Hosting], day: date, expected: int | None = None
-) -> list[Member]:
-    """Willing members in the order the planner would pick them on ``day`` (ignoring breaks)."""
-    history = list(history)
-    counts = Counter(h.facility_id for h in history)
-    last: dict[int, date] = {}
-    for h in history:
-        last[h.facility_id] = max(h.day, last.get(h.facility_id, h.day))
-    eligible = [m for m in members if m.willing and m.is_member_on(day)]
+# --- what the preview tells about the plan ----------------------------------------------------
+
+
+def passed_over(request: Request, result: Plan) -> list[PassedOver]:
+    """Every current member without a turn in the plan, with the reason.
+
+    Problems first (does not host, no contact person, room too small, closed on every
+    date), then members simply waiting: they had their turn this round, or their turn
+    comes after this series.
+    """
+    hosting = {a.facility_id for a in result.assignments}
+    days = [a.day for a in result.assignments]
+    expected = request.expected_attendance
+    state = rounds_on(request.members, request.history, request.today, expected)
+    out = []
+    for m in sorted(request.members, key=lambda m: (m.name.casefold(), m.id)):
+        if not m.is_member_on(request.today) or m.id in hosting:
+            continue
+        member_days = [d for d in days if m.is_member_on(d)]
+        if not m.willing:
+            code = PASSED_NOT_WILLING
+        elif not m.has_contact:
+            code = PASSED_NO_CONTACT
+        elif not m.fits(expected):
+            code = PASSED_TOO_SMALL
+        elif member_days and not any(m.is_free_on(d) for d in member_days):
+            code = PASSED_CLOSED
+        elif state.turns.get(m.id, 0) > 0:
+            code = PASSED_HAD_TURN
+        else:
+            code = PASSED_LATER
+        out.append(PassedOver(m.id, code))
+    problems = [p for p in out if p.is_problem]
+    return problems + [p for p in out if not p.is_problem]
+
+
+def too_small(members: Iterable[Member], day: date, expected: int | None) -> list[Member]:
+    """Willing current members whose room is too small for the expected attendance."""
     return sorted(
-        eligible,
-        key=lambda m: (
-            not m.fits(expected),
-            counts[m.id],
-            last.get(m.id, date.min),
-            m.name.casefold(),
-            m.id,
-        ),
+        (m for m in members if m.willing and m.is_member_on(day) and not m.fits(expected)),
+        key=lambda m: (m.name.casefold(), m.id),
     )
+
+
+# --- conflicts after a change -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A planned session as the conflict check sees it: which facility hosts on which day."""
+
+    session_id: int
+    day: date
+    facility_id: int
+
+
+def conflicts(
+    bookings: Iterable[Booking],
+    members: Mapping[int, Member],
+    blackouts: Iterable[Period],
+    expected: int | None,
+) -> dict[int, tuple[str, ...]]:
+    """Planned sessions whose host is no longer a valid choice, with what is wrong.
+
+    ``members`` holds the network's members by facility id (former ones included); a
+    host missing from it is no member. Only the facts the host can change are checked:
+    closed or a blackout on the date, no longer hosting, membership ended, no active
+    contact person, a room too small for the expected attendance.
+    """
+    blackouts = list(blackouts)
+    found: dict[int, tuple[str, ...]] = {}
+    for booking in bookings:
+        problems = []
+        member = members.get(booking.facility_id)
+        if member is None or not member.is_member_on(booking.day):
+            problems.append(CONFLICT_NOT_MEMBER)
+        if member is not None:
+            if not member.is_free_on(booking.day):
+                problems.append(CONFLICT_UNAVAILABLE)
+            if not member.willing:
+                problems.append(CONFLICT_NOT_WILLING)
+            if not member.has_contact:
+                problems.append(CONFLICT_NO_CONTACT)
+            if not member.fits(expected):
+                problems.append(CONFLICT_TOO_SMALL)
+        if any(booking.day in period for period in blackouts):
+            problems.append(CONFLICT_BLACKOUT)
+        if problems:
+            found[booking.session_id] = tuple(problems)
+    return found

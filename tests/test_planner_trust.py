@@ -1,0 +1,322 @@
+"""The planner against a brute-force search, rounds with members joining and leaving, the
+members a plan passes over, and the conflicts a change causes (issue 9)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern
+from learnnet.scheduling.rotation import (
+    CONFLICT_BLACKOUT,
+    CONFLICT_NO_CONTACT,
+    CONFLICT_NOT_MEMBER,
+    CONFLICT_NOT_WILLING,
+    CONFLICT_TOO_SMALL,
+    CONFLICT_UNAVAILABLE,
+    CONSECUTIVE,
+    FAIRNESS,
+    PASSED_CLOSED,
+    PASSED_HAD_TURN,
+    PASSED_LATER,
+    PASSED_NO_CONTACT,
+    PASSED_NOT_WILLING,
+    PASSED_TOO_SMALL,
+    Booking,
+    Hosting,
+    Member,
+    Period,
+    Request,
+    conflicts,
+    passed_over,
+    plan,
+    rounds_on,
+)
+from tests.planner_oracle import brute_force, cost, evaluate
+
+TODAY = date(2026, 11, 27)
+FIRST = date(2027, 1, 5)
+
+
+@st.composite
+def small_requests(draw) -> Request:
+    """Up to 6 members and 6 dates, with closures, joins, leaves, small rooms, members
+    without contact, history before and sessions already planned between the dates."""
+    days = sorted(draw(st.sets(st.integers(0, 120), min_size=1, max_size=6)).__iter__())
+    dates = tuple(FIRST + timedelta(days=7 * d) for d in days)
+    span = (dates[0] - timedelta(days=30), dates[-1] + timedelta(days=30))
+
+    def some_day():
+        return st.integers(0, (span[1] - span[0]).days).map(lambda n: span[0] + timedelta(days=n))
+
+    n = draw(st.integers(1, 6))
+    members = []
+    for i in range(n):
+        closed = draw(st.lists(some_day(), max_size=3))
+        members.append(
+            Member(
+                id=i + 1,
+                name="ABCDEF"[i],
+                capacity=draw(st.sampled_from([None, 8, 20])),
+                willing=draw(st.booleans()) if i else True,
+                joined_on=draw(st.one_of(st.none(), some_day())),
+                left_on=draw(st.one_of(st.none(), some_day())),
+                unavailable=tuple(
+                    Period(d, d + timedelta(days=draw(st.integers(0, 20)))) for d in closed
+                ),
+                has_contact=draw(st.booleans()) or i == 0,
+            )
+        )
+    ids = [m.id for m in members]
+    past = draw(st.lists(st.integers(1, 400), max_size=8, unique=True))
+    history = [Hosting(draw(st.sampled_from(ids)), TODAY - timedelta(days=d)) for d in past]
+    # Sessions already planned between the new dates (never on one of them).
+    ahead = draw(st.lists(st.integers(1, 120 * 7 + 30), max_size=3, unique=True))
+    history += [
+        Hosting(draw(st.sampled_from(ids)), FIRST + timedelta(days=d))
+        for d in ahead
+        if FIRST + timedelta(days=d) not in dates
+    ]
+    return Request(
+        members=tuple(members),
+        pattern=Pattern(DATES, TODAY, dates=dates),
+        today=TODAY,
+        count=len(dates),
+        history=tuple(history),
+        expected_attendance=draw(st.sampled_from([None, 12])),
+    )
+
+
+SMALL = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SMALL
+@given(small_requests())
+def test_the_planner_finds_the_best_plan_a_brute_force_search_finds(request):
+    result = plan(request)
+    days = [a.day for a in result.assignments]
+    marks = evaluate(request, [(a.day, a.facility_id) for a in result.assignments])
+    assert [a.broken for a in result.assignments] == marks
+    best = brute_force(request, days)
+    assert cost(marks) == best
+    if not any(best):
+        assert result.complete
+
+
+def test_two_members_one_closed_on_the_second_date_gives_b_then_a():
+    a = Member(1, "A")
+    b = Member(2, "B", unavailable=(Period(date(2027, 2, 1), date(2027, 2, 28)),))
+    result = plan(
+        Request(
+            members=(a, b),
+            pattern=Pattern(DATES, TODAY, dates=(date(2027, 1, 12), date(2027, 2, 9))),
+            today=TODAY,
+            count=2,
+        )
+    )
+    assert [(x.facility_id, x.broken) for x in result.assignments] == [(2, ()), (1, ())]
+
+
+def test_a_newcomer_takes_part_in_the_running_round_and_does_not_catch_up():
+    veterans = [Member(i, f"Veteraan {i}", joined_on=date(2023, 9, 1)) for i in range(1, 7)]
+    history = tuple(
+        Hosting(veterans[k % 6].id, date(2023, 9, 14) + timedelta(days=60 * k)) for k in range(18)
+    )
+    newcomer = Member(7, "Nieuwkomer", joined_on=date(2026, 11, 1))
+    result = plan(
+        Request(
+            members=(*veterans, newcomer),
+            pattern=Pattern(MONTHLY, date(2027, 1, 1), weekday=3, nth=-1),
+            today=TODAY,
+            count=10,
+            history=history,
+        )
+    )
+    turns = Counter(a.facility_id for a in result.assignments)
+    assert turns[7] <= 2  # once per round of seven, not four times
+    assert max(turns.values()) - min(turns[m.id] for m in (*veterans, newcomer)) <= 1
+    assert all(not a.broken for a in result.assignments)  # the veterans are not "unfair"
+
+
+def test_a_member_joining_mid_series_gets_one_turn_in_the_running_round():
+    members = (
+        Member(1, "A"),
+        Member(2, "B"),
+        Member(3, "C"),
+        Member(4, "Later", joined_on=date(2027, 2, 20)),
+    )
+    dates = tuple(date(2027, 1, 12) + timedelta(weeks=4 * k) for k in range(8))
+    result = plan(
+        Request(members=members, pattern=Pattern(DATES, TODAY, dates=dates), today=TODAY, count=8)
+    )
+    hosts = [a.facility_id for a in result.assignments]
+    assert result.complete
+    # Round one: A, B and then (joined) Later and C; Later hosts once per round after it.
+    first_round = hosts[:4]
+    assert sorted(first_round) == [1, 2, 3, 4]
+    assert hosts.count(4) == 2
+
+
+def test_rounds_say_who_hosted_and_who_is_still_to_come():
+    members = (Member(1, "A"), Member(2, "B"), Member(3, "C"), Member(4, "Weg", left_on=TODAY))
+    history = (
+        Hosting(1, date(2026, 1, 10)),
+        Hosting(2, date(2026, 2, 10)),
+        Hosting(3, date(2026, 3, 10)),
+        Hosting(1, date(2026, 4, 10)),
+    )
+    state = rounds_on(members, history, TODAY + timedelta(days=1), None)
+    assert state.hosted == {1}
+    assert state.to_come == {2, 3}
+    # Weg left before it hosted: the first round ended without waiting for it.
+    assert state.completed == 1
+
+
+def test_passed_over_members_are_listed_with_their_reason():
+    members = (
+        Member(1, "Groot", 30),
+        Member(2, "Klein", 8),
+        Member(3, "Wil niet", 30, willing=False),
+        Member(4, "Zonder contact", 30, has_contact=False),
+        Member(5, "Dicht", 30, unavailable=(Period(date(2027, 1, 1), date(2027, 12, 31)),)),
+        Member(6, "Ander", 30),
+        Member(7, "Nog", 30),
+    )
+    request = Request(
+        members=members,
+        pattern=Pattern(DATES, TODAY, dates=(date(2027, 1, 12),)),
+        today=TODAY,
+        count=1,
+        history=(Hosting(6, date(2026, 5, 1)),),
+        expected_attendance=14,
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [1]
+    found = {p.facility_id: p.code for p in passed_over(request, result)}
+    assert found == {
+        2: PASSED_TOO_SMALL,
+        3: PASSED_NOT_WILLING,
+        4: PASSED_NO_CONTACT,
+        5: PASSED_CLOSED,
+        6: PASSED_HAD_TURN,
+        7: PASSED_LATER,
+    }
+    # Problems come first.
+    assert [p.is_problem for p in passed_over(request, result)] == [True] * 4 + [False] * 2
+
+
+def test_the_kempen_example_small_rooms_are_named_not_passed_over_in_silence():
+    """Expected attendance 10 and rooms of 8 and 9: they are listed, and a plan that gives
+    Hummeltjes a third turn while De Rakkers never hosted is not "every member in turn"."""
+    members = (
+        Member(1, "De Rakkers", 9),
+        Member(2, "Hummeltjes", 20),
+        Member(3, "Kabouterhuis", 8),
+        Member(4, "Zonnekind", 16),
+    )
+    request = Request(
+        members=members,
+        pattern=Pattern(MONTHLY, date(2027, 1, 1), weekday=3, nth=-1),
+        today=TODAY,
+        count=3,
+        expected_attendance=10,
+    )
+    result = plan(request)
+    codes = {p.facility_id: p.code for p in passed_over(request, result)}
+    assert codes[1] == PASSED_TOO_SMALL and codes[3] == PASSED_TOO_SMALL
+    # With the expected attendance set to what the network really gets, everyone fits.
+    fitting = Request(**{**request.__dict__, "expected_attendance": 8})
+    assert not [p for p in passed_over(fitting, plan(fitting)) if p.is_problem]
+
+
+def test_consecutive_compares_with_the_new_sessions_between():
+    """X is planned on 10 Feb; new dates 3 Feb and 17 Feb sit around it and 27 Jan before."""
+    members = (Member(1, "A"), Member(2, "B"), Member(3, "X"))
+    history = (Hosting(3, date(2027, 2, 10)),)
+    dates = (date(2027, 1, 27), date(2027, 2, 3), date(2027, 2, 17))
+    request = Request(
+        members=members,
+        pattern=Pattern(DATES, TODAY, dates=dates),
+        today=TODAY,
+        count=3,
+        history=history,
+    )
+    result = plan(request)
+    marks = evaluate(request, [(a.day, a.facility_id) for a in result.assignments])
+    assert [a.broken for a in result.assignments] == marks
+    by_day = {a.day: a.facility_id for a in result.assignments}
+    assert by_day[date(2027, 2, 3)] != 3 and by_day[date(2027, 2, 17)] != 3
+    # X hosting 27 Jan is not "two in a row": 3 Feb sits between it and 10 Feb.
+    fixed = Request(**{**request.__dict__, "fixed_hosts": {date(2027, 1, 27): 3}})
+    first = plan(fixed).assignments[0]
+    assert first.facility_id == 3 and CONSECUTIVE not in first.broken
+
+
+def test_conflicts_name_what_is_wrong_with_a_planned_host():
+    day = date(2027, 3, 9)
+    members = {
+        1: Member(1, "Dicht", 20, unavailable=(Period(day, day),)),
+        2: Member(2, "Wil niet", 20, willing=False),
+        3: Member(3, "Weg", 20, left_on=date(2027, 1, 31)),
+        4: Member(4, "Zonder contact", 20, has_contact=False),
+        5: Member(5, "Klein", 8),
+        6: Member(6, "Goed", 20),
+    }
+    bookings = [Booking(i, day, i) for i in range(1, 8)]
+    found = conflicts(bookings, members, [], 12)
+    assert found == {
+        1: (CONFLICT_UNAVAILABLE,),
+        2: (CONFLICT_NOT_WILLING,),
+        3: (CONFLICT_NOT_MEMBER,),
+        4: (CONFLICT_NO_CONTACT,),
+        5: (CONFLICT_TOO_SMALL,),
+        7: (CONFLICT_NOT_MEMBER,),  # facility 7 is no member at all
+    }
+    blackout = Period(day - timedelta(days=2), day + timedelta(days=2), "Krokusvakantie")
+    assert conflicts([Booking(6, day, 6)], members, [blackout], 12) == {6: (CONFLICT_BLACKOUT,)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 4)), max_size=8),
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 60), st.integers(0, 10)), max_size=4),
+    st.sampled_from([None, 10, 25]),
+)
+def test_conflicts_flag_exactly_the_bookings_whose_host_is_no_longer_valid(raw, closed, expected):
+    start = date(2027, 1, 1)
+    members = {
+        i: Member(
+            i,
+            str(i),
+            capacity=10 * i,
+            unavailable=tuple(
+                Period(start + timedelta(days=d), start + timedelta(days=d + n))
+                for f, d, n in closed
+                if f == i
+            ),
+        )
+        for i in range(1, 5)
+    }
+    bookings = [Booking(n, start + timedelta(days=d), f) for n, (d, f) in enumerate(raw)]
+    found = conflicts(bookings, members, [], expected)
+    for b in bookings:
+        m = members[b.facility_id]
+        valid = m.is_free_on(b.day) and (expected is None or m.capacity >= expected)
+        assert (b.session_id in found) == (not valid)
+
+
+def test_fairness_is_broken_only_when_someone_owed_a_turn_waits():
+    members = (Member(1, "A"), Member(2, "B"))
+    # B is closed for the whole series: A hosts every time, marked for it after the first.
+    closed_b = Member(2, "B", unavailable=(Period(date(2027, 1, 1), date(2027, 12, 31)),))
+    request = Request(
+        members=(members[0], closed_b),
+        pattern=Pattern(DATES, TODAY, dates=(date(2027, 1, 12), date(2027, 2, 9))),
+        today=TODAY,
+        count=2,
+    )
+    result = plan(request)
+    assert [a.broken for a in result.assignments] == [(), (FAIRNESS, CONSECUTIVE)]
