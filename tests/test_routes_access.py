@@ -7,7 +7,7 @@ of another network, a facilitator of this network and an admin.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
@@ -25,7 +25,7 @@ from learnnet.access import (
 )
 from learnnet.audit.models import AuditEvent
 from learnnet.extensions import db
-from learnnet.scheduling.models import Blackout, Unavailability
+from learnnet.scheduling.models import Blackout, Series, Unavailability
 from tests import factories
 from tests.conftest import login
 
@@ -56,7 +56,12 @@ def world(app, network, facilitator, admin):
     facility = membership.facility
     factories.member(shared_network, facility)
     contact = facility.contacts[0]
-    session = factories.session(network, facility)
+    series = Series(
+        network=network, kind="weekly", start_time=time(19, 0), duration_minutes=150, title="Reeks"
+    )
+    db.session.add(series)
+    db.session.flush()
+    session = factories.session(network, facility, series_id=series.id)
     blackout = Blackout(
         network=network, starts_on=date(2027, 7, 1), ends_on=date(2027, 8, 31), label="Zomer"
     )
@@ -86,6 +91,7 @@ def world(app, network, facilitator, admin):
         "code": "qr-code-1",
         "feed_token": feed_token,
         "session_id": session.id,
+        "series_id": series.id,
         "blackout_id": blackout.id,
         "period_id": closed.id,
         "event_id": db.session.scalar(
@@ -109,13 +115,15 @@ def world(app, network, facilitator, admin):
 
 
 def routes(app):
-    """Every rule; those that retire the world's links or memberships come last."""
+    """Every rule; those that delete the world's rows come after the pages that show them
+    (e.g. a confirmation page), those that retire its links or memberships last."""
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
     yield from sorted(
         rules,
         key=lambda r: (
             r.endpoint.endswith(("_renew", "_leave", "checkin_settings")),
             r.endpoint == "rsvp.contact_link_renew",  # the personal link itself: last of all
+            r.endpoint.endswith("_delete") and "GET" not in r.methods,
         ),
     )
 
