@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -137,14 +138,18 @@ def created(model: type, values: Mapping[str, Any]) -> dict[str, list[Any]]:
     ``values`` should hold every column the listener would read after the flush.
     """
     found: dict[str, list[Any]] = {}
-    for attr in inspect(model).column_attrs:
-        key = attr.key
-        if key in SKIP or key == "id":
-            continue
+    for key in _recorded_keys(model):
         value = values.get(key)
         if value not in (None, "", False):
             found[key] = [None, _plain(value)]
     return found
+
+
+@functools.cache
+def _recorded_keys(model: type) -> tuple[str, ...]:
+    """The column attributes a create event of ``model`` may hold, in mapper order."""
+    keys = (attr.key for attr in inspect(model).column_attrs)
+    return tuple(k for k in keys if k not in SKIP and k != "id")
 
 
 def record(

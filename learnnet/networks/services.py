@@ -563,15 +563,21 @@ def _bulk_returning() -> bool:
     return bool(db.session.get_bind().dialect.insert_executemany_returning)
 
 
-def _insert(model: type, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert ``rows`` into ``model``'s table in few statements; the rows as stored, with
-    their ids, in no particular order."""
-    if not rows:
-        return []
+def _insert(model: type, rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Insert ``rows`` into ``model``'s table in few statements; return them with their ids.
+
+    The database hands back each new id with the ``key`` columns, which tell the rows
+    apart (RETURNING has no guaranteed order); rows that ``key`` does not tell apart, and
+    drivers without many-row RETURNING, go in one at a time.
+    """
     table = model.__table__  # type: ignore[attr-defined]
-    if _bulk_returning():
-        result = db.session.execute(insert(table).returning(*table.c), rows)
-        return [dict(r._mapping) for r in result]
+    keys = [tuple(row[k] for k in key) for row in rows]
+    if rows and _bulk_returning() and len(set(keys)) == len(keys):
+        returned = db.session.execute(
+            insert(table).returning(table.c.id, *(table.c[k] for k in key)), rows
+        )
+        ids = {tuple(r[1:]): r[0] for r in returned}
+        return [row | {"id": ids[k]} for row, k in zip(rows, keys, strict=True)]
     return [
         row | {"id": db.session.execute(insert(table), row).inserted_primary_key[0]} for row in rows
     ]
@@ -607,24 +613,31 @@ def apply_import(
             )
         db.session.flush()
 
-        facilities_in = _insert(Facility, [values for values, _people in work.new_facilities])
-        new_ids = {(f["name_key"], f["postcode"]): f["id"] for f in facilities_in}
-        ids = [new_ids[values["name_key"], values["postcode"]] for values, _ in work.new_facilities]
+        facilities_in = _insert(
+            Facility, [values for values, _people in work.new_facilities], ("name_key", "postcode")
+        )
         memberships_in = _insert(
             Membership,
             [
-                {"network_id": network.id, "facility_id": i, "joined_on": today, "left_on": None}
-                for i in ids
+                {
+                    "network_id": network.id,
+                    "facility_id": f["id"],
+                    "joined_on": today,
+                    "left_on": None,
+                }
+                for f in facilities_in
             ],
+            ("facility_id",),
         )
         contacts_in = _insert(
             Contact,
             [
-                person | {"facility_id": i}
-                for i, (_values, people) in zip(ids, work.new_facilities, strict=True)
+                person | {"facility_id": f["id"]}
+                for f, (_values, people) in zip(facilities_in, work.new_facilities, strict=True)
                 for person in people
             ]
             + work.new_contacts,
+            ("facility_id", "email", "name"),
         )
         for model, rows in (
             (Facility, facilities_in),
