@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from learnnet.timefmt import format_day, format_moment, format_span
 
@@ -76,6 +76,27 @@ def hours_filter(value: float | None) -> str:
     return format_decimal(value or 0, format="#,##0.##", locale=current_locale())
 
 
+def current_page() -> str:
+    """Where the language switch returns to: the page being shown, as a same-site path.
+
+    A page rendered in answer to a POST (a form with errors) has no address of its own
+    to go back to, so it is the page that held the form (the referrer, if on this site).
+    Empty when there is none: the switch then lands on the dashboard.
+    """
+    from urllib.parse import urlsplit
+
+    from learnnet.auth.views import safe_next
+
+    if request.method in ("GET", "HEAD"):
+        path, query = request.path, request.query_string.decode("latin-1")
+    else:
+        parts = urlsplit(request.referrer or "")
+        if parts.netloc != request.host:
+            return ""
+        path, query = parts.path, parts.query
+    return safe_next(path + (f"?{query}" if query else "")) or ""
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.add_template_filter(moment_filter, "moment")
@@ -92,4 +113,5 @@ def init_app(app: Flask) -> None:
                 (code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]
             ],
             "current_locale": current_locale(),
+            "current_page": current_page,
         }
