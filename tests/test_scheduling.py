@@ -21,9 +21,13 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 @pytest.fixture
 def members(network):
-    """Four members willing to host (the fixture network has two; add two)."""
+    """Four members willing to host, each with a contact person to confirm (the fixture
+    network has two; add two)."""
     for name in ("Kinderopvang Tuimeling", "Crèche Kleine Stapjes"):
         factories.member(network, factories.facility(name=name, room_capacity=20))
+    for membership in network.memberships:
+        if not any(c.active for c in membership.facility.contacts):
+            factories.contact(membership.facility)
     db.session.commit()
     return [m.facility for m in network.memberships]
 
@@ -65,23 +69,27 @@ def preview_rows(html: str) -> list[tuple[str, str]]:
 
 
 def form_from_preview(html: str, data: dict) -> dict:
-    """What the browser would send back from the preview page."""
+    """What the browser would send back from the preview page: the form's fields, every
+    hidden field of the preview, ticked boxes and chosen hosts."""
     out = dict(data)
-    out["signature"] = re.search(r'name="signature" value="([^"]*)"', html).group(1)
-    shown = re.findall(r'name="shown" value="([\d-]+)"', html)
-    out["shown"] = shown
-    for iso in shown:
+    preview = html.split('id="preview"', 1)[1] if 'id="preview"' in html else ""
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', preview):
+        value = value.replace("&amp;", "&").replace("&#34;", '"')
+        if name == "shown":
+            out.setdefault("shown", []).append(value)
+        else:
+            out[name] = value
+    for iso in out.get("shown", []):
         if f'name="keep-{iso}" value="1" checked' in html:
             out[f"keep-{iso}"] = "1"
-        auto = re.search(rf'name="auto-{iso}" value="(\d+)"', html)
-        if auto:
-            out[f"auto-{iso}"] = auto.group(1)
-        if f'name="fixed-{iso}"' in html:
-            out[f"fixed-{iso}"] = "1"
     for iso, host in preview_rows(html):
         out[f"host-{iso}"] = host
-    out["extra"] = re.findall(r'name="extra" value="([\d-]+)"', html)
     return out
+
+
+def plan_post(client, url: str, data: dict):
+    """Post the plan form and follow the redirect to the preview (post/redirect/get)."""
+    return client.post(url, data=data, follow_redirects=True)
 
 
 def sessions():
@@ -89,7 +97,7 @@ def sessions():
 
 
 def test_preview_shows_hosts_with_reasons_and_saves_nothing(logged_in, network, members):
-    response = logged_in.post(f"/networks/{network.slug}/plan", data=plan_data())
+    response = plan_post(logged_in, f"/networks/{network.slug}/plan", plan_data())
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert len(preview_rows(html)) == 4
@@ -99,15 +107,16 @@ def test_preview_shows_hosts_with_reasons_and_saves_nothing(logged_in, network, 
 
 def test_preview_adjust_one_host_and_save(logged_in, network, members):
     url = f"/networks/{network.slug}/plan"
-    html = logged_in.post(url, data=plan_data()).get_data(as_text=True)
+    html = plan_post(logged_in, url, plan_data()).get_data(as_text=True)
     form = form_from_preview(html, plan_data())
     first_day, first_host = preview_rows(html)[0]
     other = next(str(f.id) for f in members if str(f.id) != first_host)
     form[f"host-{first_day}"] = other
-    html = logged_in.post(url, data=form | {"action": "preview"}).get_data(as_text=True)
+    html = plan_post(logged_in, url, form | {"action": "preview"}).get_data(as_text=True)
     assert preview_rows(html)[0] == (first_day, other)
     response = logged_in.post(url, data=form_from_preview(html, plan_data()) | {"action": "save"})
-    assert response.status_code == 302
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/networks/{network.slug}/sessions")
     saved = sessions()
     assert len(saved) == 4
     assert saved[0].host_facility_id == int(other)
@@ -120,17 +129,17 @@ def test_preview_adjust_one_host_and_save(logged_in, network, members):
 
 def test_dropping_and_adding_dates(logged_in, network, members):
     url = f"/networks/{network.slug}/plan"
-    html = logged_in.post(url, data=plan_data()).get_data(as_text=True)
+    html = plan_post(logged_in, url, plan_data()).get_data(as_text=True)
     form = form_from_preview(html, plan_data())
     dropped = preview_rows(html)[1][0]
     del form[f"keep-{dropped}"]
     extra = next_weekday(3)  # a Thursday
     form["add_date"] = extra.strftime("%d/%m/%Y")
-    html = logged_in.post(url, data=form | {"action": "preview"}).get_data(as_text=True)
+    html = plan_post(logged_in, url, form | {"action": "preview"}).get_data(as_text=True)
     days = [d for d, _ in preview_rows(html)]
     assert dropped not in days
     assert extra.isoformat() in days
-    logged_in.post(url, data=form_from_preview(html, plan_data()) | {"action": "save"})
+    plan_post(logged_in, url, form_from_preview(html, plan_data()) | {"action": "save"})
     saved_days = {s.starts_at.astimezone(BRUSSELS).date() for s in sessions()}
     assert date.fromisoformat(dropped) not in saved_days
     assert extra in saved_days
@@ -138,14 +147,15 @@ def test_dropping_and_adding_dates(logged_in, network, members):
 
 def test_save_refuses_a_plan_that_changed_since_the_preview(logged_in, network, members):
     url = f"/networks/{network.slug}/plan"
-    html = logged_in.post(url, data=plan_data()).get_data(as_text=True)
+    html = plan_post(logged_in, url, plan_data()).get_data(as_text=True)
     form = form_from_preview(html, plan_data())
     first_day = date.fromisoformat(preview_rows(html)[0][0])
     # Meanwhile somebody adds a session on the first date.
     factories.session(network, members[0], days_ahead=(first_day - date.today()).days)
     db.session.commit()
-    response = logged_in.post(url, data=form | {"action": "save"})
+    response = plan_post(logged_in, url, form | {"action": "save"})
     assert response.status_code == 200
+    assert "gewijzigd sinds je voorbeeld" in response.get_data(as_text=True)
     assert len(sessions()) == 1
 
 
@@ -154,8 +164,8 @@ def test_series_keeps_its_local_time_across_summer_time(logged_in, network, memb
     data = plan_data(
         pattern="dates", dates="16/03/2027\n30/03/2027\n26/10/2027\n02/11/2027", count=""
     )
-    html = logged_in.post(url, data=data).get_data(as_text=True)
-    logged_in.post(url, data=form_from_preview(html, data) | {"action": "save"})
+    html = plan_post(logged_in, url, data).get_data(as_text=True)
+    plan_post(logged_in, url, form_from_preview(html, data) | {"action": "save"})
     hours = [(s.starts_at.astimezone(BRUSSELS).hour, s.starts_at.hour) for s in sessions()]
     assert hours == [(19, 18), (19, 17), (19, 17), (19, 18)]
 
@@ -172,7 +182,7 @@ def test_holidays_and_blackouts_are_skipped_with_a_reason(logged_in, network, me
     )
     db.session.commit()
     data = plan_data(pattern="dates", dates=f"01/01/{year}\n16/02/{year}\n02/03/{year}", count="")
-    html = logged_in.post(f"/networks/{network.slug}/plan", data=data).get_data(as_text=True)
+    html = plan_post(logged_in, f"/networks/{network.slug}/plan", data).get_data(as_text=True)
     assert [d for d, _ in preview_rows(html)] == [f"{year}-03-02"]
     assert "Nieuwjaar" in html
     assert "Krokusvakantie" in html
@@ -185,7 +195,7 @@ def test_unavailable_host_is_never_planned_on_those_days(logged_in, network, mem
         Unavailability(facility=closed, starts_on=start, ends_on=start + timedelta(days=60))
     )
     db.session.commit()
-    html = logged_in.post(f"/networks/{network.slug}/plan", data=plan_data(count="3")).get_data(
+    html = plan_post(logged_in, f"/networks/{network.slug}/plan", plan_data(count="3")).get_data(
         as_text=True
     )
     assert str(closed.id) not in {host for _d, host in preview_rows(html)}
@@ -222,7 +232,9 @@ def test_no_member_willing_to_host(logged_in, network):
     for m in network.memberships:
         m.facility.willing_to_host = False
     db.session.commit()
-    html = logged_in.post(f"/networks/{network.slug}/plan", data=plan_data()).get_data(as_text=True)
+    html = plan_post(logged_in, f"/networks/{network.slug}/plan", plan_data()).get_data(
+        as_text=True
+    )
     assert 'id="pattern-error"' in html
     assert sessions() == []
 

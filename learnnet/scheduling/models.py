@@ -8,9 +8,9 @@ from datetime import date, datetime, time
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import TimestampMixin, UTCDateTime
-from learnnet.auth.models import User
 from learnnet.networks.models import Contact, Facility, Network
 
 PLANNED = "planned"
@@ -95,6 +95,7 @@ class Session(TimestampMixin, db.Model):
     )
 
     network: Mapped[Network] = relationship()
+    series: Mapped[Series | None] = relationship()
     host: Mapped[Facility] = relationship()
     host_confirmed_by: Mapped[Contact | None] = relationship()
 

@@ -18,13 +18,14 @@ from sqlalchemy.orm import selectinload
 from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Facility, Membership, Network
+from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.scheduling import rotation
 from learnnet.scheduling.models import (
     CANCELLED,
     CONFIRMED,
     PLANNED,
     Blackout,
+    Series,
     Session,
     Unavailability,
 )
@@ -67,6 +68,13 @@ def planner_members(network: Network) -> list[rotation.Member]:
         )
     )
     facility_ids = {m.facility_id for m in memberships}
+    with_contact = set(
+        db.session.scalars(
+            select(Contact.facility_id)
+            .where(Contact.facility_id.in_(facility_ids), Contact.active.is_(True))
+            .distinct()
+        )
+    )
     periods: dict[int, list[rotation.Period]] = {}
     for u in db.session.scalars(
         select(Unavailability).where(Unavailability.facility_id.in_(facility_ids))
@@ -87,6 +95,7 @@ def planner_members(network: Network) -> list[rotation.Member]:
             joined_on=m.joined_on,
             left_on=m.left_on,
             unavailable=tuple(periods.get(m.facility_id, ())),
+            has_contact=m.facility_id in with_contact,
         )
         for m in by_facility.values()
     ]
@@ -135,6 +144,9 @@ def build_request(
 ) -> rotation.Request:
     """Load members, history, blackouts and holidays into a planner request."""
     horizon = (until or pattern.start + timedelta(days=3 * 366)) + timedelta(days=1)
+    # Extra or listed dates may lie before the series' start: holidays cover them too.
+    first = min([pattern.start, *pattern.dates, *(extra_dates or ())])
+    horizon = max([horizon, *pattern.dates, *(extra_dates or ())])
     return rotation.Request(
         members=tuple(planner_members(network)),
         pattern=pattern,
@@ -143,7 +155,7 @@ def build_request(
         until=until,
         history=tuple(hosting_history(network)),
         expected_attendance=expected,
-        holidays=public_holidays(pattern.start, horizon, language),
+        holidays=public_holidays(first, horizon, language),
         blackouts=tuple(
             rotation.Period(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)
         ),
@@ -163,8 +175,13 @@ def session_times(network: Network, day: date, details: SeriesDetails) -> tuple[
     return start, end
 
 
-def save_plan(network: Network, plan: rotation.Plan, details: SeriesDetails) -> list[Session]:
-    """Create the planned sessions in one transaction."""
+def save_plan(
+    network: Network,
+    plan: rotation.Plan,
+    details: SeriesDetails,
+    series: Series | None = None,
+) -> list[Session]:
+    """Create the planned sessions (of a series, when given) in one transaction."""
     hosts = {
         f.id: f
         for f in db.session.scalars(
@@ -185,6 +202,7 @@ def save_plan(network: Network, plan: rotation.Plan, details: SeriesDetails) -> 
             practical_info=_practical_from(host),
             rsvp_deadline=_deadline(network, a.day, details),
             status=PLANNED,
+            series=series,
         )
         db.session.add(session)
         sessions.append(session)
@@ -507,7 +525,12 @@ def future_hosting(facility_id: int, network: Network, after: datetime) -> int:
 
 @dataclass
 class TallyRow:
-    """How often a current member hosted, when last, and its place in the queue."""
+    """How often a current member hosted, when last, its turn in this round, its place in line.
+
+    ``turn``: ``hosted`` (had its turn this round, on ``turn_day``), ``planned`` (its turn
+    is planned on ``turn_day``), ``to_come`` (still owed a turn), or ``none`` (takes no
+    turns: does not host, no contact person, or a room too small, see ``why``).
+    """
 
     facility: Facility
     count: int
@@ -516,41 +539,78 @@ class TallyRow:
     next_planned: date | None
     position: int | None
     willing: bool
+    turn: str = "to_come"
+    turn_day: date | None = None
+    why: str = ""
 
 
-def hosting_tally(network: Network, today: date) -> list[TallyRow]:
-    """Current members: how often they hosted and are planned to, and their place in the queue.
+@dataclass
+class Tally:
+    """The hosting tally of a network: the rows, the running round and the attendance used."""
 
-    The queue counts planned sessions too: it is the order in which the planner would pick
-    hosts for the next session after those already planned.
+    rows: list[TallyRow]
+    round_number: int
+    expected: int | None
+
+
+def hosting_tally(
+    network: Network,
+    today: date,
+    expected: int | None = None,
+    members: list[rotation.Member] | None = None,
+    history: list[rotation.Hosting] | None = None,
+) -> Tally:
+    """Current members: turns in the running round, counts, and their place in the queue.
+
+    The round is the one running today (held sessions); the queue counts planned sessions
+    too: it is the order in which the planner would pick hosts after those already planned.
     """
-    members = planner_members(network)
-    history = hosting_history(network)
+    members = members if members is not None else planner_members(network)
+    history = history if history is not None else hosting_history(network)
     current = {m.id for m in members if m.is_member_on(today)}
     past = [h for h in history if h.day <= today]
-    order = [m.id for m in rotation.next_in_line(members, history, today) if m.id in current]
+    state = rotation.rounds_on(members, past, today, expected)
+    order = [
+        m.id for m in rotation.next_in_line(members, history, today, expected) if m.id in current
+    ]
     facilities = {
         f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(current)))
     }
+    mine_past: dict[int, list[date]] = {}
+    mine_future: dict[int, list[date]] = {}
+    for h in history:
+        (mine_past if h.day <= today else mine_future).setdefault(h.facility_id, []).append(h.day)
     rows = []
     for m in members:
         if m.id not in current:
             continue
-        mine = [h.day for h in past if h.facility_id == m.id]
-        upcoming = sorted(h.day for h in history if h.facility_id == m.id and h.day > today)
-        rows.append(
-            TallyRow(
-                facility=facilities[m.id],
-                count=len(mine),
-                planned=len(upcoming),
-                last=max(mine) if mine else None,
-                next_planned=upcoming[0] if upcoming else None,
-                position=order.index(m.id) + 1 if m.id in order else None,
-                willing=m.willing,
-            )
+        held = mine_past.get(m.id, [])
+        upcoming = sorted(mine_future.get(m.id, []))
+        row = TallyRow(
+            facility=facilities[m.id],
+            count=len(held),
+            planned=len(upcoming),
+            last=max(held) if held else None,
+            next_planned=upcoming[0] if upcoming else None,
+            position=order.index(m.id) + 1 if m.id in order else None,
+            willing=m.willing,
         )
+        if m.id not in state.takers:
+            row.turn = "none"
+            row.why = (
+                "not_willing"
+                if not m.willing
+                else "no_contact"
+                if not m.has_contact
+                else "too_small"
+            )
+        elif m.id in state.hosted:
+            row.turn, row.turn_day = "hosted", state.last.get(m.id)
+        elif upcoming:
+            row.turn, row.turn_day = "planned", upcoming[0]
+        rows.append(row)
     rows.sort(key=lambda r: (r.position is None, r.position or 0, r.facility.name.casefold()))
-    return rows
+    return Tally(rows=rows, round_number=state.completed + 1, expected=expected)
 
 
 # --- blackouts and unavailability -------------------------------------------------------------

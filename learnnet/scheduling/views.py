@@ -8,12 +8,14 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
-from learnnet.scheduling import bp, rotation, services
+from learnnet.networks.rules import parse_id
+from learnnet.scheduling import bp, planning, rotation, services
 from learnnet.scheduling.forms import (
     PeriodForm,
     PlanForm,
@@ -23,7 +25,7 @@ from learnnet.scheduling.forms import (
     parse_dates,
 )
 from learnnet.scheduling.models import Blackout, Session, Unavailability
-from learnnet.scheduling.recurrence import DATES, Pattern, local_to_utc
+from learnnet.scheduling.recurrence import DATES, local_to_utc
 from learnnet.templating import current_locale
 from learnnet.timefmt import format_day, local_date, to_local
 
@@ -92,152 +94,301 @@ PLANNING_ERRORS = {
 }
 
 
-def _pattern(form: PlanForm, today: date) -> Pattern:
-    return Pattern(
-        kind=form.pattern.data,
-        # A list of dates starts today: dates before it are shown as passed.
-        start=today if form.pattern.data == DATES else form.start_on.data,
-        weekday=int(form.weekday.data or 1),
-        interval_weeks=form.interval_weeks.data or 4,
-        nth=int(form.nth.data or 2),
-        dates=tuple(parse_dates(form.dates.data or "")) if form.pattern.data == DATES else (),
+PLAN_FIELDS = (
+    "pattern",
+    "nth",
+    "weekday",
+    "interval_weeks",
+    "dates",
+    "start_on",
+    "count",
+    "until",
+    "start_time",
+    "duration",
+    "title",
+    "expected",
+    "rsvp_days",
+)
+
+
+def _iso_list(raw: str) -> list[date]:
+    found = []
+    for part in raw.split(","):
+        try:
+            found.append(date.fromisoformat(part.strip()))
+        except ValueError:
+            continue
+    return found
+
+
+def _fixed_map(raw: str) -> dict[date, int]:
+    found: dict[date, int] = {}
+    for part in raw.split(","):
+        day, _sep, host = part.partition(":")
+        try:
+            when = date.fromisoformat(day.strip())
+        except ValueError:
+            continue
+        host_id = parse_id(host)
+        if host_id is not None:
+            found[when] = host_id
+    return found
+
+
+def _state_params(on: list[date], dropped: set[date], fixed: dict[date, int]) -> dict[str, str]:
+    """The adjustments of a preview, compact enough for a URL."""
+    params = {}
+    if on:
+        params["on"] = ",".join(d.isoformat() for d in sorted(set(on)))
+    if dropped:
+        params["drop"] = ",".join(d.isoformat() for d in sorted(dropped))
+    if fixed:
+        params["fixed"] = ",".join(f"{d.isoformat()}:{h}" for d, h in sorted(fixed.items()))
+    return params
+
+
+def _shown_state(source: Any) -> tuple[list[date], set[date], dict[date, int]]:
+    """The adjustments as the preview showed them (hidden fields or the URL)."""
+    return (
+        _iso_list(source.get("on", "")),
+        set(_iso_list(source.get("drop", ""))),
+        _fixed_map(source.get("fixed", "")),
     )
 
 
-def _adjustments() -> tuple[dict[date, int], set[date], list[date], list[str]]:
-    """Host changes, dropped dates and extra dates from the preview's rows."""
-    fixed: dict[date, int] = {}
+def _row_state() -> tuple[list[date], set[date], dict[date, int], list[str]]:
+    """The adjustments after the facilitator's changes in the preview's rows (unticked or
+    re-ticked dates, other hosts, an added date). Without changes: the state as shown."""
+    shown_on, shown_dropped, shown_fixed = _shown_state(request.form)
+    rows: list[date] = []
     dropped: set[date] = set()
-    extra: list[date] = []
+    fixed: dict[date, int] = {}
     problems: list[str] = []
     for raw in request.form.getlist("shown"):
         try:
             day = date.fromisoformat(raw)
         except ValueError:
             continue
-        if not request.form.get(f"keep-{raw}"):
+        rows.append(day)
+        if request.form.get(f"toggle-{raw}") and not request.form.get(f"keep-{raw}"):
             dropped.add(day)
-        host = request.form.get(f"host-{raw}", "")
-        if (
-            host.isascii()
-            and host.isdigit()
-            and len(host) < 10
-            and (request.form.get(f"fixed-{raw}") or host != request.form.get(f"auto-{raw}"))
+        host = parse_id(request.form.get(f"host-{raw}", ""))
+        if host is not None and (
+            request.form.get(f"fixed-{raw}") or str(host) != request.form.get(f"auto-{raw}")
         ):
-            fixed[day] = int(host)
-    for raw in [*request.form.getlist("extra"), request.form.get("add_date", "")]:
-        raw = raw.strip()
-        if not raw:
-            continue
+            fixed[day] = host
+    added: date | None = None
+    raw = request.form.get("add_date", "").strip()
+    if raw:
         try:
-            extra.append(parse_dates(raw)[0])
+            added = parse_dates(raw)[0]
         except (ValueError, IndexError):
             problems.append(raw)
-    return fixed, dropped, extra, problems
+    if added is None and dropped == shown_dropped and fixed == shown_fixed:
+        return shown_on, shown_dropped, shown_fixed, problems
+    # A change: from now on the dates are a fixed list, so that unticking a date gives one
+    # session fewer and adding one gives one more.
+    on = list(shown_on or rows)
+    if added is not None:
+        on.append(added)
+        dropped.discard(added)
+    return on, dropped, fixed, problems
 
 
-def signature(plan: rotation.Plan) -> str:
-    """What the facilitator saw: dates and hosts. Saving refuses when the plan changed."""
-    return ",".join(f"{a.day.isoformat()}:{a.facility_id}" for a in plan.assignments)
+def _plan_input(
+    form: PlanForm, on: list[date], dropped: set[date], fixed: dict[date, int]
+) -> planning.PlanInput:
+    return planning.PlanInput(
+        kind=form.pattern.data,
+        start_on=form.start_on.data,
+        weekday=int(form.weekday.data or 1),
+        interval_weeks=form.interval_weeks.data or 4,
+        nth=int(form.nth.data or 2),
+        dates=tuple(parse_dates(form.dates.data or "")) if form.pattern.data == DATES else (),
+        count=form.count.data,
+        until=form.until.data,
+        start_time=form.start_time.data or time(19, 0),
+        duration=form.duration.data or 150,
+        title=form.title.data or _("Network session"),
+        rsvp_days=form.rsvp_days.data,
+        expected=form.expected.data,
+        on=tuple(sorted(set(on))),
+        dropped=frozenset(dropped),
+        fixed=fixed,
+    )
+
+
+PATTERN_FIELDS = (
+    "pattern",
+    "nth",
+    "weekday",
+    "interval_weeks",
+    "dates",
+    "start_on",
+    "count",
+    "until",
+)
+
+
+def _pattern_key(values: Any) -> str:
+    """The fields that decide the dates: when they change, the preview starts afresh."""
+    return "|".join(values.get(name, "") for name in PATTERN_FIELDS)
+
+
+def _preview_url(network: Network, values: Any, state: dict[str, str]) -> str:
+    params = {name: values.get(name, "") for name in PLAN_FIELDS}
+    return url_for(
+        "scheduling.plan_season",
+        slug=network.slug,
+        preview="1",
+        **{k: v for k, v in params.items() if v != ""},
+        **state,
+        _anchor="preview",
+    )
+
+
+def _planning_error(form: PlanForm, exc: rotation.PlanningError) -> None:
+    name, message = PLANNING_ERRORS[exc.code]
+    getattr(form, name).errors = [*getattr(form, name).errors, message()]
 
 
 @bp.route("/networks/<slug>/plan", methods=["GET", "POST"])
 @requires(NETWORK)
 def plan_season(network: Network) -> str | Response:
-    """Plan a season: pattern form, preview with reasons, adjust, save."""
+    """Plan a season. Post/redirect/get: every post redirects to the preview (a GET that
+    writes nothing, so Back and Reload are harmless) or, after saving, to the timeline."""
     if network.is_archived:
         flash(_("This network is archived. Reactivate it to plan sessions."), "error")
         return redirect(url_for("networks.network_view", slug=network.slug))
-    form = PlanForm()
-    members = services.planner_members(network)
     today = _today(network)
-    current = [m for m in members if m.is_member_on(today)]
-    if request.method == "GET":
-        form.expected.data = len(current) or None
-    preview = None
-    fixed, dropped, extra, problems = (
-        _adjustments() if request.method == "POST" else ({}, set(), [], [])
-    )
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            planner_request = services.build_request(
-                network,
-                _pattern(form, today),
-                today,
-                form.count.data if form.pattern.data != DATES else None,
-                form.until.data,
-                form.expected.data,
-                fixed,
-                dropped,
-                extra,
-                current_locale(),
-            )
-            preview = rotation.plan(planner_request)
-        except rotation.PlanningError as exc:
-            field, message = PLANNING_ERRORS[exc.code]
-            getattr(form, field).errors = [*getattr(form, field).errors, message()]
-        else:
+    locale = current_locale()
+    result = None
+    if request.method == "POST":
+        form = PlanForm()
+        if form.validate_on_submit():
+            shown = _shown_state(request.form)
+            on, dropped, fixed, problems = _row_state()
+            if request.form.get("shown_key") != _pattern_key(request.form):
+                # Another pattern: the preview's dates and hosts no longer apply.
+                on, dropped, fixed = [], set(), {}
             for raw in problems:
                 flash(_("“%(value)s” is not a date; write e.g. 12/01/2027.", value=raw), "error")
-            if preview.truncated:
-                flash(
-                    _(
-                        "Only the first %(num)d sessions are planned; plan the rest later.",
-                        num=rotation.MAX_SESSIONS,
-                    ),
-                    "error",
+            state = _state_params(on, dropped, fixed)
+            if request.form.get("action") == "save" and not problems:
+                if state != _state_params(*shown):
+                    flash(_("Your changes are in the plan below. Check it and save."), "info")
+                else:
+                    return _save(network, form, shown, today, locale)
+            return redirect(_preview_url(network, request.form, state), code=303)
+    else:
+        form = PlanForm(formdata=request.args if request.args else None, meta={"csrf": False})
+        if not request.args:
+            _start_from_defaults(form, planning.defaults(network, today))
+        elif request.args.get("preview") and form.validate():
+            on, dropped, fixed = _shown_state(request.args)
+            try:
+                result = planning.preview(
+                    network, _plan_input(form, on, dropped, fixed), today, locale
                 )
-            details = services.SeriesDetails(
-                start_time=form.start_time.data or time(19, 0),
-                duration_minutes=form.duration.data or 150,
-                title=form.title.data or _("Network session"),
-                rsvp_days=form.rsvp_days.data,
-            )
-            first = preview.assignments[0] if preview.assignments else None
-            if first and services.session_times(network, first.day, details)[0] <= utcnow():
-                form.start_time.errors = [
-                    *form.start_time.errors,
-                    _(
-                        "The first session, on %(date)s, would start in the past.",
-                        date=format_day(first.day, current_locale()),
-                    ),
-                ]
-            elif request.form.get("action") == "save" and not problems:
-                if not preview.assignments:
-                    flash(_("There is nothing to save: the plan has no sessions."), "error")
-                elif request.form.get("signature") != signature(preview):
+            except rotation.PlanningError as exc:
+                _planning_error(form, exc)
+            else:
+                if result.plan.truncated:
                     flash(
                         _(
-                            "The plan changed since your preview (e.g. another session was "
-                            "added). Check it and save again."
+                            "Only the first %(num)d sessions are planned; plan the rest later.",
+                            num=rotation.MAX_SESSIONS,
                         ),
                         "error",
                     )
-                else:
-                    saved = services.save_plan(network, preview, details)
-                    flash(
-                        ngettext(
-                            "%(num)d session planned.", "%(num)d sessions planned.", len(saved)
+                if result.first_in_past:
+                    form.start_time.errors = [
+                        *form.start_time.errors,
+                        _(
+                            "The first session, on %(date)s, would start in the past.",
+                            date=format_day(result.first_in_past, locale),
                         ),
-                        "success",
-                    )
-                    return redirect(url_for("scheduling.timeline", slug=network.slug))
-    names = {m.id: m.name for m in members}
-    choices = sorted([m for m in current if m.willing], key=lambda m: m.name.casefold())
+                    ]
+    expected, estimated = planning.expected_attendance(network)
+    state = _state_params(*_shown_state(request.args)) if result else {}
     return render_template(
         "scheduling/plan.html",
         network=network,
         form=form,
-        preview=preview,
-        names=names,
-        choices=choices,
+        preview=result,
+        state=state,
+        shown_key=_pattern_key(request.args),
+        expected_estimated=estimated and form.expected.data == expected,
         rule_labels=rule_labels(),
         skip_label=skip_label,
         reason_label=reason_label,
-        signature=signature(preview) if preview else "",
-        extra=[d.isoformat() for d in extra],
+        passed_label=passed_label,
         blackouts=services.network_blackouts(network),
     )
+
+
+def _start_from_defaults(form: PlanForm, found: planning.PlanDefaults) -> None:
+    form.pattern.data = found.kind
+    form.weekday.data = str(found.weekday)
+    form.interval_weeks.data = found.interval_weeks
+    form.nth.data = str(found.nth)
+    form.start_time.data = found.start_time
+    form.duration.data = found.duration
+    if found.title:
+        form.title.data = found.title
+    form.rsvp_days.data = found.rsvp_days
+    form.start_on.data = found.start_on
+    form.expected.data = found.expected
+
+
+def _save(
+    network: Network,
+    form: PlanForm,
+    shown: tuple[list[date], set[date], dict[date, int]],
+    today: date,
+    locale: str,
+) -> Response:
+    back = _preview_url(network, request.form, _state_params(*shown))
+    try:
+        saved = planning.save(
+            network,
+            _plan_input(form, *shown),
+            request.form.get("signature", ""),
+            current_user if current_user.is_authenticated else None,
+            today,
+            locale,
+        )
+    except rotation.PlanningError:
+        return redirect(back, code=303)
+    except planning.PlanProblem as exc:
+        if exc.code == "changed":
+            flash(
+                _(
+                    "The plan changed since your preview (e.g. another session was "
+                    "added). Check it and save again."
+                ),
+                "error",
+            )
+        elif exc.code == "empty":
+            flash(_("There is nothing to save: the plan has no sessions."), "error")
+        return redirect(back, code=303)
+    flash(
+        ngettext("%(num)d session planned.", "%(num)d sessions planned.", len(saved)),
+        "success",
+    )
+    return redirect(url_for("scheduling.timeline", slug=network.slug), code=303)
+
+
+def passed_label(code: str) -> str:
+    """Why a current member gets no turn in the plan."""
+    return {
+        rotation.PASSED_NOT_WILLING: _("does not host"),
+        rotation.PASSED_NO_CONTACT: _("no active contact person to confirm"),
+        rotation.PASSED_TOO_SMALL: _("room too small for the expected attendance"),
+        rotation.PASSED_CLOSED: _("closed on every date of this plan"),
+        rotation.PASSED_HAD_TURN: _("already hosted in this round"),
+        rotation.PASSED_LATER: _("its turn comes after this plan"),
+    }[code]
 
 
 @bp.route("/networks/<slug>/sessions")
@@ -256,7 +407,9 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         upcoming=[s for s in sessions if s.ends_at > now],
         past=[s for s in reversed(sessions) if s.ends_at <= now],
         now=now,
-        tally=services.hosting_tally(network, _today(network)),
+        tally=services.hosting_tally(
+            network, _today(network), planning.expected_attendance(network)[0]
+        ).rows,
         blackouts=services.network_blackouts(network),
         blackout_form=blackout_form,
     )

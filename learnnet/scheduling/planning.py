@@ -1,0 +1,292 @@
+"""Plan a season: one call for the preview, one for the save. The view parses and renders.
+
+``PlanInput`` is what the plan form holds once parsed; ``preview`` turns it into a plain
+``PlanPreview`` (rows in date order, members passed over, rooms too small); ``save``
+checks the preview the facilitator saw is still what the planner proposes and writes the
+series, its sessions and the network's expected attendance in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+
+from learnnet.auth.models import User
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Membership, Network
+from learnnet.scheduling import rotation
+from learnnet.scheduling.models import CANCELLED, Series, Session
+from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
+from learnnet.scheduling.services import (
+    SeriesDetails,
+    build_request,
+    save_plan,
+    session_times,
+)
+from learnnet.timefmt import to_local
+
+# A facility rarely sends more than two people to a session.
+PER_FACILITY = 2
+
+
+class PlanProblem(ValueError):
+    """Saving is refused; ``code``: ``changed``, ``empty`` or ``past``."""
+
+    def __init__(self, code: str, day: date | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.day = day
+
+
+@dataclass
+class PlanInput:
+    """The plan form, parsed. With ``on`` set (after a first preview) the dates are fixed:
+    unticking one gives one session fewer, adding one gives one more."""
+
+    kind: str
+    start_on: date
+    weekday: int = 1
+    interval_weeks: int = 4
+    nth: int = 2
+    dates: tuple[date, ...] = ()
+    count: int | None = None
+    until: date | None = None
+    start_time: time = time(19, 0)
+    duration: int = 150
+    title: str = ""
+    rsvp_days: int | None = 7
+    expected: int | None = None
+    on: tuple[date, ...] = ()
+    dropped: frozenset[date] = frozenset()
+    fixed: dict[date, int] = field(default_factory=dict)
+
+    def pattern(self, today: date) -> Pattern:
+        """The dates to plan: the fixed list once adjusted, else the chosen pattern."""
+        if self.on:
+            return Pattern(DATES, today, dates=self.on)
+        return Pattern(
+            kind=self.kind,
+            # A list of dates starts today: dates before it are shown as passed.
+            start=today if self.kind == DATES else self.start_on,
+            weekday=self.weekday,
+            interval_weeks=self.interval_weeks,
+            nth=self.nth,
+            dates=self.dates if self.kind == DATES else (),
+        )
+
+    @property
+    def details(self) -> SeriesDetails:
+        """What every session of the series shares."""
+        return SeriesDetails(self.start_time, self.duration, self.title, self.rsvp_days)
+
+
+@dataclass
+class PreviewRow:
+    """One date of the preview: a planned session or a date without one (and why)."""
+
+    day: date
+    starts: datetime
+    ends: datetime
+    assignment: rotation.Assignment | None = None
+    skip: rotation.Skip | None = None
+
+
+@dataclass
+class PlanPreview:
+    """Everything the preview page shows."""
+
+    plan: rotation.Plan
+    rows: list[PreviewRow]
+    passed_over: list[tuple[rotation.PassedOver, str]]
+    too_small: list[rotation.Member]
+    expected: int | None
+    expected_estimated: bool
+    names: dict[int, str]
+    choices: list[rotation.Member]
+    signature: str
+    first_in_past: date | None
+
+    @property
+    def all_in_turn(self) -> bool:
+        """True only when no rule breaks and no member is left out for a problem."""
+        return (
+            bool(self.plan.assignments)
+            and self.plan.complete
+            and not any(p.is_problem for p, _name in self.passed_over)
+        )
+
+
+def estimated_attendance(network: Network) -> int | None:
+    """How many usually come, when nobody said: the current members' active contacts,
+    at most two per facility (None for a network without contacts)."""
+    per_facility = (
+        select(func.count(Contact.id).label("n"))
+        .join(Membership, Membership.facility_id == Contact.facility_id)
+        .where(
+            Membership.network_id == network.id,
+            Membership.left_on.is_(None),
+            Contact.active.is_(True),
+        )
+        .group_by(Contact.facility_id)
+        .subquery()
+    )
+    capped = case((per_facility.c.n > PER_FACILITY, PER_FACILITY), else_=per_facility.c.n)
+    total = db.session.scalar(select(func.sum(capped)))
+    return int(total) if total else None
+
+
+def expected_attendance(network: Network) -> tuple[int | None, bool]:
+    """The network's expected attendance and whether it is an estimate."""
+    if network.expected_attendance:
+        return network.expected_attendance, False
+    return estimated_attendance(network), True
+
+
+def signature(plan: rotation.Plan) -> str:
+    """What the facilitator saw: dates and hosts. Saving refuses when the plan changed."""
+    return ",".join(f"{a.day.isoformat()}:{a.facility_id}" for a in plan.assignments)
+
+
+def preview(network: Network, data: PlanInput, today: date, language: str) -> PlanPreview:
+    """The plan the planner proposes for the input; raises rotation.PlanningError."""
+    request = build_request(
+        network,
+        data.pattern(today),
+        today,
+        len(data.on) if data.on else (data.count if data.kind != DATES else None),
+        None if data.on else data.until,
+        data.expected,
+        data.fixed,
+        set(data.dropped),
+        [],
+        language,
+    )
+    plan = rotation.plan(request)
+    details = data.details
+    rows = []
+    for assignment in plan.assignments:
+        rows.append(_row(network, assignment.day, details, assignment=assignment))
+    for skip in plan.skipped:
+        rows.append(_row(network, skip.day, details, skip=skip))
+    rows.sort(key=lambda r: r.day)
+    names = {m.id: m.name for m in request.members}
+    current = [m for m in request.members if m.is_member_on(today)]
+    first = plan.assignments[0].day if plan.assignments else None
+    return PlanPreview(
+        plan=plan,
+        rows=rows,
+        passed_over=[(p, names[p.facility_id]) for p in rotation.passed_over(request, plan)],
+        too_small=rotation.too_small(request.members, today, data.expected),
+        expected=data.expected,
+        expected_estimated=False,
+        names=names,
+        choices=sorted((m for m in current if m.willing), key=lambda m: m.name.casefold()),
+        signature=signature(plan),
+        first_in_past=first
+        if first and session_times(network, first, details)[0] <= utcnow()
+        else None,
+    )
+
+
+def _row(
+    network: Network,
+    day: date,
+    details: SeriesDetails,
+    assignment: rotation.Assignment | None = None,
+    skip: rotation.Skip | None = None,
+) -> PreviewRow:
+    starts, ends = session_times(network, day, details)
+    return PreviewRow(
+        day=day,
+        starts=utc_to_local(starts, network.timezone),
+        ends=utc_to_local(ends, network.timezone),
+        assignment=assignment,
+        skip=skip,
+    )
+
+
+def save(
+    network: Network,
+    data: PlanInput,
+    seen: str,
+    user: User | None,
+    today: date,
+    language: str,
+) -> list[Session]:
+    """Save the series the facilitator saw; raises PlanProblem or rotation.PlanningError."""
+    result = preview(network, data, today, language)
+    if not result.plan.assignments:
+        raise PlanProblem("empty")
+    if result.first_in_past:
+        raise PlanProblem("past", result.first_in_past)
+    if seen != result.signature:
+        raise PlanProblem("changed")
+    series = Series(
+        network=network,
+        kind=data.kind,
+        weekday=data.weekday,
+        interval_weeks=data.interval_weeks,
+        nth=data.nth,
+        start_time=data.start_time,
+        duration_minutes=data.duration,
+        title=data.title,
+        rsvp_days=data.rsvp_days,
+        created_by=user,
+    )
+    db.session.add(series)
+    if data.expected and data.expected != network.expected_attendance:
+        estimate = estimated_attendance(network)
+        if network.expected_attendance or data.expected != estimate:
+            network.expected_attendance = data.expected  # remembered for the next plan
+    return save_plan(network, result.plan, data.details, series)
+
+
+@dataclass
+class PlanDefaults:
+    """Where a new plan starts: the previous series' pattern and the first free date."""
+
+    kind: str = MONTHLY
+    weekday: int = 1
+    interval_weeks: int = 4
+    nth: int = 2
+    start_time: time = time(19, 0)
+    duration: int = 150
+    title: str = ""
+    rsvp_days: int | None = 7
+    start_on: date | None = None
+    expected: int | None = None
+    expected_estimated: bool = True
+
+
+def defaults(network: Network, today: date) -> PlanDefaults:
+    """The previous series of the network (if any) and the day after its last session."""
+    found = PlanDefaults()
+    last_series = db.session.scalar(
+        select(Series)
+        .where(Series.network_id == network.id)
+        .order_by(Series.created_at.desc(), Series.id.desc())
+        .limit(1)
+    )
+    if last_series is not None:
+        found.kind = last_series.kind
+        found.weekday = last_series.weekday
+        found.interval_weeks = last_series.interval_weeks
+        found.nth = last_series.nth
+        found.start_time = last_series.start_time
+        found.duration = last_series.duration_minutes
+        found.title = last_series.title
+        found.rsvp_days = last_series.rsvp_days
+    last_start = db.session.scalar(
+        select(func.max(Session.starts_at)).where(
+            Session.network_id == network.id, Session.status != CANCELLED
+        )
+    )
+    start = today
+    if last_start is not None:
+        start = max(today, to_local(last_start, network.timezone).date() + timedelta(days=1))
+    found.start_on = start
+    found.expected, found.expected_estimated = expected_attendance(network)
+    return found
