@@ -17,7 +17,7 @@ from tests.test_scheduling import (
     plan_post,
     preview_rows,
 )
-from tests.test_scheduling import members as members  # noqa: F401 (the fixture)
+from tests.test_scheduling import members as members  # the fixture
 
 
 def _sessions():
