@@ -14,6 +14,7 @@ from learnnet.pages import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.forms import answer_choices
+from learnnet.scheduling import planning
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import Session
 
@@ -21,13 +22,15 @@ from learnnet.scheduling.models import Session
 @bp.route("/")
 @requires(USER)
 def dashboard() -> str:
-    """My networks, each with its counts, its next session and how many come."""
+    """My networks, each with its counts, its next session, how many come, and the planned
+    sessions whose host has a problem since a change."""
     networks = network_services.visible_networks(current_user)
     ids = [n.id for n in networks]
     upcoming = scheduling.next_sessions(ids, utcnow())
     return render_template(
         "pages/dashboard.html",
         networks=networks,
+        flags={n.id: planning.conflicts(n) for n in networks if not n.is_archived},
         summaries=network_services.network_summaries(ids),
         next_sessions=upcoming,
         coming=rsvp_services.confirmed_counts([s.id for s in upcoming.values()]),

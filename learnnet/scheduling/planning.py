@@ -23,6 +23,9 @@ from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
 from learnnet.scheduling.services import (
     SeriesDetails,
     build_request,
+    hosting_history,
+    network_blackouts,
+    planner_members,
     save_plan,
     session_times,
 )
@@ -290,3 +293,100 @@ def defaults(network: Network, today: date) -> PlanDefaults:
     found.start_on = start
     found.expected, found.expected_estimated = expected_attendance(network)
     return found
+
+
+# --- conflicts after a change ------------------------------------------------------------------
+
+
+@dataclass
+class Flag:
+    """A planned session whose host is no longer a valid choice, and what is wrong."""
+
+    session: Session
+    codes: tuple[str, ...]
+
+
+def conflicts(network: Network, now: datetime | None = None) -> list[Flag]:
+    """The network's upcoming sessions (not cancelled) whose host has a problem now."""
+    now = now or utcnow()
+    sessions = list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.network_id == network.id,
+                Session.status != CANCELLED,
+                Session.starts_at > now,
+            )
+            .order_by(Session.starts_at)
+        )
+    )
+    if not sessions:
+        return []
+    members = {m.id: m for m in planner_members(network)}
+    blackouts = [
+        rotation.Period(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)
+    ]
+    bookings = [
+        rotation.Booking(s.id, to_local(s.starts_at, network.timezone).date(), s.host_facility_id)
+        for s in sessions
+    ]
+    found = rotation.conflicts(bookings, members, blackouts, expected_attendance(network)[0])
+    return [Flag(s, found[s.id]) for s in sessions if s.id in found]
+
+
+def conflicts_for_facility(facility_id: int, now: datetime | None = None) -> list[Flag]:
+    """Flagged upcoming sessions hosted by a facility, over all its networks."""
+    networks = db.session.scalars(
+        select(Network)
+        .join(Session, Session.network_id == Network.id)
+        .where(Session.host_facility_id == facility_id)
+        .distinct()
+    )
+    return [
+        flag
+        for network in networks
+        for flag in conflicts(network, now)
+        if flag.session.host_facility_id == facility_id
+    ]
+
+
+@dataclass
+class Proposal:
+    """The planner's choice of another host for a flagged session, and why."""
+
+    member: rotation.Member
+    reason: rotation.Reason
+    broken: tuple[str, ...]
+
+
+def propose_host(session: Session, today: date) -> Proposal | None:
+    """Who the planner would choose on this session's date, the session itself left out."""
+    network = session.network
+    day = to_local(session.starts_at, network.timezone).date()
+    members = [m for m in planner_members(network) if m.id != session.host_facility_id or m.willing]
+    history = [
+        h
+        for h in hosting_history(network)
+        if not (h.day == day and h.facility_id == session.host_facility_id)
+    ]
+    current = [m for m in members if m.is_member_on(day) and m.willing and m.is_free_on(day)]
+    candidates = [m for m in current if m.id != session.host_facility_id]
+    if not candidates:
+        return None
+    request = rotation.Request(
+        members=tuple(m for m in members if m.id != session.host_facility_id),
+        pattern=Pattern(DATES, min(today, day), dates=(day,)),
+        today=min(today, day),
+        count=1,
+        history=tuple(history),
+        expected_attendance=expected_attendance(network)[0],
+    )
+    try:
+        result = rotation.plan(request)
+    except rotation.PlanningError:
+        return None
+    if not result.assignments:
+        return None
+    chosen = result.assignments[0]
+    member = next(m for m in candidates if m.id == chosen.facility_id)
+    return Proposal(member, chosen.reason, chosen.broken)

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
@@ -405,6 +406,7 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         "scheduling/timeline.html",
         network=network,
         upcoming=[s for s in sessions if s.ends_at > now],
+        flags={f.session.id: f.codes for f in planning.conflicts(network, now)},
         past=[s for s in reversed(sessions) if s.ends_at <= now],
         now=now,
         tally=services.hosting_tally(
@@ -424,6 +426,7 @@ def blackout_add(network: Network) -> str | Response:
         return _render_timeline(network, form)
     services.add_blackout(network, form.starts_on.data, form.ends_on.data, form.label.data or "")
     flash(_("Period without sessions added."), "success")
+    flash_conflicts(planning.conflicts(network))
     return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
 
 
@@ -624,6 +627,7 @@ def unavailability_add(facility: Facility) -> str | Response:
         facility, form.starts_on.data, form.ends_on.data, form.label.data or ""
     )
     flash(_("Unavailable period added."), "success")
+    flash_conflicts(planning.conflicts_for_facility(facility.id))
     return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
 
 
@@ -637,3 +641,91 @@ def unavailability_delete(facility: Facility, period_id: int) -> Response:
     services.remove_period(period)
     flash(_("Period removed."), "success")
     return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
+
+
+# --- conflicts -----------------------------------------------------------------------------------
+
+
+def conflict_labels() -> dict[str, str]:
+    """What is wrong with a planned session's host."""
+    return {
+        rotation.CONFLICT_UNAVAILABLE: _("the host is closed that day"),
+        rotation.CONFLICT_BLACKOUT: _("the date falls in a period without sessions"),
+        rotation.CONFLICT_NOT_WILLING: _("the host no longer hosts"),
+        rotation.CONFLICT_NOT_MEMBER: _("the host is no longer a member"),
+        rotation.CONFLICT_NO_CONTACT: _("the host has no active contact person"),
+        rotation.CONFLICT_TOO_SMALL: _("the host's room is too small for the expected attendance"),
+    }
+
+
+def flash_conflicts(flags: list[planning.Flag]) -> None:
+    """After a change: name the planned sessions that now have a problem, with links."""
+    if not flags:
+        return
+    labels = conflict_labels()
+    locale = current_locale()
+    items = Markup("; ").join(
+        Markup('<a href="{url}">{day} · {host}</a> ({what})').format(
+            url=url_for("pages.session_view", session_id=f.session.id),
+            day=format_day(local_date(f.session.starts_at, f.session.network.timezone), locale),
+            host=f.session.host.name,
+            what=", ".join(labels[c] for c in f.codes),
+        )
+        for f in flags
+    )
+    heading = ngettext(
+        "This change affects %(num)d planned session:",
+        "This change affects %(num)d planned sessions:",
+        len(flags),
+    )
+    flash(Markup("{heading} {items}.").format(heading=heading, items=items), "error")
+
+
+@bp.app_context_processor
+def _conflict_helpers() -> dict[str, Any]:
+    def session_flag(session: Session) -> dict[str, Any] | None:
+        """The problem of a session's host and the planner's proposal, for the session page."""
+        if session.is_cancelled or session.ends_at <= utcnow():
+            return None
+        found = [f for f in planning.conflicts(session.network) if f.session.id == session.id]
+        if not found:
+            return None
+        labels = conflict_labels()
+        return {
+            "labels": [labels[c] for c in found[0].codes],
+            "proposal": planning.propose_host(session, _today(session.network)),
+            "blackout": rotation.CONFLICT_BLACKOUT in found[0].codes,
+        }
+
+    return {
+        "session_flag": session_flag,
+        "conflict_labels": conflict_labels,
+        "reason_label": reason_label,
+        "rule_labels": rule_labels(),
+    }
+
+
+@bp.route("/sessions/<int:session_id>/rehost", methods=["POST"])
+@requires(SESSION)
+def session_rehost(session: Session) -> Response:
+    """One click: give a flagged session the host the planner proposes (same date and time)."""
+    back = redirect(url_for("pages.session_view", session_id=session.id))
+    expected_host = parse_id(request.form.get("current_host_id", ""))
+    new_host = parse_id(request.form.get("host_id", ""))
+    if expected_host != session.host_facility_id or new_host is None:
+        flash(_("This session changed in the meantime; nothing was changed. Look again."), "error")
+        return back
+    network = session.network
+    start = to_local(session.starts_at, network.timezone)
+    end = to_local(session.ends_at, network.timezone)
+    try:
+        services.move_session(session, start.date(), start.time(), end.time(), new_host)
+    except services.SchedulingError as exc:
+        flash(SCHEDULING_ERRORS[exc.code](), "error")
+        return back
+    flash(
+        _("%(name)s now hosts this session. They have to confirm.", name=session.host.name),
+        "success",
+    )
+    flash_conflicts([f for f in planning.conflicts(network) if f.session.id == session.id])
+    return back
