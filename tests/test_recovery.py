@@ -325,6 +325,19 @@ def test_cancel_asks_first_then_restore_announces_the_session_again(en, network)
     assert f'href="/sessions/{session.id}/cancel"' in page
 
 
+def test_restoring_withdraws_the_hosts_confirmation_and_says_so(en, network):
+    host = hosts(network)[0]
+    session = factories.session(network, host)
+    tell("host_confirmed", session)
+    en.post(f"/sessions/{session.id}/cancel")
+    response = en.post(f"/sessions/{session.id}/restore")
+    page = en.get(response.location).get_data(as_text=True)
+    assert "Session restored." in page and "The host has to confirm again." in page
+    db.session.expire_all()
+    restored = db.session.get(Session, session.id)
+    assert restored.status == PLANNED and restored.host_confirmed_at is None
+
+
 def test_the_cancel_page_offers_deleting_when_nobody_was_told(en, network):
     session = factories.session(network, hosts(network)[0])
     db.session.commit()

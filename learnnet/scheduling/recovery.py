@@ -322,20 +322,23 @@ def restore_check(
     return code, other if code == OVERLAP else None
 
 
-def restore_session(session: Session, now: datetime | None = None) -> None:
+def restore_session(session: Session, now: datetime | None = None) -> bool:
     """Un-cancel a session (commits); RecoveryError when the rules refuse.
 
     The status goes back to planned and the host has to confirm again (they were told
     it was off). The revision rises and the change is announced as a change of time:
     calendars get the event again as a REQUEST with a higher SEQUENCE and status
-    confirmed, and everyone invited gets a change notice.
+    confirmed, and everyone invited gets a change notice. Returns True when the host's
+    confirmation was withdrawn.
     """
     code, other = restore_check(session, now)
     if code is not None:
         raise RecoveryError([code], other)
+    was_confirmed = session.host_confirmed_at is not None
     session.status = PLANNED
     session.host_confirmed_at = None
     session.host_confirmed_by_id = None
     session.revision += 1
     signals.session_changed.send(session, changes=frozenset({"time"}))
     db.session.commit()
+    return was_confirmed

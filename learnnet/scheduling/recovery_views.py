@@ -35,8 +35,9 @@ class Confirm:
     heading: str
     crumbs: list[tuple[str, str]]
     back: str
-    lines: list[str] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)
+    intro: str = ""  # before the items
+    items: list[tuple[str, str]] = field(default_factory=list)  # (what, detail)
+    lines: list[str] = field(default_factory=list)  # after the items
     action: str | None = None
     button: str = ""
     back_label: str = ""
@@ -112,7 +113,7 @@ def session_delete(session: Session) -> str | Response:
     facts = recovery.facts_for([session])[session.id]
     codes = recovery.deletion_blockers(facts, utcnow())
     back = url_for("pages.session_view", session_id=session.id)
-    summary = f"{session_when(session)} — {session.host.name}"
+    summary = (session_when(session), session.host.name)
     if codes:
         can_cancel = not session.is_cancelled and recovery.ENDED not in codes
         return _render(
@@ -179,7 +180,7 @@ def session_cancel_confirm(session: Session) -> str | Response:
             crumbs=_session_crumbs(session),
             back=back,
             back_label=_("Keep the session"),
-            items=[f"{session_when(session)} — {session.host.name}"],
+            items=[(session_when(session), session.host.name)],
             lines=[
                 _("It stays in the timeline and in calendars, marked as cancelled."),
                 told,
@@ -214,13 +215,15 @@ RESTORE_ERRORS = {
 def session_restore(session: Session) -> Response:
     """Un-cancel a session, unless it has ended or its time is taken by now."""
     try:
-        recovery.restore_session(session)
+        withdrawn = recovery.restore_session(session)
     except recovery.RecoveryError as exc:
         explain = RESTORE_ERRORS.get(exc.codes[0])  # none when it was not cancelled
         if explain is not None:
             flash(explain(exc.other, session), "error")
     else:
-        flash(_("Session restored. The host has to confirm again."), "success")
+        flash(_("Session restored."), "success")
+        if withdrawn:
+            flash(_("The host has to confirm again."), "info")
     return redirect(url_for("pages.session_view", session_id=session.id))
 
 
@@ -270,13 +273,11 @@ def series_delete(network: Network, series_id: int) -> str | Response:
                 crumbs=crumbs,
                 back=timeline,
                 back_label=_("Back"),
-                lines=[
-                    _(
-                        "Members have been told about some of its sessions, or some have taken "
-                        "place. Cancel the sessions you no longer want one by one; the others "
-                        "can be deleted one by one."
-                    )
-                ],
+                intro=_(
+                    "Members have already heard of the sessions below, or they have taken "
+                    "place. Cancel those you no longer want one by one; the other sessions "
+                    "can still be deleted one by one."
+                ),
                 blockers=[
                     f"{session_when(s)} — {s.host.name}: "
                     + " ".join(blocker_texts(s, blocked[s.id], facts[s.id]))
@@ -290,14 +291,17 @@ def series_delete(network: Network, series_id: int) -> str | Response:
             heading=_("Delete this series?"),
             crumbs=crumbs,
             back=timeline,
+            intro=ngettext(
+                "Its %(num)d session is deleted:",
+                "All %(num)d sessions of this series are deleted:",
+                len(sessions),
+            ),
+            items=[(session_when(s), s.host.name) for s in sessions],
             lines=[
-                ngettext(
-                    "Its %(num)d session is deleted:",
-                    "All %(num)d sessions of this series are deleted:",
-                    len(sessions),
-                ),
+                _("They disappear from the timeline and from every calendar feed."),
+                _("Nobody has been told about them yet, so nobody gets a message."),
+                _("This cannot be undone."),
             ],
-            items=[f"{session_when(s)} — {s.host.name}" for s in sessions],
             action=url_for("scheduling.series_delete", slug=network.slug, series_id=series.id),
             button=_("Delete series"),
         )
@@ -337,7 +341,7 @@ def blackout_delete_confirm(network: Network, blackout_id: int) -> str:
                 (_("Sessions"), timeline),
             ],
             back=timeline + "#blackouts",
-            items=[f"{label}: {_period_span(blackout.starts_on, blackout.ends_on)}"],
+            items=[(_period_span(blackout.starts_on, blackout.ends_on), label)],
             lines=[
                 _(
                     "The planner may plan sessions in this period again. Sessions already "
@@ -360,13 +364,12 @@ def unavailability_delete_confirm(facility: Facility, period_id: int) -> str:
     if period.facility_id != facility.id:
         abort(404)
     page = url_for("networks.facility_view", facility_id=facility.id)
-    span = _period_span(period.starts_on, period.ends_on)
     return _render(
         Confirm(
             heading=_("Remove this unavailable period?"),
             crumbs=[(_("Facilities"), url_for("networks.facilities")), (facility.name, page)],
             back=page + "#unavailable",
-            items=[f"{span} · {period.reason}" if period.reason else span],
+            items=[(_period_span(period.starts_on, period.ends_on), period.reason)],
             lines=[
                 _(
                     "The planner may choose %(name)s as host on these days again. Sessions "
