@@ -86,7 +86,7 @@ SKIP_TOO_FAR = "too_far"
 REASON_NEVER = "never_hosted"
 REASON_LAST = "last_hosted"
 REASON_CHOSEN = "chosen"
-REASON_PLANNED_ONLY = "planned_only"  # has turns, but all of them after this date
+REASON_PLANNED_ONLY = "planned_only"  # has not hosted; its turns are all after this date
 
 # Why a current member gets no turn in a plan (see :func:`passed_over`).
 PASSED_NOT_WILLING = "not_willing"
@@ -799,7 +799,8 @@ def _assignments(
         elif counts[host_id]:
             reason = Reason(REASON_LAST, state.last.get(host_id), counts[host_id])
         elif planned_later[host_id]:
-            reason = Reason(REASON_PLANNED_ONLY, None, planned_later[host_id])
+            later = [h.day for h in history if h.facility_id == host_id and h.day > slot.day]
+            reason = Reason(REASON_PLANNED_ONLY, min(later, default=None), planned_later[host_id])
         else:
             reason = Reason(REASON_NEVER)
         out.append(Assignment(slot.day, host_id, reason, broken, slot.fixed))

@@ -66,17 +66,20 @@ def reason_label(reason: rotation.Reason) -> str:
         return _("chosen by you")
     if reason.code == rotation.REASON_NEVER:
         return _("has not hosted yet")
-    if reason.code == rotation.REASON_PLANNED_ONLY or reason.day is None:
-        return ngettext(
-            "%(num)d turn planned, none before this date",
-            "%(num)d turns planned, none before this date",
-            reason.count,
+    if reason.code == rotation.REASON_PLANNED_ONLY:
+        if reason.day is None:
+            return _("has not hosted yet")
+        return _(
+            "has not hosted yet; next turn on %(date)s",
+            date=format_day(reason.day, current_locale()),
         )
+    if reason.day is None:
+        return _("has not hosted yet")
     return ngettext(
         "hosted %(num)d time, last on %(date)s",
         "hosted %(num)d times, last on %(date)s",
         reason.count,
-        date=format_day(reason.day, current_locale()) if reason.day else "",
+        date=format_day(reason.day, current_locale()),
     )
 
 
