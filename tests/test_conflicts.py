@@ -5,11 +5,12 @@ the planner's choice of another host in one click (issue 9)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from learnnet.extensions import db
 from learnnet.scheduling import planning
 from learnnet.scheduling.models import Blackout
+from learnnet.scheduling.services import network_blackouts
 from learnnet.timefmt import to_local
 from tests import factories
 from tests.test_scheduling import members as members  # the fixture
@@ -151,3 +152,45 @@ def test_blackouts_in_the_past_or_cancelled_sessions_are_not_flagged(app, networ
     db.session.add(Blackout(network=network, starts_on=_day(first), ends_on=_day(first)))
     db.session.commit()
     assert planning.conflicts(network) == []
+
+
+def test_school_holidays_of_a_school_year_in_one_click(logged_in, network, members):
+    from learnnet.scheduling.schoolholidays import school_holidays, school_year_of
+
+    year = school_year_of(date.today())
+    page = logged_in.get(f"/networks/{network.slug}/sessions").get_data(as_text=True)
+    assert f'name="school_year" value="{year + 1}"' in page
+    url = f"/networks/{network.slug}/blackouts/school-holidays"
+    html = logged_in.post(url, data={"school_year": str(year + 1)}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "5 schoolvakanties toegevoegd" in html
+    stored = {(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)}
+    expected = school_holidays(year + 1)
+    assert {(h.start, h.end) for h in expected} == {(s, e) for s, e, _label in stored}
+    assert any(label.startswith("Krokusvakantie") for _s, _e, label in stored)
+    # Twice changes nothing; a school year not offered is refused.
+    logged_in.post(url, data={"school_year": str(year + 1)})
+    assert len(network_blackouts(network)) == 5
+    html = logged_in.post(url, data={"school_year": "1999"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert len(network_blackouts(network)) == 5
+    assert "Kies een van de voorgestelde schooljaren" in html
+
+
+def test_the_tally_shows_the_running_round(logged_in, network, members):
+    factories.session(network, members[0], days_ahead=-60, status="held")
+    factories.session(network, members[1], days_ahead=-30, status="held")
+    factories.session(network, members[2], days_ahead=20)
+    db.session.commit()
+    html = logged_in.get(f"/networks/{network.slug}/sessions").get_data(as_text=True)
+    tally = html.split('id="tally"')[1].split("</section>")[0]
+    assert "Ronde 1" in tally
+
+    def row(facility):
+        return tally.split(f"/facilities/{facility.id}")[1].split("</tr>")[0]
+
+    assert "ontving op" in row(members[0]) and "ontving op" in row(members[1])
+    assert "ontvangt op" in row(members[2])
+    assert "nog aan de beurt" in row(members[3])

@@ -19,7 +19,7 @@ from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling import rotation
+from learnnet.scheduling import rotation, schoolholidays
 from learnnet.scheduling.models import (
     CANCELLED,
     CONFIRMED,
@@ -628,6 +628,31 @@ def add_blackout(network: Network, start: date, end: date, label: str) -> Blacko
     blackout = Blackout(network=network, starts_on=start, ends_on=end, label=label)
     _add_period(blackout)
     return blackout
+
+
+def add_school_holidays(
+    network: Network, school_year: int, labels: dict[str, str]
+) -> list[Blackout]:
+    """The Flemish school holidays of a school year as periods without sessions.
+
+    Holidays the network already has (same first and last day) are not added twice;
+    ``labels`` names each holiday key in the facilitator's language.
+    """
+    existing = {(b.starts_on, b.ends_on) for b in network_blackouts(network)}
+    added = []
+    for holiday in schoolholidays.school_holidays(school_year):
+        if (holiday.start, holiday.end) in existing:
+            continue
+        blackout = Blackout(
+            network=network,
+            starts_on=holiday.start,
+            ends_on=holiday.end,
+            label=labels[holiday.key],
+        )
+        db.session.add(blackout)
+        added.append(blackout)
+    db.session.commit()
+    return added
 
 
 def add_unavailability(facility: Facility, start: date, end: date, reason: str) -> Unavailability:

@@ -16,7 +16,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
 from learnnet.networks.rules import parse_id
-from learnnet.scheduling import bp, planning, rotation, services
+from learnnet.scheduling import bp, planning, rotation, schoolholidays, services
 from learnnet.scheduling.forms import (
     PeriodForm,
     PlanForm,
@@ -414,9 +414,11 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         now=now,
         tally=services.hosting_tally(
             network, _today(network), planning.expected_attendance(network)[0]
-        ).rows,
+        ),
         blackouts=services.network_blackouts(network),
         blackout_form=blackout_form,
+        school_years=offered_school_years(_today(network)),
+        passed_label=passed_label,
     )
 
 
@@ -431,6 +433,49 @@ def blackout_add(network: Network) -> str | Response:
     flash(_("Period without sessions added."), "success")
     flash_conflicts(planning.conflicts(network))
     return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+
+
+def school_holiday_labels(school_year: int) -> dict[str, str]:
+    """The names of the Flemish school holidays, with the school year."""
+    years = f"{school_year}–{school_year + 1}"
+    return {
+        schoolholidays.AUTUMN: _("Autumn holidays %(years)s", years=years),
+        schoolholidays.CHRISTMAS: _("Christmas holidays %(years)s", years=years),
+        schoolholidays.SPRING: _("Carnival holidays %(years)s", years=years),
+        schoolholidays.EASTER: _("Easter holidays %(years)s", years=years),
+        schoolholidays.SUMMER: _("Summer holidays %(years)s", years=years),
+    }
+
+
+def offered_school_years(today: date) -> list[int]:
+    """The school year running today and the next one."""
+    current = schoolholidays.school_year_of(today)
+    return [current, current + 1]
+
+
+@bp.route("/networks/<slug>/blackouts/school-holidays", methods=["POST"])
+@requires(NETWORK)
+def school_holidays_add(network: Network) -> Response:
+    """The Flemish school holidays of a school year as periods without sessions, in one click."""
+    school_year = parse_id(request.form.get("school_year", ""))
+    back = redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+    if school_year not in offered_school_years(_today(network)):
+        flash(_("Choose one of the school years offered."), "error")
+        return back
+    added = services.add_school_holidays(network, school_year, school_holiday_labels(school_year))
+    if added:
+        flash(
+            ngettext(
+                "%(num)d school holiday added as a period without sessions.",
+                "%(num)d school holidays added as periods without sessions.",
+                len(added),
+            ),
+            "success",
+        )
+        flash_conflicts(planning.conflicts(network))
+    else:
+        flash(_("These school holidays were already there."), "success")
+    return back
 
 
 @bp.route("/networks/<slug>/blackouts/<int:blackout_id>/delete", methods=["POST"])
