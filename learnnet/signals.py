@@ -22,3 +22,8 @@ membership_ended = _signals.signal("membership-ended")
 
 #: sender: the Contact who no longer works at the facility (``active`` became False).
 contact_left = _signals.signal("contact-left")
+
+#: sender: the id of a facility whose hosting facts may have changed (details, membership,
+#: contacts), sent by the web layer after the change was committed, so that planning can
+#: name the planned sessions that now have a problem.
+facility_changed = _signals.signal("facility-changed")

@@ -194,3 +194,26 @@ def test_the_tally_shows_the_running_round(logged_in, network, members):
     assert "ontving op" in row(members[0]) and "ontving op" in row(members[1])
     assert "ontvangt op" in row(members[2])
     assert "nog aan de beurt" in row(members[3])
+
+
+def test_editing_a_facility_or_its_contacts_names_the_sessions_it_breaks(
+    logged_in, network, members
+):
+    first, _second = _planned(network, members)
+    facility = members[0]
+    form = logged_in.get(f"/facilities/{facility.id}/edit").get_data(as_text=True)
+    assert "willing_to_host" in form
+    data = {
+        "name": facility.name,
+        "street": facility.street or "Straat 1",
+        "postcode": facility.postcode,
+        "city": facility.city or "Gent",
+        "room_capacity": str(facility.room_capacity or 20),
+        "willing_to_host": "0",
+    }
+    html = logged_in.post(
+        f"/facilities/{facility.id}/edit", data=data, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Deze wijziging raakt 1 geplande bijeenkomst" in html
+    assert f'href="/sessions/{first.id}"' in html
+    assert "ontvangt niet meer" in html

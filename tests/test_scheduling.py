@@ -550,11 +550,14 @@ def test_single_changes_warn_about_holidays_and_closed_hosts(logged_in, network,
 
 def test_leaving_warns_about_sessions_the_facility_still_hosts(logged_in, network, members):
     membership = network.memberships[0]
-    factories.session(network, membership.facility, days_ahead=40)
+    hosted = factories.session(network, membership.facility, days_ahead=40)
     db.session.commit()
     response = logged_in.post(
         f"/networks/{network.slug}/members/{membership.id}/leave",
         data={"left_on": date.today().isoformat()},
         follow_redirects=True,
     )
-    assert "nog 1 geplande bijeenkomst" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Deze wijziging raakt 1 geplande bijeenkomst" in html
+    assert "geen lid meer" in html
+    assert f'href="/sessions/{hosted.id}"' in html

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from itsdangerous import BadSignature, Signer
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from learnnet import signals
 from learnnet.access import (
     CONTACT,
     FACILITY,
@@ -29,7 +29,6 @@ from learnnet.audit import services as audit_services
 from learnnet.audit.models import AuditEvent
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
-from learnnet.models import utcnow
 from learnnet.networks import bp, csvio, services
 from learnnet.networks.forms import (
     AddMemberForm,
@@ -249,18 +248,7 @@ def member_leave(network: Network, membership_id: int) -> str | Response:
             flash(_("The leaving date cannot be before the joining date."), "error")
         else:
             flash(_("%(name)s has left the network.", name=membership.facility.name), "success")
-            from learnnet.scheduling.services import future_hosting
-
-            still = future_hosting(membership.facility_id, network, utcnow())
-            if still:
-                flash(
-                    ngettext(
-                        "It still hosts %(num)d planned session: move it to another host.",
-                        "It still hosts %(num)d planned sessions: move them to other hosts.",
-                        still,
-                    ),
-                    "error",
-                )
+            signals.facility_changed.send(membership.facility_id)
     else:
         flash(_("Enter a valid leaving date."), "error")
     return redirect(url_for("networks.network_view", slug=network.slug))
@@ -492,6 +480,7 @@ def facility_edit(facility: Facility) -> str | Response:
             form.name.errors = [_duplicate_facility_message(exc.existing)]
         else:
             flash(_("Facility saved."), "success")
+            signals.facility_changed.send(facility.id)
             return redirect(url_for("networks.facility_view", facility_id=facility.id))
     return render_template("networks/facility_form.html", form=form, facility=facility)
 
@@ -531,6 +520,7 @@ def contact_edit(contact: Contact) -> str | Response:
             form.email.errors = [_("A contact with this email address already exists here.")]
         else:
             flash(_("Contact saved."), "success")
+            signals.facility_changed.send(contact.facility_id)
             return redirect(url_for("networks.facility_view", facility_id=contact.facility_id))
     return render_template(
         "networks/contact_form.html", form=form, facility=contact.facility, contact=contact
@@ -560,6 +550,7 @@ def facility_undo(facility: Facility, event_id: int) -> Response:
         )
     else:
         flash(_("The change has been undone."), "success")
+        signals.facility_changed.send(facility.id)
     return redirect(
         url_for("networks.facility_view", facility_id=facility.id) + "#history", code=303
     )

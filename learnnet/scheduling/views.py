@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from learnnet import signals
 from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
@@ -727,6 +737,12 @@ def flash_conflicts(flags: list[planning.Flag]) -> None:
         len(flags),
     )
     flash(Markup("{heading} {items}.").format(heading=heading, items=items), "error")
+
+
+@signals.facility_changed.connect
+def _on_facility_changed(facility_id: int, **_: Any) -> None:
+    if has_request_context():
+        flash_conflicts(planning.conflicts_for_facility(facility_id))
 
 
 @bp.app_context_processor
