@@ -470,6 +470,7 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
     today = date.today()
     start = today - timedelta(days=91)
     pattern = Pattern(start=start, **SEASONS[spec["slug"]])
+    network.expected_attendance = 8  # what the demo networks usually get
     request = scheduling.build_request(
         network, pattern, today=start, count=10, until=None, expected=8
     )

@@ -53,8 +53,9 @@ def test_exotic_digits_and_far_extra_dates_in_the_preview(logged_in, network):
         f"host-{day}": "²",
         "add_date": "1/1/99999999999999999999",
     }
-    response = logged_in.post(f"/networks/{network.slug}/plan", data=data)
+    response = logged_in.post(f"/networks/{network.slug}/plan", data=data, follow_redirects=True)
     assert response.status_code == 200
+    assert "is geen datum" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])

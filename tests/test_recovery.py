@@ -562,3 +562,19 @@ def test_the_language_switch_never_leaves_the_site(client, target):
     response = client.post("/language", data={"lang": "en", "next": target})
     assert response.status_code == 302
     assert response.location == "/"  # the dashboard, never the given target
+
+
+def test_cancelled_again_after_a_restore_the_invited_hear_it_again(en, network):
+    session = factories.session(network, hosts(network)[0])
+    db.session.commit()
+    en.post(f"/sessions/{session.id}/invitations")
+    en.post(f"/sessions/{session.id}/cancel")
+    en.post(f"/sessions/{session.id}/restore")
+    en.post(f"/sessions/{session.id}/cancel")
+    cancellations = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.session_id == session.id, OutboxMessage.kind == "cancellation"
+        )
+    ).all()
+    invited = {"sofie@example.org", "hanne@example.org"}
+    assert sorted(m.recipient for m in cancellations) == sorted([*invited, *invited])

@@ -116,7 +116,7 @@ def test_preview_adjust_one_host_and_save(logged_in, network, members):
     assert preview_rows(html)[0] == (first_day, other)
     response = logged_in.post(url, data=form_from_preview(html, plan_data()) | {"action": "save"})
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/networks/{network.slug}/sessions")
+    assert response.headers["Location"].endswith(f"/networks/{network.slug}/sessions#upcoming")
     saved = sessions()
     assert len(saved) == 4
     assert saved[0].host_facility_id == int(other)

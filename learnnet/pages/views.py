@@ -30,7 +30,7 @@ def dashboard() -> str:
     return render_template(
         "pages/dashboard.html",
         networks=networks,
-        flags={n.id: planning.conflicts(n) for n in networks if not n.is_archived},
+        flags=planning.conflicts_for_networks([n for n in networks if not n.is_archived]),
         summaries=network_services.network_summaries(ids),
         next_sessions=upcoming,
         coming=rsvp_services.confirmed_counts([s.id for s in upcoming.values()]),

@@ -156,7 +156,7 @@ def cancellation(session: Session, contact: Contact) -> OutboxMessage | None:
         session,
         contact,
         lambda: _("Cancelled: %(title)s", title=_title(session)),
-        key=f"cancellation:{session.id}:{contact.id}",
+        key=f"cancellation:{session.id}:{session.revision}:{contact.id}",
     )
 
 

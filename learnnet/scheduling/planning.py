@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Membership, Network
+from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.scheduling import rotation
-from learnnet.scheduling.models import CANCELLED, Series, Session
+from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session, Unavailability
 from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
 from learnnet.scheduling.services import (
     SeriesDetails,
     build_request,
     hosting_history,
-    network_blackouts,
     planner_members,
     save_plan,
     session_times,
@@ -308,30 +308,129 @@ class Flag:
 
 def conflicts(network: Network, now: datetime | None = None) -> list[Flag]:
     """The network's upcoming sessions (not cancelled) whose host has a problem now."""
+    return conflicts_for_networks([network], now).get(network.id, [])
+
+
+def conflicts_for_networks(
+    networks: list[Network], now: datetime | None = None
+) -> dict[int, list[Flag]]:
+    """Flagged upcoming sessions per network, in a fixed number of statements (dashboard)."""
     now = now or utcnow()
+    by_id = {n.id: n for n in networks}
+    if not by_id:
+        return {}
     sessions = list(
         db.session.scalars(
             select(Session)
             .where(
-                Session.network_id == network.id,
+                Session.network_id.in_(by_id),
                 Session.status != CANCELLED,
                 Session.starts_at > now,
             )
+            .options(selectinload(Session.host))
             .order_by(Session.starts_at)
         )
     )
     if not sessions:
-        return []
-    members = {m.id: m for m in planner_members(network)}
-    blackouts = [
-        rotation.Period(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)
-    ]
-    bookings = [
-        rotation.Booking(s.id, to_local(s.starts_at, network.timezone).date(), s.host_facility_id)
-        for s in sessions
-    ]
-    found = rotation.conflicts(bookings, members, blackouts, expected_attendance(network)[0])
-    return [Flag(s, found[s.id]) for s in sessions if s.id in found]
+        return {}
+    hosts = {s.host_facility_id for s in sessions}
+    periods: dict[int, list[rotation.Period]] = {}
+    for u in db.session.scalars(
+        select(Unavailability).where(Unavailability.facility_id.in_(hosts))
+    ):
+        periods.setdefault(u.facility_id, []).append(
+            rotation.Period(u.starts_on, u.ends_on, u.reason)
+        )
+    with_contact = set(
+        db.session.scalars(
+            select(Contact.facility_id)
+            .where(Contact.facility_id.in_(hosts), Contact.active.is_(True))
+            .distinct()
+        )
+    )
+    # Per network and host: the membership that counts (the current one, if any).
+    members: dict[tuple[int, int], rotation.Member] = {}
+    memberships = db.session.execute(
+        select(Membership, Facility.willing_to_host, Facility.room_capacity, Facility.name)
+        .join(Facility, Facility.id == Membership.facility_id)
+        .where(Membership.network_id.in_(by_id), Membership.facility_id.in_(hosts))
+        .order_by(Membership.left_on.is_(None), Membership.joined_on)
+    )
+    for membership, willing, capacity, name in memberships:
+        members[(membership.network_id, membership.facility_id)] = rotation.Member(
+            id=membership.facility_id,
+            name=name,
+            capacity=capacity,
+            willing=willing,
+            joined_on=membership.joined_on,
+            left_on=membership.left_on,
+            unavailable=tuple(periods.get(membership.facility_id, ())),
+            has_contact=membership.facility_id in with_contact,
+        )
+    blackouts: dict[int, list[rotation.Period]] = {}
+    for b in db.session.scalars(select(Blackout).where(Blackout.network_id.in_(by_id))):
+        blackouts.setdefault(b.network_id, []).append(
+            rotation.Period(b.starts_on, b.ends_on, b.label)
+        )
+    expected = _expected_for(list(by_id.values()))
+    found: dict[int, list[Flag]] = {}
+    for network_id, network in by_id.items():
+        mine = [s for s in sessions if s.network_id == network_id]
+        if not mine:
+            continue
+        bookings = [
+            rotation.Booking(
+                s.id, to_local(s.starts_at, network.timezone).date(), s.host_facility_id
+            )
+            for s in mine
+        ]
+        network_members = {
+            facility_id: member
+            for (nid, facility_id), member in members.items()
+            if nid == network_id
+        }
+        flagged = rotation.conflicts(
+            bookings, network_members, blackouts.get(network_id, []), expected[network_id]
+        )
+        flags = [Flag(s, flagged[s.id]) for s in mine if s.id in flagged]
+        if flags:
+            found[network_id] = flags
+    return found
+
+
+def _expected_for(networks: list[Network]) -> dict[int, int | None]:
+    """Each network's expected attendance: its setting, else the estimate (one statement)."""
+    found: dict[int, int | None] = {
+        n.id: n.expected_attendance for n in networks if n.expected_attendance
+    }
+    rest = [n.id for n in networks if n.id not in found]
+    if rest:
+        per_facility = (
+            select(
+                Membership.network_id.label("network_id"),
+                func.count(Contact.id).label("n"),
+            )
+            .join(Contact, Contact.facility_id == Membership.facility_id)
+            .where(
+                Membership.network_id.in_(rest),
+                Membership.left_on.is_(None),
+                Contact.active.is_(True),
+            )
+            .group_by(Membership.network_id, Contact.facility_id)
+            .subquery()
+        )
+        capped = case((per_facility.c.n > PER_FACILITY, PER_FACILITY), else_=per_facility.c.n)
+        totals = dict(
+            db.session.execute(
+                select(per_facility.c.network_id, func.sum(capped)).group_by(
+                    per_facility.c.network_id
+                )
+            ).all()
+        )
+        for network_id in rest:
+            total = totals.get(network_id)
+            found[network_id] = int(total) if total else None
+    return found
 
 
 def conflicts_for_facility(facility_id: int, now: datetime | None = None) -> list[Flag]:

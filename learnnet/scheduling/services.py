@@ -570,8 +570,10 @@ def hosting_tally(
     current = {m.id for m in members if m.is_member_on(today)}
     past = [h for h in history if h.day <= today]
     state = rotation.rounds_on(members, past, today, expected)
+    # The queue after the sessions already planned: as on the day after the last one.
+    after = max([today, *(h.day for h in history)]) + timedelta(days=1)
     order = [
-        m.id for m in rotation.next_in_line(members, history, today, expected) if m.id in current
+        m.id for m in rotation.next_in_line(members, history, after, expected) if m.id in current
     ]
     facilities = {
         f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(current)))

@@ -390,7 +390,8 @@ def _save(
         ngettext("%(num)d session planned.", "%(num)d sessions planned.", len(saved)),
         "success",
     )
-    return redirect(url_for("scheduling.timeline", slug=network.slug), code=303)
+    # An explicit fragment: browsers would otherwise keep the preview's "#preview".
+    return redirect(url_for("scheduling.timeline", slug=network.slug, _anchor="upcoming"), code=303)
 
 
 def passed_label(code: str) -> str:

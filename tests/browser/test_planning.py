@@ -17,7 +17,8 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
 
     def planned_count(facility_href: str) -> int:
         row = page.locator("#tally tbody tr", has=page.locator(f"a[href='{facility_href}']"))
-        return int(row.locator("td").nth(3).inner_text().split()[0])
+        text = row.locator("td[data-label='Gepland']").inner_text().strip()
+        return 0 if text in ("", "—") else int(text.split()[0])
 
     log_in(page, live_server, "tom.janssens@example.org", "demo-begeleider-2")
     page.goto(f"{live_server}/networks/limburg-buitenspelen")
@@ -52,7 +53,7 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     page.click("button[name=action][value=save]")
 
     # The timeline shows the new sessions.
-    page.wait_for_url("**/sessions")
+    page.wait_for_url("**/sessions#upcoming")
     assert page.locator(".timeline-item", has_text="Buitenspelen in de winter").count() == 5
     # The adjusted host's session is in the timeline, and the tally counts it as planned.
     assert planned_count(f"/facilities/{chosen}") >= 1
@@ -75,8 +76,8 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
     before = planned_count(host_href)
     page.locator(".timeline-item", has_text="Buitenspelen in de winter").last.locator("a").click()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("button.danger").click()
+    page.locator("a.danger[href$='/cancel']").click()  # asks on a confirmation page
+    page.locator("form button.danger").click()
     assert page.locator(".chip-danger").is_visible()
 
     page.goto(f"{live_server}/networks/limburg-buitenspelen/sessions")
