@@ -320,3 +320,31 @@ def test_fairness_is_broken_only_when_someone_owed_a_turn_waits():
     )
     result = plan(request)
     assert [a.broken for a in result.assignments] == [(), (FAIRNESS, CONSECUTIVE)]
+
+
+@SMALL
+@given(small_requests())
+def test_every_current_member_either_hosts_or_is_listed_with_a_true_reason(request):
+    result = plan(request)
+    hosting = {a.facility_id for a in result.assignments}
+    listed = {p.facility_id: p.code for p in passed_over(request, result)}
+    days = [a.day for a in result.assignments]
+    current = [m for m in request.members if m.is_member_on(request.today)]
+    assert set(listed) == {m.id for m in current} - hosting
+    expected = request.expected_attendance
+    state = rounds_on(request.members, request.history, request.today, expected)
+    for m in current:
+        code = listed.get(m.id)
+        if code == PASSED_NOT_WILLING:
+            assert not m.willing
+        elif code == PASSED_NO_CONTACT:
+            assert m.willing and not m.has_contact
+        elif code == PASSED_TOO_SMALL:
+            assert m.willing and m.has_contact and not m.fits(expected)
+        elif code == PASSED_CLOSED:
+            assert m.takes_turns(expected)
+            assert not any(m.is_free_on(d) for d in days if m.is_member_on(d))
+        elif code == PASSED_HAD_TURN:
+            assert state.turns.get(m.id, 0) > 0
+        elif code == PASSED_LATER:
+            assert state.turns.get(m.id, 0) == 0
