@@ -427,11 +427,11 @@ def test_a_website_the_form_would_refuse_is_refused(logged_in, network, website)
 
 
 def test_a_good_website_and_long_notes_like_the_form(logged_in, network):
-    from learnnet.networks import csvio
+    from learnnet.networks import rules
 
-    assert csvio.is_web_address("https://www.kinderopvang.be/gent")
-    assert csvio.is_web_address("http://example.org")
-    assert not csvio.is_web_address("javascript://example.org/%0aalert(1)")
+    assert rules.is_web_address("https://www.kinderopvang.be/gent")
+    assert rules.is_web_address("http://example.org")
+    assert not rules.is_web_address("javascript://example.org/%0aalert(1)")
 
 
 def test_a_facility_of_another_network_is_added_but_never_overwritten(

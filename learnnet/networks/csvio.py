@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 
 from learnnet.networks.rules import (
+    CAPACITY_RANGE,
+    LIMITS,
     collapse_spaces,
     is_ascii_number,
     is_belgian_postcode,
+    is_web_address,
     name_key,
     parse_yes_no,
 )
@@ -295,23 +298,6 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
     )
 
 
-def is_web_address(value: str) -> bool:
-    """The form's rule: a full http:// or https:// address with a host name (no javascript:)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    return (
-        parts.scheme in ("http", "https")
-        and "." in host
-        and not any(c.isspace() for c in value)
-        and all(label for label in host.split("."))
-    )
-
-
 def _read_facility(
     values: dict[str, str], line: int, messages: Messages, errors: list[str]
 ) -> FacilityRow | None:
@@ -322,7 +308,7 @@ def _read_facility(
     if not name:
         errors.append(messages["name_required"])
         ok = False
-    elif len(name) > 160:
+    elif len(name) > LIMITS["facility_name"]:
         errors.append(messages["too_long"] % {"column": "facility_name"})
         ok = False
     if not is_belgian_postcode(postcode):
@@ -338,7 +324,8 @@ def _read_facility(
     capacity: int | None = None
     raw_capacity = values.get("room_capacity", "")
     if raw_capacity:
-        if is_ascii_number(raw_capacity) and 1 <= int(raw_capacity) <= 1000:
+        low, high = CAPACITY_RANGE
+        if is_ascii_number(raw_capacity) and low <= int(raw_capacity) <= high:
             capacity = int(raw_capacity)
         else:
             errors.append(messages["capacity"])
@@ -351,16 +338,8 @@ def _read_facility(
     if website and not is_web_address(website):
         errors.append(messages["website"])
         ok = False
-    for column, limit in (
-        ("street", 160),
-        ("phone", 40),
-        ("website", 255),
-        ("city", 120),
-        ("email", 254),
-        ("accessibility", 2000),
-        ("parking", 2000),
-    ):
-        if len(values.get(column, "")) > limit:
+    for column in ("street", "phone", "website", "city", "email", "accessibility", "parking"):
+        if len(values.get(column, "")) > LIMITS[column]:
             errors.append(messages["too_long"] % {"column": column})
             ok = False
     if not ok:
@@ -405,12 +384,8 @@ def _read_contact(
         errors.append(messages["yes_no"] % {"column": "contact_share"})
     too_long = [
         column
-        for column, limit in (
-            ("contact_name", 120),
-            ("contact_phone", 40),
-            ("contact_function", 120),
-        )
-        if len(values.get(column, "")) > limit
+        for column in ("contact_name", "contact_phone", "contact_function")
+        if len(values.get(column, "")) > LIMITS[column]
     ]
     for column in too_long:
         errors.append(messages["too_long"] % {"column": column})

@@ -20,7 +20,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
-    URL,
     DataRequired,
     Email,
     Length,
@@ -32,7 +31,14 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from learnnet.forms import PlausibleDate, strip_filter
-from learnnet.networks.rules import is_belgian_postcode, is_valid_timezone
+from learnnet.networks.rules import (
+    CAPACITY_RANGE,
+    LIMITS,
+    is_ascii_number,
+    is_belgian_postcode,
+    is_valid_timezone,
+    is_web_address,
+)
 
 TRIM = [strip_filter]
 
@@ -96,15 +102,37 @@ def _yes_no_choices() -> list[tuple[str, str]]:
     return [("1", str(_l("Yes"))), ("0", str(_l("No")))]
 
 
+class AsciiNumber:
+    """Only the digits 0-9, as the CSV import reads them (int() would take '１２' too)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        raw = (field.raw_data or [""])[0].strip()
+        if raw and not is_ascii_number(raw):
+            raise ValidationError(_l("Enter a number from 1 to 1000."))
+
+
+class WebAddress:
+    """The website rule shared with the CSV import (``rules.is_web_address``)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data and not is_web_address(field.data):
+            raise ValidationError(_l("Enter a full web address, starting with https://."))
+
+
 class FacilityForm(FlaskForm):
     """Create or edit a member facility."""
 
     name = StringField(
         _l("Name"),
         filters=TRIM,
-        validators=[DataRequired(_l("Enter the facility's name.")), Length(max=160)],
+        validators=[
+            DataRequired(_l("Enter the facility's name.")),
+            Length(max=LIMITS["facility_name"]),
+        ],
     )
-    street = StringField(_l("Street and number"), filters=TRIM, validators=[Length(max=160)])
+    street = StringField(
+        _l("Street and number"), filters=TRIM, validators=[Length(max=LIMITS["street"])]
+    )
     postcode = StringField(
         _l("Postcode"),
         filters=TRIM,
@@ -113,16 +141,16 @@ class FacilityForm(FlaskForm):
     city = StringField(
         _l("Municipality"),
         filters=TRIM,
-        validators=[DataRequired(_l("Enter the municipality.")), Length(max=120)],
+        validators=[DataRequired(_l("Enter the municipality.")), Length(max=LIMITS["city"])],
     )
-    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=40)])
+    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=LIMITS["phone"])])
     email = EmailField(
         _l("Email address"),
         filters=TRIM,
         validators=[
             Optional(),
             Email(_l("Enter a valid email address, e.g. info@example.org.")),
-            Length(max=254),
+            Length(max=LIMITS["email"]),
         ],
     )
     website = StringField(
@@ -130,23 +158,30 @@ class FacilityForm(FlaskForm):
         filters=TRIM,
         validators=[
             Optional(),
-            URL(message=_l("Enter a full web address, starting with https://.")),
-            Length(max=255),
+            WebAddress(),
+            Length(max=LIMITS["website"]),
         ],
     )
     room_capacity = IntegerField(
         _l("Room capacity for a meeting"),
         description=_l("How many people fit in the meeting room."),
         validators=[
+            AsciiNumber(),
             Optional(),
-            NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1000.")),
+            NumberRange(
+                min=CAPACITY_RANGE[0],
+                max=CAPACITY_RANGE[1],
+                message=_l("Enter a number from 1 to 1000."),
+            ),
         ],
     )
     accessibility_notes = TextAreaField(
-        _l("Accessibility"), filters=TRIM, validators=[Length(max=2000)]
+        _l("Accessibility"), filters=TRIM, validators=[Length(max=LIMITS["accessibility"])]
     )
     parking_notes = TextAreaField(
-        _l("Parking and public transport"), filters=TRIM, validators=[Length(max=2000)]
+        _l("Parking and public transport"),
+        filters=TRIM,
+        validators=[Length(max=LIMITS["parking"])],
     )
     willing_to_host = SelectField(_l("Willing to host a session"), choices=_yes_no_choices)
 
@@ -194,7 +229,10 @@ class ContactForm(FlaskForm):
     name = StringField(
         _l("Name"),
         filters=TRIM,
-        validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)],
+        validators=[
+            DataRequired(_l("Enter the person's name.")),
+            Length(max=LIMITS["contact_name"]),
+        ],
     )
     email = EmailField(
         _l("Email address"),
@@ -202,15 +240,15 @@ class ContactForm(FlaskForm):
         validators=[
             Optional(),
             Email(_l("Enter a valid email address, e.g. name@example.org.")),
-            Length(max=254),
+            Length(max=LIMITS["email"]),
         ],
     )
-    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=40)])
+    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=LIMITS["contact_phone"])])
     function = StringField(
         _l("Function"),
         filters=TRIM,
         description=_l("E.g. director, childcare worker, pedagogical coach."),
-        validators=[Length(max=120)],
+        validators=[Length(max=LIMITS["contact_function"])],
     )
     preferred_language = SelectField(_l("Preferred language"), choices=_language_choices)
     share_details = BooleanField(

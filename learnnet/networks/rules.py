@@ -21,6 +21,42 @@ def collapse_spaces(value: str) -> str:
 
 NAME_KEY_LENGTH = 160
 
+# The longest value each field takes, the same for the forms and the CSV import.
+LIMITS = {
+    "facility_name": 160,
+    "street": 160,
+    "city": 120,
+    "phone": 40,
+    "email": 254,
+    "website": 255,
+    "accessibility": 2000,
+    "parking": 2000,
+    "contact_name": 120,
+    "contact_phone": 40,
+    "contact_function": 120,
+}
+CAPACITY_RANGE = (1, 1000)
+
+
+def is_web_address(value: str) -> bool:
+    """A full http:// or https:// address with a host name (never javascript: or data:).
+
+    The one rule for a website, used by the facility form and by the CSV import alike.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and "." in host
+        and not any(c.isspace() for c in value)
+        and all(label for label in host.split("."))
+    )
+
 
 def name_key(name: str) -> str:
     """The comparison key of a facility name: case, accents and spacing ignored.
