@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from learnnet.extensions import db, login_manager
+from learnnet.timefmt import local_today
 
 PUBLIC = "public"
 USER = "user"
@@ -73,13 +74,12 @@ def can_see_people(user: Any, facility_id: int) -> bool:
     stay visible to them (:func:`can_see_facility`), its people do not."""
     if user.is_admin:
         return True
-    from datetime import date
 
     from sqlalchemy import or_
 
     from learnnet.networks.models import Membership, network_facilitator
 
-    today = date.today()
+    today = local_today()
     query = select(
         exists()
         .where(Membership.facility_id == facility_id)

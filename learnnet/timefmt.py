@@ -64,3 +64,20 @@ def format_moment(moment: datetime, tz: str = "Europe/Brussels", locale: str = "
     """'di 12 jan. 2027, 19:00' in the given time zone."""
     local = to_local(moment, tz)
     return f"{format_day(local.date(), locale)}, {local:%H:%M}"
+
+
+def local_today(tz: str | None = None, now: datetime | None = None) -> date:
+    """Today in the organisation's zone (the app's DEFAULT_TIMEZONE), not the server's.
+
+    Between 22:00 and midnight UTC it is already tomorrow in Brussels; forms, defaults and
+    the planner must agree on which day that is.
+    """
+    if tz is None:
+        from flask import current_app, has_app_context
+
+        tz = (
+            current_app.config.get("DEFAULT_TIMEZONE", "Europe/Brussels")
+            if has_app_context()
+            else "Europe/Brussels"
+        )
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()

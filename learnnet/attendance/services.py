@@ -35,7 +35,7 @@ from learnnet.rsvp.models import YES, Rsvp
 from learnnet.rsvp.services import lock_session
 from learnnet.scheduling.models import CANCELLED, HELD, Session
 from learnnet.scheduling.services import current_member_names
-from learnnet.timefmt import to_local
+from learnnet.timefmt import local_today, to_local
 
 
 class AttendanceError(ValueError):
@@ -507,7 +507,7 @@ def certificate_for(
         ),
         organisation=current_app.config.get("ORGANISATION_NAME") or ", ".join(networks),
         signed_by=signer.name,
-        issued_on=date.today(),
+        issued_on=local_today(),
         reference=f"ATT-{start.year}-{contact.id:06d}-{digest.hexdigest()[:4].upper()}",
     )
 

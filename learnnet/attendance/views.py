@@ -23,6 +23,7 @@ from learnnet.rsvp.contacts import DEVICE_COOKIE, remembered_contact
 from learnnet.scheduling.models import Session
 from learnnet.scheduling.services import current_member_names
 from learnnet.templating import current_locale
+from learnnet.timefmt import local_today
 
 
 def status_labels() -> dict[str, str]:
@@ -336,7 +337,7 @@ def _period_arg() -> tuple[str, date, date]:
     raw = request.args.get("period", "")
     bounds = rules.period(raw)
     if bounds is None:
-        start, end = rules.werkjaar_of(date.today())
+        start, end = rules.werkjaar_of(local_today())
         raw = f"{start.year}-{end.year}"
         bounds = (start, end)
     return raw, bounds[0], bounds[1]
@@ -359,9 +360,9 @@ def contact_attendance(contact: Contact) -> str:
 
 
 def _period_choices() -> list[str]:
-    start, _end = rules.werkjaar_of(date.today())
+    start, _end = rules.werkjaar_of(local_today())
     years = [f"{y}-{y + 1}" for y in range(start.year, start.year - 4, -1)]
-    return years + [str(y) for y in range(date.today().year, date.today().year - 4, -1)]
+    return years + [str(y) for y in range(local_today().year, local_today().year - 4, -1)]
 
 
 @bp.route("/contacts/<int:contact_id>/attendance.csv")

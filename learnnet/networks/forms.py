@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -39,6 +38,7 @@ from learnnet.networks.rules import (
     is_valid_timezone,
     is_web_address,
 )
+from learnnet.timefmt import local_today
 
 TRIM = [strip_filter]
 
@@ -192,7 +192,7 @@ class NewMemberForm(FacilityForm):
     joined_on = DateField(
         _l("Member since"),
         validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
-        default=date.today,
+        default=local_today,
     )
 
 
@@ -205,7 +205,7 @@ class AddMemberForm(FlaskForm):
     joined_on = DateField(
         _l("Member since"),
         validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
-        default=date.today,
+        default=local_today,
     )
 
 
@@ -215,7 +215,7 @@ class LeaveForm(FlaskForm):
     left_on = DateField(
         _l("Membership ends on"),
         validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
-        default=date.today,
+        default=local_today,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from datetime import date
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -43,6 +42,7 @@ from learnnet.networks.forms import (
 )
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import parse_id
+from learnnet.timefmt import local_today
 
 FACILITY_FIELDS = (
     "name",
@@ -189,7 +189,7 @@ def member_new(network: Network) -> str | Response:
     if form.validate_on_submit():
         try:
             facility = services.create_facility(
-                _facility_data(form), network, form.joined_on.data or date.today()
+                _facility_data(form), network, form.joined_on.data or local_today()
             )
         except services.DuplicateFacility as exc:
             form.name.errors = [_duplicate_facility_message(exc.existing)]
@@ -220,7 +220,7 @@ def member_add(network: Network) -> str | Response:
             form.facility_id.errors = [_("Choose a facility.")]
         else:
             try:
-                services.add_member(network, facility, form.joined_on.data or date.today())
+                services.add_member(network, facility, form.joined_on.data or local_today())
             except services.AlreadyMember:
                 form.facility_id.errors = [_("This facility is already a member.")]
             else:
@@ -243,7 +243,7 @@ def member_leave(network: Network, membership_id: int) -> str | Response:
         flash(_("This facility had already left."), "info")
     elif form.validate_on_submit():
         try:
-            services.leave(membership, form.left_on.data or date.today())
+            services.leave(membership, form.left_on.data or local_today())
         except services.ServiceError:
             flash(_("The leaving date cannot be before the joining date."), "error")
         else:
@@ -384,7 +384,7 @@ def member_import_confirm(network: Network) -> str | Response:
         return _preview(network, data, upload) or redirect(
             url_for("networks.member_import", slug=network.slug)
         )
-    plan = services.apply_import(network, parsed.facilities, date.today(), columns=parsed.columns)
+    plan = services.apply_import(network, parsed.facilities, local_today(), columns=parsed.columns)
     flash(
         _(
             "Import done. New facilities: %(new)d; updated: %(updated)d; new members: "
@@ -404,7 +404,7 @@ def member_import_confirm(network: Network) -> str | Response:
 def member_export(network: Network) -> Response:
     """Download the current members and their contacts, in the import format."""
     body = csvio.write(services.export_rows(network))
-    filename = f"{network.slug}-leden-{date.today().isoformat()}.csv"
+    filename = f"{network.slug}-leden-{local_today().isoformat()}.csv"
     return Response(
         body,
         mimetype="text/csv",

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from learnnet.forms import EARLIEST, LATEST, PlausibleDate, strip_filter
 from learnnet.scheduling.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
+from learnnet.timefmt import local_today
 
 TRIM = [strip_filter]
 
@@ -98,7 +99,7 @@ class PlanForm(FlaskForm):
     start_on = DateField(
         _l("First possible date"),
         validators=[DataRequired(_l("Enter a date.")), PlausibleDate()],
-        default=date.today,
+        default=local_today,
     )
     count = IntegerField(
         _l("Number of sessions"),
@@ -182,7 +183,7 @@ class PlanForm(FlaskForm):
 
     def validate_start_on(self, field: Any) -> None:
         """No planning in the past."""
-        if field.data and field.data < date.today():
+        if field.data and field.data < local_today():
             raise ValidationError(_l("This date has passed."))
 
 

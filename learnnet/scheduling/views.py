@@ -433,10 +433,13 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
     )
 
 
-@bp.route("/networks/<slug>/blackouts", methods=["POST"])
+@bp.route("/networks/<slug>/blackouts", methods=["GET", "POST"])
 @requires(NETWORK)
 def blackout_add(network: Network) -> str | Response:
-    """Add a period without sessions (e.g. school holidays)."""
+    """Add a period without sessions (e.g. school holidays). A GET (a reload after a form
+    with errors) goes back to the page that holds the form."""
+    if request.method == "GET":
+        return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
     form = PeriodForm(prefix="blackout")
     if not form.validate_on_submit():
         return _render_timeline(network, form)
@@ -521,7 +524,7 @@ def _warn_about(session: Session) -> None:
     network = session.network
     day = to_local(session.starts_at, network.timezone).date()
     for warning in services.date_warnings(network, session.host_facility_id, day, current_locale()):
-        flash(_("Note: %(reason)s.", reason=skip_label(warning)), "error")
+        flash(_("Note: %(reason)s.", reason=skip_label(warning)), "warning")
 
 
 def _error(form: Any, exc: services.SchedulingError) -> None:
@@ -573,7 +576,11 @@ def session_edit(session: Session) -> str | Response:
         else:
             deadline = None
             if form.rsvp_deadline.data:
-                deadline = local_to_utc(form.rsvp_deadline.data, time(23, 59), tz)
+                kept = session.rsvp_deadline
+                if kept is not None and to_local(kept, tz).date() == form.rsvp_deadline.data:
+                    deadline = kept  # the same day: keep its time (e.g. 19:00), not 23:59
+                else:
+                    deadline = local_to_utc(form.rsvp_deadline.data, time(23, 59), tz)
             services.update_details(
                 session,
                 {
@@ -673,11 +680,15 @@ def session_cancel(session: Session) -> Response:
     return redirect(url_for("pages.session_view", session_id=session.id))
 
 
-@bp.route("/facilities/<int:facility_id>/unavailability", methods=["POST"])
+@bp.route("/facilities/<int:facility_id>/unavailability", methods=["GET", "POST"])
 @requires(MEMBER_FACILITY)
 def unavailability_add(facility: Facility) -> str | Response:
-    """Days the facility cannot host."""
+    """Days the facility cannot host. A GET (a reload after a form with errors) goes back
+    to the facility page."""
     from learnnet.networks.views import render_facility
+
+    if request.method == "GET":
+        return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
 
     form = PeriodForm(prefix="closed")
     if not form.validate_on_submit():

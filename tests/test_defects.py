@@ -1,0 +1,76 @@
+"""Defects found on the way (issue 12, item 11), each with the test that shows it fixed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from learnnet.extensions import db
+from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.timefmt import local_today, to_local
+from tests import factories
+from tests.test_scheduling import members as members  # the fixture
+
+
+def test_saving_session_details_unchanged_keeps_the_deadline_time(logged_in, network, members):
+    session = factories.session(network, members[0], days_ahead=20)
+    day = to_local(session.starts_at, network.timezone).date() - timedelta(days=7)
+    session.rsvp_deadline = local_to_utc(day, time(19, 0), network.timezone)
+    db.session.commit()
+    before = session.rsvp_deadline
+    form = logged_in.get(f"/sessions/{session.id}/edit").get_data(as_text=True)
+    assert day.isoformat() in form
+    logged_in.post(
+        f"/sessions/{session.id}/edit",
+        data={
+            "title": session.title,
+            "agenda": "",
+            "host_showcase": "",
+            "practical_info": "",
+            "capacity": str(session.capacity or ""),
+            "rsvp_deadline": day.isoformat(),
+        },
+    )
+    db.session.refresh(session)
+    assert session.rsvp_deadline == before
+    # Another day does get the end of that day.
+    logged_in.post(
+        f"/sessions/{session.id}/edit",
+        data={"title": session.title, "rsvp_deadline": (day - timedelta(days=1)).isoformat()},
+    )
+    db.session.refresh(session)
+    assert to_local(session.rsvp_deadline, network.timezone).time() == time(23, 59)
+
+
+def test_reloading_a_failed_period_form_goes_back_to_its_page(logged_in, network, members):
+    response = logged_in.get(f"/networks/{network.slug}/blackouts")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/networks/{network.slug}/sessions#blackouts")
+    response = logged_in.get(f"/facilities/{members[0].id}/unavailability")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/facilities/{members[0].id}#unavailable")
+
+
+def test_a_warning_after_a_move_is_a_warning_not_an_error(logged_in, network, members):
+    session = factories.session(network, members[0], days_ahead=20)
+    db.session.commit()
+    year = date.today().year + 1
+    html = logged_in.post(
+        f"/sessions/{session.id}/move",
+        data={
+            "day": f"{year}-12-25",
+            "start_time": "10:00",
+            "end_time": "12:00",
+            "host_id": str(members[0].id),
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert 'class="flash flash-warning"' in html
+    assert "Kerstmis" in html.split('class="flash flash-warning"')[1].split("</p>")[0]
+
+
+def test_today_is_the_organisations_day_not_the_servers():
+    late = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 March in Brussels
+    assert local_today("Europe/Brussels", now=late) == date(2027, 3, 2)
+    summer = datetime(2027, 7, 1, 22, 15, tzinfo=UTC)  # 00:15 on 2 July (summer time)
+    assert local_today("Europe/Brussels", now=summer) == date(2027, 7, 2)
+    assert local_today("UTC", now=summer) == date(2027, 7, 1)
