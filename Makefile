@@ -12,27 +12,39 @@ PORT ?= 5000
 
 .PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs
 
+RUN_STAMP := $(VENV)/.installed-run
+
+## make install: everything, with the test and development tools (what `make test` needs).
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev,production]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
+
+## Only what running needs (`make run`); a full install counts too.
+$(RUN_STAMP): pyproject.toml
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then touch $@; else \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(PY) -m pip install --quiet --upgrade pip && \
+	  $(PY) -m pip install --quiet -e . && touch $@; fi
 
 translations: $(COMPILED)
 
-learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESSAGES/messages.po $(STAMP)
+learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESSAGES/messages.po | $(RUN_STAMP)
 	$(VENV)/bin/pybabel compile -i $< -o $@ --statistics 2>&1 | tail -1
 
 ## make run: set up, migrate, load the demo when empty, serve on http://127.0.0.1:5000
-run: install translations pdf-libs
+## (another port: make run PORT=5050 — port 5000 is taken on many Macs)
+run: $(RUN_STAMP) translations pdf-libs
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo
 	@echo "  learnnet runs at http://$(HOST):$(PORT)/"
-	@echo "  Demo facilitator: begeleider@example.org / demo-begeleider"
-	@echo "  Demo admin:       admin@example.org / demo-beheerder"
+	@echo "  Demo logins:"
+	@$(FLASK) demo --logins | sed 's/^/    /'
+	@echo "  Another port: make run PORT=5050. Start the demo over: $(FLASK) demo --reset"
 	@echo "  Demo member's personal link (no password):"
 	@LEARNNET_BASE_URL=http://$(HOST):$(PORT) $(FLASK) member-link --demo | sed 's/^/    /'
 	@echo "  Mail is written to instance/outbox/ as .eml files."

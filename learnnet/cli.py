@@ -36,16 +36,48 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no network yet.")
-def demo_command(if_empty: bool) -> None:
+@click.option(
+    "--reset", is_flag=True, help="Delete everything in the database first (asks to confirm)."
+)
+@click.option("--yes", is_flag=True, help="With --reset: do not ask.")
+@click.option("--logins", is_flag=True, help="Print the demo accounts and their passwords.")
+def demo_command(if_empty: bool, reset: bool, yes: bool, logins: bool) -> None:
     """Load the demo networks, facilities and contacts (running it twice changes nothing)."""
     from learnnet import demo
     from learnnet.networks.models import Network
 
-    if if_empty and db.session.scalar(select(func.count(Network.id))):
+    if logins:
+        for (email, password), name, role in demo.USERS:
+            click.echo(f"{role:<12} {email} / {password}  ({name})")
+        return
+    if reset:
+        url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        if not yes:
+            click.confirm(
+                f"This deletes every network, facility, person and session in "
+                f"{url.render_as_string(hide_password=True)}. Start the demo over?",
+                abort=True,
+            )
+        _empty_database()
+    elif if_empty and db.session.scalar(select(func.count(Network.id))):
         click.echo("The database already holds networks; demo data not loaded.")
         return
     report = demo.load()
     click.echo(report)
+
+
+def _empty_database() -> None:
+    """Drop every table (the schema's and Alembic's) and migrate from scratch."""
+    from flask_migrate import upgrade
+    from sqlalchemy import MetaData
+
+    from learnnet import MIGRATIONS
+
+    db.session.remove()
+    reflected = MetaData()
+    reflected.reflect(bind=db.engine)
+    reflected.drop_all(bind=db.engine)
+    upgrade(directory=str(MIGRATIONS))
 
 
 @click.command("backup")

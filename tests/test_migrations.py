@@ -70,3 +70,26 @@ def test_upgrade_holds_demo_data_and_downgrade_upgrade_round_trips(migrated_app)
     downgrade(directory=str(MIGRATIONS), revision="base")
     upgrade(directory=str(MIGRATIONS))
     assert db.session.scalar(select(func.count(Network.id))) == 0
+
+
+def test_demo_reset_asks_first_then_starts_over(migrated_app):
+    from learnnet.networks.models import Network
+
+    runner = migrated_app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    extra = Network(name="Eigen netwerk", slug="eigen-netwerk")
+    db.session.add(extra)
+    db.session.commit()
+    refused = runner.invoke(args=["demo", "--reset"], input="n\n")
+    assert refused.exit_code != 0 and "Start the demo over?" in refused.output
+    db.session.remove()
+    assert db.session.scalar(select(Network).where(Network.slug == "eigen-netwerk"))
+    done = runner.invoke(args=["demo", "--reset"], input="y\n")
+    assert done.exit_code == 0, done.output
+    db.session.remove()
+    assert db.session.scalar(select(Network).where(Network.slug == "eigen-netwerk")) is None
+    assert db.session.scalar(select(func.count(Network.id))) == 3
+    logins = runner.invoke(args=["demo", "--logins"]).output
+    assert "begeleider@example.org / demo-begeleider" in logins
+    assert "admin@example.org / demo-beheerder" in logins
+    assert "tom.janssens@example.org / demo-begeleider-2" in logins
