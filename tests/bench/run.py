@@ -71,9 +71,11 @@ def main() -> None:
 if __name__ == "__main__":
     main()
     from tests.bench import attendance, csv_import, feeds, member, planner
+    from tests.bench import http as http_bench
 
     planner.main()
     csv_import.main()
     member.main()
     feeds.main()
     attendance.main()
+    http_bench.main()

@@ -1,0 +1,648 @@
+"""What users get: learnnet under gunicorn, measured with real HTTP requests (issue 11).
+
+Run with ``make bench`` or ``python -m tests.bench.http`` (as a module: this file is named
+like the standard library's ``http`` package, which a plain ``python tests/bench/http.py``
+would hide).
+
+The app runs under gunicorn with 2 sync workers and the repository's ``gunicorn.conf.py``
+(the production command of the README), on PostgreSQL when one answers on 127.0.0.1:5432
+(its own database ``learnnet_bench``, created when missing and filled anew on every run;
+``LEARNNET_BENCH_DATABASE_URL`` picks another server), else on a SQLite file.
+
+The data: a facilitator of 10 networks with 2,000 facilities in all; one network of 200
+members (2 contacts each, one in the directory) with 200 sessions (180 past, 20 coming,
+the next one with 40 answers); a member whose facility is in 5 networks with 200
+upcoming sessions and 2,400 answers; a contact whose personal feed holds 1,000 sessions.
+
+Every page is requested over fresh connections (gunicorn's sync workers close each one),
+first one at a time, then from 4 connections at once, in rounds that visit every page in
+turn (interleaved), so that a busy moment on the machine hits all pages alike. The
+figure that holds up on a busy machine is each page's share of ``/healthz`` in the same
+run: requests per second of the page divided by those of ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "bench-http-" + "s" * 40
+PASSWORD = "bench password 11"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+ROUNDS = 3
+SEQUENTIAL_SECONDS = 1.0
+CONCURRENT_SECONDS = 1.0
+CONNECTIONS = 4
+
+# Targets of issue 11, as shares of /healthz in the same run.
+HTML_TARGET = 0.35
+NOT_MODIFIED_TARGET = 0.80
+FEED_TARGET = 1.5  # cold feed at most this many times icalendar alone
+P90_TARGET = 1.5  # p90 at most this many times the median
+MEMORY_TARGET_MB = 100
+
+
+# --- the database ---------------------------------------------------------------------------
+
+
+def database_url() -> tuple[str, str]:
+    """The bench database (created when missing) and a label; None when no PostgreSQL."""
+    url = os.environ.get("LEARNNET_BENCH_DATABASE_URL")
+    if url:
+        return url, url.split("@")[-1]
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2",
+            autocommit=True,
+        ) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'learnnet_bench'"
+            ).fetchone()
+            if not exists:
+                conn.execute("CREATE DATABASE learnnet_bench")
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        return f"{PG_SERVER}/learnnet_bench", f"PostgreSQL {version.split()[0]} (learnnet_bench)"
+    except Exception:  # no server, no driver, no rights: SQLite
+        return "", "SQLite"
+
+
+@dataclass
+class World:
+    """What the requests need to know about the seeded data."""
+
+    network_slug: str = ""
+    session_id: int = 0
+    member_token: str = ""
+    feed_token: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def seed(app: Any) -> World:
+    """Fill the (empty) database; plain ORM objects, flushed in large batches."""
+    import random
+
+    from learnnet.auth.models import User
+    from learnnet.calendar import services as calendar_services
+    from learnnet.extensions import db
+    from learnnet.networks.models import Contact, Facility, Membership, Network
+    from learnnet.networks.rules import name_key
+    from learnnet.rsvp.contacts import ensure_link, token_of
+    from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
+    from learnnet.scheduling.models import CANCELLED, HELD, PLANNED, Session
+
+    rng = random.Random(11)
+    world = World()
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    facility_count = 0
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        me = User(email="bench@example.org", name="Bench Begeleider", role="facilitator")
+        me.set_password(PASSWORD)
+        other = User(email="feeds@example.org", name="Feed Begeleider", role="facilitator")
+        other.set_password(PASSWORD)
+        db.session.add_all([me, other])
+
+        def facility(name: str, postcode: int) -> Facility:
+            nonlocal facility_count
+            facility_count += 1
+            f = Facility(
+                name=name,
+                name_key=name_key(name),
+                street=f"Kerkstraat {facility_count % 90 + 1}",
+                postcode=str(postcode),
+                city=rng.choice(["Gent", "Aalst", "Brugge", "Leuven", "Mechelen", "Hasselt"]),
+                room_capacity=rng.choice([8, 12, 15, 20, 30]),
+                willing_to_host=rng.random() < 0.9,
+                phone="09 123 45 67",
+            )
+            db.session.add(f)
+            return f
+
+        def contact(f: Facility, n: int, share: bool) -> Contact:
+            c = Contact(
+                facility=f,
+                name=f"{rng.choice(['An', 'Sofie', 'Tom', 'Els', 'Joris', 'Lien'])} Persoon {n}",
+                email=f"p{n}@example.org",
+                function=rng.choice(["", "verantwoordelijke", "begeleider", "pedagogisch coach"]),
+                phone="0470 12 34 56",
+                share_details=share,
+            )
+            db.session.add(c)
+            return c
+
+        def network(name: str, slug: str, facilitators: list[User]) -> Network:
+            net = Network(name=name, slug=slug, region="Oost-Vlaanderen")
+            net.facilitators = facilitators
+            db.session.add(net)
+            return net
+
+        def session(net: Network, host: Facility, start: datetime, status: str) -> Session:
+            s = Session(
+                network=net,
+                host=host,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2, minutes=30),
+                title="Netwerkbijeenkomst",
+                agenda="19:00 Onthaal\n19:30 Rondleiding, uitwisseling; ideeën",
+                capacity=host.room_capacity,
+                status=status,
+            )
+            db.session.add(s)
+            return s
+
+        # The network of 200 members with 200 sessions: 180 past, 20 to come.
+        big = network("Lerend netwerk Groot", "groot", [me])
+        big_members = []
+        people = 0
+        for n in range(200):
+            f = facility(f"Kinderdagverblijf Groot {n:03d}", 9000 + n % 100)
+            db.session.add(Membership(network=big, facility=f, joined_on=date(2012, 9, 1)))
+            for k in range(2):
+                people += 1
+                contact(f, people, share=k == 0)
+            big_members.append(f)
+        db.session.flush()
+        big_sessions = []
+        for n in range(200):
+            start = (now + timedelta(days=14 * (n - 179))).replace(hour=18)
+            past = n < 180
+            status = (CANCELLED if n % 37 == 5 else HELD) if past else PLANNED
+            big_sessions.append(session(big, big_members[n], start, status))
+        db.session.flush()
+        # The next session: 40 answers for its seats (a waitlist behind them).
+        upcoming = big_sessions[180]
+        answerers = [c for f in big_members[:40] for c in f.contacts][:40]
+        for k, c in enumerate(answerers):
+            answer = YES if k % 4 else rng.choice([MAYBE, NO])
+            waitlisted = answer == YES and k >= 24
+            db.session.add(
+                Rsvp(
+                    session=upcoming,
+                    contact=c,
+                    answer=answer,
+                    waitlisted=waitlisted,
+                    queued_at=now - timedelta(hours=40 - k) if waitlisted else None,
+                )
+            )
+        world.network_slug = big.slug
+
+        # The member: her facility is in 5 networks with 40 upcoming sessions each.
+        home = facility("Thuisvoorziening De Bench", 9000)
+        member = contact(home, 0, share=True)
+        member.name, member.email = "Ilse Bench", "ilse@example.org"
+        contact(home, 100_000, share=False).name = "Collega Bench"
+        for n in range(5):
+            net = network(f"Netwerk {n}", f"netwerk-{n}", [me])
+            db.session.add(Membership(network=net, facility=home, joined_on=date(2020, 9, 1)))
+            mates = []
+            for k in range(20):
+                f = facility(f"Voorziening {n}-{k:02d}", 1000 + k)
+                db.session.add(Membership(network=net, facility=f, joined_on=date(2020, 9, 1)))
+                for _ in range(3):
+                    people += 1
+                    mates.append(contact(f, people, share=rng.random() < 0.5))
+            db.session.flush()
+            for s in range(40):
+                start = (now + timedelta(days=7 + s * 3 + n)).replace(hour=18)
+                sess = session(net, home, start, PLANNED)
+                sess.capacity = 10
+                seats = 0
+                for k, c in enumerate(rng.sample(mates, 12)):
+                    answer = rng.choice([YES, MAYBE, NO])
+                    waitlisted = answer == YES and seats >= 10
+                    seats += answer == YES and not waitlisted
+                    db.session.add(
+                        Rsvp(
+                            session=sess,
+                            contact=c,
+                            answer=answer,
+                            waitlisted=waitlisted,
+                            queued_at=now - timedelta(hours=12 - k) if waitlisted else None,
+                        )
+                    )
+            db.session.flush()
+
+        # The rest of the 2,000 facilities, in 4 regional networks.
+        regions = [network(f"Regio {n}", f"regio-{n}", [me]) for n in range(4)]
+        n = 0
+        while facility_count < 2000:
+            f = facility(f"Opvang Regio {n:04d}", 2000 + n % 7000)
+            db.session.add(
+                Membership(network=regions[n % 4], facility=f, joined_on=date(2022, 1, 1))
+            )
+            people += 1
+            contact(f, people, share=n % 3 == 0)
+            n += 1
+        db.session.flush()
+
+        # The personal feed of 1,000 sessions: a contact in 5 networks of 200 sessions each.
+        subscriber_home = facility("Abonnee Voorziening", 9100)
+        subscriber = contact(subscriber_home, 200_000, share=False)
+        for n in range(5):
+            net = network(f"Agenda {n}", f"agenda-{n}", [other])
+            db.session.add(
+                Membership(network=net, facility=subscriber_home, joined_on=date(2020, 1, 1))
+            )
+            host = facility(f"Gast {n}", 9200 + n)
+            db.session.add(Membership(network=net, facility=host, joined_on=date(2020, 1, 1)))
+            db.session.flush()
+            for s in range(200):
+                start = (now + timedelta(days=1 + s + n * 400)).replace(hour=18)
+                session(net, host, start, PLANNED)
+            db.session.flush()
+        db.session.commit()
+
+        world.session_id = upcoming.id
+        world.member_token = token_of(ensure_link(member))
+        feed = calendar_services.ensure_feed("contact", subscriber.id)
+        db.session.commit()
+        world.feed_token = calendar_services.token_of(feed)
+        world.counts = {
+            "facilities": facility_count,
+            "contacts": db.session.query(Contact).count(),
+            "sessions": db.session.query(Session).count(),
+            "answers": db.session.query(Rsvp).count(),
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return world
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+class Server:
+    """learnnet under gunicorn with 2 sync workers on a free loopback port."""
+
+    def __init__(self, db_url: str, instance: Path, workers: int = 2) -> None:
+        from tests.smtp_server import free_port
+
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "LEARNNET_DATABASE_URL": db_url,
+            "LEARNNET_SECRET_KEY": SECRET,
+            "LEARNNET_INSTANCE_PATH": str(instance),
+        }
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
+        config = ROOT / "gunicorn.conf.py"
+        if config.exists():
+            command += ["--config", str(config)]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--backlog", "256", "learnnet:create_app()"]
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read when it fails, closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request(self.port, "GET", "/healthz").status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn did not start:\n{self.output()}")
+        for _ in range(50):  # both workers up
+            if len(self.workers()) >= workers:
+                break
+            time.sleep(0.1)
+
+    def workers(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(p) for p in children.read_text().split()]
+        except OSError:
+            return []
+
+    def memory(self) -> dict[int, tuple[float, float]]:
+        """Per worker: resident memory now and at its peak, in MB (from /proc/<pid>/status)."""
+        found = {}
+        for pid in self.workers():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
+            found[pid] = (int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024)
+        return found
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+# --- the client -----------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def request(
+    port: int, method: str, path: str, headers: dict[str, str] | None = None, body: str = ""
+) -> Answer:
+    """One request over a fresh connection, read to the end."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body or None, headers=headers or {})
+        response = conn.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+class Browser:
+    """Cookies and CSRF tokens, as a browser keeps them."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept-Language": "nl-BE,nl;q=0.9", "Accept-Encoding": "identity"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**headers, **(extra or {})}
+
+    def _keep(self, answer: Answer) -> Answer:
+        for line in answer.headers.get_all("Set-Cookie") or []:
+            name, _, rest = line.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return answer
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        return self._keep(request(self.port, "GET", path, self._headers(headers)))
+
+    def post(self, path: str, data: dict[str, str]) -> Answer:
+        headers = self._headers({"Content-Type": "application/x-www-form-urlencoded"})
+        return self._keep(request(self.port, "POST", path, headers, urlencode(data)))
+
+    def login(self, email: str, password: str) -> None:
+        token = csrf_token(self.get("/login").body)
+        answer = self.post("/login", {"csrf_token": token, "email": email, "password": password})
+        if answer.status != 302:
+            raise RuntimeError(f"login failed: {answer.status}")
+
+
+def csrf_token(html: bytes) -> str:
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1).decode()
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One thing to measure: a name, how to make one request, the status it must give."""
+
+    name: str
+    call: Any  # () -> Answer
+    status: int = 200
+    html: bool = True
+    samples: list[float] = field(default_factory=list)  # sequential latencies, ms
+    sequential: list[float] = field(default_factory=list)  # req/s per round
+    concurrent: list[float] = field(default_factory=list)  # req/s per round
+    size: int = 0
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        answer = self.call()
+        elapsed = time.perf_counter() - start
+        if answer.status != self.status:
+            raise RuntimeError(f"{self.name}: {answer.status}, expected {self.status}")
+        self.size = len(answer.body)
+        return elapsed
+
+    def run_sequential(self, seconds: float) -> None:
+        latencies = []
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds or len(latencies) < 5:
+            latencies.append(self.once())
+        self.sequential.append(len(latencies) / (time.perf_counter() - start))
+        self.samples += [x * 1000 for x in latencies]
+
+    def run_concurrent(self, seconds: float, connections: int) -> None:
+        done = [0] * connections
+        errors: list[BaseException] = []
+        start = time.perf_counter()
+
+        def worker(k: int) -> None:
+            try:
+                while time.perf_counter() - start < seconds or done[k] < 3:
+                    self.once()
+                    done[k] += 1
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        self.concurrent.append(sum(done) / (time.perf_counter() - start))
+
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def p90(self) -> float:
+        return statistics.quantiles(self.samples, n=10)[-1]
+
+
+def pages(port: int, world: World) -> list[Page]:
+    """The pages of issue 11, in the order of the table."""
+    facilitator = Browser(port)
+    facilitator.login("bench@example.org", PASSWORD)
+    member = Browser(port)
+    member_path = f"/m/{world.member_token}"
+    page = member.get(member_path).body
+    token = csrf_token(page)
+    forms = [
+        m.decode()
+        for m in re.findall(rb'<form method="post" action="(/m/[^"]+/sessions/\d+)"', page)
+    ]
+    answers = iter(
+        (form, value) for _ in range(10**6) for form in forms for value in ("yes", "maybe", "no")
+    )
+    lock = threading.Lock()
+
+    def rsvp() -> Answer:
+        with lock:
+            form, value = next(answers)
+        return member.post(form, {"csrf_token": token, "answer": value})
+
+    feed = f"/feeds/{world.feed_token}.ics"
+    etag = request(port, "GET", feed).headers["ETag"]
+    slug = world.network_slug
+
+    def get(browser: Browser | None, path: str, **headers: str) -> Any:
+        if browser is None:
+            return lambda: request(port, "GET", path, headers)
+        return lambda: browser.get(path, headers)
+
+    return [
+        Page("/healthz", get(None, "/healthz"), html=False),
+        Page("dashboard (10 networks)", get(facilitator, "/")),
+        Page("network page (200 members)", get(facilitator, f"/networks/{slug}")),
+        Page("timeline (200 sessions)", get(facilitator, f"/networks/{slug}/sessions")),
+        Page("session page (40 answers)", get(facilitator, f"/sessions/{world.session_id}")),
+        Page("facility list (200 of 2,000)", get(facilitator, "/facilities")),
+        Page("member page (200 sessions)", get(member, member_path)),
+        Page("feed cold (1,000 sessions)", get(None, feed), html=False),
+        Page("feed 304", get(None, feed, **{"If-None-Match": etag}), status=304, html=False),
+        Page("RSVP answer (POST, 303)", rsvp, status=303, html=False),
+    ]
+
+
+def icalendar_alone(db_url: str, token: str, instance: Path) -> float:
+    """Median ms to serialise the feed's 1,000 events with the icalendar library alone."""
+    from learnnet import create_app
+    from tests.bench import feeds
+
+    url = db_url or f"sqlite:///{instance / 'bench.sqlite3'}"
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": SECRET}, instance_path=str(instance / "alone")
+    )
+    return feeds.icalendar_alone(app, token)
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    started = time.monotonic()
+    db_url, label = database_url()
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        from learnnet import create_app
+
+        url = db_url or f"sqlite:///{instance / 'bench.sqlite3'}"
+        app = create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": SECRET, "MAIL_SEND_IMMEDIATELY": False},
+            instance_path=str(instance),
+        )
+        world = seed(app)
+        seeded = time.monotonic() - started
+        server = Server(url, instance)
+        try:
+            measured = pages(server.port, world)
+            for p in measured:  # warm up: templates compiled, caches filled, in both workers
+                for _ in range(4):
+                    p.once()
+            load_before = load()
+            for _ in range(ROUNDS):
+                for p in measured:
+                    p.run_sequential(SEQUENTIAL_SECONDS)
+                    p.run_concurrent(CONCURRENT_SECONDS, CONNECTIONS)
+            memory = server.memory()
+            load_after = load()
+        finally:
+            server.stop()
+        alone = icalendar_alone(db_url, world.feed_token, instance)
+    report(measured, memory, alone, label, world, seeded, load_before, load_after, started)
+
+
+def report(
+    measured: list[Page],
+    memory: dict[int, tuple[float, float]],
+    alone: float,
+    label: str,
+    world: World,
+    seeded: float,
+    load_before: str,
+    load_after: str,
+    started: float,
+) -> None:
+    health = measured[0]
+    base_seq = statistics.median(health.sequential)
+    base_conc = statistics.median(health.concurrent)
+    print(
+        f"\nHTTP: gunicorn, 2 sync workers, {label}; {os.cpu_count()} CPUs; "
+        f"{ROUNDS} interleaved rounds of {SEQUENTIAL_SECONDS:.0f} s + {CONNECTIONS} connections "
+        f"{CONCURRENT_SECONDS:.0f} s per page"
+    )
+    c = world.counts
+    print(
+        f"data: {c['facilities']:,} facilities, {c['contacts']:,} contacts, "
+        f"{c['sessions']:,} sessions, {c['answers']:,} answers (seeded in {seeded:.0f} s); "
+        f"load average {load_before} before, {load_after} after"
+    )
+    print(
+        f"{'page':<30}{'req/s':>7}{'med ms':>8}{'p90 ms':>8}{'p90/med':>8}"
+        f"{'4-conn':>8}{'share':>7}{'4-conn':>8}{'KB':>6}  target"
+    )
+    for p in measured:
+        seq = statistics.median(p.sequential)
+        conc = statistics.median(p.concurrent)
+        share, share_conc = seq / base_seq, conc / base_conc
+        ratio = p.p90() / p.median()
+        if p is health:
+            target = ""
+        elif p.status == 304:
+            target = _verdict(share >= NOT_MODIFIED_TARGET, f"share >= {NOT_MODIFIED_TARGET:.0%}")
+        elif p.html:
+            target = _verdict(share >= HTML_TARGET, f"share >= {HTML_TARGET:.0%}")
+        else:
+            target = ""
+        if p is not health:
+            target += ("; " if target else "") + _verdict(
+                ratio <= P90_TARGET, f"p90 <= {P90_TARGET}x"
+            )
+        print(
+            f"{p.name:<30}{seq:>7.1f}{p.median():>8.1f}{p.p90():>8.1f}{ratio:>8.2f}"
+            f"{conc:>8.1f}{share:>7.1%}{share_conc:>8.1%}{p.size / 1024:>6.0f}  {target}"
+        )
+    cold = next(p for p in measured if p.name.startswith("feed cold"))
+    print(
+        f"feed cold {cold.median():.0f} ms against {alone:.0f} ms to serialise the same 1,000 "
+        f"events with icalendar alone: {cold.median() / alone:.2f}x  "
+        + _verdict(cold.median() / alone <= FEED_TARGET, f"<= {FEED_TARGET}x")
+    )
+    for pid, (rss, peak) in sorted(memory.items()):
+        print(
+            f"worker {pid}: {rss:.0f} MB resident, peak {peak:.0f} MB  "
+            + _verdict(peak < MEMORY_TARGET_MB, f"< {MEMORY_TARGET_MB} MB")
+        )
+    print(f"({time.monotonic() - started:.0f} s in all)")
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"{'ok' if ok else 'MISSED'} ({text})"
+
+
+if __name__ == "__main__":
+    main()
