@@ -29,6 +29,7 @@ from learnnet.networks.models import (
     network_facilitator,
 )
 from learnnet.networks.rules import collapse_spaces, name_key, slugify, unique_slug
+from learnnet.timefmt import local_today
 
 
 class ServiceError(Exception):
@@ -264,14 +265,41 @@ def visible_facilities_query(user: User) -> Any:
     return query
 
 
+FACILITY_SORTS = ("name", "city", "contacts", "hosting")
+
+
+def _facility_order(sort: str) -> list[Any]:
+    """ORDER BY for a ``sort`` key of :data:`FACILITY_SORTS`, ``-key`` descending."""
+    key = sort.lstrip("-")
+    if key == "city":
+        columns: list[Any] = [func.lower(Facility.city), Facility.postcode]
+    elif key == "contacts":
+        columns = [
+            select(func.count(Contact.id))
+            .where(Contact.facility_id == Facility.id, Contact.active.is_(True))
+            .correlate(Facility)
+            .scalar_subquery()
+        ]
+    elif key == "hosting":
+        columns = [Facility.willing_to_host]
+    else:
+        columns = []
+    if sort.startswith("-"):
+        columns = [c.desc() for c in columns]
+    name = Facility.name_key.desc() if sort == "-name" else Facility.name_key
+    return [*columns, name, Facility.postcode]
+
+
 def search_facilities(
     user: User,
     text: str = "",
     network_id: int | None = None,
     hosts_only: bool = False,
     limit: int = 200,
+    sort: str = "name",
 ) -> list[Facility]:
-    """Facilities visible to the user, filtered by text (name, city, postcode), network, hosting."""
+    """Facilities visible to the user, filtered by text (name, city, postcode), network,
+    hosting; ordered by ``sort`` (a key of :data:`FACILITY_SORTS`, ``-key`` descending)."""
     query = visible_facilities_query(user).options(
         selectinload(Facility.memberships).selectinload(Membership.network),
         selectinload(Facility.contacts),
@@ -296,8 +324,44 @@ def search_facilities(
         )
     if hosts_only:
         query = query.where(Facility.willing_to_host.is_(True))
-    query = query.order_by(Facility.name_key, Facility.postcode).limit(limit)
+    query = query.order_by(*_facility_order(sort)).limit(limit)
     return list(db.session.scalars(query))
+
+
+def search_people(user: User, text: str, limit: int = 50) -> list[Contact]:
+    """People whose name or email address contains ``text`` (two characters at least).
+
+    Only the people a user may see (:func:`learnnet.access.can_see_people`): admins
+    everyone, a facilitator the contacts of facilities that are current members of one of
+    their networks. Active people first, then by name.
+    """
+    needle = collapse_spaces(text).lower().replace("\\", "").replace("%", "").replace("_", "")
+    if len(needle) < 2:
+        return []
+    query = (
+        select(Contact)
+        .options(selectinload(Contact.facility))
+        .where(
+            or_(
+                func.lower(Contact.name).like(f"%{needle}%"),
+                func.lower(Contact.email).like(f"%{needle}%"),
+            )
+        )
+    )
+    if not user.is_admin:
+        today = local_today()
+        current = (
+            select(Membership.facility_id)
+            .join(network_facilitator, network_facilitator.c.network_id == Membership.network_id)
+            .where(
+                network_facilitator.c.user_id == user.id,
+                Membership.joined_on <= today,
+                or_(Membership.left_on.is_(None), Membership.left_on >= today),
+            )
+        )
+        query = query.where(Contact.facility_id.in_(current))
+    query = query.order_by(Contact.active.desc(), func.lower(Contact.name), Contact.id)
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def facilities_not_in(network: Network, text: str = "", limit: int = 25) -> list[Facility]:

@@ -427,13 +427,36 @@ def facilities() -> str:
     form.network.choices = [(0, _("All networks"))] + [(n.id, n.name) for n in networks]
     form.validate()
     network_id = form.network.data if form.network.data in {n.id for n in networks} else None
+    sort = request.args.get("sort", "name")
+    if sort.removeprefix("-") not in services.FACILITY_SORTS:
+        sort = "name"
+    text = (form.q.data or "")[:100]
     results = services.search_facilities(
         current_user,
-        text=form.q.data or "",
+        text=text,
         network_id=network_id,
         hosts_only=bool(form.hosts.data),
+        sort=sort,
     )
-    return render_template("networks/facilities.html", form=form, facilities=results)
+    args = {k: v for k, v in request.args.items() if k != "sort" and v}
+
+    def sort_url(key: str) -> str:
+        return url_for("networks.facilities", **args, sort=key)
+
+    return render_template(
+        "networks/facilities.html",
+        form=form,
+        facilities=results,
+        people=services.search_people(current_user, text) if text else [],
+        sort=sort,
+        sort_url=sort_url,
+        sort_choices=[
+            ("name", _("Name")),
+            ("city", _("Municipality")),
+            ("-contacts", _("Most contacts")),
+            ("-hosting", _("Willing to host first")),
+        ],
+    )
 
 
 @bp.route("/facilities/<int:facility_id>")

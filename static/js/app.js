@@ -7,6 +7,26 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// Disclosures that are only for a phone (the main menu, the facility filters) carry
+// data-wide-open="48rem": open from that width on, closed below it. CSS shows their
+// content on wide screens too where ::details-content is known. Escape closes the menu.
+document.querySelectorAll("details[data-wide-open]").forEach((details) => {
+  if (!window.matchMedia) return;
+  const wide = window.matchMedia(`(min-width: ${details.dataset.wideOpen})`);
+  const sync = () => {
+    if (wide.matches) details.open = true;
+    else if (details.classList.contains("nav-menu")) details.open = false;
+  };
+  sync();
+  wide.addEventListener("change", sync);
+});
+document.addEventListener("keydown", (event) => {
+  const menu = document.querySelector("details.nav-menu[open]");
+  if (event.key !== "Escape" || !menu || getComputedStyle(menu.querySelector("summary")).display === "none") return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
+
 // Plan a season: show only the fields the chosen pattern uses.
 function showPatternFields() {
   const chosen = document.querySelector("input[name=pattern]:checked");

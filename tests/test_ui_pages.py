@@ -1,0 +1,75 @@
+"""Issue 12: the facility search finds people, tables sort, and the pages a facilitator
+opens most say what needs doing (server side; the browser tests check the phone layout)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from learnnet.extensions import db
+from tests import factories
+from tests.conftest import login
+
+
+def people_section(html: str) -> str:
+    return html.split('id="people"')[1].split("</section>")[0] if 'id="people"' in html else ""
+
+
+def test_facility_search_finds_people_by_name_and_email(logged_in, network):
+    by_name = logged_in.get("/facilities?q=sofie").get_data(as_text=True)
+    assert "Sofie Claes" in people_section(by_name)
+    assert 'href="mailto:sofie@example.org"' in people_section(by_name)
+    by_email = logged_in.get("/facilities?q=hanne@exa").get_data(as_text=True)
+    assert "Hanne De Smet" in people_section(by_email)
+    assert "Sofie Claes" not in people_section(by_email)
+
+
+def test_people_search_follows_the_access_rules(app, logged_in, network, facilitator):
+    """Only the people of facilities that are current members of one's networks; admins all."""
+    other = factories.network(facilitators=[factories.user(email="tom@example.org")])
+    elsewhere = factories.facility(name="Elders", postcode="2000", city="Antwerpen")
+    factories.member(other, elsewhere)
+    factories.contact(elsewhere, name="Sofie Elders", email="sofie.elders@example.org")
+    gone = factories.facility(name="Vertrokken", postcode="9050")
+    factories.member(network, gone, left_on=date(2026, 1, 1))
+    factories.contact(gone, name="Sofie Vertrokken", email="sofie.weg@example.org")
+    db.session.commit()
+    found = people_section(logged_in.get("/facilities?q=sofie").get_data(as_text=True))
+    assert "Sofie Claes" in found
+    assert "Sofie Elders" not in found and "sofie.elders@" not in found
+    assert "Sofie Vertrokken" not in found
+    admin = app.test_client()
+    factories.user(email="root@example.org", role="admin")
+    login(admin, "root@example.org")
+    everyone = people_section(admin.get("/facilities?q=sofie").get_data(as_text=True))
+    assert "Sofie Claes" in everyone and "Sofie Elders" in everyone
+    assert "Sofie Vertrokken" in everyone
+
+
+def test_one_letter_finds_no_people(logged_in, network):
+    assert 'id="people"' not in logged_in.get("/facilities?q=s").get_data(as_text=True)
+
+
+def test_facility_table_sorts_by_its_columns(logged_in, facilitator):
+    net = factories.network(facilitators=[facilitator])
+    for name, postcode, city in [
+        ("Aster", "9000", "Gent"),
+        ("Berk", "2000", "Antwerpen"),
+        ("Ceder", "8000", "Brugge"),
+    ]:
+        factories.member(net, factories.facility(name=name, postcode=postcode, city=city))
+    db.session.commit()
+
+    def order(query: str) -> list[str]:
+        html = logged_in.get(f"/facilities{query}").get_data(as_text=True)
+        body = html.split("<tbody>")[1]
+        return sorted(("Aster", "Berk", "Ceder"), key=body.index)
+
+    assert order("") == ["Aster", "Berk", "Ceder"]
+    assert order("?sort=-name") == ["Ceder", "Berk", "Aster"]
+    assert order("?sort=city") == ["Berk", "Ceder", "Aster"]
+    assert order("?sort=-city") == ["Aster", "Ceder", "Berk"]
+    assert order("?sort=nonsense") == ["Aster", "Berk", "Ceder"]
+    html = logged_in.get("/facilities?sort=city").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in html
+    assert "sort=-city" in html  # the active column's link reverses it
+    assert "<script" not in html.split("</head>")[1]
