@@ -6,6 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from learnnet.timefmt import format_day, format_moment, format_span
 
@@ -97,8 +101,79 @@ def current_page() -> str:
     return safe_next(path + (f"?{query}" if query else "")) or ""
 
 
+# --- translations in templates -----------------------------------------------------------------
+#
+# Flask-Babel's template gettext finds the catalogue anew on every call (the app context,
+# the domain, the locale and its name: about 15 µs), and Jinja wraps each answer in Markup
+# and formats it, also without variables. A list page calls it thousands of times (the
+# column labels on every row). Here the catalogue is found once per locale per process, and
+# a label without variables is kept ready, as Jinja would return it.
+
+_CATALOGUES: dict[str, Any] = {}  # locale name -> Flask-Babel's translations
+_LABELS: dict[tuple[str, bool, str], str] = {}  # (locale, autoescape, msgid) -> result
+_LABELS_MAX = 20_000  # labels are literals in templates; a bound all the same
+
+
+def _locale_name() -> str:
+    """The locale Flask-Babel translates into at this moment (``force_locale`` included)."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is None:
+        locale = get_locale()
+        ctx = g.get("_flask_babel")
+    memo = getattr(ctx, "learnnet_locale", None)
+    if memo is None or memo[0] is not locale:
+        memo = (locale, str(locale))
+        ctx.learnnet_locale = memo  # type: ignore[union-attr]
+    return memo[1]
+
+
+def _catalogue(name: str) -> Any:
+    try:
+        return _CATALOGUES[name]
+    except KeyError:
+        catalogue = _CATALOGUES[name] = get_translations()
+        return catalogue
+
+
+@pass_context
+def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    """Jinja's newstyle ``_()``/``gettext()``, with the catalogue and labels kept."""
+    name = _locale_name()
+    autoescape = __context.eval_ctx.autoescape
+    if not variables:
+        key = (name, autoescape, __string)
+        try:
+            return _LABELS[key]
+        except KeyError:
+            pass
+    rv = _catalogue(name).ugettext(__string)
+    if autoescape:  # our own catalogue is trusted, as in Jinja's gettext; variables are escaped
+        rv = Markup(rv)  # noqa: S704  # nosec B704
+    rv = rv % variables  # as Jinja does: always a format string, also without variables
+    if not variables and len(_LABELS) < _LABELS_MAX:
+        _LABELS[key] = rv
+    return rv
+
+
+@pass_context
+def template_ngettext(
+    __context: Context, __singular: str, __plural: str, __num: int, **variables: Any
+) -> str:
+    """Jinja's newstyle ``ngettext()``, with the catalogue kept."""
+    variables.setdefault("num", __num)
+    rv = _catalogue(_locale_name()).ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704  # nosec B704
+    return rv % variables
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
+    # After Flask-Babel's own: ``_`` goes straight to gettext, not through Jinja's alias.
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext
+    )
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(day_filter, "day")
     app.add_template_filter(session_when, "when")
