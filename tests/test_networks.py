@@ -33,15 +33,20 @@ def test_dashboard_lists_only_my_networks_with_counts_and_next_step(logged_in, n
     html = logged_in.get("/").get_data(as_text=True)
     assert "Lerend netwerk Gent" in html
     assert "Niet van mij" not in html
-    # Kinderopvang Ukkepuk has no contact yet: that is the next step.
-    assert "1 voorziening heeft nog geen contactpersoon" in html
+    # Kinderopvang Ukkepuk has no contact yet: the to-do list says so, with the action.
+    ukkepuk = network.memberships[1].facility
+    todo = html.split('id="todo"')[1].split("</section>")[0]
+    assert ukkepuk.name in todo and f"/facilities/{ukkepuk.id}/contacts/new" in todo
 
 
 def test_admin_sees_every_network(client, admin, network):
     from tests.conftest import login
 
     login(client, admin.email)
-    assert "Lerend netwerk Gent" in client.get("/").get_data(as_text=True)
+    # "My networks" are the ones the admin facilitates; all networks are one click further.
+    mine = client.get("/").get_data(as_text=True)
+    assert "Lerend netwerk Gent" not in mine and "/?all=1" in mine
+    assert "Lerend netwerk Gent" in client.get("/?all=1").get_data(as_text=True)
     assert client.get(f"/networks/{network.slug}").status_code == 200
 
 

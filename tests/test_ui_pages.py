@@ -73,3 +73,32 @@ def test_facility_table_sorts_by_its_columns(logged_in, facilitator):
     assert 'aria-sort="ascending"' in html
     assert "sort=-city" in html  # the active column's link reverses it
     assert "<script" not in html.split("</head>")[1]
+
+
+def test_dashboard_is_a_to_do_list(logged_in, network):
+    """Hosts to confirm and agendas to write for the coming sessions, with their actions;
+    relative dates; a session far ahead is not yet a to-do."""
+    from learnnet.scheduling.models import CONFIRMED
+
+    host = network.memberships[0].facility
+    soon = factories.session(network, host, days_ahead=10, agenda="")
+    done = factories.session(network, host, days_ahead=20, agenda="Onthaal", status=CONFIRMED)
+    later = factories.session(network, host, days_ahead=120, agenda="")
+    db.session.commit()
+    html = logged_in.get("/").get_data(as_text=True)
+    todo = html.split('id="todo"')[1].split('aria-labelledby="networks-title"')[0]
+    assert f"/sessions/{soon.id}/edit" in todo  # write the agenda
+    assert f'href="/sessions/{soon.id}"' in todo  # ask the host to confirm
+    assert f"/sessions/{done.id}" not in todo
+    assert f"/sessions/{later.id}" not in todo
+    assert "over 10 dagen" in html
+    assert '<span class="nowrap">' in todo  # the times stay on one line
+
+
+def test_archived_networks_are_apart(logged_in, network, facilitator):
+    old = factories.network(facilitators=[facilitator], name="Oud netwerk", status="archived")
+    db.session.commit()
+    html = logged_in.get("/").get_data(as_text=True)
+    archived = html.split('id="archived"')[1]
+    assert old.name in archived
+    assert old.name not in html.split('id="archived"')[0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from learnnet import signals
@@ -63,10 +63,13 @@ class AlreadyMember(ServiceError):
 # --- networks -----------------------------------------------------------------------------
 
 
-def visible_networks(user: User, include_archived: bool = True) -> list[Network]:
-    """The networks the user facilitates (admins: all), active first, by name."""
+def visible_networks(
+    user: User, include_archived: bool = True, mine_only: bool = False
+) -> list[Network]:
+    """The networks the user facilitates (admins: all, unless ``mine_only``), active first,
+    by name."""
     query = select(Network).options(selectinload(Network.facilitators))
-    if not user.is_admin:
+    if not user.is_admin or mine_only:
         query = query.join(network_facilitator).where(network_facilitator.c.user_id == user.id)
     if not include_archived:
         query = query.where(Network.status == NETWORK_ACTIVE)
@@ -81,7 +84,13 @@ class NetworkSummary:
     members: int = 0
     contacts: int = 0
     hosts: int = 0
-    without_contacts: int = 0
+    # (facility id, name) of the current members without an active contact person.
+    without_contact: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def without_contacts(self) -> int:
+        """How many current members have no active contact person."""
+        return len(self.without_contact)
 
     @property
     def next_step(self) -> str:
@@ -96,24 +105,11 @@ class NetworkSummary:
 
 
 def network_summaries(network_ids: list[int]) -> dict[int, NetworkSummary]:
-    """Member, contact and host counts of many networks in two statements."""
+    """Member, contact and host counts of many networks, and the members without an active
+    contact person, in one statement (a row per current membership)."""
     summaries = {nid: NetworkSummary() for nid in network_ids}
     if not network_ids:
         return summaries
-    current = and_(Membership.network_id.in_(network_ids), Membership.left_on.is_(None))
-    rows = db.session.execute(
-        select(
-            Membership.network_id,
-            func.count(Membership.id),
-            func.sum(case((Facility.willing_to_host.is_(True), 1), else_=0)),
-        )
-        .join(Facility, Facility.id == Membership.facility_id)
-        .where(current)
-        .group_by(Membership.network_id)
-    )
-    for network_id, members, hosts in rows:
-        summaries[network_id].members = members
-        summaries[network_id].hosts = int(hosts or 0)
     contacts_per_facility = (
         select(Contact.facility_id, func.count(Contact.id).label("n"))
         .where(Contact.active.is_(True))
@@ -123,18 +119,23 @@ def network_summaries(network_ids: list[int]) -> dict[int, NetworkSummary]:
     rows = db.session.execute(
         select(
             Membership.network_id,
-            func.coalesce(func.sum(contacts_per_facility.c.n), 0),
-            func.sum(case((contacts_per_facility.c.n.is_(None), 1), else_=0)),
+            Facility.id,
+            Facility.name,
+            Facility.willing_to_host,
+            contacts_per_facility.c.n,
         )
-        .outerjoin(
-            contacts_per_facility, contacts_per_facility.c.facility_id == Membership.facility_id
-        )
-        .where(current)
-        .group_by(Membership.network_id)
+        .join(Facility, Facility.id == Membership.facility_id)
+        .outerjoin(contacts_per_facility, contacts_per_facility.c.facility_id == Facility.id)
+        .where(Membership.network_id.in_(network_ids), Membership.left_on.is_(None))
+        .order_by(Membership.network_id, Facility.name_key)
     )
-    for network_id, contacts, without in rows:
-        summaries[network_id].contacts = int(contacts or 0)
-        summaries[network_id].without_contacts = int(without or 0)
+    for network_id, facility_id, name, willing, contacts in rows:
+        summary = summaries[network_id]
+        summary.members += 1
+        summary.hosts += 1 if willing else 0
+        summary.contacts += contacts or 0
+        if not contacts:
+            summary.without_contact.append((facility_id, name))
     return summaries
 
 
