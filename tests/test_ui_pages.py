@@ -3,11 +3,13 @@ opens most say what needs doing (server side; the browser tests check the phone 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from learnnet.extensions import db
+from learnnet.networks.models import Contact
 from tests import factories
-from tests.conftest import login
+from tests.conftest import csrf_token_from, login
 
 
 def people_section(html: str) -> str:
@@ -102,3 +104,74 @@ def test_archived_networks_are_apart(logged_in, network, facilitator):
     archived = html.split('id="archived"')[1]
     assert old.name in archived
     assert old.name not in html.split('id="archived"')[0]
+
+
+def test_network_page_shows_the_next_sessions_and_one_primary_action(logged_in, network):
+    host = network.memberships[0].facility
+    first = factories.session(network, host, days_ahead=5)
+    factories.session(network, host, days_ahead=-5)
+    db.session.commit()
+    html = logged_in.get(f"/networks/{network.slug}").get_data(as_text=True)
+    sessions = html.split('id="sessions"')[1].split("</section>")[0]
+    assert f"/sessions/{first.id}" in sessions and "over 5 dagen" in sessions
+    head = html.split('class="head-actions"')[1].split("</div>")[0]
+    assert head.count("button primary") == 1
+    assert 'value="archive"' not in head  # archiving is apart, at the bottom
+    assert 'value="archive"' in html.split('id="archive"')[1]
+    tabs = html.split('class="tabs"')[1].split("</nav>")[0]
+    assert all(href.startswith("#") for href in re.findall(r'href="([^"]+)"', tabs))
+
+
+def test_members_leave_through_one_page_not_a_form_per_member(logged_in, network):
+    for n in range(30):
+        factories.member(network, factories.facility(name=f"Opvang {n}", postcode="9000"))
+    sofie = db.session.scalar(db.select(Contact).where(Contact.name == "Sofie Claes"))
+    sofie.phone = "0470 12 34 56"  # she is in the directory
+    db.session.commit()
+    html = logged_in.get(f"/networks/{network.slug}").get_data(as_text=True)
+    assert html.count('name="csrf_token"') <= 4  # log out, language, archive, calendar link
+    members = html.split('id="members"')[1].split("</section>")[0]
+    leave_url = f"/networks/{network.slug}/members/leave"
+    assert leave_url in members  # findable without opening anything
+    assert '<a class="tel" href="tel:0470123456">0470 12 34 56</a>' in html  # one line
+
+    membership = network.memberships[1]
+    page = logged_in.get(f"{leave_url}?membership={membership.id}").get_data(as_text=True)
+    assert f'<option value="{membership.id}" selected>' in page
+    token = csrf_token_from(page)
+    refused = logged_in.post(
+        leave_url, data={"csrf_token": token, "membership": "", "left_on": "2026-12-31"}
+    )
+    assert refused.status_code == 200 and "error-summary" in refused.get_data(as_text=True)
+    too_early = logged_in.post(
+        leave_url,
+        data={"csrf_token": token, "membership": membership.id, "left_on": "2020-01-01"},
+    )
+    assert too_early.status_code == 200
+    db.session.refresh(membership)
+    assert membership.left_on is None
+    done = logged_in.post(
+        leave_url,
+        data={"csrf_token": token, "membership": membership.id, "left_on": "2026-12-31"},
+    )
+    assert done.status_code == 302
+    db.session.refresh(membership)
+    assert membership.left_on == date(2026, 12, 31)
+
+
+def test_leaving_another_networks_membership_is_refused(logged_in, network, facilitator):
+    other = factories.network(facilitators=[factories.user(email="z@example.org")])
+    foreign = factories.member(other, factories.facility(name="Elders"))
+    db.session.commit()
+    page = logged_in.get(f"/networks/{network.slug}/members/leave").get_data(as_text=True)
+    response = logged_in.post(
+        f"/networks/{network.slug}/members/leave",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "membership": foreign.id,
+            "left_on": "2026-12-31",
+        },
+    )
+    assert response.status_code == 200
+    db.session.refresh(foreign)
+    assert foreign.left_on is None

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from learnnet import signals
 from learnnet.audit import trail
@@ -204,8 +204,8 @@ def network_page(network: Network) -> NetworkPage:
         db.session.scalars(
             select(Membership)
             .where(Membership.network_id == network.id)
-            .options(selectinload(Membership.facility).selectinload(Facility.contacts))
             .join(Facility)
+            .options(contains_eager(Membership.facility).selectinload(Facility.contacts))
             .order_by(func.lower(Facility.name), Membership.joined_on)
         )
     )

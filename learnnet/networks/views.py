@@ -11,6 +11,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, Signer
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet import signals
@@ -28,6 +30,7 @@ from learnnet.audit import services as audit_services
 from learnnet.audit.models import AuditEvent
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
+from learnnet.models import utcnow
 from learnnet.networks import bp, csvio, services
 from learnnet.networks.forms import (
     AddMemberForm,
@@ -132,10 +135,34 @@ def network_new() -> str | Response:
 @bp.route("/networks/<slug>")
 @requires(NETWORK)
 def network_view(network: Network) -> str:
-    """Members, their contacts, former members and the network's directory."""
+    """The next sessions, the members and their contacts, the directory, former members."""
     page = services.network_page(network)
     return render_template(
-        "networks/network.html", network=network, page=page, leave_form=LeaveForm()
+        "networks/network.html",
+        network=network,
+        page=page,
+        next_sessions=next_sessions(network),
+        now=utcnow(),
+    )
+
+
+def next_sessions(network: Network, limit: int = 3) -> list[Any]:
+    """The network's next sessions (not cancelled) with their hosts, in one statement."""
+    from learnnet.scheduling.models import CANCELLED, Session
+
+    return list(
+        db.session.scalars(
+            select(Session)
+            .join(Facility, Facility.id == Session.host_facility_id)
+            .options(contains_eager(Session.host))
+            .where(
+                Session.network_id == network.id,
+                Session.status != CANCELLED,
+                Session.starts_at > utcnow(),
+            )
+            .order_by(Session.starts_at)
+            .limit(limit)
+        )
     )
 
 
@@ -228,6 +255,38 @@ def member_add(network: Network) -> str | Response:
                 return redirect(url_for("networks.network_view", slug=network.slug))
     return render_template(
         "networks/member_add.html", form=form, network=network, query=query, candidates=candidates
+    )
+
+
+@bp.route("/networks/<slug>/members/leave", methods=["GET", "POST"])
+@requires(NETWORK)
+def members_leave(network: Network) -> str | Response:
+    """End a membership: one page with the member (``?membership=`` preselects it) and the
+    date, instead of a form on every member of the network page."""
+    current = [m for m in services.network_page(network).current]
+    form = LeaveForm()
+    chosen = parse_id(request.values.get("membership", ""))
+    membership = next((m for m in current if m.id == chosen), None)
+    error = None
+    if request.method == "POST":
+        if membership is None:
+            error = _("Choose the facility that leaves.")
+        if form.validate_on_submit() and membership is not None:
+            try:
+                services.leave(membership, form.left_on.data or local_today())
+            except services.ServiceError:
+                form.left_on.errors = [_("The leaving date cannot be before the joining date.")]
+            else:
+                flash(_("%(name)s has left the network.", name=membership.facility.name), "success")
+                signals.facility_changed.send(membership.facility_id)
+                return redirect(url_for("networks.network_view", slug=network.slug) + "#members")
+    return render_template(
+        "networks/member_leave.html",
+        network=network,
+        form=form,
+        current=current,
+        membership=membership,
+        membership_error=error,
     )
 
 
