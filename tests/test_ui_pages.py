@@ -175,3 +175,34 @@ def test_leaving_another_networks_membership_is_refused(logged_in, network, faci
     assert response.status_code == 200
     db.session.refresh(foreign)
     assert foreign.left_on is None
+
+
+def test_timeline_groups_by_werkjaar_and_marks_moved_sessions(logged_in, network):
+    """A session whose date or host changed after planning (the audit trail says so)
+    carries "verplaatst"; an agenda edit does not; the usual title is not repeated."""
+    from datetime import time, timedelta
+
+    from learnnet.scheduling import services as scheduling
+    from learnnet.timefmt import to_local
+
+    host = network.memberships[0].facility
+    kept = factories.session(network, host, days_ahead=15)
+    shifted = factories.session(network, host, days_ahead=40)
+    special = factories.session(network, host, days_ahead=50, title="Nieuwjaarsreceptie")
+    db.session.commit()
+    day = to_local(shifted.starts_at, network.timezone).date() + timedelta(days=1)
+    assert scheduling.move_session(shifted, day, time(19, 0), time(21, 30), host.id)
+    kept.agenda = "Onthaal en rondleiding"
+    db.session.commit()
+    html = logged_in.get(f"/networks/{network.slug}/sessions").get_data(as_text=True)
+
+    def item(session) -> str:
+        return html.split(f'/sessions/{session.id}"')[1].split("</li>")[0]
+
+    assert "chip-moved" in item(shifted) and "chip-moved" not in item(kept)
+    assert "over 15 dagen" in item(kept)
+    assert "Netwerkbijeenkomst" not in item(kept)  # the usual title: no filler on every row
+    assert "Nieuwjaarsreceptie" in item(special)
+    year = to_local(kept.starts_at, network.timezone).date()
+    start = year.year if year.month >= 9 else year.year - 1
+    assert f"{start}–{start + 1}" in html.split('id="upcoming"')[1].split("</section>")[0]

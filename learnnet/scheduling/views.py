@@ -414,11 +414,48 @@ def timeline(network: Network) -> str:
 
 
 def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from learnnet.audit.models import AuditEvent
+
     now = utcnow()
     sessions = services.sessions_of(network)
+    # "Moved": the audit trail holds a change of the date, the time or the host after the
+    # session was planned (not a cancellation, a restore or an agenda edit). One statement.
+    moved = {
+        session_id
+        for session_id, changes in db.session.execute(
+            select(AuditEvent.entity_id, AuditEvent.changes).where(
+                AuditEvent.entity == "session",
+                AuditEvent.action == "update",
+                AuditEvent.entity_id.in_(
+                    select(Session.id).where(Session.network_id == network.id)
+                ),
+            )
+        )
+        if {"starts_at", "host_facility_id"} & set(changes or {})
+    }
+
+    def by_werkjaar(items: list[Session]) -> list[tuple[int, list[Session]]]:
+        """Sessions grouped by werkjaar (September to August), in the order given."""
+        groups: list[tuple[int, list[Session]]] = []
+        for s in items:
+            day = to_local(s.starts_at, network.timezone).date()
+            year = day.year if day.month >= 9 else day.year - 1
+            if not groups or groups[-1][0] != year:
+                groups.append((year, []))
+            groups[-1][1].append(s)
+        return groups
+
+    titles = Counter(s.title for s in sessions)
     return render_template(
         "scheduling/timeline.html",
         network=network,
+        moved=moved,
+        by_werkjaar=by_werkjaar,
+        usual_title=titles.most_common(1)[0][0] if titles else "",
         upcoming=[s for s in sessions if s.ends_at > now],
         flags={f.session.id: f.codes for f in planning.conflicts(network, now)},
         past=[s for s in reversed(sessions) if s.ends_at <= now],
