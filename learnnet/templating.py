@@ -112,6 +112,9 @@ def current_page() -> str:
 _CATALOGUES: dict[str, Any] = {}  # locale name -> Flask-Babel's translations
 _LABELS: dict[tuple[str, bool, str], str] = {}  # (locale, autoescape, msgid) -> result
 _LABELS_MAX = 20_000  # labels are literals in templates; a bound all the same
+# The locale at the start of a render (inside force_locale too), put in its context:
+# reading it there is cheaper than through Flask's ``g`` on every label.
+LOCALE_KEY = "_babel_locale_name"
 
 
 def _locale_name() -> str:
@@ -139,7 +142,7 @@ def _catalogue(name: str) -> Any:
 @pass_context
 def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
     """Jinja's newstyle ``_()``/``gettext()``, with the catalogue and labels kept."""
-    name = _locale_name()
+    name = __context.get(LOCALE_KEY) or _locale_name()
     autoescape = __context.eval_ctx.autoescape
     if not variables:
         key = (name, autoescape, __string)
@@ -162,7 +165,8 @@ def template_ngettext(
 ) -> str:
     """Jinja's newstyle ``ngettext()``, with the catalogue kept."""
     variables.setdefault("num", __num)
-    rv = _catalogue(_locale_name()).ungettext(__singular, __plural, __num)
+    name = __context.get(LOCALE_KEY) or _locale_name()
+    rv = _catalogue(name).ungettext(__singular, __plural, __num)
     if __context.eval_ctx.autoescape:
         rv = Markup(rv)  # noqa: S704  # nosec B704
     return rv % variables
@@ -189,4 +193,5 @@ def init_app(app: Flask) -> None:
             ],
             "current_locale": current_locale(),
             "current_page": current_page,
+            LOCALE_KEY: _locale_name(),
         }

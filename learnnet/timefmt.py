@@ -7,7 +7,8 @@ weekday names from Babel and add the dotted month abbreviations ourselves.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -40,14 +41,27 @@ def local_date(moment: datetime, tz: str) -> date:
     return to_local(moment, tz).date()
 
 
+@lru_cache(maxsize=32)
+def _names(locale: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A locale's abbreviated weekdays (Monday first) and months, asked of Babel once.
+
+    Babel parses the locale and the pattern on every call; a list page shows hundreds
+    of dates.
+    """
+    monday = date(2024, 1, 1)
+    weekdays = tuple(
+        babel_format_date(monday + timedelta(days=n), "EEE", locale=locale) for n in range(7)
+    )
+    if locale.startswith("nl"):
+        return weekdays, NL_MONTHS
+    months = tuple(babel_format_date(date(2024, m, 1), "MMM", locale=locale) for m in range(1, 13))
+    return weekdays, months
+
+
 def format_day(day: date, locale: str = "nl") -> str:
     """'di 12 jan. 2027' in Dutch, 'Tue 12 Jan 2027' in English."""
-    weekday = babel_format_date(day, "EEE", locale=locale)
-    if str(locale).startswith("nl"):
-        month = NL_MONTHS[day.month - 1]
-    else:
-        month = babel_format_date(day, "MMM", locale=locale)
-    return f"{weekday} {day.day} {month} {day.year}"
+    weekdays, months = _names(str(locale))
+    return f"{weekdays[day.weekday()]} {day.day} {months[day.month - 1]} {day.year}"
 
 
 def format_span(

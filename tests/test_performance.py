@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from babel.dates import format_date as babel_format_date
 from flask import render_template_string
 from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from flask_babel import ngettext as babel_ngettext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
+
+from learnnet.scheduling.rotation import Member, takers_by_day, turn_takers
+from learnnet.timefmt import NL_MONTHS, format_day
 
 TEMPLATE = """{{ _("Save") }}|{{ _("Hello %(name)s", name=who) }}|\
 {{ ngettext("%(num)d facility", "%(num)d facilities", n) }}|{{ _("Save") }}"""
@@ -40,3 +48,54 @@ def test_text_templates_are_not_escaped(app):
         env = app.jinja_env.overlay(autoescape=False)
         text = env.from_string('{{ _("Hello %(name)s", name=who) }}').render(who="<An>")
         assert text == babel_gettext("Hello %(name)s", name="<An>")
+
+
+def _format_day_with_babel(day: date, locale: str) -> str:
+    """format_day as it was: Babel asked for every date."""
+    weekday = babel_format_date(day, "EEE", locale=locale)
+    if locale.startswith("nl"):
+        month = NL_MONTHS[day.month - 1]
+    else:
+        month = babel_format_date(day, "MMM", locale=locale)
+    return f"{weekday} {day.day} {month} {day.year}"
+
+
+def test_dates_read_as_babel_writes_them_every_day_of_two_years():
+    start = date(2027, 1, 1)
+    for locale in ("nl", "en", "nl_BE", "en_GB"):
+        for n in range(731):
+            day = start + timedelta(days=n)
+            assert format_day(day, locale) == _format_day_with_babel(day, locale), (day, locale)
+
+
+days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+
+
+@st.composite
+def members(draw):
+    out = []
+    for n in range(draw(st.integers(0, 12))):
+        joined = draw(st.none() | days)
+        left = draw(st.none() | days)
+        out.append(
+            Member(
+                id=n,
+                name=f"m{n}",
+                capacity=draw(st.none() | st.integers(5, 30)),
+                willing=draw(st.booleans()),
+                joined_on=joined,
+                left_on=left,
+                has_contact=draw(st.booleans()),
+            )
+        )
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(members(), st.lists(days, max_size=40), st.none() | st.integers(5, 30))
+def test_takers_by_day_agree_with_turn_takers_on_every_day(group, on, expected):
+    takers = takers_by_day(group, expected)
+    edges = [d for m in group for d in (m.joined_on, m.left_on) if d is not None]
+    around = [d + timedelta(days=k) for d in edges for k in (-1, 0, 1)]
+    for day in [*on, *around]:
+        assert takers(day) == turn_takers(group, day, expected), day

@@ -11,8 +11,9 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from learnnet.attendance import bridges as bridges_module
@@ -351,22 +352,23 @@ class NetworkReport:
     total_present: int
 
 
-def held_sessions(network: Network) -> list[Session]:
+def _held(network: Network) -> Select[Any]:
     """The network's sessions that took place (held, or with attendance recorded)."""
     recorded = select(Attendance.session_id).distinct()
-    now = utcnow()
-    return list(
-        db.session.scalars(
-            select(Session)
-            .where(
-                Session.network_id == network.id,
-                Session.status != CANCELLED,
-                or_(Session.id.in_(recorded), Session.ends_at <= now),
-            )
-            .options(joinedload(Session.host))
-            .order_by(Session.starts_at)
+    return (
+        select(Session)
+        .where(
+            Session.network_id == network.id,
+            Session.status != CANCELLED,
+            or_(Session.id.in_(recorded), Session.ends_at <= utcnow()),
         )
+        .order_by(Session.starts_at)
     )
+
+
+def held_sessions(network: Network) -> list[Session]:
+    """The network's sessions that took place (held, or with attendance recorded)."""
+    return list(db.session.scalars(_held(network).options(joinedload(Session.host))))
 
 
 def network_report(network: Network) -> NetworkReport:
@@ -526,7 +528,10 @@ class NetworkBridges:
 def network_bridges(network: Network) -> NetworkBridges:
     """Who has visited whom among the current members, in three statements."""
     members = [bridges_module.Member(fid, name) for fid, name in current_member_names(network)]
-    sessions = held_sessions(network)
+    # Only the columns the picture needs: no Session and host objects for years of history.
+    sessions = db.session.execute(
+        _held(network).with_only_columns(Session.id, Session.starts_at, Session.host_facility_id)
+    ).all()
     present: dict[int, set[int]] = defaultdict(set)
     for session_id, facility_id in db.session.execute(
         select(Attendance.session_id, Attendance.facility_id).where(
@@ -538,11 +543,11 @@ def network_bridges(network: Network) -> NetworkBridges:
         present[session_id].add(facility_id)
     held = [
         bridges_module.HeldSession(
-            id=s.id,
-            day=to_local(s.starts_at, network.timezone).date(),
-            host_id=s.host_facility_id,
-            present_facility_ids=frozenset(present[s.id]),
+            id=session_id,
+            day=to_local(starts_at, network.timezone).date(),
+            host_id=host_id,
+            present_facility_ids=frozenset(present[session_id]),
         )
-        for s in sessions
+        for session_id, starts_at, host_id in sessions
     ]
     return NetworkBridges(members, bridges_module.bridges(members, held))

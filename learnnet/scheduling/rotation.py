@@ -47,8 +47,9 @@ session, or no member is free.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -307,6 +308,28 @@ def turn_takers(members: Iterable[Member], day: date, expected: int | None) -> f
     return takers or frozenset(m.id for m in members if m.is_member_on(day) and m.willing)
 
 
+def takers_by_day(members: list[Member], expected: int | None) -> Callable[[date], frozenset[int]]:
+    """``turn_takers`` for many days of one network, worked out once per membership period.
+
+    Who is a member changes only on a joining day and the day after a leaving day: two
+    days with as many of each before them have the same members, so the same takers. A
+    history of hundreds of sessions then costs a look-up per session, not a pass over
+    every member.
+    """
+    joined = sorted(m.joined_on for m in members if m.joined_on is not None)
+    left = sorted(m.left_on for m in members if m.left_on is not None)
+    found: dict[tuple[int, int], frozenset[int]] = {}
+
+    def takers(day: date) -> frozenset[int]:
+        period = (bisect_right(joined, day), bisect_left(left, day))
+        known = found.get(period)
+        if known is None:
+            known = found[period] = turn_takers(members, day, expected)
+        return known
+
+    return takers
+
+
 def _close_rounds(turns: dict[int, int], takers: frozenset[int]) -> int:
     """End the round while everyone owed a turn has had it; returns how many rounds ended."""
     closed = 0
@@ -343,13 +366,14 @@ def rounds_on(
 ) -> Rounds:
     """The rotation's state on ``day``, counting the sessions before it (and on it)."""
     members = list(members)
+    takers_on = takers_by_day(members, expected)
     turns: dict[int, int] = {}
     last: dict[int, date] = {}
     completed = 0
     for hosting in sorted(history, key=lambda h: (h.day, h.facility_id)):
         if hosting.day > day:
             break
-        takers = turn_takers(members, hosting.day, expected)
+        takers = takers_on(hosting.day)
         completed += _close_rounds(turns, takers)
         turns[hosting.facility_id] = turns.get(hosting.facility_id, 0) + 1
         last[hosting.facility_id] = hosting.day
@@ -464,8 +488,9 @@ def plan(request: Request) -> Plan:
 
     slots = _slots(days, members, history, fixed_on, expected)
     start = _State({}, {}, None)
+    takers_on = takers_by_day(members, expected)
     for hosting in _before(history, days[0] if days else None):
-        _host(start, hosting.facility_id, hosting.day, turn_takers(members, hosting.day, expected))
+        _host(start, hosting.facility_id, hosting.day, takers_on(hosting.day))
     search = _Search(slots, members, expected, history)
     chosen = search.run(start)
     assignments = _assignments(slots, chosen, members, history, expected)
@@ -772,20 +797,16 @@ def _assignments(
     by_id = {m.id: m for m in members}
     state = _State({}, {}, None)
     first = slots[0].day if slots else None
+    takers_on = takers_by_day(members, expected)
     for hosting in _before(history, first):
-        _host(state, hosting.facility_id, hosting.day, turn_takers(members, hosting.day, expected))
+        _host(state, hosting.facility_id, hosting.day, takers_on(hosting.day))
     counts = Counter(h.facility_id for h in _before(history, first))
     planned_later = Counter(h.facility_id for h in history)
     out = []
     for index, (slot, host_id) in enumerate(zip(slots, hosts, strict=True)):
         if index:
             for hosting in slot.history_before:
-                _host(
-                    state,
-                    hosting.facility_id,
-                    hosting.day,
-                    turn_takers(members, hosting.day, expected),
-                )
+                _host(state, hosting.facility_id, hosting.day, takers_on(hosting.day))
                 counts[hosting.facility_id] += 1
         member = by_id[host_id]
         turns = dict(state.turns)
