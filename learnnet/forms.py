@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import Length as _WTFormsLength
 from wtforms.validators import ValidationError
 
 
@@ -25,3 +26,17 @@ class PlausibleDate:
         value = field.data
         if isinstance(value, date) and not EARLIEST <= value <= LATEST:
             raise ValidationError(_l("Enter a date between 2000 and 2100."))
+
+
+class Length(_WTFormsLength):
+    """WTForms' Length without the ``maxlength`` attribute: a browser silently cuts what
+    is typed or pasted at that length; the server names the limit beside the field instead."""
+
+    def __init__(self, min: int = -1, max: int = -1, message: str | None = None) -> None:
+        super().__init__(
+            min,
+            max,
+            message
+            or (_l("At most %(max)d characters, please (now %(length)d).") if min < 0 else None),
+        )
+        self.field_flags = {k: v for k, v in self.field_flags.items() if k != "maxlength"}

@@ -404,7 +404,6 @@ def test_export_round_trips_through_import(logged_in, network):
         "javascript:alert(1)",
         "data:text/html,<b>x</b>",
         "ftp://example.org",
-        "www.example.org",
         "https://",
         "https://exa mple.org",
     ],

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo
 
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR
+from learnnet.forms import Length
 
 MIN_PASSWORD = 10
 
@@ -28,9 +29,12 @@ class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -47,6 +51,7 @@ def _new_password() -> PasswordField:
     return PasswordField(
         _l("New password"),
         description=_l("At least %(num)d characters.", num=MIN_PASSWORD),
+        render_kw={"autocomplete": "new-password"},
         validators=[
             DataRequired(_l("Choose a new password.")),
             Length(
@@ -62,6 +67,7 @@ def _confirm() -> PasswordField:
     return PasswordField(
         _l("Repeat the new password"),
         validators=[EqualTo("new_password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

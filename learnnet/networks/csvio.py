@@ -20,6 +20,7 @@ from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
     collapse_spaces,
+    complete_web_address,
     is_ascii_number,
     is_belgian_postcode,
     is_web_address,
@@ -334,7 +335,8 @@ def _read_facility(
     if host is None:
         errors.append(messages["yes_no"] % {"column": "willing_to_host"})
         ok = False
-    website = values.get("website", "")
+    website = complete_web_address(values.get("website", ""))
+    values["website"] = website
     if website and not is_web_address(website):
         errors.append(messages["website"])
         ok = False

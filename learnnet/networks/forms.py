@@ -16,12 +16,12 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
     Email,
-    Length,
     NumberRange,
     Optional,
     Regexp,
@@ -29,10 +29,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from learnnet.forms import PlausibleDate, strip_filter
+from learnnet.forms import Length, PlausibleDate, strip_filter
 from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
+    complete_web_address,
     is_ascii_number,
     is_belgian_postcode,
     is_valid_timezone,
@@ -57,6 +58,15 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    """Zone names, Europe first (where learning networks meet), the rest by name."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    europe = [z for z in zones if z.startswith("Europe/")]
+    return [(z, z.replace("_", " ")) for z in europe + [z for z in zones if z not in europe]]
 
 
 def _timezone(form: Any, field: Any) -> None:
@@ -92,8 +102,12 @@ class NetworkForm(FlaskForm):
         _l("Theme and description"), filters=TRIM, validators=[Length(max=5000)]
     )
     region = StringField(_l("Region"), filters=TRIM, validators=[Length(max=120)])
-    timezone = StringField(
-        _l("Time zone"), filters=TRIM, default="Europe/Brussels", validators=[_timezone]
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=timezone_choices,
+        default="Europe/Brussels",
+        validators=[_timezone],
+        description=_l("Sessions are planned in this zone's local time, summer time included."),
     )
     facilitators = MultiCheckboxField(_l("Facilitators"), coerce=int, validate_choice=True)
 
@@ -137,13 +151,19 @@ class FacilityForm(FlaskForm):
         _l("Postcode"),
         filters=TRIM,
         validators=[DataRequired(_l("Enter the postcode.")), BelgianPostcode()],
+        render_kw={"inputmode": "numeric", "autocomplete": "postal-code"},
     )
     city = StringField(
         _l("Municipality"),
         filters=TRIM,
         validators=[DataRequired(_l("Enter the municipality.")), Length(max=LIMITS["city"])],
     )
-    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=LIMITS["phone"])])
+    phone = TelField(
+        _l("Phone"),
+        filters=TRIM,
+        validators=[Length(max=LIMITS["phone"])],
+        render_kw={"autocomplete": "tel"},
+    )
     email = EmailField(
         _l("Email address"),
         filters=TRIM,
@@ -155,7 +175,8 @@ class FacilityForm(FlaskForm):
     )
     website = StringField(
         _l("Website"),
-        filters=TRIM,
+        filters=[*TRIM, lambda v: complete_web_address(v) if isinstance(v, str) else v],
+        render_kw={"inputmode": "url", "autocomplete": "url"},
         validators=[
             Optional(),
             WebAddress(),
@@ -233,6 +254,7 @@ class ContactForm(FlaskForm):
             DataRequired(_l("Enter the person's name.")),
             Length(max=LIMITS["contact_name"]),
         ],
+        render_kw={"autocomplete": "off", "autocapitalize": "words"},
     )
     email = EmailField(
         _l("Email address"),
@@ -243,7 +265,12 @@ class ContactForm(FlaskForm):
             Length(max=LIMITS["email"]),
         ],
     )
-    phone = StringField(_l("Phone"), filters=TRIM, validators=[Length(max=LIMITS["contact_phone"])])
+    phone = TelField(
+        _l("Phone"),
+        filters=TRIM,
+        validators=[Length(max=LIMITS["contact_phone"])],
+        render_kw={"autocomplete": "off"},
+    )
     function = StringField(
         _l("Function"),
         filters=TRIM,

@@ -38,6 +38,16 @@ LIMITS = {
 CAPACITY_RANGE = (1, 1000)
 
 
+def complete_web_address(value: str) -> str:
+    """``www.example.org`` becomes ``https://www.example.org``: people type addresses the
+    way they say them. Anything with a scheme (``ftp:``, ``javascript:``…) is left as it is,
+    for :func:`is_web_address` to judge."""
+    value = value.strip()
+    if not value or ":" in value.split("/", 1)[0] or value.startswith("/"):
+        return value
+    return "https://" + value
+
+
 def is_web_address(value: str) -> bool:
     """A full http:// or https:// address with a host name (never javascript: or data:).
 

@@ -16,9 +16,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
-from learnnet.forms import EARLIEST, LATEST, PlausibleDate, strip_filter
+from learnnet.forms import EARLIEST, LATEST, Length, PlausibleDate, strip_filter
 from learnnet.scheduling.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
 from learnnet.timefmt import local_today
 
