@@ -206,3 +206,23 @@ def test_timeline_groups_by_werkjaar_and_marks_moved_sessions(logged_in, network
     year = to_local(kept.starts_at, network.timezone).date()
     start = year.year if year.month >= 9 else year.year - 1
     assert f"{start}–{start + 1}" in html.split('id="upcoming"')[1].split("</section>")[0]
+
+
+def test_facility_page_hosting_history_and_contact_links(logged_in, network, facilitator):
+    facility = network.memberships[0].facility
+    sofie = db.session.scalar(db.select(Contact).where(Contact.name == "Sofie Claes"))
+    sofie.phone = "09 123 45 67"
+    past = factories.session(network, facility, days_ahead=-30)
+    planned = factories.session(network, facility, days_ahead=30)
+    theirs = factories.network(facilitators=[factories.user(email="y@example.org")])
+    factories.member(theirs, facility)
+    hidden = factories.session(theirs, facility, days_ahead=60)
+    db.session.commit()
+    html = logged_in.get(f"/facilities/{facility.id}").get_data(as_text=True)
+    hosting = html.split('id="hosting"')[1].split("</section>")[0]
+    assert f"/sessions/{past.id}" in hosting and f"/sessions/{planned.id}" in hosting
+    assert f"/sessions/{hidden.id}" not in hosting  # another network's session
+    contacts = html.split('id="contacts"')[1].split("</section>")[0]
+    assert 'href="mailto:sofie@example.org"' in contacts
+    assert 'href="tel:091234567"' in contacts
+    assert html.index('id="contacts"') < html.index('id="unavailable"')

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet import signals
@@ -536,6 +536,8 @@ def render_facility(facility: Facility, period_form: Any = None) -> str:
         facility=facility,
         memberships=memberships,
         unavailable=unavailability_of(facility),
+        hosted=hosting_history(facility),
+        now=utcnow(),
         period_form=period_form or PeriodForm(prefix="closed"),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
         can_see_people=can_see_people(current_user, facility.id),
@@ -546,6 +548,26 @@ def render_facility(facility: Facility, period_form: Any = None) -> str:
             "networks.facility_undo", facility_id=facility.id, event_id=e.id
         ),
     )
+
+
+def hosting_history(facility: Facility) -> list[Any]:
+    """The sessions the facility hosts or hosted, latest first, in the networks the user
+    facilitates (admins: all networks), with their networks, in two statements."""
+    from learnnet.networks.models import network_facilitator
+    from learnnet.scheduling.models import Session
+
+    query = (
+        select(Session)
+        .where(Session.host_facility_id == facility.id)
+        .options(selectinload(Session.network))
+        .order_by(Session.starts_at.desc())
+    )
+    if not current_user.is_admin:
+        mine = select(network_facilitator.c.network_id).where(
+            network_facilitator.c.user_id == current_user.id
+        )
+        query = query.where(Session.network_id.in_(mine))
+    return list(db.session.scalars(query))
 
 
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])

@@ -27,6 +27,15 @@ document.addEventListener("keydown", (event) => {
   menu.querySelector("summary").focus();
 });
 
+// A link to a part of the page folded in a <details> (e.g. #history after an undo) opens it.
+function openTarget() {
+  const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  const details = target && target.closest("details");
+  if (details) details.open = true;
+}
+window.addEventListener("hashchange", openTarget);
+document.addEventListener("DOMContentLoaded", openTarget);
+
 // Plan a season: show only the fields the chosen pattern uses.
 function showPatternFields() {
   const chosen = document.querySelector("input[name=pattern]:checked");
