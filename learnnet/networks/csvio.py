@@ -30,23 +30,76 @@ from learnnet.networks.rules import (
 
 # Canonical column -> accepted header spellings (compared lower-case, spaces as _).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "facility_name": ("facility_name", "voorziening", "naam_voorziening"),
-    "street": ("street", "straat", "adres"),
-    "postcode": ("postcode", "postal_code", "zip"),
-    "city": ("city", "gemeente", "plaats"),
-    "phone": ("phone", "telefoon"),
-    "email": ("email", "e-mail", "e-mailadres"),
-    "website": ("website",),
-    "room_capacity": ("room_capacity", "capaciteit", "maximum_aantal_deelnemers"),
-    "willing_to_host": ("willing_to_host", "wil_ontvangen", "gastvoorziening"),
+    "facility_name": (
+        "facility_name",
+        "naam",
+        "voorziening",
+        "naam_voorziening",
+        "naam van de voorziening",
+        "opvang",
+        "name",
+    ),
+    "street": ("street", "straat", "adres", "straat en nummer", "address"),
+    "postcode": ("postcode", "postal_code", "zip", "post code"),
+    "city": ("city", "gemeente", "plaats", "stad", "woonplaats", "municipality"),
+    "phone": ("phone", "telefoon", "telefoonnummer", "tel", "tel."),
+    "email": ("email", "e-mail", "e-mailadres", "mail", "e-mail voorziening"),
+    "website": ("website", "webadres", "site"),
+    "room_capacity": (
+        "room_capacity",
+        "capaciteit",
+        "capaciteit zaal",
+        "maximum_aantal_deelnemers",
+        "aantal plaatsen",
+        "capacity",
+    ),
+    "willing_to_host": (
+        "willing_to_host",
+        "kan ontvangen",
+        "wil ontvangen",
+        "ontvangt",
+        "gastvoorziening",
+        "can host",
+    ),
     "accessibility": ("accessibility", "toegankelijkheid"),
-    "parking": ("parking",),
-    "contact_name": ("contact_name", "contactpersoon", "naam_contactpersoon"),
-    "contact_email": ("contact_email", "e-mail_contactpersoon"),
-    "contact_phone": ("contact_phone", "telefoon_contactpersoon"),
-    "contact_function": ("contact_function", "functie"),
-    "contact_language": ("contact_language", "taal"),
-    "contact_share": ("contact_share", "zichtbaar_in_contactlijst", "delen"),
+    "parking": ("parking", "parkeren", "bereikbaarheid"),
+    "contact_name": ("contact_name", "contactpersoon", "naam contactpersoon", "contact"),
+    "contact_email": (
+        "contact_email",
+        "e-mail contactpersoon",
+        "e-mailadres contactpersoon",
+        "mail contactpersoon",
+    ),
+    "contact_phone": ("contact_phone", "telefoon contactpersoon", "gsm contactpersoon", "gsm"),
+    "contact_function": ("contact_function", "functie", "functie contactpersoon"),
+    "contact_language": ("contact_language", "taal", "taal contactpersoon"),
+    "contact_share": (
+        "contact_share",
+        "zichtbaar in contactlijst",
+        "zichtbaar_in_contactlijst",
+        "delen",
+        "gegevens delen",
+    ),
+}
+# The headers of an export (and of the template) in Dutch; English uses the keys.
+DUTCH_HEADERS = {
+    "facility_name": "naam",
+    "street": "straat",
+    "postcode": "postcode",
+    "city": "gemeente",
+    "phone": "telefoon",
+    "email": "e-mail",
+    "website": "website",
+    "room_capacity": "capaciteit",
+    "willing_to_host": "kan ontvangen",
+    "accessibility": "toegankelijkheid",
+    "parking": "parkeren",
+    "contact_name": "contactpersoon",
+    "contact_email": "e-mail contactpersoon",
+    "contact_phone": "telefoon contactpersoon",
+    "contact_function": "functie",
+    "contact_language": "taal",
+    "contact_share": "zichtbaar in contactlijst",
 }
 REQUIRED_COLUMNS = ("facility_name", "postcode", "city")
 FACILITY_FIELDS = (
@@ -118,6 +171,8 @@ class ParsedFile:
     delimiter: str
     encoding: str
     columns: frozenset[str] = frozenset(COLUMNS)
+    # Each column's header as the file wrote it, for messages.
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -160,7 +215,7 @@ def _header_key(value: str) -> str:
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
-    aliases = {alias: column for column, names in COLUMNS.items() for alias in names}
+    aliases = {_header_key(alias): column for column, names in COLUMNS.items() for alias in names}
     mapping: dict[str, int] = {}
     unknown: list[str] = []
     for index, raw in enumerate(header):
@@ -231,6 +286,24 @@ def _email(value: str) -> tuple[str | None, str | None]:
 Messages = dict[str, str]
 
 
+class _Say:
+    """One line's error texts: the column named as the file wrote it, the value shown."""
+
+    def __init__(self, messages: Messages, headers: dict[str, str], values: dict[str, str]):
+        self.messages = messages
+        self.headers = headers
+        self.values = values
+
+    def __call__(self, key: str, column: str = "", **extra: object) -> str:
+        header = self.headers.get(column, column)
+        return self.messages[key] % {
+            "column": header,
+            "value": self.values.get(column, ""),
+            "max": LIMITS.get(column, 0),
+            **extra,
+        }
+
+
 def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> ParsedFile:
     """Read a member-list file; raises CsvFileError when the file itself is unusable.
 
@@ -250,6 +323,7 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
     if not lines:
         raise CsvFileError("empty")
     mapping = _map_header(lines[0])
+    headers = {column: lines[0][i].strip() for column, i in mapping.items()}
     body = [(n, row) for n, row in enumerate(lines[1:], start=2) if any(c.strip() for c in row)]
     if not body:
         raise CsvFileError("norows")
@@ -265,10 +339,11 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
             for col, i in mapping.items()
         }
         errors: list[str] = []
+        say = _Say(messages, headers, values)
         if len(row) > len(lines[0]):
-            errors.append(messages["extra_cells"])
-        facility = _read_facility(values, line, messages, errors)
-        contact = _read_contact(values, messages, errors)
+            errors.append(say("extra_cells"))
+        facility = _read_facility(values, line, say, errors)
+        contact = _read_contact(values, say, errors)
         if facility is not None:
             ident = (facility.key, facility.postcode)
             known = facilities.get(ident)
@@ -278,14 +353,14 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
             else:
                 for name in FACILITY_FIELDS:
                     if values.get(name) and getattr(facility, name) != getattr(known, name):
-                        errors.append(
-                            messages["conflict"] % {"column": name, "line": known.first_line}
-                        )
+                        errors.append(say("conflict", name, line=known.first_line))
             if contact is not None and not errors:
                 contact_id = (contact.email or "", contact.name.casefold())
                 dup_key = (ident[0], ident[1], contact.email or "name:" + contact_id[1])
                 if dup_key in seen_contacts:
-                    errors.append(messages["duplicate_contact"] % {"line": seen_contacts[dup_key]})
+                    errors.append(
+                        say("duplicate_contact", "contact_name", line=seen_contacts[dup_key])
+                    )
                 else:
                     seen_contacts[dup_key] = line
                     known.contacts.append(contact)
@@ -296,31 +371,32 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
         delimiter=delimiter,
         encoding=encoding,
         columns=frozenset(mapping),
+        headers=headers,
     )
 
 
 def _read_facility(
-    values: dict[str, str], line: int, messages: Messages, errors: list[str]
+    values: dict[str, str], line: int, say: _Say, errors: list[str]
 ) -> FacilityRow | None:
     name = values.get("facility_name", "")
     postcode = values.get("postcode", "")
     city = values.get("city", "")
     ok = True
     if not name:
-        errors.append(messages["name_required"])
+        errors.append(say("name_required", "facility_name"))
         ok = False
     elif len(name) > LIMITS["facility_name"]:
-        errors.append(messages["too_long"] % {"column": "facility_name"})
+        errors.append(say("too_long", "facility_name"))
         ok = False
     if not is_belgian_postcode(postcode):
-        errors.append(messages["postcode"])
+        errors.append(say("postcode", "postcode"))
         ok = False
     if not city:
-        errors.append(messages["city_required"])
+        errors.append(say("city_required", "city"))
         ok = False
     email, problem = _email(values.get("email", ""))
     if problem:
-        errors.append(messages["facility_email"])
+        errors.append(say("facility_email", "email"))
         ok = False
     capacity: int | None = None
     raw_capacity = values.get("room_capacity", "")
@@ -329,20 +405,20 @@ def _read_facility(
         if is_ascii_number(raw_capacity) and low <= int(raw_capacity) <= high:
             capacity = int(raw_capacity)
         else:
-            errors.append(messages["capacity"])
+            errors.append(say("capacity", "room_capacity"))
             ok = False
     host = parse_yes_no(values.get("willing_to_host", ""), default=True)
     if host is None:
-        errors.append(messages["yes_no"] % {"column": "willing_to_host"})
+        errors.append(say("yes_no", "willing_to_host"))
         ok = False
     website = complete_web_address(values.get("website", ""))
     values["website"] = website
     if website and not is_web_address(website):
-        errors.append(messages["website"])
+        errors.append(say("website", "website"))
         ok = False
     for column in ("street", "phone", "website", "city", "email", "accessibility", "parking"):
         if len(values.get(column, "")) > LIMITS[column]:
-            errors.append(messages["too_long"] % {"column": column})
+            errors.append(say("too_long", column))
             ok = False
     if not ok:
         return None
@@ -363,9 +439,7 @@ def _read_facility(
     )
 
 
-def _read_contact(
-    values: dict[str, str], messages: Messages, errors: list[str]
-) -> ContactRow | None:
+def _read_contact(values: dict[str, str], say: _Say, errors: list[str]) -> ContactRow | None:
     name = values.get("contact_name", "")
     other = any(
         values.get(c)
@@ -373,24 +447,24 @@ def _read_contact(
     )
     if not name:
         if other:
-            errors.append(messages["contact_name_required"])
+            errors.append(say("contact_name_required", "contact_name"))
         return None
     email, problem = _email(values.get("contact_email", ""))
     if problem:
-        errors.append(messages["contact_email"])
+        errors.append(say("contact_email", "contact_email"))
     language = values.get("contact_language", "").lower() or "nl"
     if language not in LANGUAGES:
-        errors.append(messages["language"])
+        errors.append(say("language", "contact_language"))
     share = parse_yes_no(values.get("contact_share", ""), default=False)
     if share is None:
-        errors.append(messages["yes_no"] % {"column": "contact_share"})
+        errors.append(say("yes_no", "contact_share"))
     too_long = [
         column
         for column in ("contact_name", "contact_phone", "contact_function")
         if len(values.get(column, "")) > LIMITS[column]
     ]
     for column in too_long:
-        errors.append(messages["too_long"] % {"column": column})
+        errors.append(say("too_long", column))
     if problem or language not in LANGUAGES or share is None or too_long:
         return None
     return ContactRow(
@@ -423,13 +497,15 @@ ERROR_KEYS = (
 EXPORT_COLUMNS = tuple(COLUMNS)
 
 
-def write(rows: list[dict[str, str]]) -> bytes:
-    """The member list as Excel-friendly CSV: UTF-8 with BOM, semicolons, CRLF."""
+def write(rows: list[dict[str, str]], dutch: bool = False) -> bytes:
+    """The member list as Excel-friendly CSV: UTF-8 with BOM, semicolons, CRLF.
+
+    ``dutch``: the headers in Dutch (the import reads both languages)."""
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, delimiter=";", lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([DUTCH_HEADERS[c] if dutch else c for c in EXPORT_COLUMNS])
     for row in rows:
-        writer.writerow({k: _defuse(row.get(k, "")) for k in EXPORT_COLUMNS})
+        writer.writerow([_defuse(row.get(c, "")) for c in EXPORT_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
