@@ -267,7 +267,8 @@ def test_invalid_file_shows_all_errors_and_writes_nothing(logged_in, network):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "2 regels bevatten fouten" in html
-    assert 'name="payload"' not in html
+    assert "Nu importeren" not in html  # only "import the correct lines", which says so
+    assert 'name="valid_only"' in html
     assert counts() == before
 
 
@@ -419,7 +420,7 @@ def test_a_website_the_form_would_refuse_is_refused(logged_in, network, website)
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
-    assert "https://" in html and "Kinderopvang Nieuw" in html
+    assert "is geen webadres" in html and "Kinderopvang Nieuw" in html
     from learnnet.networks.models import Facility
 
     assert db.session.scalar(select(Facility).where(Facility.name == "Kinderopvang Nieuw")) is None

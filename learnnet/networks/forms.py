@@ -298,6 +298,8 @@ class ConfirmImportForm(FlaskForm):
     """Carries the previewed file back for the real import (validated again)."""
 
     payload = HiddenField(validators=[DataRequired()])
+    # "1": import the lines without errors and skip the others.
+    valid_only = HiddenField()
 
 
 class FacilitySearchForm(FlaskForm):

@@ -45,6 +45,7 @@ from learnnet.networks.forms import (
 )
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import parse_id
+from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 
 FACILITY_FIELDS = (
@@ -317,22 +318,23 @@ def member_leave(network: Network, membership_id: int) -> str | Response:
 
 
 def csv_messages() -> dict[str, str]:
-    """Translated row errors for :mod:`learnnet.networks.csvio`."""
+    """Translated row errors for :mod:`learnnet.networks.csvio`: each names the column as
+    the file wrote it (``column``) and shows the value that was wrong (``value``)."""
     return {
         "extra_cells": _("This line has more cells than the header."),
-        "conflict": _("Column %(column)s differs from line %(line)s of the same facility."),
-        "duplicate_contact": _("This contact already appears on line %(line)s."),
-        "name_required": _("The facility name is missing."),
-        "too_long": _("Column %(column)s is too long."),
-        "postcode": _("The postcode must be four digits, e.g. 9000."),
-        "city_required": _("The municipality is missing."),
-        "facility_email": _("The facility's email address is not valid."),
-        "capacity": _("room_capacity must be a whole number from 1 to 1000."),
-        "yes_no": _("Column %(column)s must be ja or nee."),
-        "contact_name_required": _("Contact details without a contact name."),
-        "contact_email": _("The contact's email address is not valid."),
-        "language": _("contact_language must be nl or en."),
-        "website": _("The website must be a full web address starting with https:// (or http://)."),
+        "conflict": _("%(column)s “%(value)s” differs from line %(line)s of the same facility."),
+        "duplicate_contact": _("%(column)s “%(value)s” already appears on line %(line)s."),
+        "name_required": _("%(column)s is empty: every line needs the facility's name."),
+        "too_long": _("%(column)s is too long: at most %(max)d characters."),
+        "postcode": _("%(column)s “%(value)s” is not a Belgian postcode of four digits."),
+        "city_required": _("%(column)s is empty: every line needs the municipality."),
+        "facility_email": _("%(column)s “%(value)s” is not a valid email address."),
+        "capacity": _("%(column)s “%(value)s” is not a whole number from 1 to 1000."),
+        "yes_no": _("%(column)s “%(value)s”: write ja or nee."),
+        "contact_name_required": _("%(column)s is empty, but the line has other contact details."),
+        "contact_email": _("%(column)s “%(value)s” is not a valid email address."),
+        "language": _("%(column)s “%(value)s”: write nl or en."),
+        "website": _("%(column)s “%(value)s” is not a web address; write e.g. www.example.be."),
     }
 
 
@@ -391,16 +393,24 @@ def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
         return None
     plan = None
     confirm = None
+    partial = None
     if parsed.valid:
         plan = services.plan_import(network, parsed.facilities, columns=parsed.columns)
         confirm = ConfirmImportForm(payload=import_payload(network, data))
+    elif parsed.error_count < len(parsed.rows):
+        # What "import the valid lines" would do, counted exactly as the import will.
+        valid = csvio.parse(csvio.valid_lines(parsed), csv_messages())
+        if valid.valid:
+            plan = services.plan_import(network, valid.facilities, columns=valid.columns)
+            partial = ConfirmImportForm(payload=import_payload(network, data), valid_only="1")
     return render_template(
         "networks/import_preview.html",
         network=network,
         parsed=parsed,
         plan=plan,
         confirm=confirm,
-        columns=list(csvio.COLUMNS),
+        partial=partial,
+        columns=[csvio.DUTCH_HEADERS[c] if _dutch() else c for c in csvio.COLUMNS],
     )
 
 
@@ -420,7 +430,10 @@ def member_import(network: Network) -> str | Response:
         if page is not None:
             return page
     return render_template(
-        "networks/import.html", network=network, form=form, columns=list(csvio.COLUMNS)
+        "networks/import.html",
+        network=network,
+        form=form,
+        columns=[csvio.DUTCH_HEADERS[c] if _dutch() else c for c in csvio.COLUMNS],
     )
 
 
@@ -436,6 +449,8 @@ def member_import_confirm(network: Network) -> str | Response:
         abort(400)
     try:
         parsed = csvio.parse(data, csv_messages(), current_app.config["CSV_MAX_BYTES"])
+        if form.valid_only.data == "1" and not parsed.valid:
+            parsed = csvio.parse(csvio.valid_lines(parsed), csv_messages())
     except csvio.CsvFileError:
         abort(400)
     if not parsed.valid:
@@ -458,11 +473,30 @@ def member_import_confirm(network: Network) -> str | Response:
     return redirect(url_for("networks.network_view", slug=network.slug))
 
 
+def _dutch() -> bool:
+    return current_locale().startswith("nl")
+
+
+@bp.route("/networks/<slug>/import/template.csv")
+@requires(NETWORK)
+def member_import_template(network: Network) -> Response:
+    """An empty member list with every column, headers in the interface's language."""
+    name = "ledenlijst-sjabloon.csv" if _dutch() else "member-list-template.csv"
+    return Response(
+        csvio.write([], dutch=_dutch()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
 @bp.route("/networks/<slug>/members.csv")
 @requires(NETWORK)
 def member_export(network: Network) -> Response:
     """Download the current members and their contacts, in the import format."""
-    body = csvio.write(services.export_rows(network))
+    body = csvio.write(services.export_rows(network), dutch=_dutch())
     filename = f"{network.slug}-leden-{local_today().isoformat()}.csv"
     return Response(
         body,
