@@ -98,9 +98,10 @@ def network_todos(
             item.needs.append("flag")
             item.codes = list(flagged[s.id].codes)
         if s.starts_at <= now + timedelta(days=TODO_DAYS):
-            if s.status != CONFIRMED and "flag" not in item.needs:
+            # A flagged session first needs another host or date; the rest can wait.
+            if s.status != CONFIRMED and not item.needs:
                 item.needs.append("confirm")
-            if not (s.agenda or "").strip():
+            if not (s.agenda or "").strip() and "flag" not in item.needs:
                 item.needs.append("agenda")
             if s.invited_at is None and s.starts_at <= now + timedelta(days=INVITE_DAYS):
                 todo.uninvited += 1
