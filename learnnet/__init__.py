@@ -322,7 +322,9 @@ ERROR_MESSAGES = {
     400: lambda: _("The request could not be understood. Reload the page and try again."),
     403: lambda: _("You do not have access to this page."),
     404: lambda: _("This page does not exist (any more)."),
-    405: lambda: _("This action is not possible here."),
+    405: lambda: _(
+        "This address only works from a form or a button. Go back to the page and try again."
+    ),
     413: lambda: _("What you sent is too large."),
     429: lambda: _("Too many attempts. Wait a few minutes and try again."),
     500: lambda: _("Something went wrong on our side. Try again later."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from learnnet.access import ADMIN, requires
 from learnnet.audit import bp, services
@@ -16,3 +17,113 @@ def trail() -> str:
     if entity not in (None, "facility", "contact", "membership", "network", "session", "account"):
         entity = None
     return render_template("audit/trail.html", events=services.recent(entity), entity=entity)
+
+
+def entity_label(entity: str) -> str:
+    """What a trail event is about, in words."""
+    return {
+        "facility": _("facility"),
+        "contact": _("contact person"),
+        "membership": _("membership"),
+        "network": _("network"),
+        "session": _("session"),
+        "account": _("account"),
+        "user": _("account"),
+        "rsvp": _("answer"),
+        "attendance": _("attendance"),
+    }.get(entity, entity)
+
+
+def field_label(key: str) -> str:
+    """A changed field, in words (unknown ones keep their name)."""
+    return {
+        "name": _("name"),
+        "street": _("street"),
+        "postcode": _("postcode"),
+        "city": _("municipality"),
+        "phone": _("phone"),
+        "email": _("email address"),
+        "website": _("website"),
+        "room_capacity": _("room capacity"),
+        "willing_to_host": _("hosts"),
+        "accessibility_notes": _("accessibility"),
+        "parking_notes": _("parking"),
+        "function": _("function"),
+        "preferred_language": _("language"),
+        "share_details": _("in the directory"),
+        "active": _("works here"),
+        "joined_on": _("member since"),
+        "left_on": _("left on"),
+        "starts_at": _("starts"),
+        "ends_at": _("ends"),
+        "title": _("title"),
+        "agenda": _("agenda"),
+        "host_showcase": _("what the host shows"),
+        "practical_info": _("practical information"),
+        "capacity": _("places"),
+        "rsvp_deadline": _("answers until"),
+        "status": _("status"),
+        "host": _("host"),
+        "host_facility_id": _("host"),
+        "answer": _("answer"),
+        "note": _("note"),
+        "present": _("present"),
+        "facility": _("facility"),
+        "contact": _("contact person"),
+        "person_name": _("person"),
+        "facility_name": _("facility"),
+        "role": _("role"),
+        "locale": _("language"),
+    }.get(key, key.replace("_", " "))
+
+
+def value_label(value: object) -> str:
+    """An old or new value, readable: dates and times in the page's language, statuses and
+    yes/no in words."""
+    from datetime import date, datetime
+
+    from learnnet.templating import current_locale
+    from learnnet.timefmt import format_day, format_moment
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    words = {
+        "planned": _("planned"),
+        "confirmed": _("confirmed"),
+        "held": _("held"),
+        "cancelled": _("cancelled"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "maybe": _("maybe"),
+        "withdrawn": _("withdrawn"),
+        "present": _("present"),
+        "absent": _("absent"),
+        "excused": _("excused"),
+    }
+    if isinstance(value, str):
+        if value in words:
+            return words[value]
+        try:
+            if "T" in value and len(value) >= 16:
+                return format_moment(datetime.fromisoformat(value), locale=current_locale())
+            if len(value) == 10 and value[4] == "-":
+                return format_day(date.fromisoformat(value), current_locale())
+        except ValueError:
+            pass
+    return str(value)
+
+
+def shown_changes(changes: dict[str, list[object]]) -> list[tuple[str, str, str]]:
+    """The changes a person reads: internal ids left out, labels and values in words."""
+    return [
+        (field_label(key), value_label(pair[0]), value_label(pair[1]))
+        for key, pair in changes.items()
+        if not key.endswith("_id")
+    ]
+
+
+# Globals, not context: the events macro is imported by other templates without context.
+for _helper in (entity_label, field_label, value_label, shown_changes):
+    bp.add_app_template_global(_helper)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from learnnet.access import ADMIN, PUBLIC, USER, requires, use_locale
 from learnnet.auth import bp, services
 from learnnet.auth.forms import (
+    MIN_PASSWORD,
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
@@ -178,6 +179,12 @@ def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, i
     if user.locale in current_app.config["LANGUAGES"]:
         use_locale(user.locale)  # the page speaks the account's own language
     form = NewPasswordForm()
+    if purpose == services.INVITE:  # a new account: say how to choose one, not just how long
+        form.new_password.description = _(
+            "At least %(num)d characters. A few words you will remember work well, e.g. "
+            "a short sentence.",
+            num=MIN_PASSWORD,
+        )
     if form.validate_on_submit():
         if not services.set_password_by_link(user, form.new_password.data or ""):
             return render_template("auth/link_invalid.html", purpose=purpose), 404

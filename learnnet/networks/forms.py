@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -61,17 +62,35 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    """Zone names, Europe first (where learning networks meet), the rest by name."""
+    """Zone names in words ("tijd in België"), Europe first, the zone's name beside."""
+    from learnnet.templating import current_locale
+
+    return _timezone_choices(current_locale())
+
+
+@functools.cache
+def _timezone_choices(locale: str) -> list[tuple[str, str]]:
     from zoneinfo import available_timezones
+
+    from babel.dates import get_timezone_location
 
     zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
     europe = [z for z in zones if z.startswith("Europe/")]
-    return [(z, z.replace("_", " ")) for z in europe + [z for z in zones if z not in europe]]
+    out = []
+    for zone in europe + [z for z in zones if z not in europe]:
+        try:
+            words = get_timezone_location(zone, locale=locale)
+            city = get_timezone_location(zone, locale=locale, return_city=True)
+        except (LookupError, ValueError):
+            words, city = zone.replace("_", " "), ""
+        label = f"{words[:1].upper()}{words[1:]}"
+        out.append((zone, f"{label} · {city}" if city and city not in label else label))
+    return out
 
 
 def _timezone(form: Any, field: Any) -> None:
     if not is_valid_timezone(field.data or ""):
-        raise ValidationError(_l("Enter a time zone such as Europe/Brussels."))
+        raise ValidationError(_l("Choose a time zone from the list."))
 
 
 class NetworkForm(FlaskForm):

@@ -572,7 +572,7 @@ def render_facility(facility: Facility, period_form: Any = None) -> str:
         unavailable=unavailability_of(facility),
         hosted=hosting_history(facility),
         now=utcnow(),
-        period_form=period_form or PeriodForm(prefix="closed"),
+        period_form=(period_form or PeriodForm(prefix="closed")).for_facility(),
         can_manage={m.network_id: facilitates(current_user, m.network) for m in memberships},
         can_see_people=can_see_people(current_user, facility.id),
         history=audit_services.for_facility(

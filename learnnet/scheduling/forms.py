@@ -138,7 +138,7 @@ class PlanForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 500, _l("Enter a number from 1 to 500."))],
     )
     rsvp_days = IntegerField(
-        _l("Answers until how many days before"),
+        _l("Answers close (days before the session)"),
         default=7,
         validators=[Optional(), NumberRange(0, 60, _l("Enter a number from 0 to 60."))],
     )
@@ -245,6 +245,11 @@ class PeriodForm(FlaskForm):
         validators=[Length(max=120)],
         description=_l("E.g. Christmas holidays."),
     )
+
+    def for_facility(self) -> PeriodForm:
+        """The same form for a facility's closed days: a hint that fits them."""
+        self.label.description = _l("E.g. renovation, closing days.")
+        return self
 
     def validate_ends_on(self, field: Any) -> None:
         """The end date may equal but not precede the start."""
