@@ -74,3 +74,20 @@ def test_today_is_the_organisations_day_not_the_servers():
     summer = datetime(2027, 7, 1, 22, 15, tzinfo=UTC)  # 00:15 on 2 July (summer time)
     assert local_today("Europe/Brussels", now=summer) == date(2027, 7, 2)
     assert local_today("UTC", now=summer) == date(2027, 7, 1)
+
+
+def test_an_archived_network_offers_no_planning(logged_in, network, members):
+    network.status = "archived"
+    db.session.commit()
+    for path in (f"/networks/{network.slug}", f"/networks/{network.slug}/sessions"):
+        html = logged_in.get(path).get_data(as_text=True)
+        assert f'href="/networks/{network.slug}/plan"' not in html, path
+        assert f'href="/networks/{network.slug}/sessions/new"' not in html, path
+
+
+def test_an_empty_tally_says_so(logged_in, facilitator):
+    empty = factories.network(facilitators=[facilitator], name="Leeg netwerk")
+    db.session.commit()
+    html = logged_in.get(f"/networks/{empty.slug}/sessions").get_data(as_text=True)
+    tally = html.split('id="tally"')[1].split("</section>")[0]
+    assert "<table" not in tally and "Nog geen leden" in tally
