@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from learnnet.extensions import db
@@ -91,3 +92,15 @@ def test_an_empty_tally_says_so(logged_in, facilitator):
     html = logged_in.get(f"/networks/{empty.slug}/sessions").get_data(as_text=True)
     tally = html.split('id="tally"')[1].split("</section>")[0]
     assert "<table" not in tally and "Nog geen leden" in tally
+
+
+def test_a_facility_without_street_has_no_dangling_comma(logged_in, network, members):
+    host = members[0]
+    host.street = ""
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    assert host.address == f"{host.postcode} {host.city}"
+    for path in (f"/sessions/{session.id}", f"/sessions/{session.id}/sheet"):
+        html = logged_in.get(path).get_data(as_text=True)
+        assert not re.search(rf"(>|\s), {host.postcode} ", html), path  # no empty street
+        assert f"{host.postcode} {host.city}" in html, path

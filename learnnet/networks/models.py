@@ -99,6 +99,17 @@ class Facility(TimestampMixin, db.Model):
         return f"<Facility {self.name} {self.postcode}>"
 
 
+    @property
+    def address(self) -> str:
+        """Street, postcode and municipality, without a dangling comma when a part is missing."""
+        return ", ".join(p for p in (self.street, f"{self.postcode} {self.city}".strip()) if p)
+
+    @property
+    def short_address(self) -> str:
+        """Street and municipality (for a line that already names the facility)."""
+        return ", ".join(p for p in (self.street, self.city) if p)
+
+
 class Membership(TimestampMixin, db.Model):
     """A facility's membership of one network; leaving sets left_on and keeps the row."""
 

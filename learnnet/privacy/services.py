@@ -86,7 +86,7 @@ def export(contact: Contact) -> dict[str, Any]:
         },
         "facility": {
             "name": facility.name,
-            "address": f"{facility.street}, {facility.postcode} {facility.city}",
+            "address": facility.address,
             "memberships": [
                 {
                     "network": m.network.name,

@@ -54,7 +54,7 @@ def map_url(session: Session) -> str:
     """An OpenStreetMap search for the host's address."""
     host = session.host
     return "https://www.openstreetmap.org/search?query=" + quote_plus(
-        f"{host.street}, {host.postcode} {host.city}"
+        host.address
     )
 
 

@@ -220,7 +220,7 @@ def _deadline(network: Network, day: date, details: SeriesDetails) -> datetime |
 
 
 def _practical_from(host: Facility) -> str:
-    parts = [f"{host.street}, {host.postcode} {host.city}".strip(", ")]
+    parts = [host.address]
     if host.parking_notes:
         parts.append(host.parking_notes)
     if host.accessibility_notes:
