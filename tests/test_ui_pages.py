@@ -226,3 +226,12 @@ def test_facility_page_hosting_history_and_contact_links(logged_in, network, fac
     assert 'href="mailto:sofie@example.org"' in contacts
     assert 'href="tel:091234567"' in contacts
     assert html.index('id="contacts"') < html.index('id="unavailable"')
+
+
+def test_member_and_directory_tables_sort_by_their_columns(logged_in, network):
+    html = logged_in.get(f"/networks/{network.slug}?sort=-name").get_data(as_text=True)
+    members = html.split('id="members"')[1].split("</section>")[0].split("<tbody>")[1]
+    assert members.index("Kinderopvang Ukkepuk") < members.index("KDV De Zonnebloem")
+    assert 'aria-sort="descending"' in html
+    html = logged_in.get(f"/networks/{network.slug}?dsort=facility").get_data(as_text=True)
+    assert 'href="/networks/' in html and "dsort=-facility#directory" in html

@@ -133,17 +133,52 @@ def network_new() -> str | Response:
     return render_template("networks/network_form.html", form=form, network=None)
 
 
+MEMBER_SORTS: dict[str, Any] = {
+    "name": lambda m: m.facility.name_key,
+    "city": lambda m: (m.facility.city.casefold(), m.facility.name_key),
+    "hosting": lambda m: (not m.facility.willing_to_host, m.facility.name_key),
+    "since": lambda m: (m.joined_on, m.facility.name_key),
+}
+DIRECTORY_SORTS: dict[str, Any] = {
+    "name": lambda c: c.name.casefold(),
+    "facility": lambda c: (c.facility.name_key, c.name.casefold()),
+    "function": lambda c: ((c.function or "~").casefold(), c.name.casefold()),
+}
+
+
+def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any], str]:
+    """``items`` ordered by ``sort`` (a key of ``keys``, ``-key`` reversed), and the sort used."""
+    key = sort.removeprefix("-")
+    if key not in keys:
+        return items, "name"
+    return sorted(items, key=keys[key], reverse=sort.startswith("-")), sort
+
+
 @bp.route("/networks/<slug>")
 @requires(NETWORK)
 def network_view(network: Network) -> str:
-    """The next sessions, the members and their contacts, the directory, former members."""
+    """The next sessions, the members and their contacts, the directory, former members.
+    The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""
     page = services.network_page(network)
+    page.current, sort = _sorted(page.current, request.args.get("sort", ""), MEMBER_SORTS)
+    page.directory, dsort = _sorted(page.directory, request.args.get("dsort", ""), DIRECTORY_SORTS)
+
+    def sort_url(param: str, anchor: str) -> Any:
+        args = {k: v for k, v in request.args.items() if k != param}
+        return lambda key: url_for(
+            "networks.network_view", slug=network.slug, **args, **{param: key}, _anchor=anchor
+        )
+
     return render_template(
         "networks/network.html",
         network=network,
         page=page,
         next_sessions=next_sessions(network),
         now=utcnow(),
+        sort=sort,
+        dsort=dsort,
+        member_sort_url=sort_url("sort", "members"),
+        directory_sort_url=sort_url("dsort", "directory"),
     )
 
 
