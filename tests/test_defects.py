@@ -104,3 +104,9 @@ def test_a_facility_without_street_has_no_dangling_comma(logged_in, network, mem
         html = logged_in.get(path).get_data(as_text=True)
         assert not re.search(rf"(>|\s), {host.postcode} ", html), path  # no empty street
         assert f"{host.postcode} {host.city}" in html, path
+
+
+def test_the_dashboard_greets_by_first_name(logged_in, facilitator):
+    html = logged_in.get("/").get_data(as_text=True)
+    assert "Dag An<" in html.replace("</p>", "<") or "Dag An" in html
+    assert "Dag An Peeters" not in html and "Hallo" not in html

@@ -59,7 +59,7 @@ def test_the_link_opens_the_page_without_a_password(client, gent):
     page = client.get(f"/m/{token}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Hallo Sofie" in html
+    assert "Dag Sofie" in html
     assert f'id="session-{gent["session"].id}"' in html
     assert "openstreetmap.org/search" in html
     assert "Deze link is persoonlijk" in html
@@ -122,7 +122,7 @@ def test_failed_lookups_are_rate_limited_per_address(app_factory, db_url):
 def test_the_page_speaks_the_contacts_language_not_the_phones(client, gent):
     token = token_for(gent["sofie"])
     english_phone = {"Accept-Language": "en-US,en;q=0.9"}
-    assert "Hallo Sofie" in client.get(f"/m/{token}", headers=english_phone).get_data(as_text=True)
+    assert "Dag Sofie" in client.get(f"/m/{token}", headers=english_phone).get_data(as_text=True)
     gent["sofie"].preferred_language = "en"
     db.session.commit()
     html = client.get(f"/m/{token}", headers={"Accept-Language": "nl-BE"}).get_data(as_text=True)

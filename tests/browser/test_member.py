@@ -50,7 +50,7 @@ def test_member_answers_lands_on_the_waitlist_and_is_promoted_when_a_colleague_d
     try:
         page.goto(f"{live.url}/m/{token}")
         # The contact's language (Dutch), not the phone's (English).
-        assert page.get_by_role("heading", name="Hallo Sofie").is_visible()
+        assert page.get_by_role("heading", name="Dag Sofie").is_visible()
         assert no_horizontal_scroll(page)
         screenshot(page, f"member-{'js' if javascript else 'nojs'}")
         subscribe = page.get_by_role("link", name="Abonneer je in je agenda")
