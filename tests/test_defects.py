@@ -110,3 +110,32 @@ def test_the_dashboard_greets_by_first_name(logged_in, facilitator):
     html = logged_in.get("/").get_data(as_text=True)
     assert "Dag An<" in html.replace("</p>", "<") or "Dag An" in html
     assert "Dag An Peeters" not in html and "Hallo" not in html
+
+
+def test_breadcrumbs_are_the_same_on_every_page_of_a_network(logged_in, network, members):
+    session = factories.session(network, members[0], days_ahead=20)
+    db.session.commit()
+    pages = [
+        f"/networks/{network.slug}/sessions",
+        f"/networks/{network.slug}/plan",
+        f"/networks/{network.slug}/import",
+        f"/networks/{network.slug}/members/new",
+        f"/networks/{network.slug}/attendance",
+        f"/sessions/{session.id}",
+        f"/sessions/{session.id}/edit",
+        f"/sessions/{session.id}/move",
+        f"/sessions/{session.id}/swap",
+        f"/sessions/{session.id}/checkin",
+        f"/sessions/{session.id}/invitations",
+    ]
+    checked = 0
+    for path in pages:
+        response = logged_in.get(path)
+        html = response.get_data(as_text=True)
+        if response.status_code != 200 or 'class="breadcrumb"' not in html:
+            continue
+        checked += 1
+        crumb = html.split('class="breadcrumb">')[1].split("</p>")[0]
+        assert crumb.startswith('<a href="/">Mijn netwerken</a> › '), path
+        assert f'href="/networks/{network.slug}">{network.name}</a>' in crumb, path
+    assert checked >= 9
