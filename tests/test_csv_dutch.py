@@ -45,7 +45,7 @@ def test_dutch_headers_are_read(logged_in, network):
 def test_errors_name_the_column_as_written_start_with_a_capital_and_show_the_value(
     logged_in, network
 ):
-    body = (b"Naam;Postcode;Gemeente;Capaciteit\r\nKinderopvang Fout;99999;Gent;veel\r\n")
+    body = b"Naam;Postcode;Gemeente;Capaciteit\r\nKinderopvang Fout;99999;Gent;veel\r\n"
     html = upload(logged_in, network, body).get_data(as_text=True)
     assert "Postcode “99999” is geen Belgische postcode van vier cijfers." in html
     assert "Capaciteit “veel” is geen geheel getal van 1 tot 1000." in html

@@ -98,7 +98,6 @@ class Facility(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<Facility {self.name} {self.postcode}>"
 
-
     @property
     def address(self) -> str:
         """Street, postcode and municipality, without a dangling comma when a part is missing."""

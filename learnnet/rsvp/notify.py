@@ -53,9 +53,7 @@ def member_url(contact: Contact, anchor: str = "") -> str:
 def map_url(session: Session) -> str:
     """An OpenStreetMap search for the host's address."""
     host = session.host
-    return "https://www.openstreetmap.org/search?query=" + quote_plus(
-        host.address
-    )
+    return "https://www.openstreetmap.org/search?query=" + quote_plus(host.address)
 
 
 def _context(session: Session, contact: Contact, locale: str) -> dict[str, Any]:
