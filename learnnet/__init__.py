@@ -26,7 +26,7 @@ from learnnet.config import (
     ensure_instance_secret,
     env_overrides,
 )
-from learnnet.extensions import babel, csrf, db, limiter, login_manager, migrate
+from learnnet.extensions import babel, csrf, db, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -159,7 +159,14 @@ def select_locale() -> str:
 
 def _register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    if app.config["MIGRATION_COMMANDS"]:
+        # Alembic weighs 12 MB a process: only where migrations run (the flask command,
+        # the tests), not in the workers of gunicorn.conf.py.
+        from flask_migrate import Migrate
+
+        Migrate(compare_type=True, render_as_batch=True).init_app(
+            app, db, directory=str(MIGRATIONS)
+        )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

@@ -27,6 +27,8 @@ class Defaults:
     DATABASE_URL = ""  # empty: SQLite file instance/learnnet.sqlite3
     # hide_parameters: SQL parameters (names, email addresses…) never reach the error log.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # The `flask db` commands (Alembic); gunicorn.conf.py leaves them out of its workers.
+    MIGRATION_COMMANDS = True
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
     LANGUAGES = ("nl", "en")

@@ -172,6 +172,20 @@ def template_ngettext(
     return rv % variables
 
 
+def warm_up(app: Flask) -> None:
+    """Do now what the first requests would do: compile every template, read each
+    language's dates and catalogue (gunicorn.conf.py, before the workers are forked)."""
+    from flask_babel import force_locale
+
+    for name in app.jinja_env.list_templates(extensions=("html", "txt")):
+        app.jinja_env.get_template(name)
+    with app.test_request_context():
+        for language in app.config["LANGUAGES"]:
+            format_day(date(2000, 1, 1), language)
+            with force_locale(language):
+                _catalogue(_locale_name())
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     # After Flask-Babel's own: ``_`` goes straight to gettext, not through Jinja's alias.

@@ -99,3 +99,15 @@ def test_takers_by_day_agree_with_turn_takers_on_every_day(group, on, expected):
     around = [d + timedelta(days=k) for d in edges for k in (-1, 0, 1)]
     for day in [*on, *around]:
         assert takers(day) == turn_takers(group, day, expected), day
+
+
+def test_warm_up_compiles_every_template_and_reads_each_language_without_the_database(
+    app, count_queries
+):
+    from learnnet.templating import warm_up
+
+    app.jinja_env.cache.clear()
+    warm_up(app)
+    names = app.jinja_env.list_templates(extensions=("html", "txt"))
+    assert len(app.jinja_env.cache) >= min(len(names), app.jinja_env.cache.capacity)
+    assert count_queries.count == 0  # it runs in gunicorn's master: no connection there

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import holidays as holidays_lib
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -46,6 +45,8 @@ class SchedulingError(ValueError):
 
 @functools.cache
 def _belgian_holidays(year: int, language: str) -> dict[date, str]:
+    import holidays as holidays_lib  # 3.5 MB, for the planner only: not in every worker
+
     return dict(holidays_lib.country_holidays("BE", years=year, language=language))
 
 

@@ -338,17 +338,33 @@ class Server:
         except OSError:
             return []
 
-    def memory(self) -> dict[int, tuple[float, float]]:
-        """Per worker: resident memory now and at its peak, in MB (from /proc/<pid>/status)."""
+    def memory(self) -> dict[int, tuple[float, float, float, float]]:
+        """Per worker, in MB: resident now and at its peak (/proc/<pid>/status), its
+        proportional share of pages shared with the other processes, and its own pages
+        (/proc/<pid>/smaps_rollup: Pss, Private_Clean + Private_Dirty)."""
         found = {}
         for pid in self.workers():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             except OSError:
                 continue
-            values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
-            found[pid] = (int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024)
+            values = dict(re.findall(r"^(\w+):\s+(\d+) kB", status + rollup, re.M))
+            mb = {k: int(v) / 1024 for k, v in values.items()}
+            own = mb["Private_Clean"] + mb["Private_Dirty"]
+            found[pid] = (mb["VmRSS"], mb["VmHWM"], mb["Pss"], own)
         return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time the workers have used so far (user + system, from /proc/<pid>/stat)."""
+        total = 0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         self.log.seek(0)
@@ -438,7 +454,9 @@ class Page:
     call: Any  # () -> Answer
     status: int = 200
     html: bool = True
+    cpu: Any = None  # () -> CPU seconds used by the server's workers
     samples: list[float] = field(default_factory=list)  # sequential latencies, ms
+    cpu_ms: list[float] = field(default_factory=list)  # workers' CPU per request, per round
     sequential: list[float] = field(default_factory=list)  # req/s per round
     concurrent: list[float] = field(default_factory=list)  # req/s per round
     size: int = 0
@@ -454,10 +472,13 @@ class Page:
 
     def run_sequential(self, seconds: float) -> None:
         latencies = []
+        cpu = self.cpu() if self.cpu else 0.0
         start = time.perf_counter()
         while time.perf_counter() - start < seconds or len(latencies) < 5:
             latencies.append(self.once())
         self.sequential.append(len(latencies) / (time.perf_counter() - start))
+        if self.cpu:
+            self.cpu_ms.append((self.cpu() - cpu) * 1000 / len(latencies))
         self.samples += [x * 1000 for x in latencies]
 
     def run_concurrent(self, seconds: float, connections: int) -> None:
@@ -570,6 +591,8 @@ def main() -> None:
         server = Server(url, instance)
         try:
             measured = pages(server.port, world)
+            for p in measured:
+                p.cpu = server.cpu_seconds
             for p in measured:  # warm up: templates compiled, caches filled, in both workers
                 for _ in range(4):
                     p.once()
@@ -588,7 +611,7 @@ def main() -> None:
 
 def report(
     measured: list[Page],
-    memory: dict[int, tuple[float, float]],
+    memory: dict[int, tuple[float, float, float, float]],
     alone: float,
     label: str,
     world: World,
@@ -611,14 +634,20 @@ def report(
         f"{c['sessions']:,} sessions, {c['answers']:,} answers (seeded in {seeded:.0f} s); "
         f"load average {load_before} before, {load_after} after"
     )
+    base_cpu = statistics.median(health.cpu_ms)
     print(
-        f"{'page':<30}{'req/s':>7}{'med ms':>8}{'p90 ms':>8}{'p90/med':>8}"
-        f"{'4-conn':>8}{'share':>7}{'4-conn':>8}{'KB':>6}  target"
+        "share: requests per second as a share of /healthz's, one connection and 4; cpu: the\n"
+        "workers' CPU time per request, and /healthz's as a share of it (steadier when busy)"
+    )
+    print(
+        f"{'page':<30}{'req/s':>7}{'med ms':>8}{'p90 ms':>8}{'p90/med':>8}{'4-conn':>8}"
+        f"{'cpu ms':>8}{'share':>7}{'4-conn':>7}{'cpu':>7}{'KB':>6}  target"
     )
     for p in measured:
         seq = statistics.median(p.sequential)
         conc = statistics.median(p.concurrent)
         share, share_conc = seq / base_seq, conc / base_conc
+        cpu = statistics.median(p.cpu_ms)
         ratio = p.p90() / p.median()
         if p is health:
             target = ""
@@ -633,8 +662,9 @@ def report(
                 ratio <= P90_TARGET, f"p90 <= {P90_TARGET}x"
             )
         print(
-            f"{p.name:<30}{seq:>7.1f}{p.median():>8.1f}{p.p90():>8.1f}{ratio:>8.2f}"
-            f"{conc:>8.1f}{share:>7.1%}{share_conc:>8.1%}{p.size / 1024:>6.0f}  {target}"
+            f"{p.name:<30}{seq:>7.1f}{p.median():>8.1f}{p.p90():>8.1f}{ratio:>8.2f}{conc:>8.1f}"
+            f"{cpu:>8.1f}{share:>7.1%}{share_conc:>7.1%}{base_cpu / cpu:>7.1%}"
+            f"{p.size / 1024:>6.0f}  {target}"
         )
     cold = next(p for p in measured if p.name.startswith("feed cold"))
     print(
@@ -642,10 +672,11 @@ def report(
         f"events with icalendar alone: {cold.median() / alone:.2f}x  "
         + _verdict(cold.median() / alone <= FEED_TARGET, f"<= {FEED_TARGET}x")
     )
-    for pid, (rss, peak) in sorted(memory.items()):
+    for pid, (rss, peak, pss, own) in sorted(memory.items()):
         print(
-            f"worker {pid}: {rss:.0f} MB resident, peak {peak:.0f} MB  "
-            + _verdict(peak < MEMORY_TARGET_MB, f"< {MEMORY_TARGET_MB} MB")
+            f"worker {pid}: {rss:.0f} MB resident (peak {peak:.0f} MB), of which {own:.0f} MB "
+            f"its own and the rest shared (proportional share {pss:.0f} MB)  "
+            + _verdict(peak < MEMORY_TARGET_MB, f"peak resident < {MEMORY_TARGET_MB} MB")
         )
     print(f"({time.monotonic() - started:.0f} s in all)")
 
