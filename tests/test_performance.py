@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from babel.dates import format_date as babel_format_date
-from flask import render_template_string
+from flask import render_template_string, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from flask_babel import ngettext as babel_ngettext
@@ -13,8 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
+from learnnet.extensions import db
 from learnnet.scheduling.rotation import Member, takers_by_day, turn_takers
 from learnnet.timefmt import NL_MONTHS, format_day
+from tests import factories
+from tests.rsvp_helpers import answer, token_for
 
 TEMPLATE = """{{ _("Save") }}|{{ _("Hello %(name)s", name=who) }}|\
 {{ ngettext("%(num)d facility", "%(num)d facilities", n) }}|{{ _("Save") }}"""
@@ -111,3 +115,24 @@ def test_warm_up_compiles_every_template_and_reads_each_language_without_the_dat
     names = app.jinja_env.list_templates(extensions=("html", "txt"))
     assert len(app.jinja_env.cache) >= min(len(names), app.jinja_env.cache.capacity)
     assert count_queries.count == 0  # it runs in gunicorn's master: no connection there
+
+
+def test_the_member_pages_links_are_the_routes_own(app, client, network):
+    """The member's page builds its links from one url_for; they are what url_for gives."""
+    zonnebloem = network.memberships[0].facility
+    me, colleague = zonnebloem.contacts
+    session = factories.session(network, zonnebloem, days_ahead=20)  # my facility hosts
+    db.session.commit()
+    token = token_for(me)
+    answer(client, token_for(colleague), session.id, "yes")
+    html = client.get(f"/m/{token}").get_data(as_text=True)
+    with app.test_request_context():
+        expected = {
+            url_for("rsvp.member_answer", token=token, session_id=session.id),
+            url_for("rsvp.member_host_confirm", token=token, session_id=session.id),
+            url_for("calendar.member_session_file", token=token, session_id=session.id),
+        }
+    links = set(re.findall(rf'(?:action|href)="(/m/[^"]*/sessions/{session.id}[^"#]*)"', html))
+    assert links == expected
+    assert html.count('name="csrf_token"') == 3 + 1  # answer, colleague, host; add colleague
+    assert f'aria-label="{colleague.name} komt"' in html
