@@ -136,3 +136,23 @@ def test_the_member_pages_links_are_the_routes_own(app, client, network):
     assert links == expected
     assert html.count('name="csrf_token"') == 3 + 1  # answer, colleague, host; add colleague
     assert f'aria-label="{colleague.name} komt"' in html
+
+
+def test_a_feed_revalidation_is_one_statement_for_every_kind_of_feed(
+    app, client, network, facilitator, count_queries
+):
+    from learnnet.calendar import services as calendar_services
+
+    member = network.memberships[0].facility.contacts[0]
+    factories.session(network, network.memberships[1].facility, days_ahead=10)
+    db.session.commit()
+    for kind, owner in (("network", network.id), ("contact", member.id), ("user", facilitator.id)):
+        feed = calendar_services.ensure_feed(kind, owner)
+        db.session.commit()
+        url = f"/feeds/{calendar_services.token_of(feed)}.ics"
+        etag = client.get(url).headers["ETag"]
+        db.session.expire_all()
+        count_queries.statements.clear()
+        response = client.get(url, headers={"If-None-Match": etag})
+        assert response.status_code == 304, kind
+        assert count_queries.count == 1, (kind, count_queries.statements)

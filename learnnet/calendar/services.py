@@ -13,16 +13,19 @@ Sessions from half a year back onwards; cancelled sessions stay, marked cancelle
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from learnnet.auth.models import User
@@ -109,14 +112,19 @@ def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
 
 
 def feed_for_token(token: str) -> CalendarFeed | None:
-    """The live feed with this token; None for anything else (revoked, unknown, malformed)."""
+    """The live feed with this token; None for anything else (revoked, unknown, malformed).
+
+    Read together with its latest stamp, so that a calendar client's revalidation (most
+    feed requests) costs one statement: see :func:`validators`.
+    """
     if not rules.well_formed(token):
         return None
-    return db.session.scalar(
-        select(CalendarFeed).where(
-            CalendarFeed.token_hash == rules.token_hash(token), CalendarFeed.revoked_at.is_(None)
-        )
-    )
+    row = db.session.execute(_by_token(), {"token_hash": rules.token_hash(token)}).first()
+    if row is None:
+        return None
+    feed, latest = row
+    _LATEST[feed] = latest
+    return feed
 
 
 # --- validators -------------------------------------------------------------------------------
@@ -130,33 +138,79 @@ class Validators:
     last_modified: datetime
 
 
-def _stamp_condition(feed: CalendarFeed, facility_id: int | None) -> object:
-    if feed.kind == NETWORK:
-        return and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id == feed.network_id)
-    if feed.kind == CONTACT:
-        networks = select(Membership.network_id).where(Membership.facility_id == facility_id)
-        return or_(
-            and_(FeedStamp.kind == CONTACT, FeedStamp.owner_id == feed.contact_id),
-            and_(FeedStamp.kind == FACILITY, FeedStamp.owner_id == facility_id),
-            and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id.in_(networks)),
-        )
-    networks = select(network_facilitator.c.network_id).where(
-        network_facilitator.c.user_id == feed.user_id
-    )
-    return or_(
-        and_(FeedStamp.kind == USER, FeedStamp.owner_id == feed.user_id),
-        and_(FeedStamp.kind == NETWORK, FeedStamp.owner_id.in_(networks)),
+# The latest stamp read with a feed by feed_for_token, for this request's feed objects.
+_LATEST: WeakKeyDictionary[CalendarFeed, datetime | None] = WeakKeyDictionary()
+
+
+@functools.cache
+def _by_token() -> Any:
+    """The live feed of a token hash with its latest stamp (built once: building this
+    statement took longer than running it)."""
+    return select(CalendarFeed, _latest_stamp()).where(
+        CalendarFeed.token_hash == bindparam("token_hash"), CalendarFeed.revoked_at.is_(None)
     )
 
 
-def validators(feed: CalendarFeed, facility_id: int | None, variant: str) -> Validators:
-    """ETag and Last-Modified of a feed in one statement; Last-Modified never goes back.
+def _latest_stamp() -> Any:
+    """The latest change behind the feed of the row (correlated with CalendarFeed).
 
-    ``variant`` adds what else shapes the bytes (the host name in its links).
+    A network's feed: its network. A contact's: the contact, their facility and the
+    networks it belongs to. A facilitator's: the user and the networks they facilitate.
     """
-    latest = db.session.scalar(
-        select(func.max(FeedStamp.changed_at)).where(_stamp_condition(feed, facility_id))  # type: ignore[arg-type]
+    facility = (
+        select(Contact.facility_id)
+        .where(Contact.id == CalendarFeed.contact_id)
+        .correlate(CalendarFeed)
+        .scalar_subquery()
     )
+    facility_networks = select(Membership.network_id).where(Membership.facility_id == facility)
+    user_networks = (
+        select(network_facilitator.c.network_id)
+        .where(network_facilitator.c.user_id == CalendarFeed.user_id)
+        .correlate(CalendarFeed)
+    )
+    stamp = FeedStamp
+    return (
+        select(func.max(stamp.changed_at))
+        .where(
+            or_(
+                and_(
+                    CalendarFeed.kind == NETWORK,
+                    stamp.kind == NETWORK,
+                    stamp.owner_id == CalendarFeed.network_id,
+                ),
+                and_(
+                    CalendarFeed.kind == CONTACT,
+                    or_(
+                        and_(stamp.kind == CONTACT, stamp.owner_id == CalendarFeed.contact_id),
+                        and_(stamp.kind == FACILITY, stamp.owner_id == facility),
+                        and_(stamp.kind == NETWORK, stamp.owner_id.in_(facility_networks)),
+                    ),
+                ),
+                and_(
+                    CalendarFeed.kind == USER,
+                    or_(
+                        and_(stamp.kind == USER, stamp.owner_id == CalendarFeed.user_id),
+                        and_(stamp.kind == NETWORK, stamp.owner_id.in_(user_networks)),
+                    ),
+                ),
+            )
+        )
+        .correlate(CalendarFeed)
+        .scalar_subquery()
+    )
+
+
+def validators(feed: CalendarFeed, variant: str) -> Validators:
+    """ETag and Last-Modified of a feed; Last-Modified never goes back.
+
+    No statement for a feed from :func:`feed_for_token` (its stamp came with it), one
+    otherwise. ``variant`` adds what else shapes the bytes (the host name in its links).
+    """
+    if feed in _LATEST:
+        latest = _LATEST[feed]
+    else:
+        latest = db.session.scalar(select(_latest_stamp()).where(CalendarFeed.id == feed.id))
     moment = max(latest or feed.created_at, feed.created_at)
     tag = hashlib.sha256(f"{FORMAT}:{feed.id}:{moment.isoformat()}:{variant}".encode()).hexdigest()[
         :32

@@ -41,8 +41,7 @@ def _session_url(session: Session) -> str:
 @requires(CALENDAR_FEED)
 def feed(feed: CalendarFeed) -> Response:
     """A subscription feed; answers 304 from its stamps without building the calendar."""
-    contact = db.session.get(Contact, feed.contact_id) if feed.kind == CONTACT else None
-    checks = services.validators(feed, contact.facility_id if contact else None, request.host)
+    checks = services.validators(feed, request.host)
     headers = {
         "ETag": f'"{checks.etag}"',
         "Last-Modified": checks.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
@@ -50,6 +49,7 @@ def feed(feed: CalendarFeed) -> Response:
     }
     if _not_modified(checks):
         return Response(status=304, headers=headers)
+    contact = db.session.get(Contact, feed.contact_id) if feed.kind == CONTACT else None
     calendar = services.feed_calendar(
         feed, _member_url(contact) if contact else (lambda s: ""), _session_url
     )
