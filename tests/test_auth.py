@@ -18,7 +18,7 @@ def test_login_redirects_to_dashboard_and_shows_my_name(client, facilitator):
     assert response.status_code == 302
     assert response.location == "/"
     page = client.get("/")
-    assert "An Peeters" in page.get_data(as_text=True)
+    assert "Dag An" in page.get_data(as_text=True)  # greeted by first name
 
 
 def test_login_is_case_insensitive_for_email(client, facilitator):
@@ -35,7 +35,7 @@ def test_wrong_credentials_get_one_clear_message_and_keep_the_email(
     response = login(client, email, password)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "horen niet bij een actieve account" in html
+    assert "horen niet bij een actief account" in html
     assert f'value="{email}"' in html
     assert 'value="wrong password"' not in html
 

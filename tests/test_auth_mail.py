@@ -399,7 +399,7 @@ def test_a_reset_while_logged_in_as_someone_else_logs_in_as_the_links_owner(app,
     path = _reset_path(app, other)
     assert choose(client, path).status_code == 302
     html = client.get("/").get_data(as_text=True)
-    assert "Link Owner" in html
+    assert "Dag Link" in html  # greeted by the owner's first name
     assert db.session.get(User, other.id).last_login_at is not None
 
 
