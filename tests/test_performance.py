@@ -156,3 +156,27 @@ def test_a_feed_revalidation_is_one_statement_for_every_kind_of_feed(
         response = client.get(url, headers={"If-None-Match": etag})
         assert response.status_code == 304, kind
         assert count_queries.count == 1, (kind, count_queries.statements)
+
+
+def test_the_timeline_shows_the_latest_past_and_the_rest_on_request(
+    app, logged_in, network, count_queries
+):
+    from learnnet.scheduling.views import PAST_SHOWN
+
+    host = network.memberships[0].facility
+    past = [factories.session(network, host, days_ahead=-7 * n) for n in range(1, 26)]
+    factories.session(network, host, days_ahead=10)
+    db.session.commit()
+    url = f"/networks/{network.slug}/sessions"
+    logged_in.get(url)
+    count_queries.statements.clear()
+    html = logged_in.get(url).get_data(as_text=True)
+    statements = count_queries.count
+    shown = [s for s in past if f"/sessions/{s.id}" in html]
+    assert shown == past[:PAST_SHOWN]  # the latest first
+    assert "?past=all#past" in html
+    count_queries.statements.clear()
+    everything = logged_in.get(url + "?past=all").get_data(as_text=True)
+    assert all(f"/sessions/{s.id}" in everything for s in past)
+    assert "?past=all#past" not in everything
+    assert count_queries.count == statements

@@ -61,13 +61,20 @@ def public_holidays(start: date, end: date, language: str = "nl") -> dict[date, 
 
 def planner_members(network: Network) -> list[rotation.Member]:
     """Every facility that is or was a member, with membership dates and unavailability."""
-    memberships = list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.network_id == network.id)
-            .options(selectinload(Membership.facility))
+    # The columns the planner reads, not Membership and Facility objects (the timeline's
+    # tally asks this for every member on every view).
+    memberships = db.session.execute(
+        select(
+            Membership.facility_id,
+            Membership.joined_on,
+            Membership.left_on,
+            Facility.name,
+            Facility.room_capacity,
+            Facility.willing_to_host,
         )
-    )
+        .join(Facility, Facility.id == Membership.facility_id)
+        .where(Membership.network_id == network.id)
+    ).all()
     facility_ids = {m.facility_id for m in memberships}
     with_contact = set(
         db.session.scalars(
@@ -84,15 +91,15 @@ def planner_members(network: Network) -> list[rotation.Member]:
             rotation.Period(u.starts_on, u.ends_on, u.reason)
         )
     # One planner member per facility; if it left and rejoined, take the current period.
-    by_facility: dict[int, Membership] = {}
+    by_facility: dict[int, Any] = {}
     for m in sorted(memberships, key=lambda m: (m.left_on is None, m.joined_on)):
         by_facility[m.facility_id] = m
     return [
         rotation.Member(
             id=m.facility_id,
-            name=m.facility.name,
-            capacity=m.facility.room_capacity,
-            willing=m.facility.willing_to_host,
+            name=m.name,
+            capacity=m.room_capacity,
+            willing=m.willing_to_host,
             joined_on=m.joined_on,
             left_on=m.left_on,
             unavailable=tuple(periods.get(m.facility_id, ())),
@@ -584,6 +591,7 @@ def hosting_tally(
     for h in history:
         (mine_past if h.day <= today else mine_future).setdefault(h.facility_id, []).append(h.day)
     rows = []
+    hosted = state.hosted  # a property that walks every member: once, not once per row
     for m in members:
         if m.id not in current:
             continue
@@ -607,7 +615,7 @@ def hosting_tally(
                 if not m.has_contact
                 else "too_small"
             )
-        elif m.id in state.hosted:
+        elif m.id in hosted:
             row.turn, row.turn_day = "hosted", state.last.get(m.id)
         elif upcoming:
             row.turn, row.turn_day = "planned", upcoming[0]

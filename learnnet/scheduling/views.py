@@ -413,6 +413,9 @@ def timeline(network: Network) -> str:
     return _render_timeline(network, PeriodForm(prefix="blackout"))
 
 
+PAST_SHOWN = 10  # past sessions on the timeline before "show the older ones"
+
+
 def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
     from collections import Counter
 
@@ -450,6 +453,9 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         return groups
 
     titles = Counter(s.title for s in sessions)
+    # Years of history are a link away: the latest past sessions, then "show N older".
+    past = [s for s in reversed(sessions) if s.ends_at <= now]
+    shown = len(past) if request.args.get("past") == "all" else PAST_SHOWN
     return render_template(
         "scheduling/timeline.html",
         network=network,
@@ -458,7 +464,8 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         usual_title=titles.most_common(1)[0][0] if titles else "",
         upcoming=[s for s in sessions if s.ends_at > now],
         flags={f.session.id: f.codes for f in planning.conflicts(network, now)},
-        past=[s for s in reversed(sessions) if s.ends_at <= now],
+        past=past[:shown],
+        older=len(past[shown:]),
         now=now,
         tally=services.hosting_tally(
             network, _today(network), planning.expected_attendance(network)[0]
