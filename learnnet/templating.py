@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -119,7 +120,9 @@ LOCALE_KEY = "_babel_locale_name"
 
 def _locale_name() -> str:
     """The locale Flask-Babel translates into at this moment (``force_locale`` included)."""
-    ctx = g.get("_flask_babel")
+    # Flask's own context variable, not the ``g`` proxy: macros imported by templates
+    # (no render context of their own) ask this for every label.
+    ctx = getattr(_cv_app.get().g, "_flask_babel", None)
     locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
     if locale is None:
         locale = get_locale()

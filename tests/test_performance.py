@@ -180,3 +180,31 @@ def test_the_timeline_shows_the_latest_past_and_the_rest_on_request(
     assert all(f"/sessions/{s.id}" in everything for s in past)
     assert "?past=all#past" not in everything
     assert count_queries.count == statements
+
+
+def test_session_page_statements_do_not_grow_with_members_and_answers(
+    app, logged_in, network, count_queries
+):
+    host = network.memberships[0].facility
+    host.room_capacity = 200  # no flag (a room too small) when the network grows
+    session = factories.session(network, host, days_ahead=12)
+    db.session.commit()
+    url = f"/sessions/{session.id}"
+
+    def statements() -> int:
+        logged_in.get(url)
+        db.session.expire_all()
+        count_queries.statements.clear()
+        assert logged_in.get(url).status_code == 200
+        return count_queries.count
+
+    few = statements()
+    for n in range(15):
+        facility = factories.facility(name=f"Groot {n}")
+        factories.member(network, facility)
+        for _ in range(3):
+            contact = factories.contact(facility)
+            answer(logged_in, token_for(contact), session.id, ("yes", "maybe", "no")[n % 3])
+    db.session.commit()
+    more = statements()
+    assert more == few, count_queries.statements

@@ -21,6 +21,7 @@ from learnnet.networks.models import Network
 from learnnet.pages import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
+from learnnet.rsvp.contacts import expected_contacts
 from learnnet.rsvp.forms import answer_choices
 from learnnet.scheduling import planning
 from learnnet.scheduling.models import CANCELLED, CONFIRMED, Session
@@ -145,14 +146,15 @@ def dashboard() -> str:
 @requires(SESSION)
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
+    expected = expected_contacts(session)  # once, for the answers and both counts
     return render_template(
         "pages/session.html",
         network=session.network,
         session=session,
         now=utcnow(),
-        answers=rsvp_services.session_answers(session),
-        to_invite=len(notify.to_invite(session)),
-        unanswered=len(notify.unanswered_with_email(session)),
+        answers=rsvp_services.session_answers(session, expected),
+        to_invite=len(notify.to_invite(session, expected)),
+        unanswered=len(notify.unanswered_with_email(session, expected)),
         host_contacts=notify.host_contacts(session),
         mail=outbox_counts([session.id])[session.id],
         answer_choices=answer_choices(),

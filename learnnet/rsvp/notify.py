@@ -212,8 +212,9 @@ def invited_contacts(session: Session) -> list[Contact]:
     return [c for c in expected_contacts(session) if c.id in invited]
 
 
-def to_invite(session: Session) -> list[Contact]:
-    """Contacts with an email address who have not been invited to the session yet."""
+def to_invite(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
+    """Contacts with an email address who have not been invited to the session yet
+    (of ``expected``, when the caller has the session's expected contacts already)."""
     done = set(
         db.session.scalars(
             select(OutboxMessage.contact_id).where(
@@ -221,7 +222,8 @@ def to_invite(session: Session) -> list[Contact]:
             )
         )
     )
-    return [c for c in expected_contacts(session) if c.email and c.id not in done]
+    expected = expected if expected is not None else expected_contacts(session)
+    return [c for c in expected if c.email and c.id not in done]
 
 
 def pending_invitations(network: Any) -> list[tuple[Session, list[Contact]]]:
@@ -248,14 +250,15 @@ def send_invitations(session: Session) -> int:
     return count
 
 
-def unanswered_with_email(session: Session) -> list[Contact]:
+def unanswered_with_email(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
     """Expected contacts with an email address and no answer for the session."""
     answered = set(
         db.session.scalars(
             select(Rsvp.contact_id).where(Rsvp.session_id == session.id, Rsvp.answer != WITHDRAWN)
         )
     )
-    return [c for c in expected_contacts(session) if c.email and c.id not in answered]
+    expected = expected if expected is not None else expected_contacts(session)
+    return [c for c in expected if c.email and c.id not in answered]
 
 
 def send_nudges(session: Session) -> int:

@@ -443,9 +443,10 @@ class SessionAnswers:
     history: list[RsvpChange]
 
 
-def session_answers(session: Session) -> SessionAnswers:
-    """What the facilitator sees of a session's answers."""
-    contacts = expected_contacts(session)
+def session_answers(session: Session, expected: list[Contact] | None = None) -> SessionAnswers:
+    """What the facilitator sees of a session's answers (``expected``: the session's
+    expected contacts, when the caller has them already)."""
+    contacts = expected if expected is not None else expected_contacts(session)
     rsvps = list(
         db.session.scalars(
             select(Rsvp)
