@@ -298,7 +298,14 @@ def announce_change(session: Session, changes: Iterable[str]) -> int:
 
 
 def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
-    """Queue the reminders that are due now (commits); each is sent at most once."""
+    """Queue the reminders that are due now (commits); each is sent at most once.
+
+    Session by session under the session's lock, one transaction each: two runs at the
+    same moment (cron on two servers) take turns per session, and the second finds the
+    first one's reminders instead of failing on their keys.
+    """
+    from learnnet.rsvp.services import lock_session
+
     now = now or utcnow()
     horizon = max([d for d in days if d > 0], default=0)
     if not horizon:
@@ -313,6 +320,7 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
                 Session.starts_at <= now + timedelta(days=horizon),
             )
             .options(joinedload(Session.network), joinedload(Session.host))
+            .order_by(Session.id)
         )
     )
     count = 0
@@ -320,6 +328,7 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
         due = rules.reminder_due(session.starts_at, days, now)
         if due is None:
             continue
+        lock_session(session.id)
         answers = {
             r.contact_id: r
             for r in db.session.scalars(select(Rsvp).where(Rsvp.session_id == session.id))
@@ -329,5 +338,5 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
             if rsvp is not None and rsvp.answer in (NO, WITHDRAWN):
                 continue
             count += reminder(session, contact, due, rsvp) is not None
-    db.session.commit()
+        db.session.commit()
     return count
