@@ -161,8 +161,15 @@ def _register_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["MIGRATION_COMMANDS"]:
         # Alembic weighs 12 MB a process: only where migrations run (the flask command,
-        # the tests), not in the workers of gunicorn.conf.py.
-        from flask_migrate import Migrate
+        # the tests), not in the workers of gunicorn.conf.py. Imported after logging is
+        # set up, its plugins would announce themselves on every command (cron mail).
+        plugins = logging.getLogger("alembic.runtime.plugins")
+        level = plugins.level
+        plugins.setLevel(logging.WARNING)
+        try:
+            from flask_migrate import Migrate
+        finally:
+            plugins.setLevel(level)
 
         Migrate(compare_type=True, render_as_batch=True).init_app(
             app, db, directory=str(MIGRATIONS)
