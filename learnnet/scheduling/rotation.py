@@ -420,19 +420,8 @@ def broken_rules(
     ``previous_host`` hosts the session just before the day, ``next_host`` an already
     planned session just after it (None when a new session of this plan comes first).
     """
-    broken = []
     floor = min((turns.get(i, 0) for i in takers), default=0)
-    if turns.get(member.id, 0) > floor:
-        broken.append(FAIRNESS)
-    if member.id in (previous_host, next_host):
-        broken.append(CONSECUTIVE)
-    if not member.fits(expected):
-        broken.append(CAPACITY)
-    if not member.has_contact:
-        broken.append(CONTACT)
-    if not member.is_free_on(day):
-        broken.append(UNAVAILABLE)
-    return tuple(broken)
+    return _broken(member, day, turns, floor, previous_host, expected, next_host)
 
 
 @dataclass

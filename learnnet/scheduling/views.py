@@ -108,7 +108,9 @@ PLANNING_ERRORS = {
 }
 
 
-PLAN_FIELDS = (
+# The fields that decide the dates (when they change, the preview starts afresh), then
+# the rest of the plan form.
+PATTERN_FIELDS = (
     "pattern",
     "nth",
     "weekday",
@@ -117,12 +119,8 @@ PLAN_FIELDS = (
     "start_on",
     "count",
     "until",
-    "start_time",
-    "duration",
-    "title",
-    "expected",
-    "rsvp_days",
 )
+PLAN_FIELDS = (*PATTERN_FIELDS, "start_time", "duration", "title", "expected", "rsvp_days")
 
 
 def _iso_list(raw: str) -> list[date]:
@@ -230,18 +228,6 @@ def _plan_input(
         dropped=frozenset(dropped),
         fixed=fixed,
     )
-
-
-PATTERN_FIELDS = (
-    "pattern",
-    "nth",
-    "weekday",
-    "interval_weeks",
-    "dates",
-    "start_on",
-    "count",
-    "until",
-)
 
 
 def _pattern_key(values: Any) -> str:
