@@ -125,20 +125,32 @@ class PlanPreview:
 def estimated_attendance(network: Network) -> int | None:
     """How many usually come, when nobody said: the current members' active contacts,
     at most two per facility (None for a network without contacts)."""
+    return _estimates([network.id]).get(network.id)
+
+
+def _estimates(network_ids: list[int]) -> dict[int, int]:
+    """The estimate of :func:`estimated_attendance` for several networks, in one statement."""
+    if not network_ids:
+        return {}
     per_facility = (
-        select(func.count(Contact.id).label("n"))
-        .join(Membership, Membership.facility_id == Contact.facility_id)
+        select(
+            Membership.network_id.label("network_id"),
+            func.count(Contact.id).label("n"),
+        )
+        .join(Contact, Contact.facility_id == Membership.facility_id)
         .where(
-            Membership.network_id == network.id,
+            Membership.network_id.in_(network_ids),
             Membership.left_on.is_(None),
             Contact.active.is_(True),
         )
-        .group_by(Contact.facility_id)
+        .group_by(Membership.network_id, Contact.facility_id)
         .subquery()
     )
     capped = case((per_facility.c.n > PER_FACILITY, PER_FACILITY), else_=per_facility.c.n)
-    total = db.session.scalar(select(func.sum(capped)))
-    return int(total) if total else None
+    rows = db.session.execute(
+        select(per_facility.c.network_id, func.sum(capped)).group_by(per_facility.c.network_id)
+    )
+    return {network_id: int(total) for network_id, total in rows if total}
 
 
 def expected_attendance(network: Network) -> tuple[int | None, bool]:
@@ -404,32 +416,9 @@ def _expected_for(networks: list[Network]) -> dict[int, int | None]:
         n.id: n.expected_attendance for n in networks if n.expected_attendance
     }
     rest = [n.id for n in networks if n.id not in found]
-    if rest:
-        per_facility = (
-            select(
-                Membership.network_id.label("network_id"),
-                func.count(Contact.id).label("n"),
-            )
-            .join(Contact, Contact.facility_id == Membership.facility_id)
-            .where(
-                Membership.network_id.in_(rest),
-                Membership.left_on.is_(None),
-                Contact.active.is_(True),
-            )
-            .group_by(Membership.network_id, Contact.facility_id)
-            .subquery()
-        )
-        capped = case((per_facility.c.n > PER_FACILITY, PER_FACILITY), else_=per_facility.c.n)
-        totals = dict(
-            db.session.execute(
-                select(per_facility.c.network_id, func.sum(capped)).group_by(
-                    per_facility.c.network_id
-                )
-            ).all()
-        )
-        for network_id in rest:
-            total = totals.get(network_id)
-            found[network_id] = int(total) if total else None
+    estimates = _estimates(rest)
+    for network_id in rest:
+        found[network_id] = estimates.get(network_id)
     return found
 
 
