@@ -225,6 +225,12 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.calendar.views import init_app as calendar_init
 
     calendar_init(app)
+    from learnnet import changes
+
+    changes.register()  # after the trail's and the feed stamps' hooks: its row is written last
+    from learnnet import pagecache
+
+    pagecache.init_app(app)
 
 
 def _register_audit() -> None:

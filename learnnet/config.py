@@ -102,6 +102,11 @@ class Defaults:
     RSVP_TEST_PAUSE = 0.0
     RSVP_LOCKING = True
 
+    # Rendered list pages kept per worker (learnnet.pagecache): at most this many seconds,
+    # and only while nothing in the database changed. 0 switches the cache off.
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_MB = 16  # compressed pages per worker
+
 
 ENV_PREFIX = "LEARNNET_"
 

@@ -74,7 +74,13 @@ class Client(FlaskClient):
     @staticmethod
     def _forget_user() -> None:
         if has_app_context():
-            for cached in ("_login_user", "_flask_babel", "locale"):
+            for cached in (
+                "_login_user",
+                "_flask_babel",
+                "locale",
+                "data_version",
+                "personal_link",
+            ):
                 g.pop(cached, None)
 
 
@@ -189,7 +195,14 @@ class QueryCounter:
 
 @pytest.fixture
 def count_queries(app: Flask) -> Iterator[QueryCounter]:
-    """Record the statements the engine executes during the test body."""
+    """Record the statements the engine executes during the test body.
+
+    These tests count what rendering a page costs, so the page cache is off for them
+    (tests/test_pagecache.py counts what a kept page costs).
+    """
+    from learnnet.pagecache import switch_off
+
+    switch_off(app)
     counter = QueryCounter()
     event.listen(db.engine, "before_cursor_execute", counter)
     yield counter

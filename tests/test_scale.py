@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from learnnet.extensions import db
 from learnnet.mail.models import SENT, OutboxMessage
 from learnnet.models import utcnow
+from learnnet.networks.models import Network
 from learnnet.rsvp import notify
 from tests import factories
 from tests.bench.http import Browser, csrf_token
@@ -88,6 +89,22 @@ def test_two_servers_share_logins_forms_and_failed_login_counts(
         assert switched.status == 302
         browser.port = two.port
         assert b"My networks" in browser.get("/").body
+
+        # A page kept by one server is out of date there as soon as anything changes,
+        # wherever the change was made (here: in a third process, the test's own).
+        for port in (one.port, two.port) * 4:  # every worker of both keeps it
+            browser.port = port
+            assert b"Netwerk Twee" in browser.get("/").body
+        with app.app_context():
+            db.session.scalar(
+                db.select(Network).where(Network.name == "Netwerk Twee")
+            ).name = "Netwerk Drie"
+            db.session.commit()
+            _release(app)
+        for port in (one.port, two.port):
+            browser.port = port
+            page = browser.get("/").body
+            assert b"Netwerk Drie" in page and b"Netwerk Twee" not in page
 
         # Failed logins count across both: 5 checks in all, then 429 on either.
         statuses = []

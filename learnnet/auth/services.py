@@ -60,8 +60,14 @@ def load_user_from_session(user_id: str) -> User | None:
     ident, _, token = user_id.partition(":")
     if not (ident.isascii() and ident.isdigit()) or not token or len(ident) > 12:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active:
+    from learnnet import changes
+
+    row = db.session.execute(select(User, changes.column()).where(User.id == int(ident))).first()
+    if row is None:
+        return None
+    user, version = row
+    changes.note(version)  # read with the user: see learnnet.pagecache
+    if not user.active:
         return None
     if not hmac.compare_digest(user.auth_token, token):
         return None

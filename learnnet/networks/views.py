@@ -45,6 +45,7 @@ from learnnet.networks.forms import (
 )
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import parse_id
+from learnnet.pagecache import cached_view
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 
@@ -156,6 +157,7 @@ def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any
 
 @bp.route("/networks/<slug>")
 @requires(NETWORK)
+@cached_view
 def network_view(network: Network) -> str:
     """The next sessions, the members and their contacts, the directory, former members.
     The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""
@@ -548,6 +550,7 @@ def member_export(network: Network) -> Response:
 
 @bp.route("/facilities")
 @requires(USER)
+@cached_view
 def facilities() -> str:
     """Search and filter the facilities of my networks."""
     form = FacilitySearchForm(request.args)
@@ -589,6 +592,7 @@ def facilities() -> str:
 
 @bp.route("/facilities/<int:facility_id>")
 @requires(FACILITY)
+@cached_view
 def facility_view(facility: Facility) -> str:
     """A facility's details, contacts and memberships (current and past)."""
     return render_facility(facility)

@@ -18,6 +18,7 @@ from learnnet.mail.services import outbox_counts
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Network
+from learnnet.pagecache import cached_view
 from learnnet.pages import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
@@ -113,6 +114,7 @@ def network_todos(
 
 @bp.route("/")
 @requires(USER)
+@cached_view
 def dashboard() -> str:
     """What needs doing, per network, each with the action that resolves it; then my
     networks with their next session; archived networks apart. An admin sees the networks
@@ -144,6 +146,7 @@ def dashboard() -> str:
 
 @bp.route("/sessions/<int:session_id>")
 @requires(SESSION)
+@cached_view
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
     expected = expected_contacts(session)  # once, for the answers and both counts

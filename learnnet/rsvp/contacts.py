@@ -9,7 +9,7 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -80,16 +80,24 @@ def contact_for_token(token: str) -> Contact | None:
     """The active contact whose current link has this token; None for anything else."""
     if not rules.well_formed(token):
         return None
-    link = db.session.scalar(
-        select(PersonalLink)
+    from learnnet import changes
+
+    row = db.session.execute(
+        select(PersonalLink, changes.column())
         .where(
             PersonalLink.token_hash == rules.token_hash(token),
             PersonalLink.revoked_at.is_(None),
         )
         .options(joinedload(PersonalLink.contact).joinedload(Contact.facility))
-    )
-    if link is None or not link.contact.active:
+    ).first()
+    if row is None:
         return None
+    link, version = row
+    changes.note(version)  # read with the link: see learnnet.pagecache
+    if not link.contact.active:
+        return None
+    if has_request_context():
+        g.personal_link = link  # remember_device needs it again
     return link.contact
 
 
@@ -154,7 +162,9 @@ def _device_serializer() -> Any:
 def remember_device(response: Any, contact: Contact) -> None:
     """Remember on this phone whose personal link it opened (signed, HttpOnly; renewing
     the link forgets it), so that scanning a session's check-in code identifies them."""
-    link = current_link(contact)
+    link = g.get("personal_link")
+    if link is None or link.contact_id != contact.id:
+        link = current_link(contact)
     if link is None:
         return
     response.set_cookie(

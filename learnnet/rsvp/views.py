@@ -25,6 +25,7 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
 from learnnet.networks.services import DuplicateContact
+from learnnet.pagecache import cached
 from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
 from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
@@ -106,8 +107,7 @@ def member(contact: Contact) -> Response:
     The phone that opens it remembers whose link it is (a signed, HttpOnly cookie), so
     that scanning a session's check-in QR code later identifies the member.
     """
-    html, status = _member_page(contact)
-    response = make_response(html, status)
+    response = make_response(*cached(lambda: _member_page(contact)))
     contacts.remember_device(response, contact)
     return response
 

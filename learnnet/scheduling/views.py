@@ -26,6 +26,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
 from learnnet.networks.rules import parse_id
+from learnnet.pagecache import cached_view
 from learnnet.scheduling import bp, planning, rotation, schoolholidays, services
 from learnnet.scheduling.forms import (
     PeriodForm,
@@ -394,6 +395,7 @@ def passed_label(code: str) -> str:
 
 @bp.route("/networks/<slug>/sessions")
 @requires(NETWORK)
+@cached_view
 def timeline(network: Network) -> str:
     """Past and upcoming sessions with their hosts, the hosting tally and blackout periods."""
     return _render_timeline(network, PeriodForm(prefix="blackout"))
