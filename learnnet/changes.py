@@ -17,10 +17,11 @@ row, so two writers always take their locks in the same order: no deadlocks.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import BigInteger, Integer, event, select
+from sqlalchemy import BigInteger, Integer, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, mapped_column
 from sqlalchemy.orm import Session as OrmSession
@@ -69,10 +70,15 @@ def _after_flush(session: OrmSession, flush_context: Any) -> None:
         session.info[_DIRTY] = True
 
 
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", "REPLACE"})
+
+
 def _writes(statement: Any) -> bool:
+    """A textual statement that changes rows (not a read, and not DDL: after a DROP
+    TABLE there may be no row to count in)."""
     if isinstance(statement, TextClause):
         first = statement.text.lstrip().split(None, 1)[:1]
-        return bool(first) and first[0].upper() not in ("SELECT", "WITH", "SHOW", "PRAGMA")
+        return bool(first) and first[0].upper() in _DML
     return False
 
 
@@ -83,9 +89,12 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 
 
 def _bump_statement(dialect: str) -> Any:
-    """counter + 1, or the row itself when it is missing (a new or emptied database)."""
+    """counter + 1, or the row itself when it is missing (a new, emptied or recreated
+    database, e.g. ``flask demo --reset``). A new row starts at the clock in microseconds,
+    above any number the old row reached (it grew by one per write): a page kept under an
+    old number is never taken for a page of the new data."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(DataVersion.__table__).values(id=1, counter=1)
+    statement = insert(DataVersion.__table__).values(id=1, counter=bindparam("start"))
     return statement.on_conflict_do_update(
         index_elements=[DataVersion.__table__.c.id],
         set_={"counter": DataVersion.__table__.c.counter + 1},
@@ -102,7 +111,7 @@ def _before_commit(session: OrmSession) -> None:
         # Core on the session's own connection: not an ORM statement, so it does not
         # mark the session again.
         connection = session.connection()
-        connection.execute(_BUMP[connection.dialect.name])
+        connection.execute(_BUMP[connection.dialect.name], {"start": time.time_ns() // 1000})
 
 
 def _forget(session: OrmSession, *args: Any) -> None:

@@ -31,6 +31,30 @@ def _same(html: str) -> str:
 
 
 @pytest.fixture
+def second_app(db_url, tmp_path):
+    """Another app on the same database, made without emptying it (as a second worker
+    starts): ``second_app(**settings)``."""
+    from learnnet import create_app
+    from tests.conftest import Client, base_config
+
+    apps = []
+
+    def build(**extra: Any) -> Any:
+        other = create_app(
+            base_config(db_url, **extra), instance_path=str(tmp_path / f"second{len(apps)}")
+        )
+        other.test_client_class = Client
+        apps.append(other)
+        return other
+
+    yield build
+    for other in apps:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def world(app, facilitator, network) -> dict[str, Any]:
     host = network.memberships[0].facility
     session = factories.session(network, host, days_ahead=10)
@@ -76,6 +100,19 @@ def test_the_version_moves_once_per_committed_write_and_never_for_reads(app, net
     db.session.execute(text("UPDATE network SET description = 'x'"))  # and a textual one
     db.session.commit()
     assert changes.current() == start + 3
+
+
+def test_a_recreated_version_row_starts_above_the_old_number(app, network):
+    """``demo --reset`` or an emptied database: kept pages must not match the new data."""
+    network.name = "Voor"
+    db.session.commit()
+    for _ in range(3):
+        network.name += "!"
+        db.session.commit()
+    old = changes.current()
+    db.session.execute(text("DELETE FROM data_version"))
+    db.session.commit()  # that write itself makes the row anew
+    assert changes.current() > old
 
 
 def test_another_connection_sees_the_new_version_with_the_change(app_factory):
@@ -172,9 +209,9 @@ def _writes(app, logged_in, world) -> list[tuple[str, Any]]:
     ]
 
 
-def test_after_every_kind_of_write_the_kept_page_is_the_fresh_page(app_factory, app, world):
+def test_after_every_kind_of_write_the_kept_page_is_the_fresh_page(second_app, app, world):
     """Oracle: a second app on the same database that keeps nothing."""
-    fresh_app = app_factory(PAGE_CACHE_SECONDS=0)
+    fresh_app = second_app(PAGE_CACHE_SECONDS=0)
     assert cache_of(app) is not None and cache_of(fresh_app) is None
     cached_client, fresh_client = app.test_client(), fresh_app.test_client()
     for c in (cached_client, fresh_client):
@@ -210,13 +247,13 @@ def test_a_member_page_is_kept_until_the_member_answers(app, world):
     assert client.get(url).data == client.get(url).data
 
 
-def test_pages_are_never_served_to_someone_else(app_factory, app, world):
+def test_pages_are_never_served_to_someone_else(second_app, app, world):
     """Three people in turn, each page twice: always what a fresh render shows them."""
     other = factories.user(email="tom@example.org", name="Tom Janssens")
     factories.user(email="boss@example.org", name="Beheerder Bart", role="admin")
     world["network"].facilitators.append(other)
     db.session.commit()
-    fresh_app = app_factory(PAGE_CACHE_SECONDS=0)
+    fresh_app = second_app(PAGE_CACHE_SECONDS=0)
     greetings = set()
     for email in ("an@example.org", "tom@example.org", "boss@example.org"):
         client, fresh = app.test_client(), fresh_app.test_client()
@@ -260,10 +297,10 @@ def test_the_language_is_part_of_the_key(app, logged_in, world):
     assert 'lang="nl"' in dutch and 'lang="en"' in english
 
 
-def test_form_tokens_on_a_kept_page_are_accepted(app_factory, world):
+def test_form_tokens_on_a_kept_page_are_accepted(second_app, world):
     """Two phones open the same personal link: each is served its own kept page, whose
     form tokens its own session accepts."""
-    app = app_factory(WTF_CSRF_ENABLED=True)
+    app = second_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         sofie = db.session.get(type(world["sofie"]), world["sofie"].id)
         token = token_for(sofie)
