@@ -139,3 +139,16 @@ def test_breadcrumbs_are_the_same_on_every_page_of_a_network(logged_in, network,
         assert crumb.startswith('<a href="/">Mijn netwerken</a> › '), path
         assert f'href="/networks/{network.slug}">{network.name}</a>' in crumb, path
     assert checked >= 9
+
+
+def test_sort_links_ignore_query_parameters_that_clash_with_their_own(logged_in, network):
+    """Found by the form fuzzer: ?slug=… on the network page (and url_for's own
+    parameters on any sortable list) gave a 500."""
+    for url in (
+        f"/networks/{network.slug}?slug=x&sort=name",
+        f"/networks/{network.slug}?_scheme=ftp&_anchor=x&dsort=name",
+        "/facilities?_scheme=ftp&_external=1&sort=city",
+    ):
+        response = logged_in.get(url)
+        assert response.status_code == 200, url
+        assert "ftp:" not in response.get_data(as_text=True)

@@ -166,7 +166,7 @@ def network_view(network: Network) -> str:
     page.directory, dsort = _sorted(page.directory, request.args.get("dsort", ""), DIRECTORY_SORTS)
 
     def sort_url(param: str, anchor: str) -> Any:
-        args = {k: v for k, v in request.args.items() if k != param}
+        args = _kept_args(param, "slug")
         return lambda key: url_for(
             "networks.network_view", slug=network.slug, **args, **{param: key}, _anchor=anchor
         )
@@ -182,6 +182,13 @@ def network_view(network: Network) -> str:
         member_sort_url=sort_url("sort", "members"),
         directory_sort_url=sort_url("dsort", "directory"),
     )
+
+
+def _kept_args(*replaced: str) -> dict[str, str]:
+    """The query string to carry into a sort link: without the parameters the link sets
+    itself and without ``url_for``'s own (``_anchor``, ``_external``…), which a typed or
+    crafted URL could otherwise pass in."""
+    return {k: v for k, v in request.args.items() if k not in replaced and not k.startswith("_")}
 
 
 def next_sessions(network: Network, limit: int = 3) -> list[Any]:
@@ -569,7 +576,7 @@ def facilities() -> str:
         hosts_only=bool(form.hosts.data),
         sort=sort,
     )
-    args = {k: v for k, v in request.args.items() if k != "sort" and v}
+    args = {k: v for k, v in _kept_args("sort").items() if v}
 
     def sort_url(key: str) -> str:
         return url_for("networks.facilities", **args, sort=key)
