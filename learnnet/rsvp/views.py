@@ -73,6 +73,9 @@ def answer_message(outcome: services.Outcome, contact: Contact, own: bool) -> st
     }[rsvp.answer]
 
 
+FULL_CARDS = 5  # sessions shown in full on the member's page; the later ones as rows
+
+
 def _member_page(
     contact: Contact,
     status: int = 200,
@@ -91,6 +94,8 @@ def _member_page(
         typed=typed or {},
         colleague_form=colleague_form or ColleagueForm(prefix="colleague"),
         map_url=notify.map_url,
+        full_cards=FULL_CARDS,
+        show_all=request.args.get("all") == "1",
     ), status
 
 
