@@ -97,6 +97,46 @@ def test_dashboard_is_a_to_do_list(logged_in, network):
     assert '<span class="nowrap">' in todo  # the times stay on one line
 
 
+def test_the_to_do_list_asks_for_answers_a_week_before_and_for_attendance_after(logged_in, network):
+    """UI.md's two other to-dos: low response a week before (fewer than half of the
+    member facilities answered, invitations sent), attendance not yet recorded."""
+    from learnnet.attendance import services as attendance
+    from learnnet.models import utcnow
+    from tests.rsvp_helpers import answer, token_for
+
+    zonnebloem, ukkepuk = (m.facility for m in network.memberships)
+    for n in range(2):  # four members: two answers are half, one is too few
+        factories.member(network, factories.facility(name=f"Opvang {n}", postcode="9000"))
+    sofie = next(c for c in zonnebloem.contacts if c.name == "Sofie Claes")
+    bram = factories.contact(ukkepuk, name="Bram Peeters", email="bram@example.org")
+    invited = utcnow()
+    quiet = factories.session(network, ukkepuk, days_ahead=5, agenda="x", invited_at=invited)
+    half = factories.session(network, ukkepuk, days_ahead=6, agenda="x", invited_at=invited)
+    uninvited = factories.session(network, ukkepuk, days_ahead=4, agenda="x")
+    far = factories.session(network, ukkepuk, days_ahead=12, agenda="x", invited_at=invited)
+    held = factories.session(network, ukkepuk, days_ahead=-3, agenda="x")
+    recorded = factories.session(network, ukkepuk, days_ahead=-4, agenda="x")
+    long_ago = factories.session(network, ukkepuk, days_ahead=-45, agenda="x")
+    db.session.commit()
+    client = logged_in.application.test_client()
+    answer(client, token_for(sofie), quiet.id, "yes")
+    answer(client, token_for(sofie), half.id, "no")
+    answer(client, token_for(bram), half.id, "maybe")
+    attendance.record(recorded, sofie, "present", via="facilitator")
+    db.session.commit()
+
+    html = logged_in.get("/").get_data(as_text=True)
+    todo = html.split('id="todo"')[1].split('aria-labelledby="networks-title"')[0]
+    assert f'href="/sessions/{quiet.id}#answers"' in todo
+    assert "Weinig antwoorden: 1 van de 4 voorzieningen" in todo
+    for not_yet in (half, uninvited, far):
+        assert f'href="/sessions/{not_yet.id}#answers"' not in todo
+    assert f'href="/sessions/{held.id}/checkin"' in todo
+    assert "Aanwezigheid nog niet ingevuld" in todo
+    for done in (recorded, long_ago):
+        assert f"/sessions/{done.id}/checkin" not in todo
+
+
 def test_archived_networks_are_apart(logged_in, network, facilitator):
     old = factories.network(facilitators=[facilitator], name="Oud netwerk", status="archived")
     db.session.commit()

@@ -26,11 +26,16 @@ from learnnet.rsvp.contacts import expected_contacts
 from learnnet.rsvp.forms import answer_choices
 from learnnet.scheduling import planning
 from learnnet.scheduling.models import CANCELLED, CONFIRMED, Session
+from learnnet.timefmt import local_date
 
 # What needs doing looks this far ahead: hosts to confirm and agendas to write for the
 # sessions of the coming two months, invitations for those of the coming month.
 TODO_DAYS = 60
 INVITE_DAYS = 30
+# A week before a session, fewer than half of the member facilities answering is worth a
+# reminder; a session held in the past month without attendance is worth recording.
+LOW_RESPONSE_DAYS = 7
+ATTENDANCE_DAYS = 30
 
 
 @dataclass
@@ -41,6 +46,8 @@ class SessionTodo:
     session: Session
     needs: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)  # the planner's flags, if any
+    answered: int = 0  # member facilities with an answer (for "low response")
+    members: int = 0  # current member facilities of the network
 
 
 @dataclass
@@ -80,16 +87,74 @@ def upcoming_sessions(network_ids: list[int], now: datetime) -> list[Session]:
     )
 
 
+def answered_facilities(session_ids: list[int]) -> dict[int, int]:
+    """Per session: how many facilities have answered (yes, maybe or no), in one statement
+    (also for none: the dashboard's statement count does not depend on the calendar)."""
+    from learnnet.networks.models import Contact
+    from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
+
+    rows = db.session.execute(
+        select(Rsvp.session_id, func.count(func.distinct(Contact.facility_id)))
+        .join(Contact, Contact.id == Rsvp.contact_id)
+        .where(Rsvp.session_id.in_(session_ids), Rsvp.answer.in_((YES, MAYBE, NO)))
+        .group_by(Rsvp.session_id)
+    )
+    return {session_id: count for session_id, count in rows}
+
+
+def held_without_attendance(network_ids: list[int], now: datetime) -> list[Session]:
+    """Sessions of these networks held in the past ATTENDANCE_DAYS (not cancelled) for
+    which nobody recorded attendance, oldest first, with their hosts, in one statement."""
+    if not network_ids:
+        return []
+    from sqlalchemy import exists
+    from sqlalchemy.orm import contains_eager
+
+    from learnnet.attendance.models import Attendance
+    from learnnet.networks.models import Facility
+
+    return list(
+        db.session.scalars(
+            select(Session)
+            .join(Facility, Facility.id == Session.host_facility_id)
+            .options(contains_eager(Session.host))
+            .where(
+                Session.network_id.in_(network_ids),
+                Session.status != CANCELLED,
+                Session.ends_at <= now,
+                Session.ends_at > now - timedelta(days=ATTENDANCE_DAYS),
+                ~exists().where(Attendance.session_id == Session.id),
+            )
+            .order_by(Session.starts_at)
+        )
+    )
+
+
+def _days_until(session: Session, zone: str, now: datetime) -> int:
+    """Calendar days from today to the session's day, where the network is ("over 7
+    dagen" is within the week, whatever the hour)."""
+    return (local_date(session.starts_at, zone) - local_date(now, zone)).days
+
+
 def network_todos(
     networks: list[Network],
     upcoming: list[Session],
     flags: dict[int, list[Any]],
     summaries: dict[int, Any],
     now: datetime,
+    answered: dict[int, int] | None = None,
+    held: list[Session] | None = None,
 ) -> dict[int, NetworkTodo]:
-    """Per network: flagged sessions, hosts to confirm, agendas to write, invitations to
-    send, members without an active contact person."""
+    """Per network: attendance to record, flagged sessions, hosts to confirm, agendas to
+    write, low response a week before, invitations to send, members without an active
+    contact person. ``answered``: facilities answered per session (answered_facilities);
+    ``held``: sessions held without attendance (held_without_attendance)."""
     todos = {n.id: NetworkTodo(without_contact=summaries[n.id].without_contact) for n in networks}
+    zones = {n.id: n.timezone for n in networks}
+    answered = answered or {}
+    for s in held or []:
+        if s.network_id in todos:
+            todos[s.network_id].sessions.append(SessionTodo(s, needs=["attendance"]))
     flagged = {f.session.id: f for fs in flags.values() for f in fs}
     for s in upcoming:
         todo = todos.get(s.network_id)
@@ -107,6 +172,15 @@ def network_todos(
                 item.needs.append("agenda")
             if s.invited_at is None and s.starts_at <= now + timedelta(days=INVITE_DAYS):
                 todo.uninvited += 1
+        members = summaries[s.network_id].members
+        if (
+            s.invited_at is not None
+            and _days_until(s, zones[s.network_id], now) <= LOW_RESPONSE_DAYS
+            and "flag" not in item.needs
+            and answered.get(s.id, 0) * 2 < members
+        ):
+            item.needs.append("low_response")
+            item.answered, item.members = answered.get(s.id, 0), members
         if item.needs:
             todo.sessions.append(item)
     return todos
@@ -129,6 +203,7 @@ def dashboard() -> str:
         next_sessions.setdefault(s.network_id, s)
     summaries = network_services.network_summaries([n.id for n in active])
     flags = planning.conflicts_for_networks(active, now)
+    soon = [s.id for s in upcoming if s.starts_at <= now + timedelta(days=LOW_RESPONSE_DAYS + 1)]
     return render_template(
         "pages/dashboard.html",
         networks=active,
@@ -137,7 +212,15 @@ def dashboard() -> str:
         all_count=(
             db.session.scalar(select(func.count(Network.id))) if current_user.is_admin else None
         ),
-        todos=network_todos(active, upcoming, flags, summaries, now),
+        todos=network_todos(
+            active,
+            upcoming,
+            flags,
+            summaries,
+            now,
+            answered=answered_facilities(soon),
+            held=held_without_attendance([n.id for n in active], now),
+        ),
         summaries=summaries,
         next_sessions=next_sessions,
         coming=rsvp_services.confirmed_counts([s.id for s in next_sessions.values()]),
