@@ -27,3 +27,7 @@ contact_left = _signals.signal("contact-left")
 #: contacts), sent by the web layer after the change was committed, so that planning can
 #: name the planned sessions that now have a problem.
 facility_changed = _signals.signal("facility-changed")
+
+#: sender: a tuple of facility ids whose hosting facts may have changed at once (a CSV
+#: import), after the commit: as facility_changed, checked in a fixed number of statements.
+facilities_changed = _signals.signal("facilities-changed")

@@ -217,3 +217,32 @@ def test_editing_a_facility_or_its_contacts_names_the_sessions_it_breaks(
     assert "Deze wijziging raakt 1 geplande bijeenkomst" in html
     assert f'href="/sessions/{first.id}"' in html
     assert "ontvangt niet meer" in html
+
+
+def test_a_csv_import_that_changes_a_host_names_the_sessions_it_affects(
+    logged_in, network, members
+):
+    """The import updates existing facilities like the edit form does: the sessions that
+    lose their host are named at once (checked for all changed facilities together)."""
+    from tests.test_csv import HEADER, upload
+
+    first, second = _planned(network, members)
+    host = members[0]
+    line = (
+        f"{host.name};{host.street or 'Straat 1'};{host.postcode};{host.city or 'Gent'};20;nee;;;;"
+    )
+    preview = upload(logged_in, network, f"{HEADER}\n{line}\n".encode()).get_data(as_text=True)
+    assert "1 bestaande voorziening bijgewerkt" in preview
+    payload = preview.split('name="payload"')[1].split('value="')[1].split('"')[0]
+    html = logged_in.post(
+        f"/networks/{network.slug}/import/confirm",
+        data={"payload": payload},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Import klaar." in html
+    assert "Deze wijziging raakt 1 geplande bijeenkomst" in html
+    assert f'href="/sessions/{first.id}"' in html
+    assert (
+        f'href="/sessions/{second.id}"'
+        not in html.split("Deze wijziging raakt")[1].split("</div>")[0]
+    )

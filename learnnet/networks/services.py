@@ -468,6 +468,8 @@ class ImportPlan:
     # Facilities found in the register but not members of this network: they join,
     # their details and people are left as they are (they belong to others too).
     elsewhere: list[str] = field(default_factory=list)
+    # After the import: the existing facilities whose details it changed.
+    changed_facility_ids: list[int] = field(default_factory=list, compare=False)
 
 
 # CSV column -> facility attribute, for the columns an import may change.
@@ -719,6 +721,7 @@ def apply_import(
     except Exception:
         db.session.rollback()
         raise
+    work.plan.changed_facility_ids = sorted(work.facility_updates)
     return work.plan
 
 

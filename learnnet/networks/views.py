@@ -514,6 +514,8 @@ def member_import_confirm(network: Network) -> str | Response:
         ),
         "success",
     )
+    if plan.changed_facility_ids:  # e.g. no longer willing to host, a smaller room
+        signals.facilities_changed.send(tuple(plan.changed_facility_ids))
     return redirect(url_for("networks.network_view", slug=network.slug))
 
 

@@ -422,6 +422,27 @@ def _expected_for(networks: list[Network]) -> dict[int, int | None]:
     return found
 
 
+def conflicts_for_facilities(
+    facility_ids: tuple[int, ...] | list[int], now: datetime | None = None
+) -> list[Flag]:
+    """Flagged upcoming sessions hosted by any of these facilities, over all their
+    networks, in a fixed number of statements (after a CSV import changed many)."""
+    if not facility_ids:
+        return []
+    ids = set(facility_ids)
+    networks = list(
+        db.session.scalars(
+            select(Network)
+            .join(Session, Session.network_id == Network.id)
+            .where(Session.host_facility_id.in_(ids))
+            .distinct()
+        )
+    )
+    flags = conflicts_for_networks(networks, now)
+    found = [f for n in networks for f in flags.get(n.id, []) if f.session.host_facility_id in ids]
+    return sorted(found, key=lambda f: f.session.starts_at)
+
+
 def conflicts_for_facility(facility_id: int, now: datetime | None = None) -> list[Flag]:
     """Flagged upcoming sessions hosted by a facility, over all its networks."""
     networks = db.session.scalars(

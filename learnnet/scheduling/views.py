@@ -789,6 +789,12 @@ def _on_facility_changed(facility_id: int, **_: Any) -> None:
         flash_conflicts(planning.conflicts_for_facility(facility_id))
 
 
+@signals.facilities_changed.connect
+def _on_facilities_changed(facility_ids: tuple[int, ...], **_: Any) -> None:
+    if has_request_context():
+        flash_conflicts(planning.conflicts_for_facilities(facility_ids))
+
+
 @bp.app_context_processor
 def _conflict_helpers() -> dict[str, Any]:
     def session_flag(session: Session) -> dict[str, Any] | None:
