@@ -494,3 +494,32 @@ def test_the_session_page_shows_its_answers_once(logged_in, gent):
     html = logged_in.get(f"/sessions/{gent['session'].id}").get_data(as_text=True)
     assert html.count('id="answers"') == 1
     assert "<section" not in html.split("<title>")[1].split("</title>")[0]
+
+
+def test_the_session_page_has_one_on_behalf_form_and_a_link_per_person(logged_in, gent):
+    """Not a form per person (400 contacts made a 450 KB page): one form, which a
+    person's link opens with them and their answer chosen; after saving, their row."""
+    session, jan = gent["session"], gent["jan"]
+    url = f"/sessions/{session.id}"
+    html = logged_in.get(url).get_data(as_text=True)
+    assert html.count('class="on-behalf card"') == 1 and html.count('name="contact"') == 1
+    for person in (gent["sofie"], gent["hanne"], jan):
+        assert f'href="{url}?person={person.id}#on-behalf"' in html
+    assert "selected" not in html.split('id="on-behalf-contact"')[1].split("</select>")[0]
+
+    saved = logged_in.post(
+        f"{url}/answers", data={"contact": jan.id, "answer": "maybe", "note": "Misschien later"}
+    )
+    assert saved.status_code == 303 and saved.location.endswith(f"{url}#person-{jan.id}")
+    chosen = logged_in.get(f"{url}?person={jan.id}").get_data(as_text=True)
+    form = chosen.split('id="on-behalf"')[1].split("</form>")[0]
+    assert f'<option value="{jan.id}" selected>' in form
+    assert '<option value="maybe" selected>' in form
+    assert 'value="Misschien later"' in form
+    for junk in ("x", "99999999999999", "-1"):  # a typed address chooses nobody, no 500
+        page = logged_in.get(f"{url}?person={junk}")
+        assert page.status_code == 200
+        assert (
+            " selected>"
+            not in page.get_data(as_text=True).split('id="on-behalf"')[1].split("</form>")[0]
+        )

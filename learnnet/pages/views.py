@@ -18,6 +18,7 @@ from learnnet.mail.services import outbox_counts
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Network
+from learnnet.networks.rules import parse_id
 from learnnet.pagecache import cached_view
 from learnnet.pages import bp
 from learnnet.rsvp import notify
@@ -245,4 +246,5 @@ def session_view(session: Session) -> str:
         mail=outbox_counts([session.id])[session.id],
         answer_choices=answer_choices(),
         answer_labels={**dict(answer_choices()), "withdrawn": _("withdrawn")},
+        person=parse_id(request.args.get("person", "")),  # chosen in the on-behalf form
     )

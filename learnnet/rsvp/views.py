@@ -223,8 +223,10 @@ def contact_link_renew(contact: Contact) -> Response:
     return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
 
 
-def _session_page(session: Session) -> Response:
-    return redirect(url_for("pages.session_view", session_id=session.id) + "#answers", code=303)
+def _session_page(session: Session, contact: Contact | None = None) -> Response:
+    """Back to the session's answers; after an answer on someone's behalf, to their row."""
+    anchor = f"person-{contact.id}" if contact is not None else "answers"
+    return redirect(url_for("pages.session_view", session_id=session.id, _anchor=anchor), code=303)
 
 
 @bp.route("/sessions/<int:session_id>/answers", methods=["POST"])
@@ -249,7 +251,7 @@ def session_answer(session: Session) -> Response:
     flash(answer_message(outcome, contact, False), "success")
     for promoted in outcome.promoted:
         flash(_("%(name)s moves up from the waitlist.", name=promoted.contact.name), "success")
-    return _session_page(session)
+    return _session_page(session, contact)
 
 
 @bp.route("/networks/<slug>/invitations", methods=["GET", "POST"])
