@@ -28,6 +28,7 @@ def build(tmp: Path, sessions: int):
         {
             "DATABASE_URL": f"sqlite:///{tmp / f'feeds{sessions}.sqlite3'}",
             "SECRET_KEY": "bench-" + "x" * 40,
+            "PAGE_CACHE_SECONDS": 0,  # these figures are for rendering a page
             "RATELIMIT_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         },
