@@ -228,6 +228,7 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet import changes
 
     changes.register()  # after the trail's and the feed stamps' hooks: its row is written last
+    app.teardown_appcontext(changes.end_read_only)  # runs before Flask-SQLAlchemy's remove()
     from learnnet import pagecache
 
     pagecache.init_app(app)

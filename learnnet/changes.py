@@ -118,6 +118,23 @@ def _forget(session: OrmSession, *args: Any) -> None:
     session.info.pop(_DIRTY, None)
 
 
+def end_read_only(exc: BaseException | None) -> None:
+    """teardown: end a request's transaction that wrote nothing with COMMIT, not ROLLBACK.
+
+    The two mean the same for a transaction without writes, but psycopg forgets its
+    prepared statements on every rollback (a rollback may undo DDL): each request would
+    plan its statements anew on PostgreSQL (a feed's revalidation: 0.27 instead of 0.09
+    ms for its one statement). Anything written and not committed is still rolled back.
+    """
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if session.new or session.dirty or session.deleted or session.info.get(_DIRTY):
+        return
+    if session.in_transaction():
+        session.commit()
+
+
 def register() -> None:
     """Listen on every ORM session (once per process), after the other commit hooks."""
     if event.contains(OrmSession, "after_flush", _after_flush):

@@ -368,3 +368,46 @@ def test_browsers_that_accept_gzip_get_the_kept_page_as_it_is_kept(app, logged_i
     assert len(packed.data) * 2 < len(plain.data)
     refused = logged_in.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert refused.headers.get("Content-Encoding") is None and refused.data == plain.data
+
+
+# --- ending a request's transaction ----------------------------------------------------------
+
+
+def test_a_request_that_wrote_nothing_ends_with_commit_and_unsaved_changes_are_dropped(
+    app, network
+):
+    from learnnet.changes import end_read_only
+
+    with app.test_request_context("/"):
+        db.session.execute(db.select(Network)).all()
+        assert db.session().in_transaction()
+        end_read_only(None)
+        assert not db.session().in_transaction()  # committed, not left to the rollback
+
+        db.session.get(Network, network.id).name = "Niet bewaard"
+        db.session.flush()
+        end_read_only(None)
+        assert db.session().in_transaction()  # written and not committed: left alone
+        db.session.rollback()
+
+        db.session.execute(db.select(Network)).all()
+        end_read_only(RuntimeError("the view failed"))
+        assert db.session().in_transaction()
+        db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Network, network.id).name != "Niet bewaard"
+
+
+def test_prepared_statements_outlive_the_request_on_postgresql(second_app, db_url):
+    """psycopg forgets its prepared statements at every ROLLBACK; a read-only request
+    ends with COMMIT, so the next requests on the connection skip the planning. (Its own
+    app: the test's open app context would keep one session across requests.)"""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    server = second_app()
+    client = server.test_client()
+    for _ in range(8):
+        assert client.get("/healthz").status_code == 200
+    with server.app_context():
+        prepared = db.session.execute(text("SELECT statement FROM pg_prepared_statements")).all()
+    assert any("SELECT 1" in row[0] for row in prepared), prepared
