@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from flask import current_app
 from flask_babel import force_locale
@@ -111,7 +110,22 @@ def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
     return new
 
 
-def feed_for_token(token: str) -> CalendarFeed | None:
+@dataclass(frozen=True)
+class FeedRef:
+    """A live feed as its token finds it: the columns a feed request uses and the latest
+    stamp behind it. Columns, not an ORM object: revalidations are most feed requests,
+    and building the object cost more than running the statement."""
+
+    id: int
+    kind: str
+    network_id: int | None
+    contact_id: int | None
+    user_id: int | None
+    created_at: datetime
+    latest: datetime | None
+
+
+def feed_for_token(token: str) -> FeedRef | None:
     """The live feed with this token; None for anything else (revoked, unknown, malformed).
 
     Read together with its latest stamp, so that a calendar client's revalidation (most
@@ -120,11 +134,7 @@ def feed_for_token(token: str) -> CalendarFeed | None:
     if not rules.well_formed(token):
         return None
     row = db.session.execute(_by_token(), {"token_hash": rules.token_hash(token)}).first()
-    if row is None:
-        return None
-    feed, latest = row
-    _LATEST[feed] = latest
-    return feed
+    return None if row is None else FeedRef(*row)
 
 
 # --- validators -------------------------------------------------------------------------------
@@ -138,17 +148,19 @@ class Validators:
     last_modified: datetime
 
 
-# The latest stamp read with a feed by feed_for_token, for this request's feed objects.
-_LATEST: WeakKeyDictionary[CalendarFeed, datetime | None] = WeakKeyDictionary()
-
-
 @functools.cache
 def _by_token() -> Any:
-    """The live feed of a token hash with its latest stamp (built once: building this
-    statement took longer than running it)."""
-    return select(CalendarFeed, _latest_stamp()).where(
-        CalendarFeed.token_hash == bindparam("token_hash"), CalendarFeed.revoked_at.is_(None)
-    )
+    """The live feed of a token hash, as FeedRef's columns with its latest stamp (built
+    once: building this statement took longer than running it)."""
+    return select(
+        CalendarFeed.id,
+        CalendarFeed.kind,
+        CalendarFeed.network_id,
+        CalendarFeed.contact_id,
+        CalendarFeed.user_id,
+        CalendarFeed.created_at,
+        _latest_stamp(),
+    ).where(CalendarFeed.token_hash == bindparam("token_hash"), CalendarFeed.revoked_at.is_(None))
 
 
 def _latest_stamp() -> Any:
@@ -201,14 +213,14 @@ def _latest_stamp() -> Any:
     )
 
 
-def validators(feed: CalendarFeed, variant: str) -> Validators:
+def validators(feed: CalendarFeed | FeedRef, variant: str) -> Validators:
     """ETag and Last-Modified of a feed; Last-Modified never goes back.
 
     No statement for a feed from :func:`feed_for_token` (its stamp came with it), one
     otherwise. ``variant`` adds what else shapes the bytes (the host name in its links).
     """
-    if feed in _LATEST:
-        latest = _LATEST[feed]
+    if isinstance(feed, FeedRef):
+        latest = feed.latest
     else:
         latest = db.session.scalar(select(_latest_stamp()).where(CalendarFeed.id == feed.id))
     moment = max(latest or feed.created_at, feed.created_at)
@@ -366,7 +378,9 @@ def _member_sessions(contact: Contact, now: datetime) -> list[Session]:
 
 
 def feed_calendar(
-    feed: CalendarFeed, member_url: Callable[[Session], str], session_url: Callable[[Session], str]
+    feed: CalendarFeed | FeedRef,
+    member_url: Callable[[Session], str],
+    session_url: Callable[[Session], str],
 ) -> ical.Calendar:
     """What a feed holds, worded in its reader's language."""
     now = utcnow()

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from learnnet.access import CALENDAR_FEED, NETWORK, PERSONAL_LINK, SESSION, USER, requires
 from learnnet.calendar import bp, ical, imip, services, stamps
-from learnnet.calendar.models import CONTACT, CalendarFeed
+from learnnet.calendar.models import CONTACT
 from learnnet.calendar.models import NETWORK as NETWORK_FEED
 from learnnet.calendar.models import USER as USER_FEED
 from learnnet.extensions import db
@@ -39,7 +39,7 @@ def _session_url(session: Session) -> str:
 
 @bp.route("/feeds/<feed_token>.ics")
 @requires(CALENDAR_FEED)
-def feed(feed: CalendarFeed) -> Response:
+def feed(feed: services.FeedRef) -> Response:
     """A subscription feed; answers 304 from its stamps without building the calendar."""
     checks = services.validators(feed, request.host)
     headers = {
