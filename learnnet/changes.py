@@ -17,6 +17,7 @@ row, so two writers always take their locks in the same order: no deadlocks.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -132,7 +133,11 @@ def end_read_only(exc: BaseException | None) -> None:
     if session.new or session.dirty or session.deleted or session.info.get(_DIRTY):
         return
     if session.in_transaction():
-        session.commit()
+        try:
+            session.commit()
+        except Exception:  # nothing was written: a failed COMMIT loses nothing
+            with contextlib.suppress(Exception):
+                session.rollback()  # the connection may be gone: remove() cleans up
 
 
 def register() -> None:
