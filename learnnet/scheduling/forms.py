@@ -87,7 +87,7 @@ class PlanForm(FlaskForm):
     nth = SelectField(_l("Which week of the month"), choices=nth_choices, default="2")
     weekday = SelectField(_l("Weekday"), choices=weekday_choices, default="1")
     interval_weeks = IntegerField(
-        _l("Every how many weeks"),
+        _l("Weeks between two sessions"),
         default=4,
         validators=[Optional(), NumberRange(1, 12, _l("Enter a number from 1 to 12."))],
     )
