@@ -13,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from learnnet import MIGRATIONS, create_app, demo
+from learnnet import MIGRATIONS, changes, create_app, demo
 from learnnet.extensions import db
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from tests.conftest import ENGINES, PG_URL, base_config
@@ -84,9 +84,13 @@ def test_demo_reset_asks_first_then_starts_over(migrated_app):
     assert refused.exit_code != 0 and "Start the demo over?" in refused.output
     db.session.remove()
     assert db.session.scalar(select(Network).where(Network.slug == "eigen-netwerk"))
+    db.session.remove()
+    version_before = changes.current()
     done = runner.invoke(args=["demo", "--reset"], input="y\n")
     assert done.exit_code == 0, done.output
     db.session.remove()
+    # a page kept under the old database's number must never pass for the new data's
+    assert changes.current() > version_before
     assert db.session.scalar(select(Network).where(Network.slug == "eigen-netwerk")) is None
     assert db.session.scalar(select(func.count(Network.id))) == 3
     logins = runner.invoke(args=["demo", "--logins"]).output
