@@ -281,17 +281,20 @@ def build(calendar: Calendar) -> bytes:
     for event in calendar.events:
         years = zones.setdefault(event.tz, set())
         years.update({event.start.year, event.end.year})
-    for event in calendar.events:
-        cal.add_component(_event(event, calendar.sent_at if calendar.method else None))
-    body = cal.to_ical()
-    # The VTIMEZONEs go right after the calendar's own properties, before the events.
+    # Written piece by piece: the calendar's own properties, the VTIMEZONEs, then each event
+    # built, written and let go before the next. The same bytes as one icalendar tree
+    # written at once, but a feed of 1,000 sessions peaks at a fraction of the memory
+    # (a worker keeps the high-water mark of its heap).
+    end = b"END:VCALENDAR\r\n"
+    head = cal.to_ical()
+    parts = [refold(head[: -len(end)])]
     blocks = "".join(
         vtimezone(tz, min(years) - 1, max(years) + 1) for tz, years in sorted(zones.items())
     )
     if blocks:
-        marker = b"BEGIN:VEVENT\r\n"
-        at = body.find(marker)
-        if at == -1:
-            at = body.rfind(b"END:VCALENDAR")
-        body = body[:at] + blocks.encode() + body[at:]
-    return refold(body)
+        parts.append(refold(blocks.encode()))
+    stamp = calendar.sent_at if calendar.method else None
+    for event in calendar.events:
+        parts.append(refold(_event(event, stamp).to_ical()))
+    parts.append(end)
+    return b"".join(parts)
