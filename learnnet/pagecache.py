@@ -19,9 +19,11 @@ What the version does not see is the clock (relative dates, "past" and "to come"
 a kept page is used for at most ``PAGE_CACHE_SECONDS`` (60 by default). A request
 that carries flashed messages is rendered afresh and not kept, and so is anything but
 a 200. Pages are kept gzip-compressed, least recently used first out, within
-``PAGE_CACHE_MB`` per worker, and sent as they are kept to browsers that accept gzip
-(all do): a 300 KB list page travels as 15-30 KB, compressed once instead of by the
-proxy on every request.
+``PAGE_CACHE_MB`` per worker; the first page kept under a new data version lets go
+of every page kept under an older one (they can never be served again), so a worker
+holds the pages of the current data, not 16 MB of history. They are sent as they are
+kept to browsers that accept gzip (all do): a 300 KB list page travels as 15-30 KB,
+compressed once instead of by the proxy on every request.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class PageCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self.version = 0  # the newest data version a page was kept under
+        self._pages: OrderedDict[tuple[Any, ...], tuple[float, int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], now: float) -> bytes | None:
@@ -69,16 +72,25 @@ class PageCache:
                 return None
             self._pages.move_to_end(key)
             self.hits += 1
-        return found[1]
+        return found[2]
 
-    def put(self, key: tuple[Any, ...], packed: bytes, now: float) -> None:
-        """Keep ``packed`` (see :func:`pack`); the least recently used pages make room."""
+    def put(self, key: tuple[Any, ...], packed: bytes, now: float, version: int = 0) -> None:
+        """Keep ``packed`` (see :func:`pack`), rendered from data ``version``; the least
+        recently used pages make room. A newer version drops every page of older ones; a
+        page of an older version than one already kept is not kept (a slower request of
+        another thread read the data before the change)."""
         if len(packed) > self.max_bytes:
             return
         with self._lock:
+            if version < self.version:
+                return
+            if version > self.version:
+                self.version = version
+                for old in [k for k, (_, v, _) in self._pages.items() if v < version]:
+                    self._drop(old)
             if key in self._pages:
                 self._drop(key)
-            self._pages[key] = (now, packed)
+            self._pages[key] = (now, version, packed)
             self.size += len(packed)
             while self.size > self.max_bytes:
                 self._drop(next(iter(self._pages)))
@@ -92,7 +104,7 @@ class PageCache:
         return len(self._pages)
 
     def _drop(self, key: tuple[Any, ...]) -> None:
-        self.size -= len(self._pages.pop(key)[1])
+        self.size -= len(self._pages.pop(key)[2])
 
 
 def pack(body: bytes) -> bytes:
@@ -139,13 +151,8 @@ def cached(build: Callable[[], Page]) -> tuple[str | bytes, int, dict[str, str]]
     if field not in session:
         generate_csrf()  # the page's forms will use it; the key needs this session's secret
     user = current_user.get_id() if current_user.is_authenticated else None
-    key = (
-        request.full_path,
-        user,
-        g.get("locale"),
-        session.get(field),
-        changes.current(),
-    )
+    version = changes.current()
+    key = (request.full_path, user, g.get("locale"), session.get(field), version)
     now = time.monotonic()
     packed = cache.get(key, now)
     if packed is None:
@@ -153,7 +160,7 @@ def cached(build: Callable[[], Page]) -> tuple[str | bytes, int, dict[str, str]]
         if status != 200 or _flashes_pending():
             return html, status, {}
         packed = pack(html.encode() if isinstance(html, str) else html)
-        cache.put(key, packed, now)
+        cache.put(key, packed, now, version)
     if request.accept_encodings["gzip"]:
         return packed, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     return unpack(packed), 200, {"Vary": "Accept-Encoding"}

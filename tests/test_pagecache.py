@@ -352,6 +352,32 @@ def test_the_least_recently_used_pages_make_room():
     assert cache.get(("huge",), now=4.0) is None and len(cache) == 3
 
 
+def test_a_new_data_version_lets_go_of_the_pages_of_older_ones():
+    cache = PageCache(max_bytes=1 << 20, seconds=60)
+    cache.put(("a", 1), b"a1", now=0.0, version=1)
+    cache.put(("b", 1), b"b1", now=0.0, version=1)
+    cache.put(("a", 2), b"a2", now=1.0, version=2)
+    assert len(cache) == 1 and cache.size == 2 and cache.get(("a", 2), now=1.0) == b"a2"
+    # a slow request that read version 1 before the change: its page is never kept
+    cache.put(("c", 1), b"c1", now=2.0, version=1)
+    assert cache.get(("c", 1), now=2.0) is None and len(cache) == 1
+
+
+def test_after_a_change_a_worker_keeps_only_the_current_pages(app, logged_in, world):
+    """Pages of out-of-date data are let go at once, not when the cache is full."""
+    cache = cache_of(app)
+    urls = _pages(world)[:3]
+    for url in urls:
+        logged_in.get(url)  # a first visit may write (the network's calendar feed)
+    for url in urls:
+        assert logged_in.get(url).status_code == 200
+    assert len(cache) == 3
+    world["network"].name = "Na de wijziging"
+    db.session.commit()
+    assert "Na de wijziging" in logged_in.get(urls[1]).get_data(as_text=True)
+    assert len(cache) == 1
+
+
 def test_browsers_that_accept_gzip_get_the_kept_page_as_it_is_kept(app, logged_in, world):
     import gzip
 
