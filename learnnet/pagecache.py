@@ -20,8 +20,8 @@ a kept page is used for at most ``PAGE_CACHE_SECONDS`` (60 by default). A reques
 that carries flashed messages is rendered afresh and not kept, and so is anything but
 a 200. Pages are kept gzip-compressed, least recently used first out, within
 ``PAGE_CACHE_MB`` per worker; the first page kept under a new data version lets go
-of every page kept under an older one (they can never be served again), so a worker
-holds the pages of the current data, not 16 MB of history. They are sent as they are
+of every page kept under another one (they can never be served again), so from then
+on a worker holds the pages of the current data, not 16 MB of history. They are sent as they are
 kept to browsers that accept gzip (all do): a 300 KB list page travels as 15-30 KB,
 compressed once instead of by the proxy on every request.
 """
@@ -57,7 +57,7 @@ class PageCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self.version = 0  # the newest data version a page was kept under
+        self.version = 0  # the data version of the pages kept
         self._pages: OrderedDict[tuple[Any, ...], tuple[float, int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -76,18 +76,19 @@ class PageCache:
 
     def put(self, key: tuple[Any, ...], packed: bytes, now: float, version: int = 0) -> None:
         """Keep ``packed`` (see :func:`pack`), rendered from data ``version``; the least
-        recently used pages make room. A newer version drops every page of older ones; a
-        page of an older version than one already kept is not kept (a slower request of
-        another thread read the data before the change)."""
+        recently used pages make room. A page of another version than the last one kept
+        lets go of every page kept so far: the version moves forward with every write
+        (and when the database is recreated), backwards only when an older backup is
+        restored, and either way the other pages can never be served again. (With
+        threads, a slow request that read the data before a change may make the others
+        go once: a lost hit, never a wrong page, since the version is part of the key.)"""
         if len(packed) > self.max_bytes:
             return
         with self._lock:
-            if version < self.version:
-                return
-            if version > self.version:
+            if version != self.version:
                 self.version = version
-                for old in [k for k, (_, v, _) in self._pages.items() if v < version]:
-                    self._drop(old)
+                self._pages.clear()
+                self.size = 0
             if key in self._pages:
                 self._drop(key)
             self._pages[key] = (now, version, packed)

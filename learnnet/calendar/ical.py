@@ -287,7 +287,9 @@ def build(calendar: Calendar) -> bytes:
     # (a worker keeps the high-water mark of its heap).
     end = b"END:VCALENDAR\r\n"
     head = cal.to_ical()
-    parts = [refold(head[: -len(end)])]
+    if not head.endswith(end):  # icalendar's own framing; never cut bytes blindly
+        raise ValueError("icalendar wrote a calendar that does not end with END:VCALENDAR")
+    parts = [refold(head.removesuffix(end))]
     blocks = "".join(
         vtimezone(tz, min(years) - 1, max(years) + 1) for tz, years in sorted(zones.items())
     )
