@@ -21,9 +21,9 @@ that carries flashed messages is rendered afresh and not kept, and so is anythin
 a 200. Pages are kept gzip-compressed, least recently used first out, within
 ``PAGE_CACHE_MB`` per worker; the first page kept under a new data version lets go
 of every page kept under another one (they can never be served again), so from then
-on a worker holds the pages of the current data, not 16 MB of history. They are sent as they are
-kept to browsers that accept gzip (all do): a 300 KB list page travels as 15-30 KB,
-compressed once instead of by the proxy on every request.
+on a worker holds the pages of the current data, not 16 MB of history. They are sent
+as they are kept to browsers that accept gzip (all do): a 300 KB list page travels as
+15-30 KB, compressed once instead of by the proxy on every request.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class PageCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self.version = 0  # the data version of the pages kept
-        self._pages: OrderedDict[tuple[Any, ...], tuple[float, int, bytes]] = OrderedDict()
+        self.version = 0  # the data version of every page kept
+        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], now: float) -> bytes | None:
@@ -72,7 +72,7 @@ class PageCache:
                 return None
             self._pages.move_to_end(key)
             self.hits += 1
-        return found[2]
+        return found[1]
 
     def put(self, key: tuple[Any, ...], packed: bytes, now: float, version: int = 0) -> None:
         """Keep ``packed`` (see :func:`pack`), rendered from data ``version``; the least
@@ -91,7 +91,7 @@ class PageCache:
                 self.size = 0
             if key in self._pages:
                 self._drop(key)
-            self._pages[key] = (now, version, packed)
+            self._pages[key] = (now, packed)
             self.size += len(packed)
             while self.size > self.max_bytes:
                 self._drop(next(iter(self._pages)))
@@ -105,7 +105,7 @@ class PageCache:
         return len(self._pages)
 
     def _drop(self, key: tuple[Any, ...]) -> None:
-        self.size -= len(self._pages.pop(key)[2])
+        self.size -= len(self._pages.pop(key)[1])
 
 
 def pack(body: bytes) -> bytes:
