@@ -27,6 +27,7 @@ from learnnet.config import (
     env_overrides,
 )
 from learnnet.extensions import babel, csrf, db, limiter, login_manager
+from learnnet.origin import comes_from_here
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -284,6 +285,23 @@ def _register_hooks(app: Flask) -> None:
             abort(400, description=NUL_REFUSED)
 
     @app.before_request
+    def _same_origin_forms() -> None:
+        """A form must come from this site: Origin, else Referer (learnnet.origin).
+
+        Replaces Flask-WTF's HTTPS Referer check (WTF_CSRF_SSL_STRICT, off in config),
+        which refused every post from a page that keeps its secret URL to itself.
+        """
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if not comes_from_here(
+            request.scheme,
+            request.host,
+            request.headers.get("Origin"),
+            request.headers.get("Referer"),
+        ):
+            abort(400, description=ORIGIN_REFUSED)
+
+    @app.before_request
     def _per_request() -> None:
         # The cookie carries its age; Flask refuses it after PERMANENT_SESSION_LIFETIME.
         # Only sessions that hold something: a first visit gets no cookie for nothing.
@@ -306,8 +324,13 @@ def _register_hooks(app: Flask) -> None:
             headers.setdefault("Cache-Control", "private, no-store")
         if g.get("token_page"):
             # A secret in the URL: never leak it to other sites, caches or search engines.
+            # "strict-origin": a Referer holds only "https://host/", never the path, so
+            # the token stays out of every log, ours included; yet the browser still
+            # names the origin of its form posts, which learnnet.origin checks. Not
+            # "no-referrer": that also makes the browser send "Origin: null" and no
+            # Referer, and a same-site form could no longer be told from a forged one.
             # (A calendar feed sets its own Cache-Control: clients must revalidate it.)
-            headers["Referrer-Policy"] = "no-referrer"
+            headers["Referrer-Policy"] = "strict-origin"
             headers.setdefault("Cache-Control", "private, no-store")
             headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
@@ -338,6 +361,7 @@ def _redact_tokens_in_logs() -> None:
 
 
 NUL_REFUSED = "nul-character"
+ORIGIN_REFUSED = "origin-refused"
 
 ERROR_MESSAGES = {
     400: lambda: _("The request could not be understood. Reload the page and try again."),
@@ -360,7 +384,10 @@ def _same_site_referrer() -> str | None:
 
     if not request.referrer:
         return None
-    parts = urlsplit(request.referrer)
+    try:
+        parts = urlsplit(request.referrer)
+    except ValueError:  # "https://[::1/": a Referer is whatever the client sent
+        return None
     if parts.netloc != request.host:
         return None
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
@@ -386,6 +413,12 @@ def _register_errors(app: Flask) -> None:
             message = _(
                 "What you sent contains a character that cannot be stored (NUL). "
                 "Remove it and try again."
+            )
+            return render_template("errors.html", code=400, message=message), 400
+        if error.code == 400 and error.description == ORIGIN_REFUSED:
+            message = _(
+                "This form was not sent from a page of this site, so nothing was changed. "
+                "Open the page again and send the form from there."
             )
             return render_template("errors.html", code=400, message=message), 400
         if error.code == 400 and "CSRF" in (error.description or ""):

@@ -44,6 +44,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     CSV_MAX_BYTES = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    # Flask-WTF's HTTPS check wants a Referer, which pages with a secret URL don't
+    # send; learnnet.origin checks Origin, then Referer, on every POST instead.
+    WTF_CSRF_SSL_STRICT = False
     # Rate limits: memory:// is fine for one process; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False

@@ -95,7 +95,10 @@ def current_page() -> str:
     if request.method in ("GET", "HEAD"):
         path, query = request.path, request.query_string.decode("latin-1")
     else:
-        parts = urlsplit(request.referrer or "")
+        try:
+            parts = urlsplit(request.referrer or "")
+        except ValueError:  # "https://[::1/": a Referer is whatever the client sent
+            return ""
         if parts.netloc != request.host:
             return ""
         path, query = parts.path, parts.query

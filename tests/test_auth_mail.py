@@ -95,7 +95,7 @@ def test_the_welcome_link_sets_the_password_once_and_logs_in(app, client, admin)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Welcome to learnnet, Nieuwe Begeleider" in html
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "strict-origin"
     assert page.headers["Cache-Control"] == "private, no-store"
 
     short = choose(visitor, path, "short")
@@ -246,7 +246,7 @@ def test_the_reset_link_works_once_and_ends_other_logins(app, facilitator):
     page = phone.get(path, headers=EN)
     assert page.status_code == 200
     assert "Choose a new password" in page.get_data(as_text=True)
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "strict-origin"
     assert page.headers["Cache-Control"] == "private, no-store"
     assert choose(phone, path).status_code == 302
     assert phone.get("/").status_code == 200

@@ -74,7 +74,7 @@ def test_only_a_hash_of_the_token_is_stored(app, gent):
 def test_token_pages_send_privacy_headers_also_when_refused(client, gent):
     token = token_for(gent["sofie"])
     for response in (client.get(f"/m/{token}"), client.get("/m/" + "x" * 32)):
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "strict-origin"
         assert response.headers["Cache-Control"] == "private, no-store"
         assert "noindex" in response.headers["X-Robots-Tag"]
 
