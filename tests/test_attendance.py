@@ -13,6 +13,7 @@ from learnnet.attendance import rules, services
 from learnnet.attendance.models import Attendance, AttendanceChange
 from learnnet.extensions import db
 from learnnet.models import utcnow
+from learnnet.networks.models import Contact
 from learnnet.rsvp.models import Rsvp
 from learnnet.scheduling.models import HELD
 from tests import factories
@@ -338,3 +339,30 @@ def test_statement_counts_do_not_grow_with_attendance(logged_in, held, count_que
         for person in people:
             services.record(past, person, "present", via="facilitator")
     assert [statements(u) for u in urls] == small
+
+
+@pytest.mark.parametrize("facility_id", ["2147483648", "-2147483649", str(10**20), str(-(10**20))])
+def test_a_walk_in_with_an_id_no_column_holds_is_refused_not_a_500(logged_in, held, facility_id):
+    """Issue 19, item 13: PostgreSQL refused the lookup of 2**31 ("integer out of range")."""
+    session = held["session"]
+    response = logged_in.post(
+        f"/sessions/{session.id}/walk-in",
+        data={"walkin-name": "Iemand", "walkin-facility_id": facility_id},
+    )
+    assert response.status_code == 400
+    assert "hoort niet bij een lidvoorziening" in response.get_data(as_text=True)
+    assert "Iemand" not in {c.name for c in db.session.scalars(select(Contact))}
+    assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+@pytest.mark.parametrize("suffix", ["\r\n", "\n", "\rSet-Cookie: x=1", " "])
+def test_a_person_key_with_a_line_break_is_no_500(logged_in, held, suffix):
+    """Issue 19, item 13: the key went into the redirect's Location header as it came."""
+    session, sofie = held["session"], held["sofie"]
+    response = logged_in.post(
+        f"/sessions/{session.id}/checkin",
+        data={"person": f"c{sofie.id}{suffix}", "status": "present"},
+    )
+    assert response.status_code == 303
+    assert "\r" not in response.headers["Location"] and "\n" not in response.headers["Location"]
+    assert response.headers["Location"].endswith(f"/sessions/{session.id}/checkin")

@@ -218,9 +218,11 @@ def add_walk_in(
     lock_session(session.id)
     _check(session, now)
     if facility_id:
-        facility = db.session.get(Facility, facility_id)
+        # The member list first: an id from the form may be anything (2**31, -10**20),
+        # and only a current member's id is worth a lookup.
         member_ids = {fid for fid, _name in current_member_names(session.network)}
-        if facility is None or facility.id not in member_ids:
+        facility = db.session.get(Facility, facility_id) if facility_id in member_ids else None
+        if facility is None:
             raise AttendanceError("not_member")
         contact = network_services.create_contact(
             facility, {"name": name, "email": email, "preferred_language": "nl"}

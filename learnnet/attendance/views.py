@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +25,8 @@ from learnnet.scheduling.models import Session
 from learnnet.scheduling.services import current_member_names
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
+
+PERSON_KEY = re.compile(r"[ca][0-9]{1,10}")  # a check-in row: c<contact id> or a<attendance id>
 
 
 def status_labels() -> dict[str, str]:
@@ -131,13 +134,19 @@ def _record_from_form(session: Session, **actor: Any) -> None:
         flash(error_message(exc.code), "error")
 
 
+def _anchor() -> str:
+    """Back to the row just tapped: ``#p-c12``; nothing when ``person`` is no row's key
+    (a header cannot carry what a browser sent, e.g. "c12\r\n")."""
+    key = request.form.get("person", "")
+    return f"#p-{key}" if PERSON_KEY.fullmatch(key) else ""
+
+
 @bp.route("/sessions/<int:session_id>/checkin", methods=["POST"])
 @requires(SESSION)
 def checkin_record(session: Session) -> Response:
     """Record one person's attendance (one request, with or without JavaScript)."""
     _record_from_form(session, via="facilitator", by_user=current_user)
-    anchor = request.form.get("person", "")
-    return redirect(url_for("attendance.checkin", session_id=session.id) + f"#p-{anchor}", code=303)
+    return redirect(url_for("attendance.checkin", session_id=session.id) + _anchor(), code=303)
 
 
 @bp.route("/sessions/<int:session_id>/walk-in", methods=["POST"])
@@ -226,7 +235,7 @@ def host_checkin(contact: Contact, session_id: int) -> Any:
     here = url_for("attendance.host_checkin", token=token, session_id=session.id)
     if request.method == "POST":
         _record_from_form(session, via="host", by_contact=contact)
-        return redirect(here + f"#p-{request.form.get('person', '')}", code=303)
+        return redirect(here + _anchor(), code=303)
     return _checkin_page(session, action=here, walk_in_action="", host=True)
 
 
@@ -238,6 +247,7 @@ def host_checkin(contact: Contact, session_id: int) -> Any:
 @limiter.limit("60 per 10 minutes")
 def self_checkin(code: str) -> Any:
     """A member scans the session's QR code with the phone that holds their personal link."""
+    g.token_page = True  # the code admits anyone to check in: no Referer, no caching
     session = services.session_for_code(code)
     if session is None:
         abort(404)
