@@ -126,3 +126,51 @@ def test_erasure_also_scrubs_the_audit_trail(app, admin, sofie_world):
         if e.entity_id == sofie.id or e.contact_id == sofie.id
     )
     assert "Sofie" not in trail and "sofie@example.org" not in trail
+
+
+def test_erasure_leaves_other_peoples_audit_records_alone(app, admin, sofie_world):
+    """Issue 19, item 9: erasing contact N emptied the record of attendance row N.
+
+    An attendance row of a colleague is given Sofie's id as its own id: her erasure must
+    scrub her records, by their own keys, and leave the colleague's record whole.
+    """
+    from learnnet.audit.models import AuditEvent
+
+    sofie, session = sofie_world["sofie"], sofie_world["session"]
+    colleague = next(c for c in sofie.facility.contacts if c.id != sofie.id)
+    db.session.add(
+        Attendance(
+            id=sofie.id,
+            session=session,
+            contact=colleague,
+            facility_id=colleague.facility_id,
+            person_name=colleague.name,
+            facility_name=colleague.facility.name,
+            status="present",
+        )
+    )
+    db.session.commit()
+    before = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.entity == "attendance", AuditEvent.entity_id == sofie.id
+        )
+    ).changes
+    assert before  # the colleague's record says something
+    client = app.test_client()
+    answer(client, token_for(sofie), session.id, "yes", note="vegetarisch")
+    boss = admin_client(app, admin)
+    boss.post(f"/admin/contacts/{sofie.id}/erase", data={"confirm": "erase"})
+    db.session.expire_all()
+    kept = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.entity == "attendance", AuditEvent.entity_id == sofie.id
+        )
+    )
+    assert kept.changes == before
+    own_answers = select(Rsvp.id).where(Rsvp.contact_id == sofie.id)
+    answer_events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity == "answer", AuditEvent.entity_id.in_(own_answers)
+        )
+    ).all()
+    assert answer_events and "vegetarisch" not in json.dumps([e.changes for e in answer_events])

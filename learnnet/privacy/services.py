@@ -196,17 +196,19 @@ def erase(contact: Contact) -> None:
         .values(status="failed", last_error="erased")
     )
     # The trail keeps that something happened, not who it was about or what they wrote.
-    db.session.execute(
-        update(AuditEvent)
-        .where(AuditEvent.entity.in_(("contact", "attendance")), AuditEvent.entity_id == contact.id)
-        .values(changes={})
+    # Each entity by its own key: an attendance or answer event's entity_id is the id of
+    # that row, not of the contact (attendance row N belongs to whoever it belongs to).
+    own_rows = (
+        ("contact", select(Contact.id).where(Contact.id == contact.id)),
+        ("attendance", select(Attendance.id).where(Attendance.contact_id == contact.id)),
+        ("answer", select(Rsvp.id).where(Rsvp.contact_id == contact.id)),
     )
-    attendance_ids = select(Attendance.id).where(Attendance.contact_id == contact.id)
-    db.session.execute(
-        update(AuditEvent)
-        .where(AuditEvent.entity == "attendance", AuditEvent.entity_id.in_(attendance_ids))
-        .values(changes={})
-    )
+    for entity, ids in own_rows:
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+            .values(changes={})
+        )
     db.session.execute(
         update(AuditEvent).where(AuditEvent.contact_id == contact.id).values(actor_name=ERASED_NAME)
     )
