@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from learnnet.auth.models import User
@@ -126,7 +126,8 @@ class FeedRef:
 
 
 def feed_for_token(token: str) -> FeedRef | None:
-    """The live feed with this token; None for anything else (revoked, unknown, malformed).
+    """The live feed with this token; None for anything else (revoked, unknown, malformed,
+    or its owner gone: a contact who no longer works there, a deactivated account).
 
     Read together with its latest stamp, so that a calendar client's revalidation (most
     feed requests) costs one statement: see :func:`validators`.
@@ -160,7 +161,34 @@ def _by_token() -> Any:
         CalendarFeed.user_id,
         CalendarFeed.created_at,
         _latest_stamp(),
-    ).where(CalendarFeed.token_hash == bindparam("token_hash"), CalendarFeed.revoked_at.is_(None))
+    ).where(
+        CalendarFeed.token_hash == bindparam("token_hash"),
+        CalendarFeed.revoked_at.is_(None),
+        _owner_present(),
+    )
+
+
+def _owner_present() -> Any:
+    """Whether the feed's owner is still there (correlated with CalendarFeed): a network's
+    feed lives as long as the network; a contact's while they work at the facility; a
+    facilitator's while their account is active. Checked when the feed is read rather
+    than revoked when the owner leaves, so every way of leaving counts (a form, a CSV
+    import, erasure), and a feed comes back with its owner, like their personal link."""
+    contact = (
+        exists()
+        .where(Contact.id == CalendarFeed.contact_id, Contact.active.is_(True))
+        .correlate(CalendarFeed)
+    )
+    user = (
+        exists()
+        .where(User.id == CalendarFeed.user_id, User.active.is_(True))
+        .correlate(CalendarFeed)
+    )
+    return or_(
+        CalendarFeed.kind == NETWORK,
+        and_(CalendarFeed.kind == CONTACT, contact),
+        and_(CalendarFeed.kind == USER, user),
+    )
 
 
 def _latest_stamp() -> Any:
