@@ -5,7 +5,8 @@ sessions, words their texts in the reader's language, adds links, and decides wh
 feed holds:
 - a network's feed: every session of the network;
 - a contact's feed: every session of every network their facility belongs to (within
-  its membership), with their own answer and their personal link;
+  its membership), with their own answer and a link to the member landing, never their
+  personal link: a feed is shared, and calendar providers keep it;
 - a facilitator's feed: every session of the networks they facilitate, with counts.
 Sessions from half a year back onwards; cancelled sessions stay, marked cancelled, for
 30 days after their date, so subscribed calendars remove them.
@@ -45,7 +46,9 @@ from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import to_local
 
-FORMAT = "2"  # part of every ETag: raise it when the feed's layout changes
+# Part of every ETag: raise it when the feed's layout changes, so that calendar apps
+# fetch it again. 3: a member's events link to the landing, no longer their personal link.
+FORMAT = "3"
 HISTORY = timedelta(days=183)
 CANCELLED_KEPT = timedelta(days=30)
 
@@ -99,12 +102,18 @@ def ensure_feed(kind: str, owner_id: int) -> CalendarFeed:
     return feed
 
 
-def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
-    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+def revoke_feed(kind: str, owner_id: int) -> None:
+    """Revoke the owner's current feed URL, if any: it answers 404 from now on, and the
+    owner's page offers a new one (no commit)."""
     feed = current_feed(kind, owner_id)
     if feed is not None:
         feed.revoked_at = utcnow()
         db.session.flush()
+
+
+def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
+    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+    revoke_feed(kind, owner_id)
     new = ensure_feed(kind, owner_id)
     db.session.commit()
     return new
@@ -407,10 +416,11 @@ def _member_sessions(contact: Contact, now: datetime) -> list[Session]:
 
 def feed_calendar(
     feed: CalendarFeed | FeedRef,
-    member_url: Callable[[Session], str],
+    landing_url: Callable[[Session], str],
     session_url: Callable[[Session], str],
 ) -> ical.Calendar:
-    """What a feed holds, worded in its reader's language."""
+    """What a feed holds, worded in its reader's language. A member's events link to
+    ``landing_url`` (which asks for the personal link), a facilitator's to ``session_url``."""
     now = utcnow()
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if feed.kind == NETWORK:
@@ -440,7 +450,7 @@ def feed_calendar(
                 s,
                 words,
                 extra=(f"{words.your_answer}: {words.answers[answer_key(own.get(s.id))]}",),
-                url=member_url(s),
+                url=landing_url(s),
             )
             for s in sessions
         )
