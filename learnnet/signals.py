@@ -23,6 +23,10 @@ membership_ended = _signals.signal("membership-ended")
 #: sender: the Contact who no longer works at the facility (``active`` became False).
 contact_left = _signals.signal("contact-left")
 
+#: sender: the Contact whose personal link was just renewed (the old one revoked), before
+#: the commit: what the old link gave access to goes with it (their calendar feed).
+personal_link_renewed = _signals.signal("personal-link-renewed")
+
 #: sender: the id of a facility whose hosting facts may have changed (details, membership,
 #: contacts), sent by the web layer after the change was committed, so that planning can
 #: name the planned sessions that now have a problem.

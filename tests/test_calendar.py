@@ -164,7 +164,9 @@ def test_feed_tokens_revoke_and_garbage_is_404(client, logged_in, world):
         assert client.get(f"/feeds/{token}.ics").status_code == 404
 
 
-def test_personal_feed_has_the_own_answer_and_link_and_follows_membership(client, logged_in, world):
+def test_personal_feed_has_the_own_answer_and_landing_and_follows_membership(
+    client, logged_in, world
+):
     sofie = world["sofie"]
     answer(client, token_for(sofie), world["sessions"][0].id, "yes")
     url = feed_url("contact", sofie.id)
@@ -174,7 +176,7 @@ def test_personal_feed_has_the_own_answer_and_link_and_follows_membership(client
         assert len(events) == 2
         assert events[0]["description"].startswith("Je antwoord: ja, ik kom")
         assert events[1]["description"].startswith("Je antwoord: nog niet geantwoord")
-        assert "/m/" in events[0]["url"]
+        assert events[0]["url"].endswith(f"/m/sessions/{world['sessions'][0].id}")
         assert "Hanne" not in events[0]["description"]
     network = world["network"]
     membership = next(m for m in network.memberships if m.facility_id == sofie.facility_id)

@@ -5,7 +5,8 @@ sessions, words their texts in the reader's language, adds links, and decides wh
 feed holds:
 - a network's feed: every session of the network;
 - a contact's feed: every session of every network their facility belongs to (within
-  its membership), with their own answer and their personal link;
+  its membership), with their own answer and a link to the member landing, never their
+  personal link: a feed is shared, and calendar providers keep it;
 - a facilitator's feed: every session of the networks they facilitate, with counts.
 Sessions from half a year back onwards; cancelled sessions stay, marked cancelled, for
 30 days after their date, so subscribed calendars remove them.
@@ -24,7 +25,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from learnnet.auth.models import User
@@ -45,7 +46,9 @@ from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import to_local
 
-FORMAT = "2"  # part of every ETag: raise it when the feed's layout changes
+# Part of every ETag: raise it when the feed's layout changes, so that calendar apps
+# fetch it again. 3: a member's events link to the landing, no longer their personal link.
+FORMAT = "3"
 HISTORY = timedelta(days=183)
 CANCELLED_KEPT = timedelta(days=30)
 
@@ -99,12 +102,18 @@ def ensure_feed(kind: str, owner_id: int) -> CalendarFeed:
     return feed
 
 
-def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
-    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+def revoke_feed(kind: str, owner_id: int) -> None:
+    """Revoke the owner's current feed URL, if any: it answers 404 from now on, and the
+    owner's page offers a new one (no commit)."""
     feed = current_feed(kind, owner_id)
     if feed is not None:
         feed.revoked_at = utcnow()
         db.session.flush()
+
+
+def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
+    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+    revoke_feed(kind, owner_id)
     new = ensure_feed(kind, owner_id)
     db.session.commit()
     return new
@@ -126,7 +135,8 @@ class FeedRef:
 
 
 def feed_for_token(token: str) -> FeedRef | None:
-    """The live feed with this token; None for anything else (revoked, unknown, malformed).
+    """The live feed with this token; None for anything else (revoked, unknown, malformed,
+    or its owner gone: a contact who no longer works there, a deactivated account).
 
     Read together with its latest stamp, so that a calendar client's revalidation (most
     feed requests) costs one statement: see :func:`validators`.
@@ -160,7 +170,34 @@ def _by_token() -> Any:
         CalendarFeed.user_id,
         CalendarFeed.created_at,
         _latest_stamp(),
-    ).where(CalendarFeed.token_hash == bindparam("token_hash"), CalendarFeed.revoked_at.is_(None))
+    ).where(
+        CalendarFeed.token_hash == bindparam("token_hash"),
+        CalendarFeed.revoked_at.is_(None),
+        _owner_present(),
+    )
+
+
+def _owner_present() -> Any:
+    """Whether the feed's owner is still there (correlated with CalendarFeed): a network's
+    feed lives as long as the network; a contact's while they work at the facility; a
+    facilitator's while their account is active. Checked when the feed is read rather
+    than revoked when the owner leaves, so every way of leaving counts (a form, a CSV
+    import, erasure), and a feed comes back with its owner, like their personal link."""
+    contact = (
+        exists()
+        .where(Contact.id == CalendarFeed.contact_id, Contact.active.is_(True))
+        .correlate(CalendarFeed)
+    )
+    user = (
+        exists()
+        .where(User.id == CalendarFeed.user_id, User.active.is_(True))
+        .correlate(CalendarFeed)
+    )
+    return or_(
+        CalendarFeed.kind == NETWORK,
+        and_(CalendarFeed.kind == CONTACT, contact),
+        and_(CalendarFeed.kind == USER, user),
+    )
 
 
 def _latest_stamp() -> Any:
@@ -379,10 +416,11 @@ def _member_sessions(contact: Contact, now: datetime) -> list[Session]:
 
 def feed_calendar(
     feed: CalendarFeed | FeedRef,
-    member_url: Callable[[Session], str],
+    landing_url: Callable[[Session], str],
     session_url: Callable[[Session], str],
 ) -> ical.Calendar:
-    """What a feed holds, worded in its reader's language."""
+    """What a feed holds, worded in its reader's language. A member's events link to
+    ``landing_url`` (which asks for the personal link), a facilitator's to ``session_url``."""
     now = utcnow()
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if feed.kind == NETWORK:
@@ -412,7 +450,7 @@ def feed_calendar(
                 s,
                 words,
                 extra=(f"{words.your_answer}: {words.answers[answer_key(own.get(s.id))]}",),
-                url=member_url(s),
+                url=landing_url(s),
             )
             for s in sessions
         )

@@ -6,11 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, flash, redirect, request, url_for
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learnnet.access import CALENDAR_FEED, NETWORK, PERSONAL_LINK, SESSION, USER, requires
+from learnnet.access import (
+    CALENDAR_FEED,
+    NETWORK,
+    PERSONAL_LINK,
+    PUBLIC,
+    SESSION,
+    USER,
+    requires,
+)
 from learnnet.calendar import bp, ical, imip, services, stamps
 from learnnet.calendar.models import CONTACT
 from learnnet.calendar.models import NETWORK as NETWORK_FEED
@@ -19,7 +27,13 @@ from learnnet.extensions import db
 from learnnet.networks.models import Contact, Network
 from learnnet.qr import qr_svg
 from learnnet.rsvp import rules
-from learnnet.rsvp.contacts import ensure_link, is_member_on, token_of
+from learnnet.rsvp.contacts import (
+    DEVICE_COOKIE,
+    current_link,
+    is_member_on,
+    remembered_contact,
+    token_of,
+)
 from learnnet.scheduling.models import Session
 from learnnet.templating import current_locale
 from learnnet.timefmt import to_local
@@ -28,9 +42,11 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 FEED_CACHE = "private, max-age=0, must-revalidate"
 
 
-def _member_url(contact: Contact) -> Any:
-    token = token_of(ensure_link(contact))
-    return lambda s: url_for("rsvp.member", token=token, _external=True) + f"#session-{s.id}"
+def _landing_url(session: Session) -> str:
+    """Where a member's calendar event links to: the landing, which asks for the personal
+    link. Never the link itself: a feed is shared, and calendar providers keep what it
+    says; a link there would let anyone answer as the member, even after it is renewed."""
+    return url_for("calendar.member_landing", session_id=session.id, _external=True)
 
 
 def _session_url(session: Session) -> str:
@@ -49,10 +65,7 @@ def feed(feed: services.FeedRef) -> Response:
     }
     if _not_modified(checks):
         return Response(status=304, headers=headers)
-    contact = db.session.get(Contact, feed.contact_id) if feed.kind == CONTACT else None
-    calendar = services.feed_calendar(
-        feed, _member_url(contact) if contact else (lambda s: ""), _session_url
-    )
+    calendar = services.feed_calendar(feed, _landing_url, _session_url)
     response = Response(ical.build(calendar), content_type=CALENDAR_TYPE, headers=headers)
     response.headers["Content-Disposition"] = 'inline; filename="learnnet.ics"'
     return response
@@ -85,14 +98,34 @@ def session_file(session: Session) -> Response:
 @bp.route("/m/<token>/sessions/<int:session_id>/event.ics")
 @requires(PERSONAL_LINK)
 def member_session_file(contact: Contact, session_id: int) -> Response:
-    """One session as an .ics file from the member's page (only their own networks)."""
+    """One session as an .ics file from the member's page (only their own networks); it
+    ends up in a calendar like a feed's events, so it links to the landing too."""
     session = services.load_for_event(session_id)
     if session is None:
         abort(404)
     day = to_local(session.starts_at, session.network.timezone).date()
     if not is_member_on(contact.facility_id, session.network_id, day):
         abort(404)
-    return _event_file(session, _member_url(contact)(session), contact.preferred_language)
+    return _event_file(session, _landing_url(session), contact.preferred_language)
+
+
+@bp.route("/m/sessions/<int:session_id>")
+@requires(PUBLIC)
+def member_landing(session_id: int) -> Any:
+    """Where a member's calendar event leads. The phone that opened a still valid personal
+    link goes on to that member's page, at the session; anyone else is asked to open
+    their link. Shows nothing of the session: feeds are shared, and session numbers are
+    easy to guess."""
+    g.token_page = True  # the redirect carries a personal link: no Referer, no caching
+    contact = remembered_contact(request.cookies.get(DEVICE_COOKIE, ""))
+    link = current_link(contact) if contact is not None else None
+    if link is not None and rules.token_hash(token_of(link)) == link.token_hash:
+        target = url_for("rsvp.member", token=token_of(link)) + f"#session-{session_id}"
+        return redirect(target, code=303)
+    return render_template(
+        "calendar/landing.html",
+        session_page=url_for("pages.session_view", session_id=session_id),
+    )
 
 
 def _renewed() -> None:

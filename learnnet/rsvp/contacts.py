@@ -13,6 +13,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
@@ -66,12 +67,17 @@ def ensure_link(contact: Contact) -> PersonalLink:
 
 
 def reissue_link(contact: Contact) -> PersonalLink:
-    """Revoke the contact's link (the old one stops working at once) and make a new one."""
+    """Revoke the contact's link (the old one stops working at once) and make a new one.
+
+    Whoever had the old link may have subscribed to the feed its page offers: the
+    calendar room revokes that feed in the same transaction (``personal_link_renewed``).
+    """
     link = current_link(contact)
     if link is not None:
         link.revoked_at = utcnow()
         db.session.flush()
     new = ensure_link(contact)
+    signals.personal_link_renewed.send(contact)
     db.session.commit()
     return new
 

@@ -217,9 +217,16 @@ def contact_link(contact: Contact) -> str:
 @bp.route("/contacts/<int:contact_id>/link/renew", methods=["POST"])
 @requires(CONTACT)
 def contact_link_renew(contact: Contact) -> Response:
-    """Revoke the contact's link (it stops working at once) and issue a new one."""
+    """Revoke the contact's link (it stops working at once, and so does the calendar feed
+    its page offered) and issue a new one."""
     contacts.reissue_link(contact)
-    flash(_("A new personal link has been made; the old one no longer works."), "success")
+    flash(
+        _(
+            "A new personal link has been made; the old one no longer works, nor does the "
+            "calendar subscription made with it."
+        ),
+        "success",
+    )
     return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
 
 
