@@ -119,7 +119,7 @@ def test_the_landing_opens_the_members_page_on_the_phone_that_opened_the_link(
     assert found.status_code == 303
     assert found.headers["Location"].endswith(f"/m/{token}#session-{session.id}")
     assert found.headers["Cache-Control"] == "private, no-store"
-    assert found.headers["Referrer-Policy"] == "no-referrer"
+    assert found.headers["Referrer-Policy"] == "strict-origin"
     # After the link is renewed the phone no longer knows a valid link: the landing asks.
     logged_in.post(f"/contacts/{sofie.id}/link/renew")
     again = phone.get(landing)
