@@ -19,6 +19,6 @@ def _qr(url: str, title: str) -> str:
     """Drawing a code takes milliseconds; pages show the same few again and again."""
     out = io.BytesIO()
     segno.make(url, error="m").save(
-        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=title
-    )
+        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=title, omitsize=True
+    )  # a viewBox without width/height: the page's CSS sizes the code, and it scales whole
     return out.getvalue().decode()

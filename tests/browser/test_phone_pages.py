@@ -21,8 +21,29 @@ def first_facility_id(live) -> int:
         return db.session.scalar(db.select(Facility.id).order_by(Facility.id).limit(1))
 
 
+def held_session_id(live) -> int:
+    from learnnet.extensions import db
+    from learnnet.models import utcnow
+    from learnnet.networks.models import Network
+    from learnnet.scheduling.models import Session
+
+    with live.app.app_context():
+        return db.session.scalar(
+            db.select(Session.id)
+            .join(Network)
+            .where(Network.slug == SLUG, Session.ends_at < utcnow())
+            .order_by(Session.starts_at.desc())
+            .limit(1)
+        )
+
+
 def main_pages(live) -> dict[str, str]:
+    held = held_session_id(live)
     return {
+        "checkin": f"/sessions/{held}/checkin",
+        "checkin-qr": f"/sessions/{held}/checkin/qr",
+        "attendance": f"/networks/{SLUG}/attendance",
+        "session-attendance": f"/sessions/{held}/attendance",
         "dashboard": "/",
         "network": f"/networks/{SLUG}",
         "timeline": f"/networks/{SLUG}/sessions",
@@ -131,3 +152,28 @@ def test_import_preview_on_a_phone_shows_the_errors_first(live, page_factory, tm
     )
     assert ok_height < 90, ok_height
     screenshot(page, "phone-import-preview-375")
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_check_in_buttons_keep_their_words_whole_on_a_phone(live, page_factory, width):
+    """Issue 21: "Verontschuldigd" broke inside the word on a 375 px phone."""
+    page = page_factory({"width": width, "height": 800})
+    log_in(page, live.url)
+    page.goto(f"{live.url}/sessions/{held_session_id(live)}/checkin")
+    broken = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.checkin-buttons .mark'))
+            .filter(b => b.scrollWidth > b.clientWidth || b.getBoundingClientRect().height > 60)
+            .map(b => b.textContent.trim())"""
+    )
+    assert broken == []
+    assert no_horizontal_scroll(page)
+
+
+def test_the_qr_code_fills_a_phone_and_is_centred(live, page_factory):
+    page = page_factory(PHONE)
+    log_in(page, live.url)
+    page.goto(f"{live.url}/sessions/{held_session_id(live)}/checkin/qr")
+    box = page.locator(".qr-big svg").bounding_box()
+    assert box["width"] >= 0.75 * PHONE["width"]
+    assert abs((box["x"] + box["width"] / 2) - PHONE["width"] / 2) < 4
+    assert no_horizontal_scroll(page)
