@@ -33,13 +33,22 @@ from tests import factories
 from tests.conftest import login
 
 # shared_facilitator: facilitates another network of which the world's facility is a member.
-ROLES = ("anonymous", "other_facilitator", "shared_facilitator", "facilitator", "admin")
+# asking_facilitator: facilitates a network that added the world's facility through the
+# "add an existing facility" form (issue 19): that only asked it to join, and opens nothing.
+ROLES = (
+    "anonymous",
+    "other_facilitator",
+    "asking_facilitator",
+    "shared_facilitator",
+    "facilitator",
+    "admin",
+)
 ALLOWED = {
     PUBLIC: set(ROLES),
     # The token is the identity: anyone holding the link may use it, logged in or not.
     PERSONAL_LINK: set(ROLES),
     CALENDAR_FEED: set(ROLES),
-    USER: {"other_facilitator", "shared_facilitator", "facilitator", "admin"},
+    USER: {"other_facilitator", "asking_facilitator", "shared_facilitator", "facilitator", "admin"},
     ADMIN: {"admin"},
     # The world's facilitator was granted the right to start networks; the others were not.
     NETWORK_CREATOR: {"facilitator", "admin"},
@@ -61,6 +70,15 @@ def world(app, network, facilitator, admin):
     membership = network.memberships[0]
     facility = membership.facility
     factories.member(shared_network, facility)
+    asking = factories.user(email="asking@example.org", name="Asking")
+    asking_network = factories.network(facilitators=[asking], name="Vragend netwerk")
+    db.session.commit()
+    client = app.test_client()
+    login(client, asking.email)
+    added = client.post(
+        f"/networks/{asking_network.slug}/members/add", data={"facility_id": facility.id}
+    )
+    assert added.status_code == 302
     contact = facility.contacts[0]
     series = Series(
         network=network, kind="weekly", start_time=time(19, 0), duration_minutes=150, title="Reeks"
@@ -120,6 +138,7 @@ def world(app, network, facilitator, admin):
         "user_id": facilitator.id,
         "accounts": {
             "other_facilitator": other,
+            "asking_facilitator": asking,
             "shared_facilitator": shared,
             "facilitator": facilitator,
             "admin": admin,
