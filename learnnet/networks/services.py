@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from learnnet import signals
@@ -211,25 +211,39 @@ class NetworkPage:
     current: list[Membership]
     former: list[Membership]
     directory: list[Contact]
+    # Facilities asked to join that have not answered (only when asked for).
+    requests: list[MembershipRequest] = field(default_factory=list)
 
 
-def network_page(network: Network) -> NetworkPage:
-    """Members with their contacts, former members, and the opt-in directory."""
-    memberships = list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.network_id == network.id)
-            .join(Facility)
-            .options(contains_eager(Membership.facility).selectinload(Facility.contacts))
-            .order_by(func.lower(Facility.name), Membership.joined_on)
+def network_page(network: Network, with_requests: bool = False) -> NetworkPage:
+    """Members with their contacts, former members, and the opt-in directory; with
+    ``with_requests`` the pending membership requests too (one statement more, only when
+    there are any: the members' statement tells)."""
+    asked = (
+        select(MembershipRequest.id)
+        .where(
+            MembershipRequest.network_id == network.id,
+            MembershipRequest.status == REQUEST_PENDING,
         )
+        .exists()
     )
+    rows = db.session.execute(
+        select(Membership, asked if with_requests else literal(False))
+        .where(Membership.network_id == network.id)
+        .join(Facility)
+        .options(contains_eager(Membership.facility).selectinload(Facility.contacts))
+        .order_by(func.lower(Facility.name), Membership.joined_on)
+    ).all()
+    memberships = [row[0] for row in rows]
+    requests: list[MembershipRequest] = []
+    if with_requests and (not rows or rows[0][1]):
+        requests = pending_requests(network)
     current = [m for m in memberships if m.left_on is None]
     current_ids = {m.facility_id for m in current}
     former = [m for m in memberships if m.left_on is not None and m.facility_id not in current_ids]
     directory = [c for m in current for c in m.facility.contacts if c.active and c.share_details]
     directory.sort(key=lambda c: (c.name.casefold(), c.facility.name.casefold()))
-    return NetworkPage(current=current, former=former, directory=directory)
+    return NetworkPage(current=current, former=former, directory=directory, requests=requests)
 
 
 # --- facilities -----------------------------------------------------------------------------
@@ -455,7 +469,10 @@ def pending_requests(network: Network) -> list[MembershipRequest]:
         db.session.scalars(
             select(MembershipRequest)
             .join(Facility, Facility.id == MembershipRequest.facility_id)
-            .options(contains_eager(MembershipRequest.facility))
+            .options(
+                contains_eager(MembershipRequest.facility),
+                selectinload(MembershipRequest.requested_by),
+            )
             .where(
                 MembershipRequest.network_id == network.id,
                 MembershipRequest.status == REQUEST_PENDING,

@@ -166,7 +166,7 @@ def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any
 def network_view(network: Network) -> str:
     """The next sessions, the members and their contacts, the directory, former members.
     The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""
-    page = services.network_page(network)
+    page = services.network_page(network, with_requests=True)
     page.current, sort = _sorted(page.current, request.args.get("sort", ""), MEMBER_SORTS)
     page.directory, dsort = _sorted(page.directory, request.args.get("dsort", ""), DIRECTORY_SORTS)
 
@@ -180,7 +180,6 @@ def network_view(network: Network) -> str:
         "networks/network.html",
         network=network,
         page=page,
-        requests=services.pending_requests(network),
         next_sessions=next_sessions(network),
         now=utcnow(),
         sort=sort,
