@@ -240,7 +240,13 @@ def _register_audit() -> None:
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
-    from learnnet.networks.models import Contact, Facility, Membership, Network
+    from learnnet.networks.models import (
+        Contact,
+        Facility,
+        Membership,
+        MembershipRequest,
+        Network,
+    )
     from learnnet.rsvp.models import Rsvp
     from learnnet.scheduling.models import Session
 
@@ -248,6 +254,7 @@ def _register_audit() -> None:
         (Facility, "facility"),
         (Contact, "contact"),
         (Membership, "membership"),
+        (MembershipRequest, "membership_request"),
         (Network, "network"),
         (Session, "session"),
         (User, "account"),

@@ -5,6 +5,18 @@ the URL (404 when it does not exist), checks the current user against it (login 
 for anonymous users, 403 for others) and hands the loaded object to the view. A
 ``before_request`` hook refuses any endpoint that declared nothing, and a test walks
 the URL map with every role, so a new route cannot forget its rule.
+
+People follow *current* membership (:func:`can_see_people`), so who may start a
+membership is the lock on them:
+
+- A network is started by an admin or by an account an admin granted that right
+  (:data:`NETWORK_CREATOR`, :func:`can_create_networks`); the starter facilitates it.
+- A facility joins a network at once when the one who adds it already sees all of it:
+  an admin, or a facilitator of every network the facility is or was in (a facility
+  they registered themselves, or one only in their own networks)
+  (:func:`joins_at_once`). Otherwise adding it only asks: a pending membership request
+  that shows none of its people until a contact of the facility accepts it through their
+  personal link, or an admin does. A request is never a membership.
 """
 
 from __future__ import annotations
@@ -30,10 +42,12 @@ SESSION = "session"
 PERSONAL_LINK = "personal_link"
 CALENDAR_FEED = "calendar_feed"
 MEMBER_FACILITY = "member_facility"  # a facility that is a current member of one's network
+NETWORK_CREATOR = "network_creator"  # may start a new network (see can_create_networks)
 RULES = (
     PUBLIC,
     USER,
     ADMIN,
+    NETWORK_CREATOR,
     NETWORK,
     FACILITY,
     MEMBER_FACILITY,
@@ -53,6 +67,40 @@ def facilitates(user: Any, network: Any) -> bool:
     return any(f.id == user.id for f in network.facilitators)
 
 
+def can_create_networks(user: Any) -> bool:
+    """Admins, and accounts an admin granted the right, may start networks: starting one
+    makes its starter a facilitator who may ask facilities to join."""
+    return bool(user.is_admin or getattr(user, "may_create_networks", False))
+
+
+def joins_at_once(user: Any, facility_id: int) -> bool:
+    """Whether a facility the user adds to a network becomes a member at once.
+
+    Yes for admins, and for a facilitator of every network the facility is or was a
+    member of (a facility with no membership at all belongs to nobody else). Otherwise
+    the facility's consent is needed: adding it would show its people, who belong to
+    another network's register, to someone they never agreed to.
+    """
+    return facility_id not in needing_consent(user, [facility_id])
+
+
+def needing_consent(user: Any, facility_ids: Any) -> set[int]:
+    """Of ``facility_ids``, those the user may only ask to join (see :func:`joins_at_once`),
+    in one statement."""
+    ids = list(facility_ids)
+    if user.is_admin or not ids:
+        return set()
+    from learnnet.networks.models import Membership, network_facilitator
+
+    mine = select(network_facilitator.c.network_id).where(network_facilitator.c.user_id == user.id)
+    query = (
+        select(Membership.facility_id)
+        .where(Membership.facility_id.in_(ids), Membership.network_id.not_in(mine))
+        .distinct()
+    )
+    return set(db.session.scalars(query))
+
+
 def _facilitated(network_id: Any) -> Any:
     """A column: does the current user facilitate this network (admins: all)? Read in
     the same statement as the object of the URL."""
@@ -70,7 +118,8 @@ def _facilitated(network_id: Any) -> Any:
 
 
 def can_see_facility(user: Any, facility_id: int) -> bool:
-    """Admins see all facilities; a facilitator those that are or were in one of their networks."""
+    """Admins see all facilities; a facilitator those that are or were in one of their
+    networks. A pending membership request is no membership: it opens nothing."""
     if user.is_admin:
         return True
     from learnnet.networks.models import Membership, network_facilitator
@@ -187,6 +236,10 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
         return
     if rule == ADMIN:
         if not current_user.is_admin:
+            abort(403)
+        return
+    if rule == NETWORK_CREATOR:
+        if not can_create_networks(current_user):
             abort(403)
         return
     from learnnet.networks.models import Contact, Facility, Network

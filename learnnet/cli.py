@@ -21,8 +21,15 @@ from learnnet.extensions import db
 @click.option("--email", prompt=True, help="Login email address.")
 @click.option("--name", prompt=True, help="Full name as shown to others.")
 @click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option(
+    "--may-create-networks",
+    is_flag=True,
+    help="A facilitator who may start new networks (admins always may).",
+)
 @click.password_option(help="At least 10 characters; asked for when omitted.")
-def create_user_command(email: str, name: str, role: str, password: str) -> None:
+def create_user_command(
+    email: str, name: str, role: str, password: str, may_create_networks: bool
+) -> None:
     """Create a facilitator or admin account (the first admin starts here)."""
     if len(password) < MIN_PASSWORD:
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters.")
@@ -30,7 +37,9 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
         raise click.ClickException("That is not an email address.")
     if auth_services.user_by_email(email) is not None:
         raise click.ClickException(f"An account for {email} already exists.")
-    user = auth_services.create_user(email, name, password, role)
+    user = auth_services.create_user(
+        email, name, password, role, may_create_networks=may_create_networks
+    )
     click.echo(f"Created {user.role} account {user.email}.")
 
 

@@ -17,10 +17,20 @@ PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
-def user(email: str | None = None, name: str = "Facilitator", role: str = "facilitator") -> User:
+def user(
+    email: str | None = None,
+    name: str = "Facilitator",
+    role: str = "facilitator",
+    may_create_networks: bool = False,
+) -> User:
     """An active account with PASSWORD."""
     n = next(_seq)
-    account = User(email=email or f"user{n}@example.org", name=name, role=role)
+    account = User(
+        email=email or f"user{n}@example.org",
+        name=name,
+        role=role,
+        may_create_networks=may_create_networks,
+    )
     account.set_password(PASSWORD)
     db.session.add(account)
     db.session.commit()

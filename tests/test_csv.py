@@ -434,10 +434,12 @@ def test_a_good_website_and_long_notes_like_the_form(logged_in, network):
     assert not rules.is_web_address("javascript://example.org/%0aalert(1)")
 
 
-def test_a_facility_of_another_network_is_added_but_never_overwritten(
+def test_a_facility_of_another_network_is_asked_and_never_overwritten(
     logged_in, network, facilitator
 ):
-    """Issue 10: a row matching a facility outside this network keeps its details and people."""
+    """Issue 10: a row matching a facility outside this network keeps its details and people.
+    Issue 19: when that network is someone else's, the facility is only asked to join."""
+    from learnnet.networks.models import MembershipRequest
     from tests import factories
 
     other_owner = factories.user(email="other@example.org")
@@ -458,7 +460,7 @@ def test_a_facility_of_another_network_is_added_but_never_overwritten(
         data={"file": (io.BytesIO(data), "leden.csv")},
         content_type="multipart/form-data",
     ).get_data(as_text=True)
-    assert "bestaat al elders" in preview
+    assert "lid van een ander netwerk" in preview and "Kinderopvang Elders" in preview
     import re
 
     token = re.search(r'name="payload"[^>]*value="([^"]+)"', preview)
@@ -469,4 +471,13 @@ def test_a_facility_of_another_network_is_added_but_never_overwritten(
     assert theirs.phone == "09 111 11 11"
     assert {c.name for c in theirs.contacts} == {"Greet Elders"}
     assert next(c for c in theirs.contacts).phone == ""
-    assert any(m.network_id == network.id for m in theirs.memberships)
+    assert not any(m.network_id == network.id for m in theirs.memberships)
+    asked = db.session.scalar(
+        select(MembershipRequest).where(MembershipRequest.facility_id == theirs.id)
+    )
+    assert asked.network_id == network.id and asked.status == "pending"
+    assert asked.requested_by_id == facilitator.id
+    contact = theirs.contacts[0]
+    assert logged_in.get(f"/contacts/{contact.id}/edit").status_code == 403
+    export = logged_in.get(f"/networks/{network.slug}/members.csv").get_data(as_text=True)
+    assert "Greet" not in export and "greet@example.org" not in export

@@ -24,7 +24,7 @@ from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CONTACT, FACILITY, FeedStamp
 from learnnet.extensions import db
 from learnnet.networks import csvio, services
-from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.models import Contact, Facility, Membership, MembershipRequest, Network
 from learnnet.networks.services import ImportPlan
 from learnnet.networks.views import csv_messages
 from tests import factories
@@ -32,7 +32,15 @@ from tests import factories
 TODAY = date(2026, 3, 2)
 
 
-# --- the oracle: the former apply_import, unchanged but for its name ------------------------
+# --- the oracle: the former apply_import, unchanged but for its name and for the facilities
+# of other networks, which are asked to join (issue 19) -------------------------------------
+
+
+def _of_others(facility: Facility, actor: Any) -> bool:
+    """The facility is or was in a network the actor does not facilitate."""
+    return not actor.is_admin and any(
+        actor not in m.network.facilitators for m in facility.memberships
+    )
 
 
 def dry_run(
@@ -41,6 +49,7 @@ def dry_run(
     today: date,
     columns: frozenset[str],
     snapshot_before_rollback: list[dict[str, list[str]]],
+    actor: Any,
 ) -> ImportPlan:
     """Everything through the ORM, flushed (the listeners write the trail), rolled back."""
     plan = ImportPlan()
@@ -63,6 +72,26 @@ def dry_run(
             facility = Facility(**values)
             db.session.add(facility)
             plan.new_facilities += 1
+        elif not is_member and _of_others(facility, actor):
+            asked = db.session.scalar(
+                select(MembershipRequest).where(
+                    MembershipRequest.network_id == network.id,
+                    MembershipRequest.facility_id == facility.id,
+                    MembershipRequest.status == "pending",
+                )
+            )
+            if asked is None:
+                db.session.add(
+                    MembershipRequest(
+                        network=network,
+                        facility=facility,
+                        joined_on=today,
+                        requested_by_id=actor.id,
+                    )
+                )
+                db.session.flush()
+                plan.requested.append(facility.name)
+            continue
         elif not is_member:
             facility.memberships.append(Membership(network=network, joined_on=today))
             plan.new_members += 1
@@ -133,7 +162,9 @@ def snapshot() -> dict[str, list[str]]:
     mkey = {m["id"]: f"{m['network_id']}|{fkey[m['facility_id']]}" for m in membership_rows}
     contact_rows = list(db.session.execute(select(Contact.__table__)).mappings())
     ckey = {c["id"]: f"{fkey[c['facility_id']]}|{c['email']}|{c['name']}" for c in contact_rows}
-    keys = {"facility": fkey, "membership": mkey, "contact": ckey}
+    request_rows = list(db.session.execute(select(MembershipRequest.__table__)).mappings())
+    rkey = {r["id"]: f"{r['network_id']}|{fkey[r['facility_id']]}" for r in request_rows}
+    keys = {"facility": fkey, "membership": mkey, "contact": ckey, "membership_request": rkey}
     skip = {"id", "created_at", "updated_at"}
 
     def plain(row: Any) -> dict[str, Any]:
@@ -164,6 +195,7 @@ def snapshot() -> dict[str, list[str]]:
         "facility": sorted(_line(plain(r)) for r in facility_rows),
         "membership": sorted(_line(plain(r)) for r in membership_rows),
         "contact": sorted(_line(plain(r)) for r in contact_rows),
+        "request": sorted(_line(plain(r)) for r in request_rows),
         "audit": sorted(events),
     }
 
@@ -182,15 +214,18 @@ def import_both_ways(app: Flask, network: Network, actor: Any, text: str) -> Imp
         try:
             db.session.expire_all()
             oracle: list[dict[str, list[str]]] = []
-            expected = dry_run(network, parsed.facilities, TODAY, parsed.columns, oracle)
+            expected = dry_run(network, parsed.facilities, TODAY, parsed.columns, oracle, actor)
             db.session.expire_all()
             before = snapshot()
-            assert services.plan_import(network, parsed.facilities, parsed.columns) == expected
+            plan = services.plan_import(network, parsed.facilities, parsed.columns, actor=actor)
+            assert plan == expected
             assert snapshot() == before  # the plan wrote nothing
-            done = services.apply_import(network, parsed.facilities, TODAY, parsed.columns)
+            done = services.apply_import(
+                network, parsed.facilities, TODAY, parsed.columns, actor=actor
+            )
             assert done == expected
             after = snapshot()
-            for part in ("facility", "membership", "contact", "audit"):
+            for part in ("facility", "membership", "contact", "request", "audit"):
                 assert after[part] == oracle[0][part], part
         finally:
             g.pop("audit_actor", None)
@@ -225,6 +260,11 @@ def register(app: Flask, facilitator: Any) -> dict[str, Any]:
     former = factories.facility(name="Crèche Vroeger", postcode="9040")
     factories.member(ours, former, left_on=date(2025, 12, 31))
     factories.facility(name="Opvang Zonder Netwerk", postcode="9030")
+    # In another network of our own facilitator: joins at once.
+    mine_too = factories.network(facilitators=[facilitator], name="Mijn tweede netwerk")
+    also_mine = factories.facility(name="Crèche Kleine Stapjes", postcode="9000")
+    factories.member(mine_too, also_mine)
+    factories.contact(also_mine, name="Carla", email="carla@example.org")
     db.session.commit()
     return {"network": ours, "member": member, "elsewhere": elsewhere, "actor": facilitator}
 
@@ -259,17 +299,21 @@ def test_new_updated_elsewhere_and_contacts_by_email_and_by_name(app, register):
     assert plan == ImportPlan(
         new_facilities=2,
         updated_facilities=1,
-        new_members=5,
+        new_members=4,
         new_contacts=3,
         updated_contacts=3,  # Sofie, Jan, Lies (stored email "" becomes none)
-        elsewhere=["Kinderopvang Elders", "Crèche Vroeger", "Opvang Zonder Netwerk"],
+        elsewhere=["Crèche Vroeger", "Opvang Zonder Netwerk"],
+        # Of a network the importer does not facilitate: asked, not added (issue 19).
+        requested=["Kinderopvang Elders"],
     )
     db.session.expire_all()
     elsewhere = db.session.get(Facility, register["elsewhere"].id)
     assert elsewhere.phone == "09 2" and [c.name for c in elsewhere.contacts] == ["Greet Elders"]
+    assert not any(m.network_id == network.id for m in elsewhere.memberships)
     # Existing rows go through the ORM: their feeds' stamps move as for any change.
     stamps = set(db.session.execute(select(FeedStamp.kind, FeedStamp.owner_id)))
-    assert (FACILITY, elsewhere.id) in stamps
+    former = db.session.scalar(select(Facility).where(Facility.postcode == "9040"))
+    assert (FACILITY, former.id) in stamps
     sofie = db.session.scalar(select(Contact).where(Contact.email == "sofie@example.org"))
     assert (CONTACT, sofie.id) in stamps
     created = db.session.scalars(
@@ -279,9 +323,11 @@ def test_new_updated_elsewhere_and_contacts_by_email_and_by_name(app, register):
     assert ann.user_id == register["actor"].id and ann.actor_name == register["actor"].name
     assert ann.changes["email"] == [None, "ann@nieuw.be"]
 
-    # The elsewhere rows are members now: their details and people follow on a re-import.
+    # The elsewhere rows are members now: their details and people follow on a re-import;
+    # the facility that was asked is not asked twice.
     second = import_both_ways(app, network, register["actor"], text)
     assert second.new_facilities == second.new_members == 0 and not second.elsewhere
+    assert not second.requested
     assert import_both_ways(app, network, register["actor"], text) == ImportPlan()
 
 
@@ -321,7 +367,8 @@ def test_without_executemany_returning_rows_go_in_one_by_one(app, register, monk
         ]
     )
     plan = import_both_ways(app, register["network"], register["actor"], text)
-    assert (plan.new_facilities, plan.new_members, plan.new_contacts) == (1, 2, 3)
+    assert (plan.new_facilities, plan.new_members, plan.new_contacts) == (1, 1, 3)
+    assert plan.requested == ["Kinderopvang Elders"]
 
 
 # --- random files ------------------------------------------------------------------------------

@@ -50,7 +50,16 @@ def test_admin_sees_every_network(client, admin, network):
     assert client.get(f"/networks/{network.slug}").status_code == 200
 
 
-def test_create_network_makes_me_facilitator_and_derives_the_slug(logged_in, facilitator):
+@pytest.fixture
+def creator(logged_in, facilitator):
+    """The logged-in facilitator, whom an admin granted the right to start networks."""
+    facilitator.may_create_networks = True
+    db.session.commit()
+    return logged_in
+
+
+def test_create_network_makes_me_facilitator_and_derives_the_slug(creator, facilitator):
+    logged_in = creator
     response = logged_in.post(
         "/networks/new",
         data={
@@ -79,9 +88,9 @@ def test_create_network_makes_me_facilitator_and_derives_the_slug(logged_in, fac
     ],
 )
 def test_network_form_errors_are_shown_beside_the_field_and_input_kept(
-    logged_in, data, field, message
+    creator, data, field, message
 ):
-    response = logged_in.post("/networks/new", data=data)
+    response = creator.post("/networks/new", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'id="{field}-error"' in html
@@ -91,8 +100,8 @@ def test_network_form_errors_are_shown_beside_the_field_and_input_kept(
     assert db.session.scalar(select(func.count(Network.id))) == 0
 
 
-def test_duplicate_slug_is_refused_beside_the_field(logged_in, network):
-    html = logged_in.post(
+def test_duplicate_slug_is_refused_beside_the_field(creator, network):
+    html = creator.post(
         "/networks/new", data={"name": "Ander", "slug": network.slug, "timezone": "Europe/Brussels"}
     ).get_data(as_text=True)
     assert 'id="slug-error"' in html

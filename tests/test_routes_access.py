@@ -2,7 +2,9 @@
 
 A new route fails this test until its view declares who may use it
 (``@requires(...)``) and behaves accordingly for anonymous users, a facilitator
-of another network, a facilitator of this network and an admin.
+of another network, a facilitator of this network and an admin. Every route that takes
+a POST is walked with a POST too, the write a form or a script sends without any API,
+also where the page itself is a GET.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from learnnet.access import (
     FACILITY,
     MEMBER_FACILITY,
     NETWORK,
+    NETWORK_CREATOR,
     PERSONAL_LINK,
     PUBLIC,
     SESSION,
@@ -30,14 +33,25 @@ from tests import factories
 from tests.conftest import login
 
 # shared_facilitator: facilitates another network of which the world's facility is a member.
-ROLES = ("anonymous", "other_facilitator", "shared_facilitator", "facilitator", "admin")
+# asking_facilitator: facilitates a network that added the world's facility through the
+# "add an existing facility" form (issue 19): that only asked it to join, and opens nothing.
+ROLES = (
+    "anonymous",
+    "other_facilitator",
+    "asking_facilitator",
+    "shared_facilitator",
+    "facilitator",
+    "admin",
+)
 ALLOWED = {
     PUBLIC: set(ROLES),
     # The token is the identity: anyone holding the link may use it, logged in or not.
     PERSONAL_LINK: set(ROLES),
     CALENDAR_FEED: set(ROLES),
-    USER: {"other_facilitator", "shared_facilitator", "facilitator", "admin"},
+    USER: {"other_facilitator", "asking_facilitator", "shared_facilitator", "facilitator", "admin"},
     ADMIN: {"admin"},
+    # The world's facilitator was granted the right to start networks; the others were not.
+    NETWORK_CREATOR: {"facilitator", "admin"},
     NETWORK: {"facilitator", "admin"},
     FACILITY: {"shared_facilitator", "facilitator", "admin"},
     MEMBER_FACILITY: {"shared_facilitator", "facilitator", "admin"},
@@ -48,6 +62,7 @@ ALLOWED = {
 
 @pytest.fixture
 def world(app, network, facilitator, admin):
+    facilitator.may_create_networks = True
     other = factories.user(email="other@example.org", name="Other")
     factories.network(facilitators=[other], name="Ander netwerk")
     shared = factories.user(email="shared@example.org", name="Shared")
@@ -55,6 +70,15 @@ def world(app, network, facilitator, admin):
     membership = network.memberships[0]
     facility = membership.facility
     factories.member(shared_network, facility)
+    asking = factories.user(email="asking@example.org", name="Asking")
+    asking_network = factories.network(facilitators=[asking], name="Vragend netwerk")
+    db.session.commit()
+    client = app.test_client()
+    login(client, asking.email)
+    added = client.post(
+        f"/networks/{asking_network.slug}/members/add", data={"facility_id": facility.id}
+    )
+    assert added.status_code == 302
     contact = facility.contacts[0]
     series = Series(
         network=network, kind="weekly", start_time=time(19, 0), duration_minutes=150, title="Reeks"
@@ -86,6 +110,12 @@ def world(app, network, facilitator, admin):
 
     # The host's contacts may check people in (the contact works at the host facility).
     db.session.add(CheckinSetting(session_id=session.id, host_may_check_in=True, code="qr-code-1"))
+    from learnnet.networks.models import MembershipRequest
+
+    # A pending request of the network to the facility whose contact holds the link, so
+    # that the facilitator's, the admin's and the contact's routes all find it.
+    asked = MembershipRequest(network=network, facility=facility, joined_on=date(2026, 9, 1))
+    db.session.add(asked)
     db.session.commit()
     return {
         "code": "qr-code-1",
@@ -104,9 +134,11 @@ def world(app, network, facilitator, admin):
         "facility_id": facility.id,
         "contact_id": contact.id,
         "membership_id": membership.id,
+        "request_id": asked.id,
         "user_id": facilitator.id,
         "accounts": {
             "other_facilitator": other,
+            "asking_facilitator": asking,
             "shared_facilitator": shared,
             "facilitator": facilitator,
             "admin": admin,
@@ -116,12 +148,14 @@ def world(app, network, facilitator, admin):
 
 def routes(app):
     """Every rule; those that delete the world's rows come after the pages that show them
-    (e.g. a confirmation page), those that retire its links or memberships last."""
+    (e.g. a confirmation page), those that retire its links or memberships last, and the
+    deletions that a confirmation page's POST makes (its session, its series) after all."""
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
     yield from sorted(
         rules,
         key=lambda r: (
-            r.endpoint.endswith(("_renew", "_leave", "checkin_settings")),
+            r.endpoint.endswith("_delete") and "GET" in r.methods,
+            r.endpoint.endswith(("_renew", "_leave", "checkin_settings", "_withdraw")),
             r.endpoint == "rsvp.contact_link_renew",  # the personal link itself: last of all
             r.endpoint.endswith("_delete") and "GET" not in r.methods,
         ),
@@ -141,26 +175,29 @@ def test_every_route_declares_an_access_rule(app):
 def test_every_route_checks_who_may_use_it(app, world, role):
     """Each role walks the whole map on its own fresh data (deleting routes delete once)."""
     checked = 0
+    writes = 0
     for rule in routes(app):
         access = app.view_functions[rule.endpoint].access_rule
         url = rule.build({k: world[k] for k in rule.arguments}, append_unknown=False)[1]
-        method = "GET" if "GET" in rule.methods else "POST"
-        client = app.test_client()
-        if role != "anonymous":
-            assert login(client, world["accounts"][role].email).status_code == 302
-        response = client.open(url, method=method)
-        where = f"{role} {method} {url} ({rule.endpoint}, rule {access})"
-        assert response.status_code != 500, where
-        if role in ALLOWED[access]:
-            assert response.status_code not in (401, 403, 404), where
-            assert not (response.location or "").startswith("/login?next="), where
-        elif role == "anonymous":
-            assert response.status_code == 302, where
-            assert response.location.startswith("/login?next="), where
-        else:
-            assert response.status_code == 403, where
-        checked += 1
-    assert checked >= 30
+        # The page, then the write with nothing filled in (a form's POST, or a script's).
+        for method in [m for m in ("GET", "POST") if m in rule.methods]:
+            client = app.test_client()
+            if role != "anonymous":
+                assert login(client, world["accounts"][role].email).status_code == 302
+            response = client.open(url, method=method)
+            where = f"{role} {method} {url} ({rule.endpoint}, rule {access})"
+            assert response.status_code != 500, where
+            if role in ALLOWED[access]:
+                assert response.status_code not in (401, 403, 404), where
+                assert not (response.location or "").startswith("/login?next="), where
+            elif role == "anonymous":
+                assert response.status_code == 302, where
+                assert response.location.startswith("/login?next="), where
+            else:
+                assert response.status_code == 403, where
+            checked += 1
+            writes += method == "POST"
+    assert checked >= 30 and writes >= 30
 
 
 def test_leaving_ends_access_to_the_people_but_not_to_the_name(app, network):

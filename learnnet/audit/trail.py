@@ -44,7 +44,7 @@ def track(model: type, entity: str) -> None:
 def _facility_of(obj: Any, entity: str) -> int | None:
     if entity == "facility":
         return obj.id
-    if entity in ("contact", "membership"):
+    if entity in ("contact", "membership", "membership_request"):
         return obj.facility_id
     if entity == "session":
         return obj.host_facility_id

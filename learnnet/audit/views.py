@@ -25,6 +25,7 @@ def entity_label(entity: str) -> str:
         "facility": _("facility"),
         "contact": _("contact person"),
         "membership": _("membership"),
+        "membership_request": _("membership request"),
         "network": _("network"),
         "session": _("session"),
         "account": _("account"),

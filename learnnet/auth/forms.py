@@ -122,6 +122,12 @@ class _AccountFields(FlaskForm):
         ],
     )
     role = SelectField(_l("Role"), choices=role_choices)
+    may_create_networks = BooleanField(
+        _l("May start new networks"),
+        description=_l(
+            "A facilitator who starts a network may add facilities to it. Admins always may."
+        ),
+    )
 
 
 class InviteForm(_AccountFields):

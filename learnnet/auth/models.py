@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,6 +35,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=ROLE_FACILITATOR)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An admin's grant: this facilitator may start new networks (admins always may).
+    may_create_networks: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     locale: Mapped[str | None] = mapped_column(String(5))
     # Part of the session's user id: rotating it invalidates every existing login.
     auth_token: Mapped[str] = mapped_column(String(64), default=new_auth_token)

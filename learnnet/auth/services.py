@@ -118,10 +118,16 @@ def create_user(
     role: str = ROLE_FACILITATOR,
     locale: str | None = None,
     active: bool = True,
+    may_create_networks: bool = False,
 ) -> User:
     """Create an account (the email must not be in use; callers validate)."""
     user = User(
-        email=normalise_email(email), name=name.strip(), role=role, locale=locale, active=active
+        email=normalise_email(email),
+        name=name.strip(),
+        role=role,
+        locale=locale,
+        active=active,
+        may_create_networks=may_create_networks,
     )
     user.set_password(password)
     db.session.add(user)
@@ -129,8 +135,18 @@ def create_user(
     return user
 
 
-def update_user(user: User, *, name: str, email: str, role: str, active: bool) -> None:
+def update_user(
+    user: User,
+    *,
+    name: str,
+    email: str,
+    role: str,
+    active: bool,
+    may_create_networks: bool | None = None,
+) -> None:
     """Admin edits an account; deactivating it ends its logins."""
+    if may_create_networks is not None:
+        user.may_create_networks = may_create_networks
     user.name = name.strip()
     user.email = normalise_email(email)
     user.role = role
@@ -237,9 +253,16 @@ def invite_user(
     role: str = ROLE_FACILITATOR,
     locale: str | None = None,
     invited_by: User | None = None,
+    may_create_networks: bool = False,
 ) -> User:
     """Create an active account without a usable password and mail it an invitation link."""
-    user = User(email=normalise_email(email), name=name.strip(), role=role, locale=locale)
+    user = User(
+        email=normalise_email(email),
+        name=name.strip(),
+        role=role,
+        locale=locale,
+        may_create_networks=may_create_networks,
+    )
     user.set_password(unusable_password())
     db.session.add(user)
     db.session.flush()  # the link needs the id

@@ -243,6 +243,7 @@ def user_new() -> str | Response:
             form.role.data,
             locale=form.locale.data or None,
             invited_by=current_user._get_current_object(),
+            may_create_networks=bool(form.may_create_networks.data),
         )
         flash(
             _(
@@ -273,6 +274,7 @@ def user_edit(user_id: int) -> str | Response:
                 email=form.email.data or "",
                 role=form.role.data or user.role,
                 active=bool(form.active.data),
+                may_create_networks=bool(form.may_create_networks.data),
             )
             flash(_("Account of %(name)s saved.", name=user.name), "success")
             return redirect(url_for("auth.users"))

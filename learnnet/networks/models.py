@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
-from learnnet.models import TimestampMixin
+from learnnet.models import TimestampMixin, UTCDateTime
 
 NETWORK_ACTIVE = "active"
 NETWORK_ARCHIVED = "archived"
@@ -142,6 +142,64 @@ class Membership(TimestampMixin, db.Model):
     def is_current(self) -> bool:
         """True while the facility has not left."""
         return self.left_on is None
+
+
+REQUEST_PENDING = "pending"
+REQUEST_ACCEPTED = "accepted"
+REQUEST_DECLINED = "declined"
+REQUEST_WITHDRAWN = "withdrawn"
+REQUEST_STATUSES = (REQUEST_PENDING, REQUEST_ACCEPTED, REQUEST_DECLINED, REQUEST_WITHDRAWN)
+
+
+class MembershipRequest(TimestampMixin, db.Model):
+    """A network asks a facility of another network to join (see
+    :func:`learnnet.access.joins_at_once`). It is no membership: it shows no people.
+    A contact of the facility (through their personal link) or an admin accepts it,
+    which starts the membership; a contact declines it; the facilitator withdraws it.
+    The row stays after the decision, as the record of who agreed."""
+
+    __tablename__ = "membership_request"
+    __table_args__ = (
+        # At most one open request of a facility to a network.
+        Index(
+            "uq_membership_request_pending",
+            "network_id",
+            "facility_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("network.id", ondelete="CASCADE"), index=True
+    )
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), index=True
+    )
+    # The joining date the facilitator asked for; accepting later starts it that day.
+    joined_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=REQUEST_PENDING)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL")
+    )
+
+    network: Mapped[Network] = relationship()
+    facility: Mapped[Facility] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        """True until accepted, declined or withdrawn."""
+        return self.status == REQUEST_PENDING
 
 
 class Contact(TimestampMixin, db.Model):

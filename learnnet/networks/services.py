@@ -11,20 +11,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from learnnet import signals
+from learnnet.access import needing_consent
 from learnnet.audit import trail
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.models import utcnow
 from learnnet.networks import csvio
 from learnnet.networks.models import (
     NETWORK_ACTIVE,
     NETWORK_ARCHIVED,
+    REQUEST_ACCEPTED,
+    REQUEST_DECLINED,
+    REQUEST_PENDING,
+    REQUEST_WITHDRAWN,
     Contact,
     Facility,
     Membership,
+    MembershipRequest,
     Network,
     network_facilitator,
 )
@@ -58,6 +65,14 @@ class DuplicateSlug(ServiceError):
 
 class AlreadyMember(ServiceError):
     """The facility is a current member of the network."""
+
+
+class AlreadyRequested(ServiceError):
+    """The network already asked this facility to join; the answer is pending."""
+
+
+class NotPending(ServiceError):
+    """The membership request was already accepted, declined or withdrawn."""
 
 
 # --- networks -----------------------------------------------------------------------------
@@ -196,25 +211,39 @@ class NetworkPage:
     current: list[Membership]
     former: list[Membership]
     directory: list[Contact]
+    # Facilities asked to join that have not answered (only when asked for).
+    requests: list[MembershipRequest] = field(default_factory=list)
 
 
-def network_page(network: Network) -> NetworkPage:
-    """Members with their contacts, former members, and the opt-in directory."""
-    memberships = list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.network_id == network.id)
-            .join(Facility)
-            .options(contains_eager(Membership.facility).selectinload(Facility.contacts))
-            .order_by(func.lower(Facility.name), Membership.joined_on)
+def network_page(network: Network, with_requests: bool = False) -> NetworkPage:
+    """Members with their contacts, former members, and the opt-in directory; with
+    ``with_requests`` the pending membership requests too (one statement more, only when
+    there are any: the members' statement tells)."""
+    asked = (
+        select(MembershipRequest.id)
+        .where(
+            MembershipRequest.network_id == network.id,
+            MembershipRequest.status == REQUEST_PENDING,
         )
+        .exists()
     )
+    rows = db.session.execute(
+        select(Membership, asked if with_requests else literal(False))
+        .where(Membership.network_id == network.id)
+        .join(Facility)
+        .options(contains_eager(Membership.facility).selectinload(Facility.contacts))
+        .order_by(func.lower(Facility.name), Membership.joined_on)
+    ).all()
+    memberships = [row[0] for row in rows]
+    requests: list[MembershipRequest] = []
+    if with_requests and (not rows or rows[0][1]):
+        requests = pending_requests(network)
     current = [m for m in memberships if m.left_on is None]
     current_ids = {m.facility_id for m in current}
     former = [m for m in memberships if m.left_on is not None and m.facility_id not in current_ids]
     directory = [c for m in current for c in m.facility.contacts if c.active and c.share_details]
     directory.sort(key=lambda c: (c.name.casefold(), c.facility.name.casefold()))
-    return NetworkPage(current=current, former=former, directory=directory)
+    return NetworkPage(current=current, former=former, directory=directory, requests=requests)
 
 
 # --- facilities -----------------------------------------------------------------------------
@@ -390,21 +419,136 @@ def facilities_not_in(network: Network, text: str = "", limit: int = 25) -> list
 # --- memberships -----------------------------------------------------------------------------
 
 
-def add_member(network: Network, facility: Facility, joined_on: date) -> Membership:
-    """Make the facility a member; refused when it already is one."""
-    existing = db.session.scalar(
+def _current_membership(network_id: int, facility_id: int) -> Membership | None:
+    return db.session.scalar(
         select(Membership).where(
-            Membership.network_id == network.id,
-            Membership.facility_id == facility.id,
+            Membership.network_id == network_id,
+            Membership.facility_id == facility_id,
             Membership.left_on.is_(None),
         )
     )
-    if existing is not None:
+
+
+def _pending_request(network_id: int, facility_id: int) -> MembershipRequest | None:
+    return db.session.scalar(
+        select(MembershipRequest).where(
+            MembershipRequest.network_id == network_id,
+            MembershipRequest.facility_id == facility_id,
+            MembershipRequest.status == REQUEST_PENDING,
+        )
+    )
+
+
+def add_member(
+    network: Network, facility: Facility, joined_on: date, actor: User
+) -> Membership | MembershipRequest:
+    """Make the facility a member, or only ask it to join when it is or was in a network
+    the actor does not facilitate (:func:`learnnet.access.joins_at_once`): then a pending
+    :class:`MembershipRequest` is returned, which shows none of its people. Refused when it
+    already is a member, or was already asked."""
+    if _current_membership(network.id, facility.id) is not None:
         raise AlreadyMember("facility_id")
+    if _pending_request(network.id, facility.id) is not None:
+        raise AlreadyRequested("facility_id")
+    if facility.id in needing_consent(actor, [facility.id]):
+        request = MembershipRequest(
+            network=network, facility=facility, joined_on=joined_on, requested_by_id=actor.id
+        )
+        db.session.add(request)
+        db.session.commit()
+        return request
     membership = Membership(network=network, facility=facility, joined_on=joined_on)
     db.session.add(membership)
     db.session.commit()
     return membership
+
+
+def pending_requests(network: Network) -> list[MembershipRequest]:
+    """The network's requests still waiting for an answer, with their facilities."""
+    return list(
+        db.session.scalars(
+            select(MembershipRequest)
+            .join(Facility, Facility.id == MembershipRequest.facility_id)
+            .options(
+                contains_eager(MembershipRequest.facility),
+                selectinload(MembershipRequest.requested_by),
+            )
+            .where(
+                MembershipRequest.network_id == network.id,
+                MembershipRequest.status == REQUEST_PENDING,
+            )
+            .order_by(Facility.name_key)
+        )
+    )
+
+
+def requests_to_facility(facility_id: int) -> list[MembershipRequest]:
+    """Pending requests of networks that ask this facility to join, with who asked."""
+    return list(
+        db.session.scalars(
+            select(MembershipRequest)
+            .options(
+                selectinload(MembershipRequest.network).selectinload(Network.facilitators),
+                selectinload(MembershipRequest.requested_by),
+            )
+            .where(
+                MembershipRequest.facility_id == facility_id,
+                MembershipRequest.status == REQUEST_PENDING,
+            )
+            .order_by(MembershipRequest.created_at, MembershipRequest.id)
+        )
+    )
+
+
+def _decide(
+    request: MembershipRequest, status: str, user: User | None, contact: Contact | None
+) -> MembershipRequest:
+    """Close a pending request (locked, so two answers cannot both count)."""
+    locked = db.session.scalar(
+        select(MembershipRequest)
+        .where(MembershipRequest.id == request.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.status != REQUEST_PENDING:
+        db.session.rollback()
+        raise NotPending("request")
+    locked.status = status
+    locked.decided_at = utcnow()
+    locked.decided_by_user_id = user.id if user is not None else None
+    locked.decided_by_contact_id = contact.id if contact is not None else None
+    return locked
+
+
+def accept_request(
+    request: MembershipRequest, *, user: User | None = None, contact: Contact | None = None
+) -> Membership | None:
+    """The facility agrees (a ``contact`` of it) or an admin (``user``) does: the membership
+    starts on the asked date, or today when that has passed. None when the facility
+    had become a member meanwhile."""
+    locked = _decide(request, REQUEST_ACCEPTED, user, contact)
+    membership = None
+    if _current_membership(locked.network_id, locked.facility_id) is None:
+        membership = Membership(
+            network_id=locked.network_id,
+            facility_id=locked.facility_id,
+            joined_on=max(locked.joined_on, local_today()),
+        )
+        db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def decline_request(request: MembershipRequest, contact: Contact) -> None:
+    """A contact of the facility says no: nothing of it is shown to the network."""
+    _decide(request, REQUEST_DECLINED, None, contact)
+    db.session.commit()
+
+
+def withdraw_request(request: MembershipRequest, user: User) -> None:
+    """The network's facilitator no longer asks."""
+    _decide(request, REQUEST_WITHDRAWN, user, None)
+    db.session.commit()
 
 
 def leave(membership: Membership, left_on: date) -> None:
@@ -468,6 +612,9 @@ class ImportPlan:
     # Facilities found in the register but not members of this network: they join,
     # their details and people are left as they are (they belong to others too).
     elsewhere: list[str] = field(default_factory=list)
+    # Facilities of networks the importer does not facilitate: they are asked to join
+    # (a membership request), nothing of them is shown until they accept.
+    requested: list[str] = field(default_factory=list)
     # After the import: the existing facilities whose details it changed.
     changed_facility_ids: list[int] = field(default_factory=list, compare=False)
 
@@ -530,6 +677,7 @@ class _ImportWork:
     # New facilities with their contacts' values.
     new_facilities: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     joining: list[int] = field(default_factory=list)  # facilities found elsewhere
+    requesting: list[int] = field(default_factory=list)  # ... that must agree first
     new_contacts: list[dict[str, Any]] = field(default_factory=list)  # at current members
     # id -> the values the file gives, only for rows where one of them differs.
     facility_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -537,9 +685,9 @@ class _ImportWork:
 
 
 def _work_out(
-    network: Network, facilities: list[csvio.FacilityRow], columns: frozenset[str]
+    network: Network, facilities: list[csvio.FacilityRow], columns: frozenset[str], actor: User
 ) -> _ImportWork:
-    """Compare the file with the stored rows, read in three SELECTs of the needed columns."""
+    """Compare the file with the stored rows, read in five SELECTs of the needed columns."""
     facility_attrs = ["name"] + [a for c, a in _FACILITY_COLUMNS.items() if c in columns]
     contact_attrs = ["name"] + [a for c, a in _CONTACT_COLUMNS.items() if c in columns]
     stored: dict[tuple[str, str], dict[str, Any]] = {}
@@ -560,6 +708,19 @@ def _work_out(
                     Membership.network_id == network.id,
                     Membership.left_on.is_(None),
                     Membership.facility_id.in_([r["id"] for r in stored.values()]),
+                )
+            )
+        )
+    outside = [r["id"] for r in stored.values() if r["id"] not in members]
+    consent = needing_consent(actor, outside)
+    asked: set[int] = set()
+    if consent:
+        asked = set(
+            db.session.scalars(
+                select(MembershipRequest.facility_id).where(
+                    MembershipRequest.network_id == network.id,
+                    MembershipRequest.status == REQUEST_PENDING,
+                    MembershipRequest.facility_id.in_(consent),
                 )
             )
         )
@@ -584,6 +745,13 @@ def _work_out(
             plan.new_facilities += 1
             plan.new_members += 1
             plan.new_contacts += len(row.contacts)
+            continue
+        if found["id"] in consent:
+            # Of another network: only asked to join; untouched and unseen until it agrees.
+            if found["id"] not in asked:
+                asked.add(found["id"])
+                work.requesting.append(found["id"])
+                plan.requested.append(found["name"])
             continue
         if found["id"] not in members:
             # Exists elsewhere: it joins; its details and its people stay as they are.
@@ -620,9 +788,11 @@ def plan_import(
     network: Network,
     facilities: list[csvio.FacilityRow],
     columns: frozenset[str] = frozenset(csvio.COLUMNS),
+    *,
+    actor: User,
 ) -> ImportPlan:
     """What :func:`apply_import` would do with a valid file, read without writing anything."""
-    return _work_out(network, facilities, columns).plan
+    return _work_out(network, facilities, columns, actor).plan
 
 
 def _bulk_returning() -> bool:
@@ -655,19 +825,23 @@ def apply_import(
     facilities: list[csvio.FacilityRow],
     today: date,
     columns: frozenset[str] = frozenset(csvio.COLUMNS),
+    *,
+    actor: User,
 ) -> ImportPlan:
     """Create or update facilities and contacts from a valid file and make them members.
 
     Existing facilities are matched on name and postcode, contacts on email (else name),
-    so importing the same file twice changes nothing. An existing facility or contact only
-    gets the ``columns`` the file has; new ones get defaults for the others. One transaction.
+    so importing the same file twice changes nothing. A facility of a network the
+    ``actor`` does not facilitate is only asked to join (:func:`add_member`). An existing
+    facility or contact only gets the ``columns`` the file has; new ones get defaults for
+    the others. One transaction.
 
     Rows that exist already are changed through the ORM, so the audit trail and the feed
     stamps see them as any other change. New rows are inserted in bulk, their audit events
     written alongside. They need no feed stamp: no feed is older than its owner, and a new
     facility's membership only shows in the feeds of its contacts, who are new as well.
     """
-    work = _work_out(network, facilities, columns)
+    work = _work_out(network, facilities, columns, actor)
     try:
         for model, updates in ((Facility, work.facility_updates), (Contact, work.contact_updates)):
             if updates:
@@ -677,6 +851,15 @@ def apply_import(
         for facility_id in work.joining:
             db.session.add(
                 Membership(network_id=network.id, facility_id=facility_id, joined_on=today)
+            )
+        for facility_id in work.requesting:
+            db.session.add(
+                MembershipRequest(
+                    network_id=network.id,
+                    facility_id=facility_id,
+                    joined_on=today,
+                    requested_by_id=actor.id,
+                )
             )
         db.session.flush()
 

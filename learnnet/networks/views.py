@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
@@ -17,13 +18,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from learnnet import signals
 from learnnet.access import (
+    ADMIN,
     CONTACT,
     FACILITY,
     MEMBER_FACILITY,
     NETWORK,
+    NETWORK_CREATOR,
     USER,
     can_see_people,
     facilitates,
+    needing_consent,
     requires,
 )
 from learnnet.audit import services as audit_services
@@ -43,7 +47,7 @@ from learnnet.networks.forms import (
     NetworkForm,
     NewMemberForm,
 )
-from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.models import Contact, Facility, Membership, MembershipRequest, Network
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import cached_view
 from learnnet.templating import current_locale
@@ -114,9 +118,10 @@ def _network_data(form: NetworkForm) -> dict[str, Any]:
 
 
 @bp.route("/networks/new", methods=["GET", "POST"])
-@requires(USER)
+@requires(NETWORK_CREATOR)
 def network_new() -> str | Response:
-    """Start a new learning network; its creator facilitates it."""
+    """Start a new learning network; its creator facilitates it (admins and the accounts
+    an admin granted the right, see :func:`learnnet.access.can_create_networks`)."""
     form = NetworkForm()
     _facilitator_choices(form)
     if request.method == "GET":
@@ -161,7 +166,7 @@ def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any
 def network_view(network: Network) -> str:
     """The next sessions, the members and their contacts, the directory, former members.
     The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""
-    page = services.network_page(network)
+    page = services.network_page(network, with_requests=True)
     page.current, sort = _sorted(page.current, request.args.get("sort", ""), MEMBER_SORTS)
     page.directory, dsort = _sorted(page.directory, request.args.get("dsort", ""), DIRECTORY_SORTS)
 
@@ -274,7 +279,8 @@ def member_new(network: Network) -> str | Response:
 @bp.route("/networks/<slug>/members/add", methods=["GET", "POST"])
 @requires(NETWORK)
 def member_add(network: Network) -> str | Response:
-    """An existing facility (perhaps a member of another network) joins this network."""
+    """An existing facility (perhaps a member of another network) joins this network, or is
+    asked to join when its people belong to a network the user does not facilitate."""
     form = AddMemberForm()
     query = (request.args.get("q") or "").strip()[:100]
     candidates = services.facilities_not_in(network, query)
@@ -292,15 +298,77 @@ def member_add(network: Network) -> str | Response:
             form.facility_id.errors = [_("Choose a facility.")]
         else:
             try:
-                services.add_member(network, facility, form.joined_on.data or local_today())
+                added = services.add_member(
+                    network, facility, form.joined_on.data or local_today(), current_user
+                )
             except services.AlreadyMember:
                 form.facility_id.errors = [_("This facility is already a member.")]
+            except services.AlreadyRequested:
+                form.facility_id.errors = [
+                    _("This facility has already been asked to join; it has not answered yet.")
+                ]
             else:
+                if isinstance(added, MembershipRequest):
+                    flash(
+                        _(
+                            "%(name)s is a member of another network: its contact persons "
+                            "have been asked to agree. Until then you see none of its people.",
+                            name=facility.name,
+                        ),
+                        "success",
+                    )
+                    return redirect(
+                        url_for("networks.network_view", slug=network.slug) + "#requests"
+                    )
                 flash(_("%(name)s is now a member.", name=facility.name), "success")
                 return redirect(url_for("networks.network_view", slug=network.slug))
     return render_template(
-        "networks/member_add.html", form=form, network=network, query=query, candidates=candidates
+        "networks/member_add.html",
+        form=form,
+        network=network,
+        query=query,
+        candidates=candidates,
+        ask=needing_consent(current_user, [f.id for f in candidates]),
     )
+
+
+def _network_request(network: Network, request_id: int) -> MembershipRequest:
+    """The network's membership request of the URL, or 404."""
+    found = db.session.get(MembershipRequest, request_id)
+    if found is None or found.network_id != network.id:
+        abort(404)
+    return found
+
+
+@bp.route("/networks/<slug>/requests/<int:request_id>/withdraw", methods=["POST"])
+@requires(NETWORK)
+def request_withdraw(network: Network, request_id: int) -> Response:
+    """The facilitator no longer asks the facility to join."""
+    pending = _network_request(network, request_id)
+    try:
+        services.withdraw_request(pending, current_user)
+    except services.NotPending:
+        flash(_("This request has already been answered or withdrawn."), "info")
+    else:
+        flash(_("The request to %(name)s is withdrawn.", name=pending.facility.name), "success")
+    return redirect(url_for("networks.network_view", slug=network.slug) + "#members", code=303)
+
+
+@bp.route("/networks/<slug>/requests/<int:request_id>/accept", methods=["POST"])
+@requires(ADMIN)
+def request_accept(slug: str, request_id: int) -> Response:
+    """An admin accepts a membership request on the facility's behalf (e.g. it agreed by
+    phone); the membership starts at once."""
+    network = db.first_or_404(db.select(Network).where(Network.slug == slug))
+    pending = _network_request(network, request_id)
+    try:
+        services.accept_request(pending, user=current_user)
+    except services.NotPending:
+        flash(_("This request has already been answered or withdrawn."), "info")
+    else:
+        flash(_("%(name)s is now a member.", name=pending.facility.name), "success")
+        signals.facility_changed.send(pending.facility_id)
+    return redirect(url_for("networks.network_view", slug=network.slug) + "#members", code=303)
 
 
 @bp.route("/networks/<slug>/members/leave", methods=["GET", "POST"])
@@ -439,13 +507,17 @@ def _preview(network: Network, data: bytes, form: ImportForm) -> str | None:
     confirm = None
     partial = None
     if parsed.valid:
-        plan = services.plan_import(network, parsed.facilities, columns=parsed.columns)
+        plan = services.plan_import(
+            network, parsed.facilities, columns=parsed.columns, actor=current_user
+        )
         confirm = ConfirmImportForm(payload=import_payload(network, data))
     elif parsed.error_count < len(parsed.rows):
         # What "import the valid lines" would do, counted exactly as the import will.
         valid = csvio.parse(csvio.valid_lines(parsed), csv_messages())
         if valid.valid:
-            plan = services.plan_import(network, valid.facilities, columns=valid.columns)
+            plan = services.plan_import(
+                network, valid.facilities, columns=valid.columns, actor=current_user
+            )
             partial = ConfirmImportForm(payload=import_payload(network, data), valid_only="1")
     return render_template(
         "networks/import_preview.html",
@@ -502,7 +574,9 @@ def member_import_confirm(network: Network) -> str | Response:
         return _preview(network, data, upload) or redirect(
             url_for("networks.member_import", slug=network.slug)
         )
-    plan = services.apply_import(network, parsed.facilities, local_today(), columns=parsed.columns)
+    plan = services.apply_import(
+        network, parsed.facilities, local_today(), columns=parsed.columns, actor=current_user
+    )
     flash(
         _(
             "Import done. New facilities: %(new)d; updated: %(updated)d; new members: "
@@ -514,6 +588,15 @@ def member_import_confirm(network: Network) -> str | Response:
         ),
         "success",
     )
+    if plan.requested:
+        flash(
+            ngettext(
+                "%(num)d facility of another network has been asked to join.",
+                "%(num)d facilities of other networks have been asked to join.",
+                len(plan.requested),
+            ),
+            "info",
+        )
     if plan.changed_facility_ids:  # e.g. no longer willing to host, a smaller room
         signals.facilities_changed.send(tuple(plan.changed_facility_ids))
     return redirect(url_for("networks.network_view", slug=network.slug))

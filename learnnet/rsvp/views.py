@@ -22,7 +22,8 @@ from flask_login import current_user
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Network
+from learnnet.networks import services as networks
+from learnnet.networks.models import Contact, MembershipRequest, Network
 from learnnet.networks.rules import parse_id
 from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
@@ -88,6 +89,7 @@ def _member_page(
         "rsvp/member.html",
         page=page,
         contact=contact,
+        requests=networks.requests_to_facility(contact.facility_id),
         token=request.view_args["token"] if request.view_args else "",
         now=utcnow(),
         errors=errors or {},
@@ -174,6 +176,31 @@ def member_host_confirm(contact: Contact, session_id: int) -> Response:
         scheduling.confirm_host(session, contact.id)
         flash(_("Thank you! You have confirmed that you host this session."), "success")
     return _back(token, session_id)
+
+
+@bp.route("/m/<token>/requests/<int:request_id>", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_request_answer(contact: Contact, request_id: int) -> Response:
+    """A contact agrees (``decision=accept``) or not (``decline``) that a network which asked
+    their facility to join makes it a member; only then does that network see its people."""
+    token = request.view_args["token"]  # type: ignore[index]
+    asked = db.session.get(MembershipRequest, request_id)
+    if asked is None or asked.facility_id != contact.facility_id:
+        abort(404)
+    decision = request.form.get("decision")
+    name = asked.network.name
+    try:
+        if decision == "accept":
+            networks.accept_request(asked, contact=contact)
+            flash(_("Thank you! Your facility is now a member of %(name)s.", name=name), "success")
+        elif decision == "decline":
+            networks.decline_request(asked, contact)
+            flash(_("Declined: %(name)s does not add your facility.", name=name), "success")
+        else:
+            flash(_("Choose Accept or Decline."), "error")
+    except networks.NotPending:
+        flash(_("This request has already been answered or withdrawn."), "info")
+    return redirect(url_for("rsvp.member", token=token) + "#requests", code=303)
 
 
 @bp.route("/m/<token>/colleagues", methods=["POST"])
