@@ -24,7 +24,7 @@ from learnnet.auth.forms import (
     ProfileForm,
     UserForm,
 )
-from learnnet.auth.guard import LoginGuard
+from learnnet.auth.guard import ACCOUNT_ALL, LoginGuard
 from learnnet.auth.models import User
 from learnnet.extensions import db, limiter
 
@@ -63,11 +63,10 @@ def login() -> str | Response:
         return redirect(url_for("pages.dashboard"))
     form = LoginForm()
     error = None
-    if request.method == "POST":
-        guard = LoginGuard(request.form.get("email", ""))
-        if not guard.attempt():
-            abort(429)
     if form.validate_on_submit():
+        guard = LoginGuard(form.email.data or "")
+        if not guard.attempt():  # counted only when it reaches the password check
+            return render_template("auth/login.html", form=form, error=_refused(guard)), 429
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             guard.succeeded()
@@ -76,6 +75,16 @@ def login() -> str | Response:
             return redirect(target or url_for("pages.dashboard"))
         error = _("That email address and password do not match an active account.")
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _refused(guard: LoginGuard) -> str:
+    """Why a login attempt was refused, and the way out."""
+    if guard.refused_by == ACCOUNT_ALL:
+        return _(
+            "This account is locked for up to an hour after too many wrong passwords. "
+            "Use “Forgot your password?” below: the link we mail you unlocks it."
+        )
+    return _("Too many attempts. Wait a few minutes and try again.")
 
 
 @bp.route("/logout", methods=["POST"])
@@ -188,6 +197,7 @@ def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, i
     if form.validate_on_submit():
         if not services.set_password_by_link(user, form.new_password.data or ""):
             return render_template("auth/link_invalid.html", purpose=purpose), 404
+        LoginGuard(user.email).unlock()  # the mailed link proves the owner
         _start_login(user)
         if purpose == services.INVITE:
             flash(_("Welcome, %(name)s! Your password is set.", name=user.name), "success")
@@ -305,8 +315,27 @@ def user_invite(user_id: int) -> Response:
 @bp.route("/healthz")
 @requires(PUBLIC)
 def healthz() -> tuple[dict[str, str], int]:
-    """For load balancers: the app runs and reaches its database."""
+    """For load balancers and monitoring: can this app serve, and what does it depend on?
+
+    503 when the database cannot be reached (take this server out of rotation). When only
+    the rate-limit store (Redis) is down the answer stays 200, because every server shares
+    it and taking them all out would stop the site: the limits count per worker meanwhile,
+    and the body says ``"status": "degraded"`` with the failing dependency, for monitoring.
+    """
     from sqlalchemy import text
 
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}, 200
+    from learnnet.extensions import counters, shared_store_ok
+
+    checks = {"database": "ok", "rate_limits": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        checks["database"] = "unreachable"
+    if not shared_store_ok() or counters.degraded:
+        checks["rate_limits"] = "unreachable"
+    if checks["database"] != "ok":
+        return {"status": "down", **checks}, 503
+    if checks["rate_limits"] != "ok":
+        return {"status": "degraded", **checks}, 200
+    return {"status": "ok", **checks}, 200

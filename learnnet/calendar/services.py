@@ -100,7 +100,7 @@ def ensure_feed(kind: str, owner_id: int) -> CalendarFeed:
 
 
 def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
-    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+    """Revoke the current feed URL (it answers 410 Gone from now on) and make a new one."""
     feed = current_feed(kind, owner_id)
     if feed is not None:
         feed.revoked_at = utcnow()
@@ -135,6 +135,21 @@ def feed_for_token(token: str) -> FeedRef | None:
         return None
     row = db.session.execute(_by_token(), {"token_hash": rules.token_hash(token)}).first()
     return None if row is None else FeedRef(*row)
+
+
+def feed_token_revoked(token: str) -> bool:
+    """True when this token was a feed's and has since been renewed (or its key changed):
+    a calendar app still polling it gets 410 Gone instead of counting as a guess."""
+    if not rules.well_formed(token):
+        return False
+    return bool(
+        db.session.scalar(
+            select(CalendarFeed.id).where(
+                CalendarFeed.token_hash == rules.token_hash(token),
+                CalendarFeed.revoked_at.is_not(None),
+            )
+        )
+    )
 
 
 # --- validators -------------------------------------------------------------------------------
