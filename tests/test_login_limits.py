@@ -191,7 +191,7 @@ def test_a_locked_account_says_how_to_unlock_it_and_the_reset_link_does(app_fact
         assert 'value="me@example.org"' in page  # what was typed stays
 
         owner = app.test_client()
-        owner.post("/account/forgot", data={"email": user.email})
+        owner.post("/account/forgot", buffered=True, data={"email": user.email})
         path = link_path(outbox("password_reset")[-1], "reset")
         new = "a brand new password"
         response = owner.post(path, data={"new_password": new, "confirm": new})
