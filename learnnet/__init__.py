@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,8 @@ from learnnet.config import (
     env_overrides,
 )
 from learnnet.extensions import babel, csrf, db, limiter, login_manager
+from learnnet.logredact import RedactTokens as _RedactTokens  # noqa: F401 - tests import it
+from learnnet.logredact import install as _redact_tokens_in_logs
 from learnnet.origin import comes_from_here
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -341,30 +342,6 @@ def _register_hooks(app: Flask) -> None:
             headers.setdefault("Cache-Control", "private, no-store")
             headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
-
-
-TOKEN_IN_PATH = re.compile(r"/(m|feeds|account/(?:reset|welcome))/[^/?\s\"]+")
-
-
-class _RedactTokens(logging.Filter):
-    """Access logs never show a personal link's or a one-time link's secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                TOKEN_IN_PATH.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        if isinstance(record.msg, str):
-            record.msg = TOKEN_IN_PATH.sub(r"/\1/[redacted]", record.msg)
-        return True
-
-
-def _redact_tokens_in_logs() -> None:
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-            logger.addFilter(_RedactTokens())
 
 
 NUL_REFUSED = "nul-character"

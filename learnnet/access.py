@@ -173,21 +173,31 @@ def _token_miss_guard() -> tuple[Any, Any, bool]:
     return parse(current_app.config["TOKEN_MISS_LIMIT"]), ("token-miss", _client_address()), enabled
 
 
-def _by_token(token: str, find: Callable[[str], Any]) -> Any:
-    """Look a secret token up, or 404; failed lookups count against the client address
-    (TOKEN_MISS_LIMIT), and past the limit every lookup from it gets 429 for a while."""
-    from learnnet.extensions import limiter
+def _by_token(
+    token: str, find: Callable[[str], Any], gone: Callable[[str], bool] | None = None
+) -> Any:
+    """Look a secret token up, or 404; failed lookups count against the client address.
+
+    Past TOKEN_MISS_LIMIT only further *misses* from that address get 429: a valid token
+    always goes through, so a shared address (a childcare centre's wifi, a calendar
+    provider) is not locked out by somebody else's typos (issue 19.17). A token that
+    ``gone`` recognises (a renewed feed a calendar app still polls) gets a bodiless 410,
+    which tells the app to stop, and counts nothing.
+    """
+    from flask import Response
+
+    from learnnet.extensions import counters
 
     g.token_page = True
-    limit, key, enabled = _token_miss_guard()
-    if enabled and not limiter.limiter.test(limit, *key):
-        abort(429)
     found = find(token)
-    if found is None:
-        if enabled:
-            limiter.limiter.hit(limit, *key)
-        abort(404)
-    return found
+    if found is not None:
+        return found
+    if gone is not None and gone(token):
+        abort(Response(status=410))
+    limit, key, enabled = _token_miss_guard()
+    if enabled and not counters.hit(limit, *key):
+        abort(429)
+    abort(404)
 
 
 def use_locale(language: str) -> None:
@@ -201,9 +211,9 @@ def use_locale(language: str) -> None:
 
 def _calendar_feed(kwargs: dict[str, Any]) -> None:
     """A calendar feed's token: load the feed, or 404."""
-    from learnnet.calendar.services import feed_for_token
+    from learnnet.calendar.services import feed_for_token, feed_token_revoked
 
-    kwargs["feed"] = _by_token(kwargs.pop("feed_token"), feed_for_token)
+    kwargs["feed"] = _by_token(kwargs.pop("feed_token"), feed_for_token, feed_token_revoked)
 
 
 def _personal_link(kwargs: dict[str, Any]) -> None:

@@ -128,8 +128,18 @@ def send_mail_command(limit: int) -> None:
 
 
 def _link_context() -> object:
-    """A request context on BASE_URL, so that messages from cron carry full links."""
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+    """A request context on BASE_URL, so that messages from cron carry full links.
+
+    A BASE_URL whose host is not among TRUSTED_HOSTS could build no link at all: say so
+    before anything is queued (production refuses to start with it, or with http).
+    """
+    from learnnet.config import base_url_problem
+
+    config = current_app.config
+    problem = base_url_problem(config, production=config["ENV"] == "production")
+    if problem:
+        raise click.ClickException(problem)
+    return current_app.test_request_context(base_url=config["BASE_URL"])
 
 
 @click.command("send-reminders")

@@ -10,13 +10,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
 
 # The marker we replace on a laptop and refuse in production.
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105  # nosec B105
 MIN_SECRET_KEY_LENGTH = 32
+# A random key of 32 characters has at least 9 different ones even from 16 (hex), and
+# hardly compresses; "a" * 32, 32 spaces or "0123456789" * 4 fail one or the other.
+MIN_SECRET_KEY_DISTINCT = 8
+MIN_SECRET_KEY_COMPRESSED = 0.7  # compressed size / length
+NEW_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class Defaults:
@@ -170,19 +179,60 @@ def check_environment(config: dict[str, Any]) -> None:
         )
 
 
-def check_production(config: dict[str, Any]) -> None:
-    """Refuse to start a production app with a weak secret, debug mode or no host list."""
-    key = config.get("SECRET_KEY") or ""
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is too weak to sign production sessions and links, or None.
+
+    Length alone lets "a" * 32 through; a key must also use several different characters
+    and not repeat itself (it must not compress well), as a generated one does.
+    """
     if not key or key == DEFAULT_SECRET_KEY:
-        raise ConfigError(
-            "LEARNNET_SECRET_KEY is missing or still the default. Set it to a long random "
-            "value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
-        )
+        return "LEARNNET_SECRET_KEY is missing or still the default."
     if len(key) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(
+        return (
             f"LEARNNET_SECRET_KEY is too short ({len(key)} characters); "
             f"use at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
+    if not key.strip():
+        return "LEARNNET_SECRET_KEY is only spaces."
+    compressed = len(zlib.compress(key.encode("utf-8", "surrogatepass"), 9)) / len(key)
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT or compressed < MIN_SECRET_KEY_COMPRESSED:
+        return (
+            f"LEARNNET_SECRET_KEY is not random: it uses {len(set(key))} different characters "
+            "or repeats itself. Anyone who guesses it can forge logins."
+        )
+    return None
+
+
+def base_url_problem(config: dict[str, Any], production: bool) -> str | None:
+    """Why BASE_URL cannot make the links of mail sent from the command line, or None.
+
+    Its host must be one of TRUSTED_HOSTS (when set), or no link can be built; in
+    production it must be https, as the links of mail sent by a request are.
+    """
+    base = str(config.get("BASE_URL") or "")
+    parts = urlsplit(base)
+    if production and (parts.scheme != "https" or not parts.hostname):
+        return (
+            f"LEARNNET_BASE_URL is {base!r}: in production it must be the site's https "
+            "address, e.g. https://learnnet.example.org (links in mail from cron use it)."
+        )
+    if not parts.scheme or not parts.hostname:
+        return f"LEARNNET_BASE_URL is {base!r}: give a full address, e.g. http://127.0.0.1:5000."
+    trusted = [h.lower() for h in config.get("TRUSTED_HOSTS") or []]
+    if trusted and not host_is_trusted(parts.netloc.lower(), trusted):
+        return (
+            f"The host of LEARNNET_BASE_URL ({parts.hostname}) is not in LEARNNET_TRUSTED_HOSTS "
+            f"({', '.join(trusted)}): add it, or links in mail from cron cannot be made."
+        )
+    return None
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to start a production app with a weak secret, debug mode, no host list or
+    a base URL that is not the site's own https address."""
+    key_problem = secret_key_problem(config.get("SECRET_KEY") or "")
+    if key_problem:
+        raise ConfigError(f"{key_problem} Set it to a long random value, e.g. {NEW_KEY_HINT}.")
     if config.get("DEBUG"):
         raise ConfigError("Debug mode is not allowed in production: unset LEARNNET_DEBUG.")
     if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
@@ -195,3 +245,6 @@ def check_production(config: dict[str, Any]) -> None:
             "LEARNNET_TRUSTED_HOSTS is not set: list the host names this site answers to, "
             "comma-separated (e.g. learnnet.example.org)."
         )
+    url_problem = base_url_problem(config, production=True)
+    if url_problem:
+        raise ConfigError(url_problem)

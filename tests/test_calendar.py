@@ -158,7 +158,7 @@ def test_feed_tokens_revoke_and_garbage_is_404(client, logged_in, world):
     assert client.get(url).status_code == 200
     response = logged_in.post(f"/networks/{world['network'].slug}/feed/renew")
     assert response.status_code == 303
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 410  # renewed: Gone, so calendar apps stop asking
     assert client.get(feed_url("network", world["network"].id)).status_code == 200
     for token in ("x" * 32, "x" * 10_000, "..%2F..%2Fetc", "é"):
         assert client.get(f"/feeds/{token}.ics").status_code == 404

@@ -11,7 +11,7 @@ from learnnet.config import DEFAULT_SECRET_KEY, ConfigError, env_overrides
 from tests import factories
 from tests.conftest import login
 
-GOOD_KEY = "p" * 48
+GOOD_KEY = "3Q9pTjZ8JcFeA9nLzyVEDh6K0m-27to8jFZVWXojyzK5iSFnunDUxHJRLbWWkKP_"  # token_urlsafe(48)
 
 
 def production_config(**extra):
@@ -21,6 +21,7 @@ def production_config(**extra):
         "TRUSTED_HOSTS": ["learnnet.example.org"],
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
         "DATABASE_URL": "sqlite://",
+        "BASE_URL": "https://learnnet.example.org",
     }
     config.update(extra)
     return config
@@ -53,11 +54,59 @@ def test_pages_have_no_inline_script_or_style(logged_in, network):
         ({"DEBUG": True}, "Debug"),
         ({"TRUSTED_HOSTS": None}, "TRUSTED_HOSTS"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "memory://"),
+        # Long but weak keys (issue 19.15).
+        ({"SECRET_KEY": "a" * 32}, "not random"),
+        ({"SECRET_KEY": " " * 32}, "only spaces"),
+        ({"SECRET_KEY": "0123456789" * 4}, "not random"),
+        ({"SECRET_KEY": "abcdefgh" * 6}, "not random"),
+        # Links in mail from cron (issue 19.14).
+        ({"BASE_URL": "http://learnnet.example.org"}, "must be the site's https address"),
+        ({"BASE_URL": "http://127.0.0.1:5000"}, "must be the site's https address"),
+        ({"BASE_URL": "https://other.example.org"}, "not in LEARNNET_TRUSTED_HOSTS"),
+        ({"BASE_URL": "learnnet.example.org"}, "https"),
     ],
 )
 def test_production_refuses_unsafe_configuration(tmp_path: Path, change, message):
     with pytest.raises(ConfigError, match=message):
         create_app(production_config(**change), instance_path=str(tmp_path))
+
+
+def test_generated_secret_keys_are_accepted():
+    import secrets
+
+    from learnnet.config import secret_key_problem
+
+    for _ in range(2000):  # hex has 16 symbols: the least varied of the usual generators
+        for key in (secrets.token_hex(16), secrets.token_urlsafe(48)):
+            assert secret_key_problem(key) is None, key
+    assert secret_key_problem("correct horse battery staple, and a pony") is None
+
+
+def test_production_accepts_its_base_url_with_a_port_or_a_subdomain_pattern(tmp_path: Path):
+    create_app(
+        production_config(BASE_URL="https://learnnet.example.org:8443/"),
+        instance_path=str(tmp_path),
+    )
+    create_app(
+        production_config(TRUSTED_HOSTS=[".example.org"], BASE_URL="https://www.example.org"),
+        instance_path=str(tmp_path),
+    )
+
+
+@pytest.mark.parametrize("command", [["send-reminders"], ["member-link", "sofie@example.org"]])
+def test_cron_commands_explain_a_base_url_the_hosts_do_not_trust(app_factory, command):
+    """Before: AttributeError ('NoneType' object has no attribute 'build') from url_for."""
+    app = app_factory(TRUSTED_HOSTS=["learnnet.example.org"], BASE_URL="https://other.example")
+    with app.app_context():
+        facility = factories.facility()
+        factories.contact(facility, email="sofie@example.org")
+        from learnnet.extensions import db
+
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, AttributeError)
+    assert "not in LEARNNET_TRUSTED_HOSTS" in result.output
 
 
 def test_production_sends_hsts_secure_cookies_and_refuses_unknown_hosts(tmp_path: Path):

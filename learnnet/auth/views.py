@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    after_this_request,
+    copy_current_request_context,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as flask_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -24,7 +37,7 @@ from learnnet.auth.forms import (
     ProfileForm,
     UserForm,
 )
-from learnnet.auth.guard import LoginGuard
+from learnnet.auth.guard import ACCOUNT_ALL, LoginGuard
 from learnnet.auth.models import User
 from learnnet.extensions import db, limiter
 
@@ -66,11 +79,10 @@ def login() -> str | Response:
         return redirect(url_for("pages.dashboard"))
     form = LoginForm()
     error = None
-    if request.method == "POST":
-        guard = LoginGuard(request.form.get("email", ""))
-        if not guard.attempt():
-            abort(429)
     if form.validate_on_submit():
+        guard = LoginGuard(form.email.data or "")
+        if not guard.attempt():  # counted only when it reaches the password check
+            return render_template("auth/login.html", form=form, error=_refused(guard)), 429
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             guard.succeeded()
@@ -79,6 +91,16 @@ def login() -> str | Response:
             return redirect(target or url_for("pages.dashboard"))
         error = _("That email address and password do not match an active account.")
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _refused(guard: LoginGuard) -> str:
+    """Why a login attempt was refused, and the way out."""
+    if guard.refused_by == ACCOUNT_ALL:
+        return _(
+            "This account is locked for up to an hour after too many wrong passwords. "
+            "Use “Forgot your password?” below: the link we mail you unlocks it."
+        )
+    return _("Too many attempts. Wait a few minutes and try again.")
 
 
 @bp.route("/logout", methods=["POST"])
@@ -163,14 +185,42 @@ def forgot_password() -> str:
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        g.mail_after_response = True  # the answer's timing must not tell whether mail went
-        services.request_password_reset(form.email.data or "", str(get_locale()))
+        # Looking the address up, writing the mail and sending it all happen after the
+        # answer has gone: before, an existing account's answer came 1.1 ms later.
+        _after_response(services.request_password_reset, form.email.data or "", str(get_locale()))
         return render_template(
             "auth/forgot_sent.html",
             email=form.email.data or "",
             valid_for=timedelta(seconds=services.token_max_age(services.RESET)),
         )
     return render_template("auth/forgot.html", form=form)
+
+
+def _after_response(work: Callable[..., None], *args: Any) -> None:
+    """Run ``work(*args)`` once this request's response has been sent, then deliver the
+    mail it queued (MAIL_SEND_IMMEDIATELY; else ``flask send-mail`` does).
+
+    The answer then costs the same whatever the work finds to do, so its timing tells
+    nothing (the password-reset form must not reveal which addresses have an account).
+    Failures are logged; the answer has gone already.
+    """
+
+    @copy_current_request_context
+    def run() -> None:
+        from learnnet.mail.services import deliver_due
+
+        try:
+            work(*args)
+            if g.pop("mail_queued", False) and current_app.config["MAIL_SEND_IMMEDIATELY"]:
+                deliver_due(limit=int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("work after the response failed")
+
+    @after_this_request
+    def schedule(response: Response) -> Response:
+        response.call_on_close(run)
+        return response
 
 
 def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, int]:
@@ -191,6 +241,7 @@ def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, i
     if form.validate_on_submit():
         if not services.set_password_by_link(user, form.new_password.data or ""):
             return render_template("auth/link_invalid.html", purpose=purpose), 404
+        LoginGuard(user.email).unlock()  # the mailed link proves the owner
         _start_login(user)
         if purpose == services.INVITE:
             flash(_("Welcome, %(name)s! Your password is set.", name=user.name), "success")
@@ -310,8 +361,27 @@ def user_invite(user_id: int) -> Response:
 @bp.route("/healthz")
 @requires(PUBLIC)
 def healthz() -> tuple[dict[str, str], int]:
-    """For load balancers: the app runs and reaches its database."""
+    """For load balancers and monitoring: can this app serve, and what does it depend on?
+
+    503 when the database cannot be reached (take this server out of rotation). When only
+    the rate-limit store (Redis) is down the answer stays 200, because every server shares
+    it and taking them all out would stop the site: the limits count per worker meanwhile,
+    and the body says ``"status": "degraded"`` with the failing dependency, for monitoring.
+    """
     from sqlalchemy import text
 
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}, 200
+    from learnnet.extensions import counters, shared_store_ok
+
+    checks = {"database": "ok", "rate_limits": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        checks["database"] = "unreachable"
+    if not shared_store_ok() or counters.degraded:
+        checks["rate_limits"] = "unreachable"
+    if checks["database"] != "ok":
+        return {"status": "down", **checks}, 503
+    if checks["rate_limits"] != "ok":
+        return {"status": "degraded", **checks}, 200
+    return {"status": "ok", **checks}, 200

@@ -103,8 +103,8 @@ def ensure_feed(kind: str, owner_id: int) -> CalendarFeed:
 
 
 def revoke_feed(kind: str, owner_id: int) -> None:
-    """Revoke the owner's current feed URL, if any: it answers 404 from now on, and the
-    owner's page offers a new one (no commit)."""
+    """Revoke the owner's current feed URL, if any: it answers 410 Gone from now on, and
+    the owner's page offers a new one (no commit)."""
     feed = current_feed(kind, owner_id)
     if feed is not None:
         feed.revoked_at = utcnow()
@@ -112,7 +112,7 @@ def revoke_feed(kind: str, owner_id: int) -> None:
 
 
 def reissue_feed(kind: str, owner_id: int) -> CalendarFeed:
-    """Revoke the current feed URL (it answers 404 from now on) and make a new one."""
+    """Revoke the current feed URL (it answers 410 Gone from now on) and make a new one."""
     revoke_feed(kind, owner_id)
     new = ensure_feed(kind, owner_id)
     db.session.commit()
@@ -145,6 +145,21 @@ def feed_for_token(token: str) -> FeedRef | None:
         return None
     row = db.session.execute(_by_token(), {"token_hash": rules.token_hash(token)}).first()
     return None if row is None else FeedRef(*row)
+
+
+def feed_token_revoked(token: str) -> bool:
+    """True when this token was a feed's and no longer works: renewed, revoked with its
+    personal link, or its owner gone (a contact no longer there, a deactivated account).
+    Asked only after :func:`feed_for_token` found no live feed, so any feed row with this
+    token is a dead one: a calendar app still polling it gets 410 Gone instead of
+    counting as a guess."""
+    if not rules.well_formed(token):
+        return False
+    return bool(
+        db.session.scalar(
+            select(CalendarFeed.id).where(CalendarFeed.token_hash == rules.token_hash(token))
+        )
+    )
 
 
 # --- validators -------------------------------------------------------------------------------
