@@ -52,6 +52,8 @@ def rule_labels() -> dict[str, str]:
         rotation.FAIRNESS: _("hosts again before others had a turn"),
         rotation.CONSECUTIVE: _("hosts two sessions in a row"),
         rotation.CAPACITY: _("room too small for the expected attendance"),
+        rotation.CONTACT: _("no active contact person to confirm"),
+        rotation.NOT_WILLING: _("does not host (chosen by you)"),
         rotation.UNAVAILABLE: _("not available on this date"),
     }
 
@@ -389,6 +391,7 @@ def passed_label(code: str) -> str:
         rotation.PASSED_TOO_SMALL: _("room too small for the expected attendance"),
         rotation.PASSED_CLOSED: _("closed on every date of this plan"),
         rotation.PASSED_HAD_TURN: _("already hosted in this round"),
+        rotation.PASSED_LEAVES: _("its membership ends before its turn"),
         rotation.PASSED_LATER: _("its turn comes after this plan"),
     }[code]
 
