@@ -52,8 +52,9 @@ been tried, which it does for small networks; large ones stop after
 :data:`SEARCH_BUDGET` units of work (deterministic) with the best plan found.
 
 A date is skipped — with its reason — when it has passed, is too far ahead, was dropped
-by the facilitator, is a public holiday, falls in a blackout period, already has a
-session, or no member is free.
+by the facilitator, is a public holiday, falls in a school holiday the request applies
+(``school_holidays``: the caller decides which), falls in a blackout period, already has
+a session, or no member is free.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ DAY = timedelta(days=1)
 SKIP_PAST = "past"
 SKIP_DROPPED = "dropped"
 SKIP_HOLIDAY = "holiday"
+SKIP_SCHOOL_HOLIDAY = "school_holiday"
 SKIP_BLACKOUT = "blackout"
 SKIP_TAKEN = "taken"
 SKIP_NO_HOST = "no_host"
@@ -198,6 +200,7 @@ class Request:
     expected_attendance: int | None = None
     holidays: Mapping[date, str] = field(default_factory=dict)
     blackouts: tuple[Period, ...] = ()
+    school_holidays: tuple[Period, ...] = ()  # applied ones; the label is the caller's key
     fixed_hosts: Mapping[date, int] = field(default_factory=dict)
     dropped: frozenset[date] = frozenset()
     extra_dates: tuple[date, ...] = ()
@@ -926,6 +929,9 @@ def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
         return Skip(day, SKIP_DROPPED)
     if day in request.holidays:
         return Skip(day, SKIP_HOLIDAY, request.holidays[day])
+    for period in request.school_holidays:
+        if day in period:
+            return Skip(day, SKIP_SCHOOL_HOLIDAY, period.label)
     for period in request.blackouts:
         if day in period:
             return Skip(day, SKIP_BLACKOUT, period.label)
