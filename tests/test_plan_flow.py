@@ -180,3 +180,17 @@ def test_school_holidays_of_any_school_year_are_skipped_shown_and_can_be_unticke
     form = form_from_preview(html, data) | {"school-2028-04-03": "1"}
     html = plan_post(logged_in, url, form | {"action": "preview"}).get_data(as_text=True)
     assert "2028-04-11" not in [d for d, _ in preview_rows(html)]
+
+
+def test_a_school_holiday_that_is_also_a_network_period_is_shown_without_a_tickbox(
+    logged_in, network, members
+):
+    """The network's own period applies whatever the plan says: unticking could not help."""
+    from learnnet.scheduling.services import add_blackout
+
+    add_blackout(network, date(2028, 7, 1), date(2028, 8, 31), "Zomervakantie 2027–2028")
+    data = plan_data(pattern="dates", dates="14/03/2028\n11/04/2028\n11/07/2028", count="")
+    html = plan_post(logged_in, f"/networks/{network.slug}/plan", data).get_data(as_text=True)
+    assert 'id="school-2028-04-03"' in html
+    assert 'id="school-2028-07-01"' not in html
+    assert "Ook een periode zonder bijeenkomsten van dit netwerk." in html

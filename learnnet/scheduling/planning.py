@@ -102,10 +102,13 @@ class PreviewRow:
 
 @dataclass
 class SchoolHoliday:
-    """A Flemish school holiday over the plan's dates; ``applied``: no sessions in it."""
+    """A Flemish school holiday over the plan's dates; ``applied``: no sessions in it.
+    ``network_period``: the network has a period without sessions on the same days (added
+    on the timeline), which applies whatever the plan says."""
 
     holiday: schoolholidays.Holiday
     applied: bool
+    network_period: bool = False
 
     @property
     def school_year(self) -> int:
@@ -215,8 +218,9 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
     rows.sort(key=lambda r: r.day)
     # Shown: the holidays over the plan's dates, and any the facilitator unticked.
     span = (rows[0].day, rows[-1].day) if rows else None
+    own = {(b.start, b.end) for b in request.blackouts}
     shown = [
-        SchoolHoliday(h, h.start not in data.allowed)
+        SchoolHoliday(h, h.start not in data.allowed, (h.start, h.end) in own)
         for h in holidays
         if h.start in data.allowed or (span and h.start <= span[1] and span[0] <= h.end)
     ]
