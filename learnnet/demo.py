@@ -18,7 +18,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
-from learnnet.scheduling import rotation
+from learnnet.scheduling import rotation, schoolholidays
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
 from learnnet.scheduling.recurrence import MONTHLY, WEEKLY, Pattern
@@ -439,12 +439,25 @@ AGENDA = (
     "20:30 Uitwisseling in kleine groepjes\n"
     "21:15 Wat neem ik mee naar mijn eigen werking?"
 )
-SCHOOL_HOLIDAYS = (
-    ("Kerstvakantie", date(2026, 12, 21), date(2027, 1, 3)),
-    ("Krokusvakantie", date(2027, 2, 15), date(2027, 2, 21)),
-    ("Paasvakantie", date(2027, 4, 5), date(2027, 4, 18)),
-    ("Zomervakantie", date(2027, 7, 1), date(2027, 8, 31)),
-)
+# The demo's periods without sessions are the Flemish school holidays of the school years
+# its seasons run in, computed by learnnet.scheduling.schoolholidays and added as the
+# timeline's one-click button adds them (same dates, same Dutch names), so that button
+# finds them already there.
+SCHOOL_HOLIDAY_NAMES = {
+    schoolholidays.AUTUMN: "Herfstvakantie",
+    schoolholidays.CHRISTMAS: "Kerstvakantie",
+    schoolholidays.SPRING: "Krokusvakantie",
+    schoolholidays.EASTER: "Paasvakantie",
+    schoolholidays.SUMMER: "Zomervakantie",
+}
+SEASON_REACH = timedelta(days=400)  # ten sessions, monthly or every four weeks, and skips
+
+
+def _school_holiday_labels(school_year: int) -> dict[str, str]:
+    years = f"{school_year}–{school_year + 1}"
+    return {key: f"{name} {years}" for key, name in SCHOOL_HOLIDAY_NAMES.items()}
+
+
 # network slug -> how its season runs
 SEASONS = {
     "gent-baby-peuter": {"kind": MONTHLY, "weekday": 1, "nth": 2},  # second Tuesday
@@ -461,14 +474,14 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
     """A season planned with the planner: started three months ago, ten sessions."""
     if db.session.scalar(select(func.count(Session.id)).where(Session.network_id == network.id)):
         return 0
+    today = date.today()
+    start = today - timedelta(days=91)
     if not db.session.scalar(
         select(func.count(Blackout.id)).where(Blackout.network_id == network.id)
     ):
-        for label, start, end in SCHOOL_HOLIDAYS:
-            db.session.add(Blackout(network=network, label=label, starts_on=start, ends_on=end))
-        db.session.flush()
-    today = date.today()
-    start = today - timedelta(days=91)
+        first = schoolholidays.school_year_of(start)
+        for year in range(first, schoolholidays.school_year_of(start + SEASON_REACH) + 1):
+            scheduling.add_school_holidays(network, year, _school_holiday_labels(year))
     pattern = Pattern(start=start, **SEASONS[spec["slug"]])
     network.expected_attendance = 8  # what the demo networks usually get
     request = scheduling.build_request(

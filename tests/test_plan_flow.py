@@ -150,3 +150,47 @@ def test_a_member_without_contact_person_is_passed_over_with_that_reason(
     passed = html.split('id="passed-over"')[1].split("</div>")[0]
     assert "Zonder Contact" in passed
     assert "contactpersoon" in passed
+
+
+def test_school_holidays_of_any_school_year_are_skipped_shown_and_can_be_unticked(
+    logged_in, network, members
+):
+    """Issue 22: a plan for 2027–2028 proposed 11 Apr 2028 (Easter holidays) and 11 Jul
+    2028 (summer) with no rule broken: the one-click holidays cover only two school years.
+    The planner now applies the Flemish school holidays of every year it plans in."""
+    url = f"/networks/{network.slug}/plan"
+    data = plan_data(pattern="dates", dates="14/03/2028\n11/04/2028\n11/07/2028", count="")
+    html = plan_post(logged_in, url, data).get_data(as_text=True)
+    assert [d for d, _ in preview_rows(html)] == ["2028-03-14"]
+    assert "schoolvakantie: Paasvakantie 2027–2028" in html
+    assert "schoolvakantie: Zomervakantie 2027–2028" in html
+    # Shown in the preview, ticked: the Easter holidays run 3 to 17 April 2028.
+    assert 'name="school-2028-04-03" value="1" checked' in html
+    assert 'name="school-2028-07-01" value="1" checked' in html
+    # Untick the Easter holidays: 11 April gets a session; the summer stays off.
+    form = form_from_preview(html, data)
+    del form["school-2028-04-03"]
+    html = plan_post(logged_in, url, form | {"action": "preview"}).get_data(as_text=True)
+    assert [d for d, _ in preview_rows(html)] == ["2028-03-14", "2028-04-11"]
+    assert 'id="school-2028-04-03"' in html  # still shown, unticked, to tick again
+    assert 'name="school-2028-04-03" value="1" checked' not in html
+    plan_post(logged_in, url, form_from_preview(html, data) | {"action": "save"})
+    assert [s.starts_at.date() for s in _sessions()] == [date(2028, 3, 14), date(2028, 4, 11)]
+    # Ticked again (after a reload of the preview), the holiday applies again.
+    form = form_from_preview(html, data) | {"school-2028-04-03": "1"}
+    html = plan_post(logged_in, url, form | {"action": "preview"}).get_data(as_text=True)
+    assert "2028-04-11" not in [d for d, _ in preview_rows(html)]
+
+
+def test_a_school_holiday_that_is_also_a_network_period_is_shown_without_a_tickbox(
+    logged_in, network, members
+):
+    """The network's own period applies whatever the plan says: unticking could not help."""
+    from learnnet.scheduling.services import add_blackout
+
+    add_blackout(network, date(2028, 7, 1), date(2028, 8, 31), "Zomervakantie 2027–2028")
+    data = plan_data(pattern="dates", dates="14/03/2028\n11/04/2028\n11/07/2028", count="")
+    html = plan_post(logged_in, f"/networks/{network.slug}/plan", data).get_data(as_text=True)
+    assert 'id="school-2028-04-03"' in html
+    assert 'id="school-2028-07-01"' not in html
+    assert "Ook een periode zonder bijeenkomsten van dit netwerk." in html

@@ -19,9 +19,11 @@ from learnnet.scheduling.rotation import (
     CONFLICT_UNAVAILABLE,
     CONSECUTIVE,
     FAIRNESS,
+    NOT_WILLING,
     PASSED_CLOSED,
     PASSED_HAD_TURN,
     PASSED_LATER,
+    PASSED_LEAVES,
     PASSED_NO_CONTACT,
     PASSED_NOT_WILLING,
     PASSED_TOO_SMALL,
@@ -30,12 +32,13 @@ from learnnet.scheduling.rotation import (
     Member,
     Period,
     Request,
+    broken_rules,
     conflicts,
     passed_over,
     plan,
     rounds_on,
 )
-from tests.planner_oracle import brute_force, cost, evaluate
+from tests.planner_oracle import best_plan, brute_force, cost, evaluate, queue_positions
 
 TODAY = date(2026, 11, 27)
 FIRST = date(2027, 1, 5)
@@ -96,12 +99,17 @@ SMALL = settings(max_examples=120, deadline=None, suppress_health_check=list(Hea
 @SMALL
 @given(small_requests())
 def test_the_planner_finds_the_best_plan_a_brute_force_search_finds(request):
+    """The same plan, not only as good: the cost order ends with the queue, date by date,
+    so exactly one plan is best."""
     result = plan(request)
     days = [a.day for a in result.assignments]
-    marks = evaluate(request, [(a.day, a.facility_id) for a in result.assignments])
+    chosen = [(a.day, a.facility_id) for a in result.assignments]
+    marks = evaluate(request, chosen)
     assert [a.broken for a in result.assignments] == marks
+    assert [a.queue_position for a in result.assignments] == queue_positions(request, chosen)
+    assert [a.facility_id for a in result.assignments] == best_plan(request, days)
     best = brute_force(request, days)
-    assert cost(marks) == best
+    assert cost(marks) == best == result.cost
     if not any(best):
         assert result.complete
 
@@ -346,5 +354,107 @@ def test_every_current_member_either_hosts_or_is_listed_with_a_true_reason(reque
             assert not any(m.is_free_on(d) for d in days if m.is_member_on(d))
         elif code == PASSED_HAD_TURN:
             assert state.turns.get(m.id, 0) > 0
+        elif code == PASSED_LEAVES:
+            assert state.turns.get(m.id, 0) == 0
+            assert m.left_on is not None and m.left_on <= days[-1]
         elif code == PASSED_LATER:
             assert state.turns.get(m.id, 0) == 0
+            assert not days or m.is_member_on(days[-1] + timedelta(days=1))
+
+
+# --- issue 22: defects found by an independent check ------------------------------------------
+
+
+def _dates(*days: date) -> Pattern:
+    return Pattern(DATES, TODAY, dates=days)
+
+
+def test_a_round_ended_by_a_leave_stays_ended_when_someone_joins():
+    """From 7 Jan (X left) everyone still taking turns, only B, has hosted: the round ends
+    then and Y joins the next one. On 12 Jan only B is free: two in a row, but not unfair."""
+    b = Member(1, "B")
+    x = Member(2, "X", left_on=date(2027, 1, 6))
+    y = Member(
+        3,
+        "Y",
+        joined_on=date(2027, 1, 9),
+        unavailable=(Period(date(2027, 1, 12), date(2027, 1, 12)),),
+    )
+    request = Request(
+        members=(b, x, y),
+        pattern=_dates(date(2027, 1, 12)),
+        today=TODAY,
+        count=1,
+        history=(Hosting(1, date(2026, 12, 15)),),
+    )
+    result = plan(request)
+    assert [(a.facility_id, a.broken) for a in result.assignments] == [(1, (CONSECUTIVE,))]
+    assert evaluate(request, [(date(2027, 1, 12), 1)]) == [(CONSECUTIVE,)]
+    state = rounds_on(request.members, request.history, date(2027, 1, 7), None)
+    assert state.completed == 1 and state.to_come == {1}
+
+
+def test_a_fixed_host_that_is_not_willing_is_marked():
+    request = Request(
+        members=(Member(1, "A", willing=False), Member(2, "B")),
+        pattern=_dates(date(2027, 1, 5)),
+        today=TODAY,
+        count=1,
+        fixed_hosts={date(2027, 1, 5): 1},
+    )
+    result = plan(request)
+    assert [(a.facility_id, a.broken) for a in result.assignments] == [(1, (NOT_WILLING,))]
+    assert not result.complete
+    assert evaluate(request, [(date(2027, 1, 5), 1)]) == [(NOT_WILLING,)]
+
+
+def test_fairness_is_not_marked_when_nobody_takes_turns():
+    a = Member(1, "A", joined_on=date(2027, 2, 1))
+    z = Member(2, "Z", willing=False)
+    request = Request(
+        members=(a, z),
+        pattern=_dates(date(2027, 1, 12)),
+        today=TODAY,
+        count=1,
+        history=(Hosting(2, date(2026, 12, 1)),),
+        fixed_hosts={date(2027, 1, 12): 2},
+    )
+    marks = [a.broken for a in plan(request).assignments]
+    assert marks == evaluate(request, [(date(2027, 1, 12), 2)])
+    assert FAIRNESS not in marks[0]
+    assert FAIRNESS not in broken_rules(z, date(2027, 1, 12), {2: 1}, frozenset(), None, None)
+
+
+def test_a_member_whose_membership_ends_first_is_not_told_its_turn_comes_later():
+    request = Request(
+        members=(Member(1, "Een"), Member(2, "Twee", left_on=TODAY)),
+        pattern=_dates(date(2026, 11, 30)),
+        today=TODAY,
+        count=1,
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [1]
+    assert [(p.facility_id, p.code) for p in passed_over(request, result)] == [(2, PASSED_LEAVES)]
+
+
+def test_among_equally_good_plans_the_queue_is_followed_date_by_date():
+    """The queue gives A, C, A, A, C (two in a row on 26 Jan, which cannot be avoided);
+    A, A, C, A, C costs as much but has A twice in a row on 12 Jan already."""
+    a = Member(1, "A", unavailable=(Period(date(2027, 2, 2), date(2027, 2, 2)),))
+    c = Member(2, "C")
+    days = tuple(date(2027, 1, 5) + timedelta(weeks=k) for k in range(5))
+    request = Request(
+        members=(a, c),
+        pattern=_dates(*days),
+        today=TODAY,
+        count=5,
+        history=(
+            Hosting(1, date(2026, 11, 30)),
+            Hosting(2, date(2026, 12, 21)),
+            Hosting(2, date(2026, 12, 28)),
+        ),
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [1, 2, 1, 1, 2]
+    assert [a.broken for a in result.assignments] == [(), (), (), (CONSECUTIVE,), ()]
+    assert best_plan(request, days) == [1, 2, 1, 1, 2]

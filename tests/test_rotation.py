@@ -28,6 +28,7 @@ from learnnet.scheduling.rotation import (
     SKIP_BLACKOUT,
     SKIP_HOLIDAY,
     SKIP_NO_HOST,
+    SKIP_SCHOOL_HOLIDAY,
     SKIP_TAKEN,
     UNAVAILABLE,
     Hosting,
@@ -310,6 +311,24 @@ def test_holidays_and_school_holidays_are_skipped_with_their_names():
         (date(2026, 12, 22), SKIP_BLACKOUT, "Kerstvakantie"),
         (date(2026, 12, 25), SKIP_HOLIDAY, "Kerstmis"),
     }
+
+
+def test_school_holidays_the_request_applies_are_skipped_with_their_key():
+    """The caller passes the school holidays it applies (learnnet.scheduling.planning: all
+    of them, unless the facilitator unticked one); a network's own period comes after."""
+    request = Request(
+        members=GENT,
+        pattern=Pattern(DATES, START, dates=(date(2027, 2, 9), date(2027, 2, 16))),
+        today=TODAY,
+        count=2,
+        school_holidays=(Period(date(2027, 2, 8), date(2027, 2, 14), "spring"),),
+        blackouts=(Period(date(2027, 2, 8), date(2027, 2, 14), "Krokusvakantie"),),
+    )
+    result = plan(request)
+    assert [a.day for a in result.assignments] == [date(2027, 2, 16)]
+    assert [(s.day, s.code, s.detail) for s in result.skipped] == [
+        (date(2027, 2, 9), SKIP_SCHOOL_HOLIDAY, "spring")
+    ]
 
 
 def test_too_small_rooms_host_only_when_nobody_else_can_and_it_is_marked():

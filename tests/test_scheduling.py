@@ -75,13 +75,16 @@ def form_from_preview(html: str, data: dict) -> dict:
     preview = html.split('id="preview"', 1)[1] if 'id="preview"' in html else ""
     for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', preview):
         value = value.replace("&amp;", "&").replace("&#34;", '"')
-        if name == "shown":
-            out.setdefault("shown", []).append(value)
+        if name in ("shown", "school_shown"):
+            out.setdefault(name, []).append(value)
         else:
             out[name] = value
     for iso in out.get("shown", []):
         if f'name="keep-{iso}" value="1" checked' in html:
             out[f"keep-{iso}"] = "1"
+    for iso in out.get("school_shown", []):
+        if f'name="school-{iso}" value="1" checked' in html:
+            out[f"school-{iso}"] = "1"
     for iso, host in preview_rows(html):
         out[f"host-{iso}"] = host
     return out
@@ -160,9 +163,10 @@ def test_save_refuses_a_plan_that_changed_since_the_preview(logged_in, network, 
 
 
 def test_series_keeps_its_local_time_across_summer_time(logged_in, network, members, monkeypatch):
+    # Dates outside the school holidays, on both sides of both changes.
     url = f"/networks/{network.slug}/plan"
     data = plan_data(
-        pattern="dates", dates="16/03/2027\n30/03/2027\n26/10/2027\n02/11/2027", count=""
+        pattern="dates", dates="16/03/2027\n13/04/2027\n26/10/2027\n09/11/2027", count=""
     )
     html = plan_post(logged_in, url, data).get_data(as_text=True)
     plan_post(logged_in, url, form_from_preview(html, data) | {"action": "save"})
@@ -561,3 +565,39 @@ def test_leaving_warns_about_sessions_the_facility_still_hosts(logged_in, networ
     assert "Deze wijziging raakt 1 geplande bijeenkomst" in html
     assert "geen lid meer" in html
     assert f'href="/sessions/{hosted.id}"' in html
+
+
+def test_the_demo_uses_the_official_school_holidays_and_adding_them_gives_no_duplicates(
+    app, client
+):
+    """Issue 22: the demo's carnival and Easter periods were a week off the app's own
+    calculation (a session in the real carnival holiday; the one-click holidays then gave
+    duplicates). Now they come from the same source."""
+    from learnnet import demo
+    from learnnet.networks.models import Network
+    from learnnet.scheduling import schoolholidays
+    from learnnet.scheduling.services import network_blackouts
+    from learnnet.timefmt import to_local
+    from tests.conftest import login
+
+    demo.load()
+    network = db.session.scalar(select(Network).where(Network.slug == "gent-baby-peuter"))
+    periods = {(b.starts_on, b.ends_on, b.label) for b in network_blackouts(network)}
+    for session in db.session.scalars(select(Session)):
+        day = to_local(session.starts_at, session.network.timezone).date()
+        assert schoolholidays.holiday_on(day) is None, (session.network.slug, day)
+    year = schoolholidays.school_year_of(date.today())
+    spring = schoolholidays.school_holidays(year)[2]
+    assert (spring.start, spring.end, f"Krokusvakantie {year}–{year + 1}") in periods
+    # The timeline's one-click button finds them all there already.
+    assert login(client, *demo.DEMO_FACILITATOR).status_code == 302
+    for school_year in (year, year + 1):
+        response = client.post(
+            f"/networks/{network.slug}/blackouts/school-holidays",
+            data={"school_year": str(school_year)},
+            follow_redirects=True,
+        )
+        assert "Deze schoolvakanties stonden er al." in response.get_data(as_text=True)
+    after = [(b.starts_on, b.ends_on) for b in network_blackouts(network)]
+    assert len(after) == len(set(after))
+    assert {(s, e) for s, e, _label in periods} <= set(after)

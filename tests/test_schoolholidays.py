@@ -26,6 +26,7 @@ from learnnet.scheduling.schoolholidays import (
     SUMMER,
     Holiday,
     holiday_on,
+    holidays_between,
     next_holiday,
     school_holidays,
     school_year_of,
@@ -307,3 +308,26 @@ def test_years_outside_the_rules_are_refused(bad):
 def test_school_year_must_be_an_int(bad):
     with pytest.raises(TypeError):
         school_holidays(bad)
+
+
+def test_holidays_between_gives_every_break_overlapping_the_range_in_any_school_year():
+    # A plan for 2027–2028 reaching into the next school year: the breaks the planner skips.
+    found = holidays_between(date(2028, 3, 14), date(2028, 11, 2))
+    assert [(h.key, h.start, h.end) for h in found] == [
+        (EASTER, date(2028, 4, 3), date(2028, 4, 17)),
+        (SUMMER, date(2028, 7, 1), date(2028, 8, 31)),
+        (AUTUMN, date(2028, 10, 30), date(2028, 11, 5)),
+    ]
+    # Touching a break on its first or last day is enough; a range inside one gives it.
+    assert [h.key for h in holidays_between(date(2028, 4, 17), date(2028, 4, 17))] == [EASTER]
+    assert holidays_between(date(2028, 4, 18), date(2028, 6, 30)) == []
+    # Before the first school year with rules here: nothing, and no error.
+    assert holidays_between(date(2020, 1, 1), date(2022, 8, 31)) == []
+
+
+@given(st.dates(date(2022, 9, 1), date(2090, 1, 1)), st.integers(0, 800))
+def test_holidays_between_agrees_with_the_school_years(first, length):
+    last = first + timedelta(days=length)
+    years = range(school_year_of(first), school_year_of(last) + 1)
+    expected = [h for y in years for h in school_holidays(y) if h.start <= last and first <= h.end]
+    assert holidays_between(first, last) == expected

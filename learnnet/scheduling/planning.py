@@ -1,14 +1,15 @@
 """Plan a season: one call for the preview, one for the save. The view parses and renders.
 
 ``PlanInput`` is what the plan form holds once parsed; ``preview`` turns it into a plain
-``PlanPreview`` (rows in date order, members passed over, rooms too small); ``save``
+``PlanPreview`` (rows in date order, members passed over, rooms too small, the Flemish
+school holidays over the plan's dates — applied unless the facilitator unticked one); ``save``
 checks the preview the facilitator saw is still what the planner proposes and writes the
 series, its sessions and the network's expected attendance in one transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
@@ -18,7 +19,7 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling import rotation
+from learnnet.scheduling import rotation, schoolholidays
 from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session, Unavailability
 from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
 from learnnet.scheduling.services import (
@@ -65,6 +66,8 @@ class PlanInput:
     on: tuple[date, ...] = ()
     dropped: frozenset[date] = frozenset()
     fixed: dict[date, int] = field(default_factory=dict)
+    # School holidays (by their first day) the facilitator unticked: sessions allowed in them.
+    allowed: frozenset[date] = frozenset()
 
     def pattern(self, today: date) -> Pattern:
         """The dates to plan: the fixed list once adjusted, else the chosen pattern."""
@@ -98,6 +101,21 @@ class PreviewRow:
 
 
 @dataclass
+class SchoolHoliday:
+    """A Flemish school holiday over the plan's dates; ``applied``: no sessions in it.
+    ``network_period``: the network has a period without sessions on the same days (added
+    on the timeline), which applies whatever the plan says."""
+
+    holiday: schoolholidays.Holiday
+    applied: bool
+    network_period: bool = False
+
+    @property
+    def school_year(self) -> int:
+        return schoolholidays.school_year_of(self.holiday.start)
+
+
+@dataclass
 class PlanPreview:
     """Everything the preview page shows."""
 
@@ -111,6 +129,7 @@ class PlanPreview:
     choices: list[rotation.Member]
     signature: str
     first_in_past: date | None
+    school_holidays: list[SchoolHoliday] = field(default_factory=list)
 
     @property
     def all_in_turn(self) -> bool:
@@ -179,6 +198,16 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
         [],
         language,
     )
+    # The school holidays of every school year the plan may reach, applied by default.
+    pattern = request.pattern
+    reach = max([request.until or pattern.start + timedelta(days=3 * 366), *pattern.dates])
+    holidays = schoolholidays.holidays_between(min([pattern.start, *pattern.dates]), reach)
+    request = replace(
+        request,
+        school_holidays=tuple(
+            rotation.Period(h.start, h.end, h.key) for h in holidays if h.start not in data.allowed
+        ),
+    )
     plan = rotation.plan(request)
     details = data.details
     rows = []
@@ -187,6 +216,14 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
     for skip in plan.skipped:
         rows.append(_row(network, skip.day, details, skip=skip))
     rows.sort(key=lambda r: r.day)
+    # Shown: the holidays over the plan's dates, and any the facilitator unticked.
+    span = (rows[0].day, rows[-1].day) if rows else None
+    own = {(b.start, b.end) for b in request.blackouts}
+    shown = [
+        SchoolHoliday(h, h.start not in data.allowed, (h.start, h.end) in own)
+        for h in holidays
+        if h.start in data.allowed or (span and h.start <= span[1] and span[0] <= h.end)
+    ]
     names = {m.id: m.name for m in request.members}
     current = [m for m in request.members if m.is_member_on(today)]
     first = plan.assignments[0].day if plan.assignments else None
@@ -203,6 +240,7 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
         first_in_past=first
         if first and session_times(network, first, details)[0] <= utcnow()
         else None,
+        school_holidays=shown,
     )
 
 

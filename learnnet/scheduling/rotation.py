@@ -4,30 +4,42 @@
 willing to host, has an active contact person (someone must confirm), and its room
 holds the expected attendance (an unknown capacity counts as fitting).
 
-**Rounds.** Hosting goes in rounds. A round ends as soon as every member that takes
-turns at that moment has hosted once in it; then the next round starts. A member that
-joins takes part in the round that is running: it is owed one turn in it, not the turns
-of the rounds before it joined. A member that leaves, or stops taking turns, is no longer
-waited for. Someone who had to host twice in one round keeps that extra turn: it counts
-in the next round. Held and planned sessions count, in date order.
+**Rounds.** Hosting goes in rounds. A round ends the moment every member that takes
+turns at that moment has hosted once in it — after a session, or on the day who takes
+turns changes, between sessions (a member that had not hosted yet leaves: from the day
+after its last day the round has ended) — and the next round starts. A member that joins
+takes part in the round that is running on its first day: it is owed one turn in it, not
+the turns of the rounds before it joined (a round that ended before it joined stays
+ended). A member that leaves, or stops taking turns, is no longer waited for. Someone who
+had to host twice in one round keeps that extra turn: it counts in the next round. Held
+and planned sessions count, in date order.
+
+**The queue** on a date orders the members that can host that day (willing, members,
+free; or the host the facilitator fixed): the fewest turns in the running round first,
+then the least recently hosted, then by name (ignoring case) and id (:func:`queue_key`).
 
 Rules, for each new session:
 
 * hard: a facility is never planned on a date it is unavailable, or when it is not a
-  member or not willing (unless the facilitator fixed it — then ``unavailable`` is marked);
+  member or not willing. A host the facilitator fixed on a date is kept when it is a
+  member that day, with the break marked: UNAVAILABLE (closed that day), NOT_WILLING
+  (does not host);
 * CONTACT: the host has an active contact person to confirm;
 * CAPACITY: the host's room holds the expected attendance;
 * CONSECUTIVE: the host differs from the host of the session just before it, and from a
   session already planned just after it;
-* FAIRNESS: the host has not hosted in this round while a member that takes turns still
-  has to.
+* FAIRNESS: the host has hosted in this round already while a member that takes turns
+  still has to (so never on a day nobody takes turns).
 
 **The best plan.** The planner searches the whole series for the plan that breaks the
 rules least, in order of priority: first the fewest hosts nobody can confirm for, then
 the fewest rooms too small, then the fewest hosts twice in a row, then the fewest turns
-out of order (one room too small weighs more than any number of turns out of order).
-Among equally good plans it follows the queue: fewest turns this round, least recently
-hosted, then by name and id, so the same input always gives the same plan.
+out of order (one room too small weighs more than any number of turns out of order;
+the breaks of fixed hosts come first, but the search cannot change them). Among equally
+good plans it follows the queue date by date: the last key of the cost order is each
+host's place in the queue on its date (:attr:`Assignment.queue_position`), compared at
+the first date where two plans differ. So exactly one plan is best, and the same input
+always gives the same plan.
 
 The search is a branch and bound over the dates in order, probing in limited-discrepancy
 order (the queue's plan first, then plans that depart from it once, twice, …). Each
@@ -35,13 +47,14 @@ choice looks ahead: a host whose turn now leaves some of the next dates of this 
 without a free member still owed a turn is tried after one that does not (a bipartite
 matching). Members that are interchangeable for the rest of the series (same turns, same
 free dates, no planned sessions of their own ahead) are tried once. The search stops at
-a plan without breaks or when every option has been tried, which it does for small
-networks; large ones stop after :data:`SEARCH_BUDGET` units of work (deterministic) with
-the best plan found, never worse than the queue's.
+a plan without breaks that follows the queue on every date, or when every option has
+been tried, which it does for small networks; large ones stop after
+:data:`SEARCH_BUDGET` units of work (deterministic) with the best plan found.
 
 A date is skipped — with its reason — when it has passed, is too far ahead, was dropped
-by the facilitator, is a public holiday, falls in a blackout period, already has a
-session, or no member is free.
+by the facilitator, is a public holiday, falls in a school holiday the request applies
+(``school_holidays``: the caller decides which), falls in a blackout period, already has
+a session, or no member is free.
 """
 
 from __future__ import annotations
@@ -66,19 +79,21 @@ FAIRNESS = "fairness"
 CONSECUTIVE = "consecutive"
 CAPACITY = "capacity"
 CONTACT = "contact"
-UNAVAILABLE = "unavailable"  # only for a host the facilitator fixed on a date it is not free
-# Least important first: fairness is given up before hosting twice in a row, that before a
-# room that is too small, that before a host nobody can confirm for.
+# Only for a host the facilitator fixed: on a date it is not free, or while it does not host.
+NOT_WILLING = "not_willing"
+UNAVAILABLE = "unavailable"
 # A plan's cost counts the breaks of each rule, most important first; plans compare
 # rule by rule (one room too small weighs more than any number of turns out of order).
-PRIORITY = (UNAVAILABLE, CONTACT, CAPACITY, CONSECUTIVE, FAIRNESS)
+PRIORITY = (UNAVAILABLE, NOT_WILLING, CONTACT, CAPACITY, CONSECUTIVE, FAIRNESS)
 _RANK = {rule: i for i, rule in enumerate(PRIORITY)}
-NO_COST = (0, 0, 0, 0, 0)
+NO_COST = (0,) * len(PRIORITY)
 Cost = tuple[int, ...]
+DAY = timedelta(days=1)
 
 SKIP_PAST = "past"
 SKIP_DROPPED = "dropped"
 SKIP_HOLIDAY = "holiday"
+SKIP_SCHOOL_HOLIDAY = "school_holiday"
 SKIP_BLACKOUT = "blackout"
 SKIP_TAKEN = "taken"
 SKIP_NO_HOST = "no_host"
@@ -95,6 +110,7 @@ PASSED_NO_CONTACT = "no_contact"
 PASSED_TOO_SMALL = "too_small"
 PASSED_CLOSED = "closed"
 PASSED_HAD_TURN = "had_turn"  # hosted in this round already: nothing wrong
+PASSED_LEAVES = "leaves"  # its membership ends before its turn: nothing wrong
 PASSED_LATER = "later"  # its turn comes after this series: nothing wrong
 PASSED_PROBLEMS = (PASSED_NOT_WILLING, PASSED_NO_CONTACT, PASSED_TOO_SMALL, PASSED_CLOSED)
 
@@ -184,6 +200,7 @@ class Request:
     expected_attendance: int | None = None
     holidays: Mapping[date, str] = field(default_factory=dict)
     blackouts: tuple[Period, ...] = ()
+    school_holidays: tuple[Period, ...] = ()  # applied ones; the label is the caller's key
     fixed_hosts: Mapping[date, int] = field(default_factory=dict)
     dropped: frozenset[date] = frozenset()
     extra_dates: tuple[date, ...] = ()
@@ -200,13 +217,15 @@ class Reason:
 
 @dataclass(frozen=True)
 class Assignment:
-    """A planned session: its date, host, why, and which rules it breaks."""
+    """A planned session: its date, host, why, which rules it breaks, and the host's place
+    in the queue on that date (0: first in line; see :func:`queue_key`)."""
 
     day: date
     facility_id: int
     reason: Reason
     broken: tuple[str, ...] = ()
     fixed: bool = False
+    queue_position: int = 0
 
 
 @dataclass(frozen=True)
@@ -250,8 +269,13 @@ class Plan:
 
     @property
     def cost(self) -> Cost:
-        """What the search minimises: the breaks of each rule, most important first."""
+        """The breaks of each rule, most important first."""
         return _cost(a.broken for a in self.assignments)
+
+    @property
+    def order(self) -> tuple[Cost, tuple[int, ...]]:
+        """What the search minimises: the cost, then the queue positions date by date."""
+        return self.cost, tuple(a.queue_position for a in self.assignments)
 
     @property
     def complete(self) -> bool:
@@ -341,6 +365,59 @@ def _close_rounds(turns: dict[int, int], takers: frozenset[int]) -> int:
     return closed
 
 
+def change_days(members: Iterable[Member]) -> list[date]:
+    """The days on which who is a member changes: joining days, the day after a leaving day."""
+    days = {m.joined_on for m in members if m.joined_on is not None}
+    days |= {m.left_on + DAY for m in members if m.left_on is not None and m.left_on < date.max}
+    return sorted(days)
+
+
+@dataclass
+class _State:
+    """The rotation while it is replayed: turns in the running round, last hosting days,
+    the previous host, the day reached and the rounds completed."""
+
+    turns: dict[int, int]
+    last: dict[int, date]
+    previous: int | None
+    day: date | None = None
+    completed: int = 0
+
+    def copy(self) -> _State:
+        return _State(dict(self.turns), dict(self.last), self.previous, self.day, self.completed)
+
+
+class _Clock:
+    """Moves a rotation state through time, ending rounds the moment they end.
+
+    A round ends as soon as everyone taking turns has hosted in it: after a session, and
+    also on a day when who takes turns changes (a member leaves, say) between sessions.
+    """
+
+    def __init__(self, members: list[Member], expected: int | None) -> None:
+        self.takers = takers_by_day(members, expected)
+        self.changes = change_days(members)
+
+    def advance(self, state: _State, day: date) -> None:
+        """Bring the state to ``day``: the rounds ended on every change of members since."""
+        if state.day == day:
+            return
+        changes = self.changes
+        low = 0 if state.day is None else bisect_right(changes, state.day)
+        for change in changes[low : bisect_right(changes, day)]:
+            state.completed += _close_rounds(state.turns, self.takers(change))
+        state.completed += _close_rounds(state.turns, self.takers(day))
+        state.day = day
+
+    def host(self, state: _State, facility_id: int, day: date) -> None:
+        """Record a hosting on ``day`` (rounds end before and after it)."""
+        self.advance(state, day)
+        state.turns[facility_id] = state.turns.get(facility_id, 0) + 1
+        state.last[facility_id] = day
+        state.previous = facility_id
+        state.completed += _close_rounds(state.turns, self.takers(day))
+
+
 @dataclass
 class Rounds:
     """Where the rotation stands on a day: turns taken in the running round, rounds done."""
@@ -366,40 +443,40 @@ def rounds_on(
 ) -> Rounds:
     """The rotation's state on ``day``, counting the sessions before it (and on it)."""
     members = list(members)
-    takers_on = takers_by_day(members, expected)
-    turns: dict[int, int] = {}
-    last: dict[int, date] = {}
-    completed = 0
+    clock = _Clock(members, expected)
+    state = _State({}, {}, None)
     for hosting in sorted(history, key=lambda h: (h.day, h.facility_id)):
         if hosting.day > day:
             break
-        takers = takers_on(hosting.day)
-        completed += _close_rounds(turns, takers)
-        turns[hosting.facility_id] = turns.get(hosting.facility_id, 0) + 1
-        last[hosting.facility_id] = hosting.day
-        completed += _close_rounds(turns, takers)
-    takers = turn_takers(members, day, expected)
-    completed += _close_rounds(turns, takers)
-    return Rounds(turns, completed, takers, last)
+        clock.host(state, hosting.facility_id, hosting.day)
+    clock.advance(state, day)
+    return Rounds(state.turns, state.completed, clock.takers(day), state.last)
+
+
+def queue_key(
+    member: Member, turns: Mapping[int, int], last: Mapping[int, date]
+) -> tuple[int, date, str, int]:
+    """A member's place in the queue: fewest turns this round, least recently hosted, then
+    by name (ignoring case) and id."""
+    return (
+        turns.get(member.id, 0),
+        last.get(member.id, date.min),
+        member.name.casefold(),
+        member.id,
+    )
 
 
 def next_in_line(
     members: Iterable[Member], history: Iterable[Hosting], day: date, expected: int | None = None
 ) -> list[Member]:
     """Willing members in the order the planner would pick them on ``day`` (ignoring breaks):
-    members that take turns first, then fewest turns this round, least recently hosted."""
+    members that take turns first, then the queue (see :func:`queue_key`)."""
     members = list(members)
     state = rounds_on(members, history, day, expected)
     eligible = [m for m in members if m.willing and m.is_member_on(day)]
     return sorted(
         eligible,
-        key=lambda m: (
-            not m.takes_turns(expected),
-            state.turns.get(m.id, 0),
-            state.last.get(m.id, date.min),
-            m.name.casefold(),
-            m.id,
-        ),
+        key=lambda m: (not m.takes_turns(expected), *queue_key(m, state.turns, state.last)),
     )
 
 
@@ -420,8 +497,19 @@ def broken_rules(
     ``previous_host`` hosts the session just before the day, ``next_host`` an already
     planned session just after it (None when a new session of this plan comes first).
     """
-    floor = min((turns.get(i, 0) for i in takers), default=0)
-    return _broken(member, day, turns, floor, previous_host, expected, next_host)
+    return _broken(
+        member,
+        day,
+        _unfair(member.id, turns, takers),
+        member.id in (previous_host, next_host),
+        expected,
+    )
+
+
+def _unfair(member_id: int, turns: Mapping[int, int], takers: Iterable[int]) -> bool:
+    """True when the member hosted in this round while someone taking turns still has to."""
+    mine = turns.get(member_id, 0)
+    return any(turns.get(i, 0) < mine for i in takers)
 
 
 @dataclass
@@ -434,13 +522,6 @@ class _Slot:
     fixed: bool
     history_before: list[Hosting]  # already planned sessions between the previous slot and this
     next_history_host: int | None  # an already planned session right after (no new one between)
-
-
-@dataclass
-class _State:
-    turns: dict[int, int]
-    last: dict[int, date]
-    previous: int | None
 
 
 def plan(request: Request) -> Plan:
@@ -475,14 +556,14 @@ def plan(request: Request) -> Plan:
             continue
         days.append(day)
 
-    slots = _slots(days, members, history, fixed_on, expected)
+    clock = _Clock(members, expected)
+    slots = _slots(days, members, history, fixed_on, clock)
     start = _State({}, {}, None)
-    takers_on = takers_by_day(members, expected)
     for hosting in _before(history, days[0] if days else None):
-        _host(start, hosting.facility_id, hosting.day, takers_on(hosting.day))
-    search = _Search(slots, members, expected, history)
+        clock.host(start, hosting.facility_id, hosting.day)
+    search = _Search(slots, members, expected, history, clock)
     chosen = search.run(start)
-    assignments = _assignments(slots, chosen, members, history, expected)
+    assignments = _assignments(slots, chosen, members, history, expected, clock)
     return Plan(assignments=assignments, skipped=skipped, truncated=truncated)
 
 
@@ -492,21 +573,12 @@ def _before(history: list[Hosting], first: date | None) -> list[Hosting]:
     return [h for h in history if h.day < first]
 
 
-def _host(state: _State, facility_id: int, day: date, takers: frozenset[int]) -> None:
-    """Record a hosting in the rotation state (rounds close before and after it)."""
-    _close_rounds(state.turns, takers)
-    state.turns[facility_id] = state.turns.get(facility_id, 0) + 1
-    state.last[facility_id] = day
-    state.previous = facility_id
-    _close_rounds(state.turns, takers)
-
-
 def _slots(
     days: list[date],
     members: list[Member],
     history: list[Hosting],
     fixed_on: Mapping[date, Member],
-    expected: int | None,
+    clock: _Clock,
 ) -> list[_Slot]:
     slots = []
     cursor = 0
@@ -536,7 +608,7 @@ def _slots(
             _Slot(
                 day=day,
                 candidates=candidates,
-                takers=turn_takers(members, day, expected),
+                takers=clock.takers(day),
                 fixed=fixed,
                 history_before=between,
                 next_history_host=next_history_host,
@@ -545,15 +617,30 @@ def _slots(
     return slots
 
 
+def _positions(
+    candidates: list[Member], turns: Mapping[int, int], last: Mapping[int, date]
+) -> dict[int, int]:
+    """Each candidate's place in the queue on a date (0: first in line)."""
+    ordered = sorted(candidates, key=lambda m: queue_key(m, turns, last))
+    return {m.id: position for position, m in enumerate(ordered)}
+
+
+_WORST: tuple[Cost, list[int]] = ((1 << 30, *NO_COST[1:]), [])
+
+
 class _Search:
     """Branch and bound over the slots, in limited-discrepancy order.
 
-    The first probe follows the queue (the greedy plan). Later probes allow 1, 2, …
-    departures from the queue's first choice, anywhere in the series, so an early choice
-    that causes a late break is revisited as soon as a late one. Options whose cost
-    already reaches the best plan's are cut; members that are interchangeable for the rest
-    of the series (same turns, same free dates, no role of their own later) are tried once.
-    The search ends at a plan without breaks, when every option has been tried, or after
+    Plans compare by their cost, then by the queue date by date (the queue positions of
+    their hosts, compared at the first date where they differ). The first probe follows
+    the option order (estimated cost, then the queue). Later probes allow 1, 2, …
+    departures from the first option, anywhere in the series, so an early choice that
+    causes a late break is revisited as soon as a late one. A path is cut as soon as it
+    cannot beat the best plan found (its cost so far is higher, or as high with a host
+    later in the queue at the first date where it differs); members that are
+    interchangeable for the rest of the series (same turns, same free dates, no role of
+    their own later) are tried once. The search ends at a plan that breaks nothing and
+    follows the queue on every date, when every option has been tried, or after
     :data:`SEARCH_BUDGET` units of work (deterministic: the same input, the same plan).
     """
 
@@ -563,12 +650,14 @@ class _Search:
         members: list[Member],
         expected: int | None,
         history: list[Hosting],
+        clock: _Clock,
     ) -> None:
         self.slots = slots
         self.members = members
         self.expected = expected
+        self.clock = clock
         self.best: list[int] | None = None
-        self.best_cost: Cost = (1 << 30, 0, 0, 0, 0)
+        self.best_order: tuple[Cost, list[int]] = _WORST
         self.work = 0
         self.cut_by_discrepancy = False
         # Members with a role of their own later on (an already planned session, a fixed
@@ -588,11 +677,11 @@ class _Search:
         self.free_mask = free_mask
         # Per slot and candidate, what does not depend on the path: the rules it breaks
         # whatever happens, and its signature for the rest of the series.
-        self.prepared: list[list[tuple[Member, str, int, int, tuple[object, ...]]]] = []
+        self.prepared: list[list[tuple[Member, str, Cost, tuple[object, ...]]]] = []
         for i, slot in enumerate(slots):
             rows = []
             for m in slot.candidates:
-                static = _broken(m, slot.day, {}, 0, None, expected, None)
+                static = _broken(m, slot.day, False, False, expected)
                 signature = (
                     free_mask[m.id] >> (i + 1),
                     member_mask[m.id] >> (i + 1),
@@ -602,24 +691,29 @@ class _Search:
                 rows.append((m, m.name.casefold(), _cost((static,)), signature))
             self.prepared.append(rows)
 
+    @property
+    def best_cost(self) -> Cost:
+        return self.best_order[0]
+
+    def _perfect(self) -> bool:
+        """True when the best plan breaks nothing and follows the queue on every date."""
+        cost, positions = self.best_order
+        return cost == NO_COST and not any(positions)
+
     def run(self, start: _State) -> list[int]:
         """The best plan found, as host ids per slot."""
         for allowance in range(len(self.slots) + 1):
             self.cut_by_discrepancy = False
-            self._visit(0, start, NO_COST, [], allowance)
-            if (
-                self.best_cost == NO_COST
-                or not self.cut_by_discrepancy
-                or self.work > SEARCH_BUDGET
-            ):
+            self._visit(0, start, NO_COST, [], [], allowance)
+            if self._perfect() or not self.cut_by_discrepancy or self.work > SEARCH_BUDGET:
                 break
         return self.best or []
 
-    def _options(
-        self, index: int, state: _State, turns: dict[int, int]
-    ) -> list[tuple[Cost, Member]]:
+    def _options(self, index: int, state: _State) -> list[tuple[Cost, int, Member]]:
+        """The choices on a slot, best first: (cost of the step, queue position, member)."""
         slot = self.slots[index]
-        floor = min((turns.get(i, 0) for i in slot.takers), default=0)
+        turns = state.turns
+        floor = min((turns.get(i, 0) for i in slot.takers), default=None)
         previous, following = state.previous, slot.next_history_host
         seen: set[tuple[object, ...]] = set()
         scored = []
@@ -628,16 +722,21 @@ class _Search:
         for m, name, static, signature in self.prepared[index]:
             mine = turns.get(m.id, 0)
             cost = static
-            if mine > floor or m.id == previous or m.id == following:
-                unavailable, contact, capacity, consecutive, fairness = static
-                if mine > floor:
-                    fairness += 1
+            unfair = floor is not None and mine > floor
+            if unfair or m.id == previous or m.id == following:
+                counts = list(static)
+                if unfair:
+                    counts[_RANK[FAIRNESS]] += 1
                 if m.id == previous or m.id == following:
-                    consecutive += 1
-                cost = (unavailable, contact, capacity, consecutive, fairness)
+                    counts[_RANK[CONSECUTIVE]] += 1
+                cost = tuple(counts)
             profile = (cost, mine, m.id == previous, signature)
-            scored.append([cost, mine, last.get(m.id, date.min), name, m.id, m, 0, profile])
+            scored.append([cost, mine, last.get(m.id, date.min), name, m.id, m, 0, profile, 0])
         self.work += len(self.prepared[index]) + 10
+        # The queue: fewest turns, least recently hosted, name, id (see queue_key).
+        scored.sort(key=lambda row: row[1:5])
+        for position, row in enumerate(scored):
+            row[8] = position
         # One member per profile: the one first in the queue.
         scored.sort(key=lambda row: row[:5])
         unique = []
@@ -650,7 +749,7 @@ class _Search:
             self._look_ahead(index, scored, to_come)
         # Estimated breaks (now, plus turns of this round that no longer fit), then the queue.
         scored.sort(key=lambda row: (_estimate(row[0], row[6]), *row[:5]))
-        return [(row[0], row[5]) for row in scored]
+        return [(row[0], row[8], row[5]) for row in scored]
 
     def _look_ahead(self, index: int, scored: list[list[Any]], to_come: list[int]) -> None:
         """Set each option's shortfall: turns of this round it leaves without a date.
@@ -705,45 +804,48 @@ class _Search:
         state: _State,
         cost: Cost,
         path: list[int],
+        positions: list[int],
         allowance: int,
     ) -> bool:
         """Explore from slot ``index``; False when the search must stop."""
         if index == len(self.slots):
-            if cost < self.best_cost:
-                self.best_cost = cost
+            if (cost, positions) < self.best_order:
+                self.best_order = (cost, list(positions))
                 self.best = list(path)
-            return self.best_cost != NO_COST
+            return not self._perfect()
         slot = self.slots[index]
         if index:
             for hosting in slot.history_before:
-                _host(
-                    state,
-                    hosting.facility_id,
-                    hosting.day,
-                    turn_takers(self.members, hosting.day, self.expected),
-                )
-        turns = dict(state.turns)
-        _close_rounds(turns, slot.takers)
-        options = list(enumerate(self._options(index, state, turns)))
+                self.clock.host(state, hosting.facility_id, hosting.day)
+        self.clock.advance(state, slot.day)
+        options = list(enumerate(self._options(index, state)))
         if allowance and len(options) > 1:
             # Departures from the queue first: the earliest departure is tried soonest.
             options = options[1:] + options[:1]
-        for rank, (step, member) in options:
+        best_cost, best_positions = self.best_order
+        for rank, (step, position, member) in options:
             total = _add(cost, step)
-            if total >= self.best_cost:
+            if total > best_cost:
+                continue
+            if total == best_cost and [*positions, position] > best_positions[: index + 1]:
                 continue
             if rank and not allowance:
                 self.cut_by_discrepancy = True
                 break
             if self.best is not None and self.work > SEARCH_BUDGET:
                 return False
-            child = _State(dict(turns), dict(state.last), state.previous)
-            _host(child, member.id, slot.day, slot.takers)
+            child = state.copy()
+            self.clock.host(child, member.id, slot.day)
             path.append(member.id)
-            going = self._visit(index + 1, child, total, path, allowance - (1 if rank else 0))
+            positions.append(position)
+            going = self._visit(
+                index + 1, child, total, path, positions, allowance - (1 if rank else 0)
+            )
             path.pop()
+            positions.pop()
             if not going:
                 return False
+            best_cost, best_positions = self.best_order
         return True
 
 
@@ -753,23 +855,19 @@ def _estimate(cost: Cost, shortfall: int) -> Cost:
 
 
 def _broken(
-    member: Member,
-    day: date,
-    turns: Mapping[int, int],
-    floor: int,
-    previous: int | None,
-    expected: int | None,
-    next_host: int | None,
+    member: Member, day: date, unfair: bool, consecutive: bool, expected: int | None
 ) -> tuple[str, ...]:
     broken = []
-    if turns.get(member.id, 0) > floor:
+    if unfair:
         broken.append(FAIRNESS)
-    if member.id == previous or member.id == next_host:
+    if consecutive:
         broken.append(CONSECUTIVE)
     if not member.fits(expected):
         broken.append(CAPACITY)
     if not member.has_contact:
         broken.append(CONTACT)
+    if not member.willing:
+        broken.append(NOT_WILLING)
     if not member.is_free_on(day):
         broken.append(UNAVAILABLE)
     return tuple(broken)
@@ -781,28 +879,30 @@ def _assignments(
     members: list[Member],
     history: list[Hosting],
     expected: int | None,
+    clock: _Clock,
 ) -> list[Assignment]:
     """Replay the chosen hosts through the rules, with the reasons to show."""
     by_id = {m.id: m for m in members}
     state = _State({}, {}, None)
     first = slots[0].day if slots else None
-    takers_on = takers_by_day(members, expected)
     for hosting in _before(history, first):
-        _host(state, hosting.facility_id, hosting.day, takers_on(hosting.day))
+        clock.host(state, hosting.facility_id, hosting.day)
     counts = Counter(h.facility_id for h in _before(history, first))
     planned_later = Counter(h.facility_id for h in history)
     out = []
     for index, (slot, host_id) in enumerate(zip(slots, hosts, strict=True)):
         if index:
             for hosting in slot.history_before:
-                _host(state, hosting.facility_id, hosting.day, takers_on(hosting.day))
+                clock.host(state, hosting.facility_id, hosting.day)
                 counts[hosting.facility_id] += 1
+        clock.advance(state, slot.day)
         member = by_id[host_id]
-        turns = dict(state.turns)
-        _close_rounds(turns, slot.takers)
-        floor = min((turns.get(i, 0) for i in slot.takers), default=0)
         broken = _broken(
-            member, slot.day, turns, floor, state.previous, expected, slot.next_history_host
+            member,
+            slot.day,
+            _unfair(host_id, state.turns, slot.takers),
+            host_id in (state.previous, slot.next_history_host),
+            expected,
         )
         if slot.fixed:
             reason = Reason(REASON_CHOSEN, state.last.get(host_id), counts[host_id])
@@ -813,8 +913,9 @@ def _assignments(
             reason = Reason(REASON_PLANNED_ONLY, min(later, default=None), planned_later[host_id])
         else:
             reason = Reason(REASON_NEVER)
-        out.append(Assignment(slot.day, host_id, reason, broken, slot.fixed))
-        _host(state, host_id, slot.day, slot.takers)
+        position = _positions(slot.candidates, state.turns, state.last)[host_id]
+        out.append(Assignment(slot.day, host_id, reason, broken, slot.fixed, position))
+        clock.host(state, host_id, slot.day)
         counts[host_id] += 1
     return out
 
@@ -828,6 +929,9 @@ def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
         return Skip(day, SKIP_DROPPED)
     if day in request.holidays:
         return Skip(day, SKIP_HOLIDAY, request.holidays[day])
+    for period in request.school_holidays:
+        if day in period:
+            return Skip(day, SKIP_SCHOOL_HOLIDAY, period.label)
     for period in request.blackouts:
         if day in period:
             return Skip(day, SKIP_BLACKOUT, period.label)
@@ -843,8 +947,9 @@ def passed_over(request: Request, result: Plan) -> list[PassedOver]:
     """Every current member without a turn in the plan, with the reason.
 
     Problems first (does not host, no contact person, room too small, closed on every
-    date), then members simply waiting: they had their turn this round, or their turn
-    comes after this series.
+    date), then members with nothing wrong: they had their turn this round, their
+    membership ends before the series does (so before their turn), or their turn comes
+    after this series.
     """
     hosting = {a.facility_id for a in result.assignments}
     days = [a.day for a in result.assignments]
@@ -865,6 +970,8 @@ def passed_over(request: Request, result: Plan) -> list[PassedOver]:
             code = PASSED_CLOSED
         elif state.turns.get(m.id, 0) > 0:
             code = PASSED_HAD_TURN
+        elif days and m.left_on is not None and m.left_on <= days[-1]:
+            code = PASSED_LEAVES  # its membership ends before the series does
         else:
             code = PASSED_LATER
         out.append(PassedOver(m.id, code))

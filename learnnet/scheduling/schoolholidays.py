@@ -11,9 +11,15 @@ The rules
 Flanders did NOT reform its school calendar: the "7 weeks of lessons, 2 weeks off" reform
 that took effect in 2022–2023 (two-week autumn and carnival breaks, a spring break moved to
 May, a summer holiday from the first Saturday of July) is the French Community's (décret
-du 31 mars 2022 relatif à l'adaptation des rythmes scolaires annuels). Flemish schools keep
-the long-standing rules, which the published calendars of 2022–2023 to 2027–2028 follow to
-the day (see tests/test_schoolholidays.py):
+du 31 mars 2022 relatif à l'adaptation des rythmes scolaires annuels; De Standaard,
+14 March 2022: "Door de nieuwe kalender lopen de vakantieperiodes van het Franstalig
+onderwijs niet langer synchroon met het Nederlandstalig onderwijs"; VRT NWS, 29 August
+2022: Flanders and the German-speaking Community keep their calendar; The Bulletin,
+1 September 2023: the Flemish minister of education, the Vlor and the SERV oppose a
+change). There is no "2023 reform" in Flanders, so every school year here follows one set
+of rules: the long-standing ones, which the published calendars of 2022–2023 to 2027–2028
+follow to the day and which the ``holidays`` package (0.109) also implements (one-week
+autumn and carnival breaks in every year; see tests/test_schoolholidays.py):
 
 1. ``autumn`` (herfstvakantie), one week: from the Monday of the week in which 1 November
    falls; when 1 November is a Sunday, from Monday 2 November.
@@ -179,6 +185,21 @@ def holiday_on(day: date) -> Holiday | None:
         if day in holiday:
             return holiday
     return None
+
+
+def holidays_between(first: date, last: date) -> list[Holiday]:
+    """Every break that overlaps ``first``..``last`` (inclusive), in date order.
+
+    School years outside ``FIRST_SCHOOL_YEAR``..``LAST_SCHOOL_YEAR`` have no breaks here.
+    """
+    low = max(school_year_of(first), FIRST_SCHOOL_YEAR)
+    high = min(school_year_of(last), LAST_SCHOOL_YEAR)
+    return [
+        holiday
+        for year in range(low, high + 1)
+        for holiday in school_holidays(year)
+        if holiday.start <= last and first <= holiday.end
+    ]
 
 
 def next_holiday(day: date) -> Holiday:

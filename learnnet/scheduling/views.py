@@ -52,6 +52,8 @@ def rule_labels() -> dict[str, str]:
         rotation.FAIRNESS: _("hosts again before others had a turn"),
         rotation.CONSECUTIVE: _("hosts two sessions in a row"),
         rotation.CAPACITY: _("room too small for the expected attendance"),
+        rotation.CONTACT: _("no active contact person to confirm"),
+        rotation.NOT_WILLING: _("does not host (chosen by you)"),
         rotation.UNAVAILABLE: _("not available on this date"),
     }
 
@@ -63,12 +65,19 @@ def skip_label(skip: rotation.Skip) -> str:
         rotation.SKIP_PAST: _("date has passed"),
         rotation.SKIP_DROPPED: _("removed by you"),
         rotation.SKIP_HOLIDAY: _("public holiday: %(name)s", name=skip.detail),
+        rotation.SKIP_SCHOOL_HOLIDAY: _("school holiday: %(name)s", name=_school_name(skip)),
         rotation.SKIP_BLACKOUT: _("no sessions in this period: %(name)s", name=skip.detail),
         rotation.SKIP_TAKEN: _("there is already a session that day"),
         rotation.SKIP_NO_HOST: _("no member can host on this date"),
         rotation.SKIP_TOO_FAR: _("more than three years ahead"),
     }
     return labels[skip.code]
+
+
+def _school_name(skip: rotation.Skip) -> str:
+    if skip.code != rotation.SKIP_SCHOOL_HOLIDAY:
+        return ""
+    return school_holiday_labels(schoolholidays.school_year_of(skip.day))[skip.detail]
 
 
 def reason_label(reason: rotation.Reason) -> str:
@@ -148,7 +157,14 @@ def _fixed_map(raw: str) -> dict[date, int]:
     return found
 
 
-def _state_params(on: list[date], dropped: set[date], fixed: dict[date, int]) -> dict[str, str]:
+# The adjustments of a preview: the fixed list of dates, unticked dates, hosts chosen by
+# the facilitator, and school holidays unticked (by their first day).
+State = tuple[list[date], set[date], dict[date, int], set[date]]
+
+
+def _state_params(
+    on: list[date], dropped: set[date], fixed: dict[date, int], allowed: set[date]
+) -> dict[str, str]:
     """The adjustments of a preview, compact enough for a URL."""
     params = {}
     if on:
@@ -157,22 +173,41 @@ def _state_params(on: list[date], dropped: set[date], fixed: dict[date, int]) ->
         params["drop"] = ",".join(d.isoformat() for d in sorted(dropped))
     if fixed:
         params["fixed"] = ",".join(f"{d.isoformat()}:{h}" for d, h in sorted(fixed.items()))
+    if allowed:
+        params["allow"] = ",".join(d.isoformat() for d in sorted(allowed))
     return params
 
 
-def _shown_state(source: Any) -> tuple[list[date], set[date], dict[date, int]]:
+def _shown_state(source: Any) -> State:
     """The adjustments as the preview showed them (hidden fields or the URL)."""
     return (
         _iso_list(source.get("on", "")),
         set(_iso_list(source.get("drop", ""))),
         _fixed_map(source.get("fixed", "")),
+        set(_iso_list(source.get("allow", ""))),
     )
+
+
+def _school_choice(shown: set[date]) -> set[date]:
+    """The school holidays unticked after the facilitator's changes in the preview: each
+    shown one ticked applies, unticked allows sessions; the others stay as they were."""
+    allowed = set(shown)
+    for raw in request.form.getlist("school_shown"):
+        try:
+            start = date.fromisoformat(raw)
+        except ValueError:
+            continue
+        if request.form.get(f"school-{raw}"):
+            allowed.discard(start)
+        else:
+            allowed.add(start)
+    return allowed
 
 
 def _row_state() -> tuple[list[date], set[date], dict[date, int], list[str]]:
     """The adjustments after the facilitator's changes in the preview's rows (unticked or
     re-ticked dates, other hosts, an added date). Without changes: the state as shown."""
-    shown_on, shown_dropped, shown_fixed = _shown_state(request.form)
+    shown_on, shown_dropped, shown_fixed, _allowed = _shown_state(request.form)
     rows: list[date] = []
     dropped: set[date] = set()
     fixed: dict[date, int] = {}
@@ -209,7 +244,11 @@ def _row_state() -> tuple[list[date], set[date], dict[date, int], list[str]]:
 
 
 def _plan_input(
-    form: PlanForm, on: list[date], dropped: set[date], fixed: dict[date, int]
+    form: PlanForm,
+    on: list[date],
+    dropped: set[date],
+    fixed: dict[date, int],
+    allowed: set[date],
 ) -> planning.PlanInput:
     return planning.PlanInput(
         kind=form.pattern.data,
@@ -228,6 +267,7 @@ def _plan_input(
         on=tuple(sorted(set(on))),
         dropped=frozenset(dropped),
         fixed=fixed,
+        allowed=frozenset(allowed),
     )
 
 
@@ -269,12 +309,14 @@ def plan_season(network: Network) -> str | Response:
         if form.validate_on_submit():
             shown = _shown_state(request.form)
             on, dropped, fixed, problems = _row_state()
+            allowed = _school_choice(shown[3])
             if request.form.get("shown_key") != _pattern_key(request.form):
-                # Another pattern: the preview's dates and hosts no longer apply.
+                # Another pattern: the preview's dates and hosts no longer apply (unticked
+                # school holidays still do).
                 on, dropped, fixed = [], set(), {}
             for raw in problems:
                 flash(_("“%(value)s” is not a date; write e.g. 12/01/2027.", value=raw), "error")
-            state = _state_params(on, dropped, fixed)
+            state = _state_params(on, dropped, fixed, allowed)
             if request.form.get("action") == "save" and not problems:
                 if state != _state_params(*shown):
                     flash(_("Your changes are in the plan below. Check it and save."), "info")
@@ -286,10 +328,9 @@ def plan_season(network: Network) -> str | Response:
         if not request.args:
             _start_from_defaults(form, planning.defaults(network, today))
         elif request.args.get("preview") and form.validate():
-            on, dropped, fixed = _shown_state(request.args)
             try:
                 result = planning.preview(
-                    network, _plan_input(form, on, dropped, fixed), today, locale
+                    network, _plan_input(form, *_shown_state(request.args)), today, locale
                 )
             except rotation.PlanningError as exc:
                 _planning_error(form, exc)
@@ -325,6 +366,7 @@ def plan_season(network: Network) -> str | Response:
         reason_label=reason_label,
         passed_label=passed_label,
         blackouts=services.network_blackouts(network),
+        school_holiday_name=lambda h: school_holiday_labels(h.school_year)[h.holiday.key],
     )
 
 
@@ -345,7 +387,7 @@ def _start_from_defaults(form: PlanForm, found: planning.PlanDefaults) -> None:
 def _save(
     network: Network,
     form: PlanForm,
-    shown: tuple[list[date], set[date], dict[date, int]],
+    shown: State,
     today: date,
     locale: str,
 ) -> Response:
@@ -389,6 +431,7 @@ def passed_label(code: str) -> str:
         rotation.PASSED_TOO_SMALL: _("room too small for the expected attendance"),
         rotation.PASSED_CLOSED: _("closed on every date of this plan"),
         rotation.PASSED_HAD_TURN: _("already hosted in this round"),
+        rotation.PASSED_LEAVES: _("its membership ends before its turn"),
         rotation.PASSED_LATER: _("its turn comes after this plan"),
     }[code]
 

@@ -94,3 +94,30 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     page.set_viewport_size(PHONE)
     assert no_horizontal_scroll(page)
     screenshot(page, "timeline-375")
+
+
+def test_school_holidays_are_shown_in_the_preview_and_one_can_be_unticked(
+    live_server, page_factory
+):
+    """Issue 22: on a phone, the preview lists the school holidays over the plan's dates,
+    ticked; unticking the Easter holidays of 2028–2029 plans a session in them. (The demo
+    network has the holidays of its own seasons' school years as periods of its own.)"""
+    page = page_factory(PHONE)
+    log_in(page, live_server, "tom.janssens@example.org", "demo-begeleider-2")
+    page.goto(f"{live_server}/networks/limburg-buitenspelen/plan")
+    page.check("input[name=pattern][value=dates]")
+    page.fill("#dates", "13/03/2029\n10/04/2029\n10/07/2029")
+    page.click("button[name=action][value=preview]")
+    assert page.locator("select[name^=host-]").count() == 1
+    holidays = page.locator("#school-holidays")
+    assert "Paasvakantie 2028–2029" in holidays.inner_text()
+    assert page.is_checked("#school-2029-04-02") and page.is_checked("#school-2029-07-01")
+    assert page.locator("tr.skipped", has_text="schoolvakantie: Paasvakantie").count() == 1
+    screenshot(page, "plan-school-holidays-375")
+    assert no_horizontal_scroll(page)
+    page.locator("label[for='school-2029-04-02']").click()  # the label is a large target
+    page.click("button[name=action][value=preview]")
+    assert page.locator("select[name^=host-]").count() == 2
+    assert page.locator("select[name='host-2029-04-10']").count() == 1
+    assert not page.is_checked("#school-2029-04-02")
+    assert no_horizontal_scroll(page)
