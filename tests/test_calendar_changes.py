@@ -171,7 +171,9 @@ def test_a_reply_stamped_after_the_members_answer_on_the_page_is_recorded(app, c
     session, sofie = invited["session"], invited["sofie"]
     answer(client, token_for(sofie), session.id, "no")
     after = (utcnow() + timedelta(seconds=2)).strftime("%Y%m%dT%H%M%SZ")
-    raw = reply("apple_tentative.eml", session.uid, invited["organizer"], sofie.email, dtstamp=after)
+    raw = reply(
+        "apple_tentative.eml", session.uid, invited["organizer"], sofie.email, dtstamp=after
+    )
     assert "recorded" in receive(app, raw)
     assert rsvp_of(session, sofie).answer == "maybe"
 
@@ -203,7 +205,9 @@ def test_the_refusal_mail_escapes_what_people_wrote(app, logged_in, invited):
     sofie.name = "Sofie <script>"
     db.session.commit()
     move(logged_in, session)
-    raw = reply("thunderbird_accept.eml", session.uid, invited["organizer"], sofie.email, sequence=0)
+    raw = reply(
+        "thunderbird_accept.eml", session.uid, invited["organizer"], sofie.email, sequence=0
+    )
     receive(app, raw)
     [notice] = messages("calendar_refused", sofie)
     assert "<script>" not in notice.html_body and "Sofie &lt;script&gt;" in notice.html_body
@@ -252,9 +256,7 @@ def test_contacts_of_a_facility_that_leaves_get_a_cancel_for_later_sessions(app,
     assert db.session.get(Session, later.id).revision == 0
 
 
-def test_a_contact_who_no_longer_works_there_gets_a_cancel_for_every_session_to_come(
-    app, invited
-):
+def test_a_contact_who_no_longer_works_there_gets_a_cancel_for_every_session_to_come(app, invited):
     sofie = invited["sofie"]
     with app.test_request_context():
         network_services.update_contact(
