@@ -353,3 +353,68 @@ def test_a_change_notice_is_no_answer_and_the_feed_etag_moves(app, client, invit
         events[invited["session"].uid]["last_modified_utc"], "%Y-%m-%dT%H:%M:%SZ"
     ).replace(tzinfo=UTC)
     assert stamp >= utcnow().replace(microsecond=0) - timedelta(minutes=1)
+
+
+# --- feed validators --------------------------------------------------------------------------
+
+
+def network_feed(network) -> str:
+    from learnnet.calendar import services as calendar
+
+    feed = calendar.ensure_feed("network", network.id)
+    db.session.commit()
+    return f"/feeds/{calendar.token_of(feed)}.ics"
+
+
+def set_stamp(network, moment: datetime) -> None:
+    """Put the network's stamp at ``moment`` (and its feeds before it)."""
+    from sqlalchemy import update
+
+    from learnnet.calendar.models import CalendarFeed, FeedStamp
+
+    db.session.execute(
+        update(FeedStamp)
+        .where(FeedStamp.kind == "network", FeedStamp.owner_id == network.id)
+        .values(changed_at=moment)
+    )
+    db.session.execute(update(CalendarFeed).values(created_at=moment - timedelta(days=1)))
+    db.session.commit()
+
+
+def rename(session, title: str) -> None:
+    db.session.get(Session, session.id).title = title
+    db.session.commit()
+
+
+def test_if_modified_since_sees_a_change_in_the_same_second(client, invited):
+    network, session = invited["network"], invited["session"]
+    url = network_feed(network)
+    second = utcnow().replace(microsecond=0)
+    set_stamp(network, second + timedelta(milliseconds=100))
+    first = client.get(url)
+    rename(session, "Eerste versie")
+    set_stamp(network, second + timedelta(milliseconds=600))  # the same second
+    again = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 200 and b"Eerste versie" in again.data
+
+
+def test_if_modified_since_gives_304_once_the_change_has_settled(client, invited):
+    network = invited["network"]
+    url = network_feed(network)
+    set_stamp(network, utcnow() - timedelta(minutes=1))
+    first = client.get(url)
+    since = {"If-Modified-Since": first.headers["Last-Modified"]}
+    assert client.get(url, headers=since).status_code == 304
+
+
+def test_the_etag_changes_also_when_the_stamp_clock_does_not_move(client, invited):
+    """Two transactions at once: the one whose clock was behind leaves the stamp's date
+    where the other put it; its change must still give a new ETag."""
+    network, session = invited["network"], invited["session"]
+    url = network_feed(network)
+    set_stamp(network, utcnow() + timedelta(minutes=1))
+    first = client.get(url)
+    rename(session, "Tweede versie")
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and b"Tweede versie" in again.data
+    assert again.headers["Last-Modified"] == first.headers["Last-Modified"]
