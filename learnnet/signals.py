@@ -27,6 +27,12 @@ contact_left = _signals.signal("contact-left")
 #: the commit: what the old link gave access to goes with it (their calendar feed).
 personal_link_renewed = _signals.signal("personal-link-renewed")
 
+#: sender: a Facility whose details were just changed (a form or a CSV import), before the
+#: commit; ``changed``: a frozenset of the names of the attributes whose value changed. A
+#: new name or address is a new LOCATION for the sessions it hosts: they get a new
+#: SEQUENCE and their invitees an update (the calendar room).
+facility_updated = _signals.signal("facility-updated")
+
 #: sender: the id of a facility whose hosting facts may have changed (details, membership,
 #: contacts), sent by the web layer after the change was committed, so that planning can
 #: name the planned sessions that now have a problem.

@@ -33,9 +33,21 @@ def _is_calendar(part) -> bool:
 
 
 def reply(
-    shape: str, uid: str, organizer: str, attendee: str, partstat: str | None = None
+    shape: str,
+    uid: str,
+    organizer: str,
+    attendee: str,
+    partstat: str | None = None,
+    *,
+    sequence: int | None = None,
+    dtstamp: str | None = None,
 ) -> bytes:
-    """The fixture ``shape`` as a reply to this invitation."""
+    """The fixture ``shape`` as a reply to this invitation.
+
+    ``sequence`` replaces the SEQUENCE the client wrote (Outlook's
+    X-MICROSOFT-CDO-APPT-SEQUENCE, as it writes no SEQUENCE; ``-1`` removes both, as a
+    client that writes neither); ``dtstamp`` ("20270302T081503Z") replaces DTSTAMP.
+    """
     message = message_from_bytes((FIXTURES / shape).read_bytes(), policy=policy.compat32)
     for part in message.walk():
         if part.is_multipart() or not _is_calendar(part):
@@ -47,6 +59,14 @@ def reply(
         text = OLD_ATTENDEE.sub(attendee, text)
         if partstat:
             text = re.sub(r"PARTSTAT=[A-Z-]+", f"PARTSTAT={partstat}", text)
+        if sequence is not None:
+            for name in ("SEQUENCE", "X-MICROSOFT-CDO-APPT-SEQUENCE"):
+                if sequence < 0:
+                    text = re.sub(rf"(?m)^{name}:[^\r\n]*\r?\n", "", text)
+                else:
+                    text = re.sub(rf"(?m)^{name}:[^\r\n]*", f"{name}:{sequence}", text)
+        if dtstamp is not None:
+            text = re.sub(r"(?m)^DTSTAMP:[^\r\n]*", f"DTSTAMP:{dtstamp}", text)
         data = text.encode("utf-8")
         encoding = (part.get("Content-Transfer-Encoding") or "").lower()
         if encoding == "base64":

@@ -8,6 +8,7 @@ import email.utils
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,21 @@ def fixture(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-def answer(partstat: str, sequence: int = 2, attendee: str = "ilse@example.org") -> Reply:
-    return Reply(UID, attendee, partstat, sequence, ORGANIZER, None)
+EVENT_STAMP = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # event()'s DTSTAMP
+SPOOFED_STAMP = datetime(2027, 3, 2, 10, 40, tzinfo=UTC)
+
+
+def answer(
+    partstat: str,
+    sequence: int = 2,
+    attendee: str = "ilse@example.org",
+    dtstamp: datetime | None = EVENT_STAMP,
+) -> Reply:
+    return Reply(UID, attendee, partstat, sequence, ORGANIZER, None, dtstamp)
+
+
+def stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
 def reason(raw: bytes, **kwargs) -> str:
@@ -116,11 +130,14 @@ def part(content_type: str, body: str | bytes, *headers: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("outlook_accept.eml", [answer("ACCEPTED")]),
-        ("gmail_decline.eml", [answer("DECLINED")]),
-        ("apple_tentative.eml", [answer("TENTATIVE")]),
-        ("thunderbird_accept.eml", [answer("ACCEPTED")]),
-        ("spoofed_attendee.eml", [answer("ACCEPTED", attendee="someone-else@example.org")]),
+        ("outlook_accept.eml", [answer("ACCEPTED", dtstamp=stamp("20270302T081503Z"))]),
+        ("gmail_decline.eml", [answer("DECLINED", dtstamp=stamp("20270302T091122Z"))]),
+        ("apple_tentative.eml", [answer("TENTATIVE", dtstamp=stamp("20270302T083012Z"))]),
+        ("thunderbird_accept.eml", [answer("ACCEPTED", dtstamp=stamp("20270302T084501Z"))]),
+        (
+            "spoofed_attendee.eml",
+            [answer("ACCEPTED", attendee="someone-else@example.org", dtstamp=SPOOFED_STAMP)],
+        ),
     ],
 )
 def test_each_client_reply_gives_one_answer(name, expected):
@@ -210,7 +227,7 @@ def test_mailto_in_any_case_and_quoted_parameters():
         f"ORGANIZER;CN=learnnet:MAILTO:{ORGANIZER.upper()}",
         'ATTENDEE;CN="Vries, Ilse: de";PARTSTAT=accepted:MAILTO:ILSE@Example.ORG',
     )
-    assert read_replies(mail(ics)) == [answer("ACCEPTED", sequence=0)]
+    assert read_replies(mail(ics)) == [answer("ACCEPTED", sequence=0, dtstamp=None)]
 
 
 def test_the_mime_method_stands_in_only_when_the_calendar_has_no_method():
@@ -313,6 +330,42 @@ def test_without_sequence_exchange_own_copy_counts():
     assert [r.sequence for r in read_replies(mail(ics))] == [5]
     both = calendar(*event(), "X-MICROSOFT-CDO-APPT-SEQUENCE:5")
     assert [r.sequence for r in read_replies(mail(both))] == [2]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("DTSTAMP:20270302T100000Z", datetime(2027, 3, 2, 10, 0, tzinfo=UTC)),
+        ("DTSTAMP:20270302T100000", datetime(2027, 3, 2, 10, 0, tzinfo=UTC)),  # floating: UTC
+        ("DTSTAMP;VALUE=DATE:20270302", None),
+        ("DTSTAMP:gisteren", None),
+    ],
+)
+def test_dtstamp_is_read_as_utc_or_left_out(line, expected):
+    lines = [x for x in event() if not x.startswith("DTSTAMP")] + [line]
+    [found] = read_replies(mail(calendar(*lines)))
+    assert found.dtstamp == expected
+
+
+NOW = datetime(2027, 3, 2, 10, 0, 30, 500000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sequence", "dtstamp", "current", "last_answer", "expected"),
+    [
+        (1, None, 1, None, None),
+        (2, None, 1, None, None),  # a higher SEQUENCE than ours: not out of date
+        (0, None, 1, None, itip.OUTDATED),
+        (0, NOW, 1, None, itip.OUTDATED),
+        (1, datetime(2027, 3, 2, 10, 0, 29, tzinfo=UTC), 1, NOW, itip.SUPERSEDED),
+        (1, datetime(2027, 3, 2, 10, 0, 30, tzinfo=UTC), 1, NOW, None),  # the same second
+        (1, datetime(2027, 3, 2, 10, 1, tzinfo=UTC), 1, NOW, None),
+        (1, None, 1, NOW, None),  # without DTSTAMP: the SEQUENCE alone decides
+    ],
+)
+def test_stale_reason(sequence, dtstamp, current, last_answer, expected):
+    reply = Reply(UID, "ilse@example.org", "ACCEPTED", sequence, ORGANIZER, None, dtstamp)
+    assert itip.stale_reason(reply, current, last_answer) == expected
 
 
 def test_the_email_parameter_stands_in_for_a_non_mailto_address():
@@ -427,7 +480,8 @@ def test_a_5_mb_message_is_refused_before_parsing(monkeypatch):
 
 def test_the_size_limit_is_inclusive_and_adjustable():
     raw = fixture("thunderbird_accept.eml")
-    assert read_replies(raw, max_bytes=len(raw)) == [answer("ACCEPTED")]
+    expected = answer("ACCEPTED", dtstamp=stamp("20270302T084501Z"))
+    assert read_replies(raw, max_bytes=len(raw)) == [expected]
     assert reason(raw, max_bytes=len(raw) - 1) == "too_large"
 
 

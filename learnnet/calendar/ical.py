@@ -4,9 +4,13 @@
   STATUS, SUMMARY, DESCRIPTION, LOCATION and, when given, GEO and URL.
 - Times are local wall-clock times with a TZID and a VTIMEZONE in the same object; for
   zones that follow the EU summer-time rule (Europe/Brussels and most of Europe) the
-  VTIMEZONE is written with two yearly RRULEs, which every client reads alike. Other
-  zones get one fixed offset when they have no transitions, else icalendar's own
-  VTIMEZONE. Never floating times.
+  VTIMEZONE is written with two yearly RRULEs, which every client reads alike. Any other
+  zone's VTIMEZONE is made from its own changes of offset (zoneinfo) in the years the
+  events need: one fixed offset when there are none, RRULEs when the changes keep to a
+  yearly nth or last weekday, else one observance per change. Never RDATE lists (ical.js
+  and vobject read only their first value, and were an hour off for most of the year)
+  and never floating times. tests/test_ical_zones.py reads every zone the network form
+  offers with ical.js and vobject.
 - A published feed (no METHOD) stamps each event with its own last change, so unchanged
   data gives the same bytes; an iTIP message (METHOD:REQUEST or CANCEL) stamps the
   moment of sending.
@@ -16,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -110,6 +115,10 @@ def _eu_rule(zone: ZoneInfo, years: range) -> tuple[timedelta, timedelta, str, s
         std, dst = before.utcoffset(), summer.utcoffset()
         if std is None or dst is None or std == dst:
             return None
+        # The RRULEs name the local day: west of UTC-1 (Greenland) the change falls on the
+        # Saturday evening before, which these rules cannot say.
+        if (spring + std).date() != spring.date() or (autumn + dst).date() != autumn.date():
+            return None
         if (still.utcoffset(), after.utcoffset()) != (dst, std):
             return None
         if (mid_winter.utcoffset(), mid_summer.utcoffset()) != (std, dst):
@@ -121,8 +130,9 @@ def _eu_rule(zone: ZoneInfo, years: range) -> tuple[timedelta, timedelta, str, s
     return found
 
 
+@functools.lru_cache(maxsize=256)
 def vtimezone(tz: str, first_year: int, last_year: int) -> str:
-    """The VTIMEZONE block (CRLF lines) for ``tz`` covering these years."""
+    """The VTIMEZONE block (CRLF lines) for ``tz``, right for every moment of these years."""
     zone = ZoneInfo(tz)
     years = range(first_year, last_year + 1)
     rule = _eu_rule(zone, years)
@@ -151,26 +161,137 @@ def vtimezone(tz: str, first_year: int, last_year: int) -> str:
             "END:VTIMEZONE",
         ]
         return "\r\n".join(lines) + "\r\n"
-    offsets = {
-        datetime(y, m, 15, tzinfo=UTC).astimezone(zone).utcoffset() for y in years for m in (1, 7)
-    }
-    if len(offsets) == 1:
-        (only,) = offsets
-        name = datetime(first_year, 1, 15, tzinfo=UTC).astimezone(zone).tzname() or tz
+    changes = _transitions(zone, first_year, last_year)
+    if not changes:
+        start = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(zone)
+        only = _offset(start.utcoffset() or timedelta())
         lines = [
             "BEGIN:VTIMEZONE",
             f"TZID:{tz}",
             "BEGIN:STANDARD",
-            f"TZOFFSETFROM:{_offset(only or timedelta())}",
-            f"TZOFFSETTO:{_offset(only or timedelta())}",
-            f"TZNAME:{name}",
+            f"TZOFFSETFROM:{only}",
+            f"TZOFFSETTO:{only}",
+            f"TZNAME:{start.tzname() or tz}",
             "DTSTART:19700101T000000",
             "END:STANDARD",
             "END:VTIMEZONE",
         ]
         return "\r\n".join(lines) + "\r\n"
-    component = icalendar.Timezone.from_tzinfo(zone, tz, first_date=date(first_year, 1, 1))
-    return component.to_ical().decode()
+    return _observances(tz, zone, first_year, last_year, changes)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One change of a zone's UTC offset: when (UTC), from and to what, and its name."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+    daylight: bool
+    name: str
+
+    @property
+    def onset(self) -> datetime:
+        """The local wall-clock time it happens at, in the offset before (RFC 5545 DTSTART)."""
+        return (self.at + self.before).replace(tzinfo=None)
+
+
+def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[_Change]:
+    """Every change of the zone's UTC offset from the start of ``first_year`` to the end of
+    ``last_year``, found day by day and then to the second (zoneinfo has no public list)."""
+    found = []
+    moment = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    before = moment.astimezone(zone).utcoffset() or timedelta()
+    while moment < end:
+        following = min(moment + timedelta(days=1), end)
+        if following.astimezone(zone).utcoffset() == before:
+            moment = following
+            continue
+        # The first change lies in (low, high], in whole seconds.
+        low, high = int(moment.timestamp()), int(following.timestamp())
+        while high - low > 1:
+            middle = (low + high) // 2
+            if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == before:
+                low = middle
+            else:
+                high = middle
+        at = datetime.fromtimestamp(high, UTC)
+        local = at.astimezone(zone)
+        after = local.utcoffset() or timedelta()
+        found.append(_Change(at, before, after, bool(local.dst()), local.tzname() or ""))
+        before, moment = after, at  # and look for another change the same day
+    return found
+
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _yearly_rule(changes: list[_Change], years: range) -> str | None:
+    """An RRULE for these changes (one a year, every year) when they all fall on the same
+    nth or last weekday of the same month at the same wall-clock time; else None."""
+    if [c.onset.year for c in changes] != list(years):
+        return None
+    days = [c.onset for c in changes]
+    if len({(d.month, d.weekday(), d.time()) for d in days}) != 1:
+        return None
+    weekday = _WEEKDAYS[days[0].weekday()]
+    nths = {(d.day - 1) // 7 + 1 for d in days}
+    if len(nths) == 1 and (nth := nths.pop()) <= 4:
+        return f"RRULE:FREQ=YEARLY;BYMONTH={days[0].month};BYDAY={nth}{weekday}"
+    if all((d + timedelta(days=7)).month != d.month for d in days):
+        return f"RRULE:FREQ=YEARLY;BYMONTH={days[0].month};BYDAY=-1{weekday}"
+    return None
+
+
+def _observance(change: _Change, dtstart: datetime, rule: str | None) -> list[str]:
+    kind = "DAYLIGHT" if change.daylight else "STANDARD"
+    lines = [
+        f"BEGIN:{kind}",
+        f"TZOFFSETFROM:{_offset(change.before)}",
+        f"TZOFFSETTO:{_offset(change.after)}",
+    ]
+    if change.name:
+        lines.append(f"TZNAME:{change.name}")
+    lines.append(f"DTSTART:{dtstart:%Y%m%dT%H%M%S}")
+    if rule:
+        lines.append(rule)
+    lines.append(f"END:{kind}")
+    return lines
+
+
+def _observances(
+    tz: str, zone: ZoneInfo, first_year: int, last_year: int, changes: list[_Change]
+) -> str:
+    """A VTIMEZONE from the zone's own changes in these years.
+
+    First an observance for the offset at the start of ``first_year`` (so that every
+    moment of the years has one); then, when the changes form yearly rules (as in the
+    Americas, Oceania, most zones with summer time), one observance per rule with an
+    RRULE; else one observance per change, each with its own DTSTART. Never RDATE lists,
+    which ical.js and vobject read only the first value of.
+    """
+    years = range(first_year, last_year + 1)
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    local = start.astimezone(zone)
+    offset = local.utcoffset() or timedelta()
+    initial = _Change(start, offset, offset, bool(local.dst()), local.tzname() or "")
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{tz}", f"X-LIC-LOCATION:{tz}"]
+    lines += _observance(initial, initial.onset, None)
+    groups: dict[tuple[timedelta, timedelta, bool, str], list[_Change]] = {}
+    for change in changes:
+        groups.setdefault((change.before, change.after, change.daylight, change.name), []).append(
+            change
+        )
+    rules = {key: _yearly_rule(group, years) for key, group in groups.items()}
+    if all(rules.values()):
+        for key, group in groups.items():
+            lines += _observance(group[0], group[0].onset, rules[key])
+    else:
+        for change in changes:
+            lines += _observance(change, change.onset, None)
+    lines.append("END:VTIMEZONE")
+    return "\r\n".join(lines) + "\r\n"
 
 
 # --- text and folding -------------------------------------------------------------------------

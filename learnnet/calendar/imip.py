@@ -6,36 +6,62 @@ the session's revision), CANCEL for a cancellation. The ORGANIZER is the reply a
 with a per-contact tag (``antwoord+<contact>.<mac>@…``), never the recipient; the
 recipient is the only ATTENDEE, with their current answer as PARTSTAT.
 
+Who gets a CANCEL: everyone invited to a session that is cancelled (the rsvp room's
+cancellation), and a contact who is taken off a session that still takes place
+(:func:`uninvite`): their facility's membership of the network ends (every session
+after the day it leaves), or they no longer work at the facility (every session still
+to come). Such a CANCEL carries the session's current SEQUENCE and a newer DTSTAMP
+(RFC 5546 §2.1.5 orders them so): the revision is not raised, so the other invitees'
+answers stay current, and an invitation sent again later (the facility rejoins) is
+again newer than the CANCEL. Only contacts who were sent the invitation get one.
+
 Incoming: a REPLY proves who sent it by the tag in its ORGANIZER (an HMAC over the
 contact and their personal link's nonce, so renewing the link also retires the old
 reply address) and must name that contact's own address as ATTENDEE. Its PARTSTAT
-becomes the contact's answer, with the usual capacity and waitlist rules.
+becomes the contact's answer, with the usual capacity and waitlist rules, unless it is
+out of date (:func:`learnnet.calendar.itip.stale_reason`: a SEQUENCE lower than the
+session's revision, or a DTSTAMP older than the contact's last answer given elsewhere)
+or answers are closed (cancelled, started, past the deadline, no longer a member).
+Such a REPLY is discarded, and the contact (a verified one, still working at the
+facility) gets a short mail saying their calendar answer was not applied, why, and
+their personal link to answer there.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from learnnet.calendar import ical, itip
 from learnnet.calendar.services import event_for, words_for
 from learnnet.extensions import db
+from learnnet.mail import services as mail
 from learnnet.mail.message import Part
+from learnnet.mail.models import FAILED, OutboxMessage
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact
+from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import current_link, ensure_link
-from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp, RsvpChange
+from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.timefmt import format_span, to_local
 
 log = logging.getLogger(__name__)
 
 REQUEST_KINDS = {notify.INVITATION, notify.CHANGE, notify.PROMOTION, notify.WAITLISTED}
+REFUSED = "calendar_refused"  # mail kind: a calendar answer that was not applied
+REMOVED = "calendar_removed"  # mail kind: taken off a session, with a CANCEL
+LEFT_NETWORK = "left_network"  # the facility's membership of the network ended
+LEFT_FACILITY = "left_facility"  # the contact no longer works at the facility
 PARTSTAT = {YES: "ACCEPTED", MAYBE: "TENTATIVE", NO: "DECLINED"}
 ANSWER = {"ACCEPTED": YES, "TENTATIVE": MAYBE, "DECLINED": NO}
 
@@ -65,11 +91,14 @@ def partstat(rsvp: Rsvp | None) -> str:
 def message_calendar(kind: str, session: Session, contact: Contact) -> bytes | None:
     """The iTIP calendar for one message, or None when the message carries none."""
     if kind == notify.CANCELLATION:
-        method = "CANCEL"
-    elif kind in REQUEST_KINDS:
-        method = "REQUEST"
-    else:
-        return None
+        return method_calendar("CANCEL", session, contact)
+    if kind in REQUEST_KINDS:
+        return method_calendar("REQUEST", session, contact)
+    return None
+
+
+def method_calendar(method: str, session: Session, contact: Contact) -> bytes | None:
+    """The iTIP calendar (REQUEST or CANCEL) of ``session`` for ``contact``, stamped now."""
     if not contact.email:
         return None
     rsvp = db.session.scalar(
@@ -141,6 +170,18 @@ def _apply(reply: itip.Reply) -> Outcome:
     value = ANSWER.get(reply.partstat)
     if value is None:
         return ignored(f"PARTSTAT {reply.partstat}")
+
+    def refused(reason: str) -> Outcome:
+        refusal_notice(session, contact, reply, reason)
+        db.session.commit()
+        log.info("REPLY for %s from %s discarded: %s", reply.uid, reply.attendee, reason)
+        return Outcome(reply.uid, reply.attendee, f"discarded: {reason}")
+
+    if session.status == CANCELLED:
+        return refused(CANCELLED)  # before the SEQUENCE: cancelling raised it
+    stale = itip.stale_reason(reply, session.revision, last_answer_at(session, contact))
+    if stale is not None:
+        return refused(stale)
     existing = db.session.scalar(
         select(Rsvp).where(Rsvp.session_id == session.id, Rsvp.contact_id == contact.id)
     )
@@ -150,7 +191,7 @@ def _apply(reply: itip.Reply) -> Outcome:
         )
     except rsvp_services.AnswerError as exc:
         db.session.rollback()
-        return ignored(f"answer refused ({exc.code})")
+        return refused(exc.code)
     if not outcome.changed:
         return Outcome(reply.uid, reply.attendee, "unchanged")
     if outcome.waitlisted:
@@ -159,6 +200,157 @@ def _apply(reply: itip.Reply) -> Outcome:
         return Outcome(reply.uid, reply.attendee, "waitlisted")
     log.info("REPLY recorded: contact %s answers %s for session %s", contact.id, value, session.id)
     return Outcome(reply.uid, reply.attendee, "recorded")
+
+
+def last_answer_at(session: Session, contact: Contact) -> datetime | None:
+    """When the contact's answer for the session was last given by a person (the contact,
+    a colleague, a facilitator, or a calendar REPLY); learnnet's own changes (promoted
+    from the waitlist, withdrawn on leaving) are no answer."""
+    return db.session.scalar(
+        select(func.max(RsvpChange.changed_at))
+        .join(Rsvp, Rsvp.id == RsvpChange.rsvp_id)
+        .where(
+            Rsvp.session_id == session.id,
+            Rsvp.contact_id == contact.id,
+            RsvpChange.by_system == "",
+        )
+    )
+
+
+def _mail_context(session: Session, contact: Contact) -> dict[str, object]:
+    return {
+        "session": session,
+        "network": session.network,
+        "contact": contact,
+        "when": format_span(
+            session.starts_at, session.ends_at, session.network.timezone, contact.preferred_language
+        ),
+        "link": notify.member_url(contact, f"session-{session.id}"),
+    }
+
+
+def refusal_notice(
+    session: Session, contact: Contact, reply: itip.Reply, reason: str
+) -> OutboxMessage | None:
+    """Tell the contact that their calendar answer was not applied, why, and where to
+    answer instead (no commit). Not for a contact who no longer works at the facility;
+    the same REPLY delivered twice gives one notice."""
+    if not contact.email or not contact.active:
+        return None
+    stamp = reply.dtstamp.strftime("%Y%m%dT%H%M%SZ") if reply.dtstamp else "-"
+    key = f"{REFUSED}:{session.id}:{contact.id}:{reason}:{reply.partstat}:{reply.sequence}:{stamp}"
+    network = session.network.name
+    rendered = mail.render(
+        "calendar_refused",
+        contact.preferred_language,
+        lambda: _("Your calendar answer was not applied (%(title)s)", title=network),
+        **_mail_context(session, contact),
+        reason=reason,
+        answer=ANSWER[reply.partstat],
+    )
+    return mail.queue(
+        REFUSED,
+        contact.email,
+        rendered,
+        recipient_name=contact.name,
+        contact_id=contact.id,
+        session_id=session.id,
+        dedupe_key=key[:255],
+    )
+
+
+# --- taken off a session ----------------------------------------------------------------------
+
+
+def _invited(contact_ids: Iterable[int], where: object) -> list[tuple[Session, Contact]]:
+    """(session, contact) pairs of sessions that still take place (``where``) to which
+    one of these contacts was sent the invitation, in a fixed order."""
+    pairs = list(
+        db.session.execute(
+            select(OutboxMessage.session_id, OutboxMessage.contact_id)
+            .join(Session, Session.id == OutboxMessage.session_id)
+            .where(
+                OutboxMessage.kind == notify.INVITATION,
+                OutboxMessage.status != FAILED,
+                OutboxMessage.contact_id.in_(list(contact_ids)),
+                Session.status != CANCELLED,
+                Session.starts_at > utcnow(),
+                where,  # type: ignore[arg-type]
+            )
+            .distinct()
+        )
+    )
+    if not pairs:
+        return []
+    sessions = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Session)
+            .where(Session.id.in_({p[0] for p in pairs}))
+            .options(joinedload(Session.network), joinedload(Session.host))
+        )
+    }
+    people = select(Contact).where(Contact.id.in_({p[1] for p in pairs}))
+    contacts = {c.id: c for c in db.session.scalars(people)}
+    rows = sorted(
+        ((sessions[s], contacts[c]) for s, c in pairs),
+        key=lambda pair: (pair[0].starts_at, pair[0].id, pair[1].id),
+    )
+    return [(session, contact) for session, contact in rows]
+
+
+def uninvite(pairs: Iterable[tuple[Session, Contact]], reason: str) -> int:
+    """Send each contact a CANCEL for the session they were taken off, in a mail that
+    says why (no commit). Returns how many were queued."""
+    count = 0
+    for session, contact in pairs:
+        data = method_calendar("CANCEL", session, contact)
+        if data is None:
+            continue
+        network = session.network.name
+        rendered = mail.render(
+            "calendar_removed",
+            contact.preferred_language,
+            lambda network=network: _("No longer in your calendar: %(title)s", title=network),
+            **_mail_context(session, contact),
+            reason=reason,
+            facility=contact.facility,
+        )
+        queued = mail.queue(
+            REMOVED,
+            contact.email or "",
+            rendered,
+            recipient_name=contact.name,
+            contact_id=contact.id,
+            session_id=session.id,
+            parts=[
+                Part("invite.ics", "text/calendar; charset=UTF-8; method=CANCEL", data, inline=True)
+            ],
+        )
+        count += queued is not None
+    return count
+
+
+def uninvite_after_membership(membership: Membership) -> int:
+    """The facility left the network: its contacts get a CANCEL for every session they
+    were invited to after the day it left (no commit)."""
+    if membership.left_on is None:
+        return 0
+    contact_ids = db.session.scalars(
+        select(Contact.id).where(Contact.facility_id == membership.facility_id)
+    )
+    pairs = [
+        (session, contact)
+        for session, contact in _invited(contact_ids, Session.network_id == membership.network_id)
+        if to_local(session.starts_at, session.network.timezone).date() > membership.left_on
+    ]
+    return uninvite(pairs, LEFT_NETWORK)
+
+
+def uninvite_contact(contact: Contact) -> int:
+    """The contact no longer works at the facility: a CANCEL for every session still to
+    come that they were invited to (no commit)."""
+    return uninvite(_invited([contact.id], Session.id.is_not(None)), LEFT_FACILITY)
 
 
 def register() -> None:

@@ -62,6 +62,7 @@ class Reply:
     sequence: int  # 0 when absent (Exchange's X-MICROSOFT-CDO-APPT-SEQUENCE stands in)
     organizer: str  # lowercased email without mailto:, "" when absent
     recurrence_id: str | None  # "20270315T183000Z", "20270315T193000" (floating), "20270315"
+    dtstamp: datetime | None = None  # UTC, when the attendee's client wrote the answer
 
 
 class ReplyError(ValueError):
@@ -147,6 +148,31 @@ def _read(raw: bytes) -> list[Reply]:
     if not replies:
         raise ReplyError(_STAGES[stage])
     return list(replies)
+
+
+OUTDATED = "outdated"  # the REPLY answers an older version of the invitation
+SUPERSEDED = "superseded"  # the member answered again after the calendar wrote the REPLY
+
+
+def stale_reason(reply: Reply, sequence: int, last_answer_at: datetime | None) -> str | None:
+    """Why a REPLY is out of date (a code), or None when it may be applied.
+
+    RFC 5546 §2.1.5: a REPLY whose SEQUENCE is lower than the event's current SEQUENCE
+    answers an invitation that has changed since (a REPLY without SEQUENCE counts as 0,
+    as the RFC says; Exchange's own copy of it stands in). And an answer the member
+    gave elsewhere (their page, a facilitator on the phone) after the calendar app
+    stamped the REPLY (DTSTAMP, whole seconds) is the newer one: the REPLY gives way.
+    A REPLY without DTSTAMP is judged by its SEQUENCE alone.
+    """
+    if reply.sequence < sequence:
+        return OUTDATED
+    if (
+        reply.dtstamp is not None
+        and last_answer_at is not None
+        and reply.dtstamp < last_answer_at.astimezone(UTC).replace(microsecond=0)
+    ):
+        return SUPERSEDED
+    return None
 
 
 def reply_tag(secret: str, contact_id: int, nonce: str) -> str:
@@ -359,6 +385,7 @@ def _event_replies(event: Any) -> tuple[list[Reply], int]:
     sequence = _sequence(event.get("SEQUENCE"), event.get("X-MICROSOFT-CDO-APPT-SEQUENCE"))
     organizer = _single_address(event.get("ORGANIZER"))
     recurrence_id = _recurrence_id(event.get("RECURRENCE-ID"))
+    dtstamp = _dtstamp(event.get("DTSTAMP"))
     stage = 2
     replies = []
     for attendee in attendees:
@@ -369,7 +396,7 @@ def _event_replies(event: Any) -> tuple[list[Reply], int]:
         partstat = _param_value(attendee, "PARTSTAT").upper()
         if partstat not in ANSWERS:
             continue
-        replies.append(Reply(uid, address, partstat, sequence, organizer, recurrence_id))
+        replies.append(Reply(uid, address, partstat, sequence, organizer, recurrence_id, dtstamp))
     return replies, stage
 
 
@@ -396,6 +423,24 @@ def _sequence(value: Any, microsoft: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQUENCE:
         return int(value)
     return 0
+
+
+def _dtstamp(value: Any) -> datetime | None:
+    """DTSTAMP as an aware UTC moment; None when absent, doubled or not a date-time.
+
+    RFC 5545 wants it in UTC; a floating value is taken as UTC.
+    """
+    if value is None or isinstance(value, list):
+        return None
+    try:
+        moment = getattr(value, "dt", None)
+    except Exception:  # icalendar's broken property raises on reading its value
+        return None
+    if not isinstance(moment, datetime):
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _single_address(value: Any) -> str:

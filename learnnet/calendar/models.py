@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnnet.extensions import db
@@ -48,10 +48,13 @@ class CalendarFeed(db.Model):
 
 
 class FeedStamp(db.Model):
-    """When the data behind a network's, contact's, facility's or user's feed last changed.
+    """When the data behind a network's, contact's, facility's or user's feed last changed,
+    and how many times it did.
 
-    Only ever moves forward: it is the feeds' Last-Modified and part of their ETag,
-    read in one small query, so a calendar client's revalidation costs no rebuild.
+    ``changed_at`` only ever moves forward: it is the feeds' Last-Modified. ``version``
+    goes up by one with every write, also when a transaction's clock was behind the
+    stamp (two at once): with ``changed_at`` it makes the feeds' ETag. Both are read in
+    one small query, so a calendar client's revalidation costs no rebuild.
     """
 
     __tablename__ = "feed_stamp"
@@ -59,3 +62,4 @@ class FeedStamp(db.Model):
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")

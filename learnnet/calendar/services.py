@@ -48,7 +48,8 @@ from learnnet.timefmt import to_local
 
 # Part of every ETag: raise it when the feed's layout changes, so that calendar apps
 # fetch it again. 3: a member's events link to the landing, no longer their personal link.
-FORMAT = "3"
+# 4: VTIMEZONEs made from each zone's own changes; the ETag counts every change.
+FORMAT = "4"
 HISTORY = timedelta(days=183)
 CANCELLED_KEPT = timedelta(days=30)
 
@@ -132,6 +133,7 @@ class FeedRef:
     user_id: int | None
     created_at: datetime
     latest: datetime | None
+    versions: int | None = None
 
 
 def feed_for_token(token: str) -> FeedRef | None:
@@ -165,12 +167,24 @@ def feed_token_revoked(token: str) -> bool:
 # --- validators -------------------------------------------------------------------------------
 
 
+#: How long after its latest change a feed's Last-Modified is taken at its word. A change
+#: later in the same second would carry the same whole-second date (HTTP dates have no
+#: fractions), so until then the date sent is a second earlier and If-Modified-Since
+#: gives no 304; the ETag, which counts every change, still does.
+SETTLE = timedelta(seconds=2)
+
+
 @dataclass(frozen=True)
 class Validators:
-    """What a conditional GET compares, read without building the calendar."""
+    """What a conditional GET compares, read without building the calendar.
+
+    ``settled``: no change can still join the second of ``last_modified``, so a client's
+    If-Modified-Since of that second can be answered 304.
+    """
 
     etag: str
     last_modified: datetime
+    settled: bool = True
 
 
 @functools.cache
@@ -185,6 +199,7 @@ def _by_token() -> Any:
         CalendarFeed.user_id,
         CalendarFeed.created_at,
         _latest_stamp(),
+        _stamp_versions(),
     ).where(
         CalendarFeed.token_hash == bindparam("token_hash"),
         CalendarFeed.revoked_at.is_(None),
@@ -215,8 +230,8 @@ def _owner_present() -> Any:
     )
 
 
-def _latest_stamp() -> Any:
-    """The latest change behind the feed of the row (correlated with CalendarFeed).
+def _stamps_behind() -> Any:
+    """Which stamps are behind the feed of the row (correlated with CalendarFeed).
 
     A network's feed: its network. A contact's: the contact, their facility and the
     networks it belongs to. A facilitator's: the user and the networks they facilitate.
@@ -234,52 +249,83 @@ def _latest_stamp() -> Any:
         .correlate(CalendarFeed)
     )
     stamp = FeedStamp
-    return (
-        select(func.max(stamp.changed_at))
-        .where(
+    return or_(
+        and_(
+            CalendarFeed.kind == NETWORK,
+            stamp.kind == NETWORK,
+            stamp.owner_id == CalendarFeed.network_id,
+        ),
+        and_(
+            CalendarFeed.kind == CONTACT,
             or_(
-                and_(
-                    CalendarFeed.kind == NETWORK,
-                    stamp.kind == NETWORK,
-                    stamp.owner_id == CalendarFeed.network_id,
-                ),
-                and_(
-                    CalendarFeed.kind == CONTACT,
-                    or_(
-                        and_(stamp.kind == CONTACT, stamp.owner_id == CalendarFeed.contact_id),
-                        and_(stamp.kind == FACILITY, stamp.owner_id == facility),
-                        and_(stamp.kind == NETWORK, stamp.owner_id.in_(facility_networks)),
-                    ),
-                ),
-                and_(
-                    CalendarFeed.kind == USER,
-                    or_(
-                        and_(stamp.kind == USER, stamp.owner_id == CalendarFeed.user_id),
-                        and_(stamp.kind == NETWORK, stamp.owner_id.in_(user_networks)),
-                    ),
-                ),
-            )
-        )
+                and_(stamp.kind == CONTACT, stamp.owner_id == CalendarFeed.contact_id),
+                and_(stamp.kind == FACILITY, stamp.owner_id == facility),
+                and_(stamp.kind == NETWORK, stamp.owner_id.in_(facility_networks)),
+            ),
+        ),
+        and_(
+            CalendarFeed.kind == USER,
+            or_(
+                and_(stamp.kind == USER, stamp.owner_id == CalendarFeed.user_id),
+                and_(stamp.kind == NETWORK, stamp.owner_id.in_(user_networks)),
+            ),
+        ),
+    )
+
+
+def _latest_stamp() -> Any:
+    """The latest change behind the feed of the row (correlated with CalendarFeed)."""
+    return (
+        select(func.max(FeedStamp.changed_at))
+        .where(_stamps_behind())
         .correlate(CalendarFeed)
         .scalar_subquery()
     )
 
 
-def validators(feed: CalendarFeed | FeedRef, variant: str) -> Validators:
+def _stamp_versions() -> Any:
+    """How many changes there have been behind the feed of the row: the sum of its stamps'
+    versions (correlated with CalendarFeed).
+
+    Each write adds one to a stamp, so the sum grows with every change, also one whose
+    clock was behind the stamp. The set of stamps changes only with a membership or
+    the facilitators, which writes a stamp that stays in the set (the facility's, the
+    user's) and moves the latest change forward.
+    """
+    return (
+        select(func.coalesce(func.sum(FeedStamp.version), 0))
+        .where(_stamps_behind())
+        .correlate(CalendarFeed)
+        .scalar_subquery()
+    )
+
+
+def validators(
+    feed: CalendarFeed | FeedRef, variant: str, now: datetime | None = None
+) -> Validators:
     """ETag and Last-Modified of a feed; Last-Modified never goes back.
 
-    No statement for a feed from :func:`feed_for_token` (its stamp came with it), one
-    otherwise. ``variant`` adds what else shapes the bytes (the host name in its links).
+    The ETag changes with every change behind the feed: it hashes the latest change to
+    the microsecond and the number of changes (:func:`_stamp_versions`). Last-Modified
+    is the latest change in whole seconds once it has settled (:data:`SETTLE`), a second
+    earlier before that. No statement for a feed from :func:`feed_for_token` (its stamps
+    came with it), one otherwise. ``variant`` adds what else shapes the bytes (the host
+    name in its links).
     """
     if isinstance(feed, FeedRef):
-        latest = feed.latest
+        latest, versions = feed.latest, feed.versions
     else:
-        latest = db.session.scalar(select(_latest_stamp()).where(CalendarFeed.id == feed.id))
+        latest, versions = db.session.execute(
+            select(_latest_stamp(), _stamp_versions()).where(CalendarFeed.id == feed.id)
+        ).one()
     moment = max(latest or feed.created_at, feed.created_at)
-    tag = hashlib.sha256(f"{FORMAT}:{feed.id}:{moment.isoformat()}:{variant}".encode()).hexdigest()[
-        :32
-    ]
-    return Validators(etag=tag, last_modified=moment.replace(microsecond=0))
+    key = f"{FORMAT}:{feed.id}:{moment.isoformat()}:{versions or 0}:{variant}"
+    tag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    settled = (now or utcnow()) - moment >= SETTLE
+    last_modified = moment.replace(microsecond=0)
+    if not settled:
+        last_modified -= timedelta(seconds=1)
+    return Validators(etag=tag, last_modified=last_modified, settled=settled)
 
 
 # --- words ------------------------------------------------------------------------------------

@@ -82,12 +82,16 @@ def _before_commit(session: OrmSession) -> None:
 
 
 def write(session: OrmSession, stamps: list[tuple[str, int]]) -> None:
-    """Move these stamps to now (never backwards), in one statement."""
+    """Move these stamps to now (never backwards) and count one more version of each, in
+    one statement."""
     now = utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(FeedStamp).values(
-        [{"kind": kind, "owner_id": owner, "changed_at": now} for kind, owner in stamps]
+        [
+            {"kind": kind, "owner_id": owner, "changed_at": now, "version": 1}
+            for kind, owner in stamps
+        ]
     )
     statement = statement.on_conflict_do_update(
         index_elements=[FeedStamp.kind, FeedStamp.owner_id],
@@ -98,7 +102,8 @@ def write(session: OrmSession, stamps: list[tuple[str, int]]) -> None:
                     statement.excluded.changed_at,
                 ),
                 else_=FeedStamp.changed_at,
-            )
+            ),
+            "version": FeedStamp.version + 1,
         },
     )
     session.execute(statement)

@@ -72,11 +72,17 @@ def feed(feed: services.FeedRef) -> Response:
 
 
 def _not_modified(checks: services.Validators) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since, and
+    that only once the latest change has settled (a later change in the same second
+    would carry the same date)."""
     if "If-None-Match" in request.headers:
         return request.if_none_match.contains_weak(checks.etag)
     since = request.if_modified_since
-    return since is not None and checks.last_modified <= services.utc_http_date(since)
+    return (
+        checks.settled
+        and since is not None
+        and checks.last_modified <= services.utc_http_date(since)
+    )
 
 
 def _event_file(session: Session, url: str, words_language: str) -> Response:

@@ -276,9 +276,11 @@ def create_facility(data: dict[str, Any], network: Network | None, joined_on: da
 def update_facility(facility: Facility, data: dict[str, Any]) -> None:
     """Change a facility's details; name plus postcode must stay unique."""
     _check_facility_unique(data["name"], data.get("postcode", ""), facility.id)
+    changed = frozenset(k for k, v in data.items() if getattr(facility, k) != v)
     for key, value in data.items():
         setattr(facility, key, value)
     facility.name_key = name_key(facility.name)
+    signals.facility_updated.send(facility, changed=changed)  # a new place for calendars
     db.session.commit()
 
 
@@ -846,8 +848,12 @@ def apply_import(
         for model, updates in ((Facility, work.facility_updates), (Contact, work.contact_updates)):
             if updates:
                 for obj in db.session.scalars(select(model).where(model.id.in_(list(updates)))):
-                    for key, value in updates[obj.id].items():
+                    new = updates[obj.id]
+                    changed = frozenset(k for k, v in new.items() if getattr(obj, k) != v)
+                    for key, value in new.items():
                         setattr(obj, key, value)
+                    if model is Facility:
+                        signals.facility_updated.send(obj, changed=changed)
         for facility_id in work.joining:
             db.session.add(
                 Membership(network_id=network.id, facility_id=facility_id, joined_on=today)

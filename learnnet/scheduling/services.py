@@ -376,6 +376,37 @@ def move_session(
     return changed
 
 
+#: A facility's attributes that make up a session's place (the calendar's LOCATION).
+PLACE_FIELDS = frozenset({"name", "street", "postcode", "city"})
+
+
+def host_relocated(facility: Facility, changed: frozenset[str], now: datetime | None = None) -> int:
+    """The host's name or address changed: each of its sessions still to come (not
+    cancelled) is in a new place, a change that matters to calendars like a new host:
+    a new revision (SEQUENCE, LAST-MODIFIED) and an update to everyone invited (no
+    commit: the caller's). Returns how many sessions changed."""
+    if not changed & PLACE_FIELDS:
+        return 0
+    now = now or utcnow()
+    sessions = list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.host_facility_id == facility.id,
+                Session.status != CANCELLED,
+                Session.ends_at > now,
+            )
+            .order_by(Session.id)
+        )
+    )
+    count = 0
+    for session in sessions:
+        session.revision += 1
+        signals.session_changed.send(session, changes=frozenset({"place"}))
+        count += 1
+    return count
+
+
 def swap_hosts(first: Session, second: Session) -> None:
     """Exchange the hosts of two sessions of the same network."""
     if first.network_id != second.network_id or first.id == second.id:
