@@ -211,7 +211,11 @@ POISON = [
 
 @pytest.mark.parametrize("field", ["recipient_name", "subject"])
 @pytest.mark.parametrize("poison", POISON)
-def test_a_poisoned_message_fails_alone_and_the_batch_goes_on(app_factory, smtp, field, poison):
+def test_a_poisoned_message_fails_alone_and_the_batch_goes_on(
+    app_factory, db_url, smtp, field, poison
+):
+    if "\x00" in poison and db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL never stores a NUL, so no old row holds one")
     app = smtp_app(app_factory, smtp.port)
     with app.app_context():
         good = [queue_one(f"good{n}@example.org") for n in range(2)]
