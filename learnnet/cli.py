@@ -15,6 +15,7 @@ from learnnet.auth import services as auth_services
 from learnnet.auth.forms import MIN_PASSWORD
 from learnnet.auth.models import ROLES
 from learnnet.extensions import db
+from learnnet.names import is_one_line
 
 
 @click.command("create-user")
@@ -35,6 +36,8 @@ def create_user_command(
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters.")
     if "@" not in email:
         raise click.ClickException("That is not an email address.")
+    if not is_one_line(name):
+        raise click.ClickException("The name must be one line, without control characters.")
     if auth_services.user_by_email(email) is not None:
         raise click.ClickException(f"An account for {email} already exists.")
     user = auth_services.create_user(

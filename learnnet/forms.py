@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length as _WTFormsLength
 from wtforms.validators import ValidationError
 
+from learnnet.names import is_one_line
+
 
 def strip_filter(value: Any) -> Any:
     """Trim surrounding whitespace from text input."""
@@ -40,3 +42,17 @@ class Length(_WTFormsLength):
             or (_l("At most %(max)d characters, please (now %(length)d).") if min < 0 else None),
         )
         self.field_flags = {k: v for k, v in self.field_flags.items() if k != "maxlength"}
+
+
+class OneLine:
+    """One line of text (names, address lines): no line break, no other control character.
+
+    The rule of :mod:`learnnet.names`, shared with the CSV import and the mail builder:
+    such a name would break the ``To:`` or ``Subject:`` header of every mail it reaches.
+    """
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, str) and not is_one_line(field.data):
+            raise ValidationError(
+                _l("Use one line of text, without line breaks or other control characters.")
+            )

@@ -35,13 +35,16 @@ class Recorder:
 class SmtpServer:
     """Start and stop an aiosmtpd server on a fixed loopback port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, recorder: Recorder | None = None, **options: Any):
         self.port = port or free_port()
-        self.recorder = Recorder()
+        self.recorder = recorder or Recorder()
+        self.options = options  # aiosmtpd's SMTP settings, e.g. enable_SMTPUTF8=False
         self.controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port, **self.options
+        )
         self.controller.start()
         return self
 

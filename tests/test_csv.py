@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -481,3 +482,50 @@ def test_a_facility_of_another_network_is_asked_and_never_overwritten(
     assert logged_in.get(f"/contacts/{contact.id}/edit").status_code == 403
     export = logged_in.get(f"/networks/{network.slug}/members.csv").get_data(as_text=True)
     assert "Greet" not in export and "greet@example.org" not in export
+
+
+# --- one-line names (issue 19, item 6) -------------------------------------------------------
+
+# NUL is not among them: a file holding one is refused as a whole ("binary").
+HEADER_BREAKERS = ["\r\n", "\n", "\r", "\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\x1b", "\x7f"]
+
+
+@pytest.mark.parametrize("char", HEADER_BREAKERS)
+@pytest.mark.parametrize("column", ["facility_name", "street", "city", "contact_name"])
+def test_a_name_with_a_line_break_or_control_character_is_refused(column, char):
+    row = {
+        "facility_name": "Kinderopvang Tuimeling",
+        "street": "Drongensesteenweg 150",
+        "postcode": "9030",
+        "city": "Mariakerke",
+        "contact_name": "Veerle De Wilde",
+        "contact_email": "veerle@example.org",
+    }
+    row[column] += f"{char}Bcc: x@evil.example"
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerows([list(row), list(row.values())])
+    parsed = parse(out.getvalue())
+    assert not parsed.valid
+    assert parsed.rows[0].errors == ["one_line"], parsed.rows[0].errors
+    assert csvio.valid_lines(parsed).count(b"\n") == 1  # the header only
+
+
+def test_other_columns_still_collapse_their_line_breaks():
+    text = 'facility_name;postcode;city;accessibility\nCrèche;9000;Gent;"Lift\nen ramp"\n'
+    parsed = parse(text)
+    assert parsed.valid, parsed.rows[0].errors
+    assert parsed.facilities[0].accessibility == "Lift en ramp"
+
+
+def test_the_import_names_the_column_and_writes_nothing(logged_in, network):
+    before = counts()
+    body = (
+        "Naam;Postcode;Gemeente;Contactpersoon\r\n"
+        '"Kinderopvang\u2028Tuimeling";9030;Mariakerke;Veerle\r\n'
+        'Crèche;9000;Gent;"Jonas\rBcc: x@evil.example"\r\n'
+    ).encode()
+    html = upload(logged_in, network, body).get_data(as_text=True)
+    assert "Naam bevat een regeleinde of een ander onzichtbaar stuurteken." in html
+    assert "Contactpersoon bevat een regeleinde" in html
+    assert counts() == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -133,3 +134,15 @@ def test_the_form_and_the_import_refuse_the_same_values(app, data):
     if column in ("facility_name", "city", "postcode") and not value:
         return  # required in both; the CSV names the line, the form the field
     assert _form_refuses(app, FIELDS[column], value) == _csv_refuses(column, value), (column, value)
+
+
+@pytest.mark.parametrize(
+    "char", ["\r\n", "\n", "\r", "\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\x00", "\x1b", "\x7f"]
+)
+@pytest.mark.parametrize("column", ["facility_name", "street", "city"])
+def test_both_refuse_a_line_break_or_control_character_in_a_name(app, column, char):
+    """Issue 19, item 6: one rule for names (learnnet.names), not a space in one place and
+    a broken mail header in the other."""
+    value = f"Kinderopvang{char}Bcc: x@evil.example"
+    assert _form_refuses(app, FIELDS[column], value)
+    assert _csv_refuses(column, value)

@@ -1,19 +1,45 @@
 """Fuzz every form of the app: random text (NUL, control characters, encoded surrogates,
 very long strings, odd Unicode) in every field name the app's pages use, posted to every
 POST route as an anonymous visitor, a member with a personal link and a facilitator.
-Any 500 fails. Runs on SQLite and, when configured, PostgreSQL."""
+Any 500 fails. Runs on SQLite and, when configured, PostgreSQL.
+
+The values include what breaks a mail header (CR, LF, U+2028, vertical tab, NEL …;
+issue 19): after each round no stored name holds one, and the mail sender delivers or
+fails every queued message without stopping."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from learnnet.auth.models import User
+from learnnet.extensions import db
+from learnnet.mail import services as mail
+from learnnet.mail.models import QUEUED, SENDING, OutboxMessage
+from learnnet.models import utcnow
+from learnnet.names import is_one_line
+from learnnet.networks.models import Contact, Facility, Network
 from tests.conftest import login
 from tests.test_routes_access import routes, world  # noqa: F401  (the fixture)
 
+# What breaks a mail header (issue 19), alone and inside a name.
+HEADER_BREAKERS = [
+    "Ilse\r\nBcc: everyone@evil.example",
+    "Ilse\nVermeulen",
+    "Ilse\rVermeulen",
+    "Ilse\u2028Vermeulen",
+    "Ilse\u2029Vermeulen",
+    "Ilse\x0bVermeulen",
+    "Ilse\x0cVermeulen",
+    "Ilse\x85Vermeulen",
+    "Ilse\x1b[31mVermeulen",
+    "\r\n",
+]
 ODD = st.sampled_from(
     [
         "",
@@ -36,9 +62,14 @@ ODD = st.sampled_from(
         "yes",
         "present",
         "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓ 👶🏽",
+        *HEADER_BREAKERS,
     ]
 )
 TEXT = st.one_of(ODD, st.text(max_size=300))
+# Fields that hold a name or an address line, which reach mail headers and mail text:
+# every request of a round sends them, half the rounds with a header breaker in each.
+NAME_FIELD = re.compile(r"(^|-)(name|street|city)$")
+NAME_TEXT = st.one_of(st.sampled_from(HEADER_BREAKERS), TEXT)
 
 
 _NAMES: list[str] = []
@@ -81,12 +112,15 @@ def test_no_form_input_gives_a_500(app, world, data):  # noqa: F811
     ]
     names = _field_names(facilitator, gets[:80])
     assert len(names) > 20
+    named = {name: data.draw(NAME_TEXT) for name in names if NAME_FIELD.search(name)}
+    assert len(named) >= 4, named  # name, colleague-name, walkin-name, street, city …
     for rule in rules:
         url = rule.build({k: world[k] for k in rule.arguments}, append_unknown=False)[1]
         # Indices, not names: the pages (and so the names) change as the fuzzing goes on.
         picks = data.draw(st.lists(st.integers(0, 10_000), max_size=12))
         chosen = sorted({names[i % len(names)] for i in picks})
         values = {name: data.draw(TEXT) for name in chosen}
+        values |= named
         body = "&".join(
             f"{quote(_encode(k))}={quote(_encode(v))}" for k, v in values.items()
         ).encode()
@@ -101,3 +135,25 @@ def test_no_form_input_gives_a_500(app, world, data):  # noqa: F811
                 )
                 response = client.get(f"{url}?{query}")
             assert response.status_code != 500, (rule.endpoint, values)
+    _names_are_one_line_and_mail_goes()
+
+
+# Every stored text that reaches a mail header or a one-line place in a mail.
+ONE_LINE = (
+    (Network, ("name",)),
+    (Facility, ("name", "street", "city")),
+    (Contact, ("name",)),
+    (User, ("name",)),
+)
+
+
+def _names_are_one_line_and_mail_goes() -> None:
+    db.session.rollback()
+    for model, columns in ONE_LINE:
+        for row in db.session.execute(select(*(getattr(model, c) for c in columns))):
+            assert all(is_one_line(value or "") for value in row), (model.__name__, row)
+    mail.deliver_due(now=utcnow() + timedelta(days=2), limit=100_000)  # must not raise
+    stuck = db.session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.status.in_((QUEUED, SENDING)))
+    ).all()
+    assert stuck == []

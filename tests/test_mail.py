@@ -191,3 +191,94 @@ def test_send_mail_command(app):
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 0, result.output
     assert "1 sent" in result.output
+
+
+# --- messages that cannot be built (issue 19, item 6) ----------------------------------------
+
+# Names written before the one-line rule (learnnet.names): each breaks a header.
+POISON = [
+    "Ilse\r\nBcc: everyone@example.org",
+    "Ilse\nVermeulen",
+    "Ilse\u2028Vermeulen",
+    "Ilse\u2029Vermeulen",
+    "Ilse\x0bVermeulen",
+    "Ilse\x0cVermeulen",
+    "Ilse\x85Vermeulen",
+    "Ilse\x00Vermeulen",
+    "Ilse\x1b[31mVermeulen",
+]
+
+
+@pytest.mark.parametrize("field", ["recipient_name", "subject"])
+@pytest.mark.parametrize("poison", POISON)
+def test_a_poisoned_message_fails_alone_and_the_batch_goes_on(
+    app_factory, db_url, smtp, field, poison
+):
+    if "\x00" in poison and db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL never stores a NUL, so no old row holds one")
+    app = smtp_app(app_factory, smtp.port)
+    with app.app_context():
+        good = [queue_one(f"good{n}@example.org") for n in range(2)]
+        rendered = mail.Rendered(
+            poison if field == "subject" else "Uitnodiging: netwerk", "Dag\n", "<p>Dag</p>"
+        )
+        name = poison if field == "recipient_name" else "Ilse"
+        bad = mail.queue("invitation", "bad@example.org", rendered, recipient_name=name)
+        db.session.commit()
+        good += [queue_one(f"good{n}@example.org") for n in range(2, 5)]
+        result = app.test_cli_runner().invoke(args=["send-mail"])
+        # The run did its work: exit 0, the one failure named on stderr with its reason.
+        assert result.exit_code == 0, result.output
+        assert "5 sent, 0 to retry later, 1 failed" in result.output
+        assert f"#{bad.id} to bad@example.org: cannot be built" in result.output
+        db.session.expire_all()
+        assert {m.status for m in good} == {SENT}
+        assert bad.status == FAILED and bad.attempts == 1
+        assert "control characters" in bad.last_error and "U+" in bad.last_error
+        assert mail.deliver_due(now=utcnow() + timedelta(days=1)).sent == 0  # never again
+    recipients = [e.rcpt_tos for e in smtp.recorder.envelopes]
+    assert sorted(recipients) == [[f"good{n}@example.org"] for n in range(5)]
+
+
+def test_display_names_are_encoded_not_parsed(app_factory, smtp):
+    names = [
+        'Jan "de Smet" <jan@evil.example>, Piet',
+        "Zoë Öztürk-Ñúñez",
+        "Ann; Bcc: x@evil.example",
+        "x" * 120,
+    ]
+    app = smtp_app(app_factory, smtp.port)
+    with app.app_context():
+        for n, name in enumerate(names):
+            rendered = mail.Rendered(name, "Dag\n", "<p>Dag</p>")
+            mail.queue("invitation", f"r{n}@example.org", rendered, recipient_name=name)
+        db.session.commit()
+        assert mail.deliver_due().sent == len(names)
+    for n, (name, received, envelope) in enumerate(
+        zip(names, smtp.recorder.received, smtp.recorder.envelopes, strict=True)
+    ):
+        assert envelope.rcpt_tos == [f"r{n}@example.org"]
+        (address,) = received["To"].addresses
+        assert (address.display_name, address.addr_spec) == (name, f"r{n}@example.org")
+        assert received["Subject"] == name
+        assert received["Bcc"] is None and received["Cc"] is None
+
+
+def test_an_address_the_server_cannot_take_fails_alone(app_factory):
+    """A non-ASCII address needs SMTPUTF8, which this server does not offer: that message
+    fails for good, and the others still go (before, the run stopped as if the server
+    were down, every run)."""
+    server = SmtpServer(enable_SMTPUTF8=False).start()
+    try:
+        app = smtp_app(app_factory, server.port)
+        with app.app_context():
+            queue_one("a@example.org")
+            odd = queue_one("zoë@example.org")
+            queue_one("b@example.org")
+            report = mail.deliver_due()
+            assert (report.sent, report.retried, report.failed) == (2, 0, 1)
+            db.session.refresh(odd)
+            assert odd.status == FAILED and "SMTPUTF8" in odd.last_error
+    finally:
+        server.stop()
+    assert [e.rcpt_tos for e in server.recorder.envelopes] == [["a@example.org"], ["b@example.org"]]

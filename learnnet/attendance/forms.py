@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
-from learnnet.forms import Length
+from learnnet.forms import Length, OneLine
 
 
 class WalkInForm(FlaskForm):
@@ -18,6 +18,7 @@ class WalkInForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a name.")),
             Length(max=120, message=_l("At most %(max)d characters.", max=120)),
+            OneLine(),
         ],
         render_kw={"autocomplete": "off"},
     )

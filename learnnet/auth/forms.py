@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo
 
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR
-from learnnet.forms import Length
+from learnnet.forms import Length, OneLine
 
 MIN_PASSWORD = 10
 
@@ -42,7 +42,7 @@ class ProfileForm(FlaskForm):
     """Name and language of the logged-in account."""
 
     name = StringField(
-        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120)]
+        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120), OneLine()]
     )
     locale = SelectField(_l("Language"), choices=language_choices, validate_choice=True)
 
@@ -112,7 +112,9 @@ def invitation_language_choices() -> list[tuple[str, str]]:
 
 
 class _AccountFields(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120), OneLine()]
+    )
     email = EmailField(
         _l("Email address"),
         validators=[

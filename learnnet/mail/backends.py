@@ -64,6 +64,10 @@ class SmtpBackend:
                 refused = smtp.send_message(message)
                 if refused:
                     raise DeliveryError(f"recipient refused: {refused}", permanent=True)
+        except smtplib.SMTPNotSupportedError as exc:
+            # E.g. an address with non-ASCII characters and a server without SMTPUTF8:
+            # this message will never go through that server, the others can.
+            raise DeliveryError(str(exc), permanent=True) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:

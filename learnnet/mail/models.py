@@ -11,8 +11,11 @@ from learnnet.extensions import db
 from learnnet.models import UTCDateTime, utcnow
 
 QUEUED = "queued"
+# Handed to the mail server, outcome not yet recorded. A row still "sending" after its
+# claim ran out is in doubt (its sender died mid-send): it is sent again (at least once).
+SENDING = "sending"
 SENT = "sent"
-FAILED = "failed"  # given up after MAIL_MAX_ATTEMPTS
+FAILED = "failed"  # given up after MAIL_MAX_ATTEMPTS, refused for good, or unbuildable
 
 
 class OutboxMessage(db.Model):
@@ -33,7 +36,8 @@ class OutboxMessage(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    # A sender claims a row before delivering it, so two senders never send it twice.
+    # A sender claims a row (status "sending") before handing it to the mail server, so
+    # two live senders never send it twice; the claim outlasts one delivery attempt.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,8 +2,9 @@
 
 ``queue`` only adds a row to the current database transaction: if the change rolls
 back, so does its message. ``deliver_due`` claims due rows one at a time (an UPDATE
-that only one sender can win), hands each to the configured backend and records the
-outcome: sent, retried later with exponential backoff, or failed for good.
+that only one sender can win, which marks the row "sending"), hands each to the
+configured backend and records the outcome: sent, retried later with exponential
+backoff, or failed for good. Delivery is at least once; see :func:`deliver_due`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,22 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from learnnet.extensions import db
 from learnnet.mail import backends
-from learnnet.mail.message import Mail, Part, build
-from learnnet.mail.models import FAILED, QUEUED, SENT, OutboxAttachment, OutboxMessage
+from learnnet.mail.message import Mail, Part, build, stable_message_id
+from learnnet.mail.models import (
+    FAILED,
+    QUEUED,
+    SENDING,
+    SENT,
+    OutboxAttachment,
+    OutboxMessage,
+)
 from learnnet.models import utcnow
 
 log = logging.getLogger(__name__)
-CLAIM = timedelta(minutes=10)
 
 
 def backoff(attempts: int, base_seconds: int = 60, cap_seconds: int = 6 * 3600) -> timedelta:
@@ -103,6 +110,8 @@ class Report:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # Messages whose earlier sender stopped mid-send (killed, crashed), sent again.
+    in_doubt: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -118,72 +127,140 @@ def _as_mail(message: OutboxMessage, sender: str) -> Mail:
             Part(a.filename, a.content_type, a.data, a.inline) for a in message.attachments
         ),
         date=utcnow(),
+        # The same on every attempt: a copy sent again after a crash is recognisable.
+        message_id=stable_message_id(
+            f"learnnet.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}", sender
+        ),
         reply_to=current_app.config.get("MAIL_REPLY_TO") or None,
     )
 
 
+def claim_lease(config: Any) -> timedelta:
+    """How long a claimed message is left to its sender: longer than one delivery can
+    take (each of the ten or so steps of an SMTP conversation waits at most MAIL_TIMEOUT),
+    so a live sender is never overtaken, and short enough that a killed sender's message
+    goes out a few minutes later."""
+    return timedelta(seconds=max(60.0, 10 * float(config.get("MAIL_TIMEOUT", 20))))
+
+
+def _claimable(moment: datetime) -> Any:
+    """Queued and due, or left "sending" by a sender whose claim ran out (in doubt)."""
+    return and_(
+        OutboxMessage.status.in_((QUEUED, SENDING)),
+        OutboxMessage.next_attempt_at <= moment,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment),
+    )
+
+
 def deliver_due(now: datetime | None = None, limit: int = 200) -> Report:
-    """Deliver queued messages whose time has come; stop early when the server is down."""
-    now = now or utcnow()
+    """Deliver queued messages whose time has come; stop early when the server is down.
+
+    At least once, and a duplicate only after a crash: each message is claimed and marked
+    "sending" (committed) before it is handed to the server, and marked "sent" right
+    after. A sender killed in between leaves it "sending"; nobody knows whether the server
+    took it, so once the claim has run out (:func:`claim_lease`) the next run sends it
+    again, with the same Message-ID. A sender has one message in flight at a time, so a
+    crash duplicates at most that one; the interrupted attempt counts, so a message that
+    kills its sender every time is given up after MAIL_MAX_ATTEMPTS. A message that cannot
+    be built (a control character in a header) is marked failed and the run goes on.
+    """
+    started = utcnow()
+    now = now or started
     config = current_app.config
     backend = backends.backend_from(config, current_app.instance_path)
     max_attempts = int(config["MAIL_MAX_ATTEMPTS"])
+    lease = claim_lease(config)
     due = list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == QUEUED,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            )
+        db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status)
+            .where(_claimable(now))
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
     )
     db.session.commit()
     report = Report()
-    for message_id in due:
+    for message_id, status in due:
+        # The run's clock moves on: a claim made late in a long run still lasts its lease.
+        moment = now + (utcnow() - started)
         claimed = db.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.status == QUEUED,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == status)
+            .where(_claimable(moment))
+            .values(
+                status=SENDING,
+                claimed_until=moment + lease,
+                attempts=OutboxMessage.attempts + 1,
             )
-            .values(claimed_until=now + CLAIM)
+            .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
         if not claimed:
             continue  # another sender has it
         message = db.session.get(OutboxMessage, message_id)
         assert message is not None  # nosec B101 - claimed above
-        email = build(_as_mail(message, config["MAIL_DEFAULT_SENDER"]))
-        email["X-Learnnet-File"] = f"{now:%Y%m%d-%H%M%S}-{message.id:06d}-{message.kind}"
-        message.attempts += 1
+        stop = _deliver_one(message, backend, moment, status == SENDING, max_attempts, report)
         message.claimed_until = None
-        stop = False
-        try:
-            backend.send(email)
-        except backends.DeliveryError as exc:
-            message.last_error = str(exc)[:2000]
-            report.errors.append(f"#{message.id} to {message.recipient}: {exc}")
-            if exc.permanent or message.attempts >= max_attempts:
-                message.status = FAILED
-                report.failed += 1
-            else:
-                message.next_attempt_at = now + backoff(message.attempts)
-                report.retried += 1
-                stop = True  # the server is unreachable or busy: the rest can wait too
-            log.warning("mail #%s not delivered: %s", message.id, exc)
-        else:
-            message.status = SENT
-            message.sent_at = now
-            message.last_error = ""
-            report.sent += 1
         db.session.commit()
         if stop:
             break
     return report
+
+
+def _deliver_one(
+    message: OutboxMessage,
+    backend: backends.Backend,
+    moment: datetime,
+    in_doubt: bool,
+    max_attempts: int,
+    report: Report,
+) -> bool:
+    """Build and send one claimed message and record the outcome on it (not committed).
+
+    True when the run should stop: the server is unreachable or busy.
+    """
+    label = f"#{message.id} to {message.recipient}"
+    if in_doubt:
+        report.in_doubt += 1
+        note = "its sender stopped during an earlier attempt"
+        log.warning("mail %s: %s", label, note)
+        if message.attempts > max_attempts:
+            return _give_up(message, report, f"{note}; given up (it may have arrived)")
+        report.errors.append(f"{label}: {note}; sent again, it may arrive twice")
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    values = _as_mail(message, sender)
+    try:
+        email = build(values)
+        email["X-Learnnet-File"] = f"{moment:%Y%m%d-%H%M%S}-{message.id:06d}-{message.kind}"
+        bytes(email)  # the generator's own checks, before a server sees anything
+    except Exception as exc:  # whatever the cause, retrying cannot help
+        log.warning("mail %s cannot be built: %s", label, exc)
+        return _give_up(message, report, f"cannot be built: {exc}")
+    try:
+        backend.send(email)
+    except backends.DeliveryError as exc:
+        log.warning("mail %s not delivered: %s", label, exc)
+        if exc.permanent or message.attempts >= max_attempts:
+            return _give_up(message, report, str(exc))
+        message.status = QUEUED
+        message.last_error = str(exc)[:2000]
+        message.next_attempt_at = moment + backoff(message.attempts)
+        report.retried += 1
+        report.errors.append(f"{label}: {exc}")
+        return True  # the server is unreachable or busy: the rest can wait too
+    message.status = SENT
+    message.sent_at = moment
+    message.last_error = ""
+    report.sent += 1
+    return False
+
+
+def _give_up(message: OutboxMessage, report: Report, reason: str) -> bool:
+    message.status = FAILED
+    message.last_error = reason[:2000]
+    report.failed += 1
+    report.errors.append(f"#{message.id} to {message.recipient}: {reason}")
+    return False
 
 
 def deliver_after_request(response: Any) -> Any:
@@ -232,8 +309,9 @@ def outbox_counts(session_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         .group_by(OutboxMessage.session_id, OutboxMessage.status)
     )
     for session_id, status, n in rows:
-        counts[session_id][status] = n
+        status = QUEUED if status == SENDING else status  # on its way, as far as anyone asks
+        counts[session_id][status] = counts[session_id].get(status, 0) + n
     return counts
 
 
-__all__ = ["FAILED", "QUEUED", "SENT", "Report", "deliver_due", "queue", "render"]
+__all__ = ["FAILED", "QUEUED", "SENDING", "SENT", "Report", "deliver_due", "queue", "render"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
+from learnnet.names import is_one_line
 from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
@@ -342,6 +343,13 @@ def parse(data: bytes, messages: Messages, max_bytes: int = 1024 * 1024) -> Pars
         say = _Say(messages, headers, values)
         if len(row) > len(lines[0]):
             errors.append(say("extra_cells"))
+        # Checked before spaces are collapsed: a line break in a name is refused, as in
+        # the forms, not quietly turned into a space.
+        errors.extend(
+            say("one_line", column)
+            for column, i in mapping.items()
+            if column in ONE_LINE_COLUMNS and i < len(row) and not is_one_line(row[i].strip())
+        )
         facility = _read_facility(values, line, say, errors)
         contact = _read_contact(values, say, errors)
         if facility is not None:
@@ -477,8 +485,12 @@ def _read_contact(values: dict[str, str], say: _Say, errors: list[str]) -> Conta
     )
 
 
+# Names and address lines: one line, the rule of learnnet.names (the forms apply it too).
+ONE_LINE_COLUMNS = frozenset({"facility_name", "street", "city", "contact_name"})
+
 ERROR_KEYS = (
     "extra_cells",
+    "one_line",
     "conflict",
     "duplicate_contact",
     "name_required",

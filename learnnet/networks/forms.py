@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from learnnet.forms import Length, PlausibleDate, strip_filter
+from learnnet.forms import Length, OneLine, PlausibleDate, strip_filter
 from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
@@ -99,7 +99,7 @@ class NetworkForm(FlaskForm):
     name = StringField(
         _l("Name"),
         filters=TRIM,
-        validators=[DataRequired(_l("Give the network a name.")), Length(max=160)],
+        validators=[DataRequired(_l("Give the network a name.")), Length(max=160), OneLine()],
     )
     slug = StringField(
         _l("Web address"),
@@ -161,10 +161,11 @@ class FacilityForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter the facility's name.")),
             Length(max=LIMITS["facility_name"]),
+            OneLine(),
         ],
     )
     street = StringField(
-        _l("Street and number"), filters=TRIM, validators=[Length(max=LIMITS["street"])]
+        _l("Street and number"), filters=TRIM, validators=[Length(max=LIMITS["street"]), OneLine()]
     )
     postcode = StringField(
         _l("Postcode"),
@@ -175,7 +176,11 @@ class FacilityForm(FlaskForm):
     city = StringField(
         _l("Municipality"),
         filters=TRIM,
-        validators=[DataRequired(_l("Enter the municipality.")), Length(max=LIMITS["city"])],
+        validators=[
+            DataRequired(_l("Enter the municipality.")),
+            Length(max=LIMITS["city"]),
+            OneLine(),
+        ],
     )
     phone = TelField(
         _l("Phone"),
@@ -272,6 +277,7 @@ class ContactForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter the person's name.")),
             Length(max=LIMITS["contact_name"]),
+            OneLine(),
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "words"},
     )

@@ -434,6 +434,7 @@ def csv_messages() -> dict[str, str]:
     the file wrote it (``column``) and shows the value that was wrong (``value``)."""
     return {
         "extra_cells": _("This line has more cells than the header."),
+        "one_line": _("%(column)s holds a line break or another control character."),
         "conflict": _("%(column)s “%(value)s” differs from line %(line)s of the same facility."),
         "duplicate_contact": _("%(column)s “%(value)s” already appears on line %(line)s."),
         "name_required": _("%(column)s is empty: every line needs the facility's name."),

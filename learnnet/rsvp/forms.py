@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Email, Optional
 
-from learnnet.forms import Length
+from learnnet.forms import Length, OneLine
 from learnnet.rsvp.models import ANSWERS
 
 NOTE_MAX = 500
@@ -36,6 +36,7 @@ class ColleagueForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a name.")),
             Length(max=120, message=_l("At most %(max)d characters.", max=120)),
+            OneLine(),
         ],
         render_kw={"autocomplete": "name"},
     )
