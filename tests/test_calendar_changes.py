@@ -315,7 +315,9 @@ def test_a_hosts_new_address_is_a_new_sequence_and_an_update(app, invited):
     assert db.session.get(Session, session.id).revision == 1
 
 
-def test_a_hosts_new_address_from_a_csv_import_is_announced_too(app, logged_in, invited):
+def test_a_hosts_new_address_from_a_csv_import_is_announced_too(
+    app, logged_in, invited, facilitator
+):
     network, host = invited["network"], invited["host"]
     from learnnet.networks import csvio
     from tests.test_csv import messages as csv_messages
@@ -327,7 +329,9 @@ def test_a_hosts_new_address_from_a_csv_import_is_announced_too(app, logged_in, 
     parsed = csvio.parse(csvio.write(rows), csv_messages())
     assert parsed.valid
     with app.test_request_context():
-        network_services.apply_import(network, parsed.facilities, utcnow().date(), parsed.columns)
+        network_services.apply_import(
+            network, parsed.facilities, utcnow().date(), parsed.columns, actor=facilitator
+        )
     assert db.session.get(Session, invited["session"].id).revision == 1
     assert len(messages("change", invited["sofie"])) == 2
 
