@@ -67,3 +67,44 @@ class OnBehalfForm(FlaskForm):
             Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX)),
         ],
     )
+
+
+REASON_MAX = 500
+HOST_TEXT_MAX = 2000
+
+
+class HostDeclineForm(FlaskForm):
+    """The host's "no, we cannot" with an optional reason for the facilitator."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        validators=[
+            Optional(),
+            Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX)),
+        ],
+        description=_l("E.g. “our room is being renovated”. The facilitator reads it."),
+        render_kw={"rows": 2},
+    )
+
+
+class HostDetailsForm(FlaskForm):
+    """What the host fills in itself: what it will show, and how to get in."""
+
+    host_showcase = TextAreaField(
+        _l("What we will show"),
+        validators=[
+            Optional(),
+            Length(max=HOST_TEXT_MAX, message=_l("At most %(max)d characters.", max=HOST_TEXT_MAX)),
+        ],
+        description=_l("E.g. our outdoor play area, how we work with baby signs."),
+        render_kw={"rows": 3},
+    )
+    practical_info = TextAreaField(
+        _l("Practical information"),
+        validators=[
+            Optional(),
+            Length(max=HOST_TEXT_MAX, message=_l("At most %(max)d characters.", max=HOST_TEXT_MAX)),
+        ],
+        description=_l("Parking, entrance, bell, what to bring."),
+        render_kw={"rows": 3},
+    )

@@ -29,7 +29,13 @@ from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
 from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
-from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
+from learnnet.rsvp.forms import (
+    AnswerForm,
+    ColleagueForm,
+    HostDeclineForm,
+    HostDetailsForm,
+    OnBehalfForm,
+)
 from learnnet.rsvp.models import MAYBE, NO, YES
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import Session
@@ -83,8 +89,20 @@ def _member_page(
     errors: dict[int, str] | None = None,
     typed: dict[int, str] | None = None,
     colleague_form: ColleagueForm | None = None,
+    host_forms: dict[int, tuple[HostDeclineForm, HostDetailsForm]] | None = None,
 ) -> tuple[str, int]:
     page = services.member_page(contact)
+    submitted = host_forms or {}
+
+    def forms_for(session: Session) -> tuple[HostDeclineForm, HostDetailsForm]:
+        """The host's two forms of a session: as sent back with errors, or fresh."""
+        if session.id in submitted:
+            return submitted[session.id]
+        return (
+            HostDeclineForm(prefix=f"decline-{session.id}", formdata=None),
+            HostDetailsForm(prefix=f"host-{session.id}", formdata=None, obj=session),
+        )
+
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -98,6 +116,7 @@ def _member_page(
         map_url=notify.map_url,
         full_cards=FULL_CARDS,
         show_all=request.args.get("all") == "1",
+        host_forms=forms_for,
     ), status
 
 
@@ -175,6 +194,64 @@ def member_host_confirm(contact: Contact, session_id: int) -> Response:
     else:
         scheduling.confirm_host(session, contact.id)
         flash(_("Thank you! You have confirmed that you host this session."), "success")
+    return _back(token, session_id)
+
+
+def _hosted(contact: Contact, session_id: int) -> Session:
+    """The session, when the contact's facility hosts it (else 404)."""
+    session = db.session.get(Session, session_id)
+    if session is None or session.host_facility_id != contact.facility_id or not contact.active:
+        abort(404)
+    return session
+
+
+def _host_may_answer(session: Session) -> bool:
+    if session.is_cancelled or session.starts_at <= utcnow():
+        flash(_("This session can no longer be changed."), "error")
+        return False
+    return True
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/host/decline", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_host_decline(contact: Contact, session_id: int) -> Any:
+    """The host's "no, we cannot": the session is flagged for the facilitator, who gets
+    a message and the planner's proposal for another host on the session page."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = _hosted(contact, session_id)
+    form = HostDeclineForm(prefix=f"decline-{session.id}")
+    if not form.validate_on_submit():
+        details = HostDetailsForm(prefix=f"host-{session.id}", formdata=None, obj=session)
+        return _member_page(contact, 400, host_forms={session.id: (form, details)})
+    if _host_may_answer(session):
+        scheduling.decline_host(session, contact.id, form.reason.data or "")
+        notify.host_declined(session, contact)
+        db.session.commit()
+        flash(
+            _(
+                "Thank you for letting us know. The facilitator has been told and will "
+                "look for another host."
+            ),
+            "success",
+        )
+    return _back(token, session_id)
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/host/details", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_host_details(contact: Contact, session_id: int) -> Any:
+    """The host fills in what it will show and the practical information."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = _hosted(contact, session_id)
+    form = HostDetailsForm(prefix=f"host-{session.id}")
+    if not form.validate_on_submit():
+        decline = HostDeclineForm(prefix=f"decline-{session.id}", formdata=None)
+        return _member_page(contact, 400, host_forms={session.id: (decline, form)})
+    if _host_may_answer(session):
+        scheduling.update_host_details(
+            session, form.host_showcase.data or "", form.practical_info.data or ""
+        )
+        flash(_("Saved. Everyone coming sees it on their page."), "success")
     return _back(token, session_id)
 
 
