@@ -67,6 +67,7 @@ def field_label(key: str) -> str:
         "host": _("host"),
         "host_facility_id": _("host"),
         "host_confirmed_at": _("host confirmed on"),
+        "merged_into": _("merged into"),
         "host_declined_at": _("host cannot host, said on"),
         "host_declined_reason": _("the host's reason"),
         "answer": _("answer"),

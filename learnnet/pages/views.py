@@ -249,4 +249,5 @@ def session_view(session: Session) -> str:
         answer_labels={**dict(answer_choices()), "withdrawn": _("withdrawn")},
         person=parse_id(request.args.get("person", "")),  # chosen in the on-behalf form
         session_changes=audit_services.for_session(session.id),
+        member_messages=rsvp_services.member_messages(session.id),
     )

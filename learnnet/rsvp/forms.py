@@ -48,6 +48,8 @@ class ColleagueForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
+    # After "Is this Emma Wouters?": "same" uses that contact, "other" adds a new one.
+    decision = HiddenField()
 
 
 def answer_choices() -> list[tuple[str, str]]:
@@ -107,4 +109,36 @@ class HostDetailsForm(FlaskForm):
         ],
         description=_l("Parking, entrance, bell, what to bring."),
         render_kw={"rows": 3},
+    )
+
+
+MESSAGE_MAX = 1000
+
+
+class MessageForm(FlaskForm):
+    """A member's short message to the facilitators about one of their sessions."""
+
+    session = SelectField(_l("About"), coerce=str, validate_choice=False)
+    body = TextAreaField(
+        _l("Your message"),
+        validators=[
+            DataRequired(_l("Write a message.")),
+            Length(max=MESSAGE_MAX, message=_l("At most %(max)d characters.", max=MESSAGE_MAX)),
+        ],
+        description=_l("E.g. “I come half an hour later”, “Can I still come?”."),
+        render_kw={"rows": 3},
+    )
+
+
+class LostLinkForm(FlaskForm):
+    """ "I lost my link": the address the invitations came to."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("This is not a valid email address.")),
+            Length(max=254, message=_l("At most %(max)d characters.", max=254)),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
     )

@@ -403,3 +403,60 @@ def host_declined(session: Session, contact: Contact) -> int:
         about=contact,
         reason=session.host_declined_reason,
     )
+
+
+def member_message(message: Any) -> int:
+    """Mail a member's message to the facilitators; a reply goes to the member (no commit)."""
+    session, contact = message.session, message.contact
+    return _to_facilitators(
+        MEMBER_MESSAGE,
+        session,
+        "member_message",
+        lambda: _("Message from %(name)s: %(title)s", name=contact.name, title=_title(session)),
+        about=contact,
+        reply_to=contact.email or None,
+        body=message.body,
+    )
+
+
+LINK_AGAIN = "link_again"
+
+
+def link_again(email: str) -> int:
+    """ "I lost my link": mail each active contact with this address (a person may work at
+    two facilities) their personal link, in their own language (no commit)."""
+    from sqlalchemy import func
+
+    address = email.strip().lower()
+    if not address:
+        return 0
+    people = db.session.scalars(
+        select(Contact)
+        .where(func.lower(Contact.email) == address, Contact.active.is_(True))
+        .options(joinedload(Contact.facility))
+        .order_by(Contact.id)
+    )
+    count = 0
+    for contact in people:
+        rendered = mail.render(
+            "link_again",
+            contact.preferred_language,
+            lambda: _("Your personal link"),
+            contact=contact,
+            link=member_url(contact),
+        )
+        mail.queue(
+            LINK_AGAIN,
+            contact.email or "",
+            rendered,
+            recipient_name=contact.name,
+            contact_id=contact.id,
+        )
+        count += 1
+    return count
+
+
+def send_link_again(email: str) -> None:
+    """Queue the link mails for an address and commit (run after the response)."""
+    link_again(email)
+    db.session.commit()
