@@ -20,6 +20,7 @@ from learnnet.attendance import bridges as bridges_module
 from learnnet.attendance import rules
 from learnnet.attendance.certificate import Certificate, CertificateLine
 from learnnet.attendance.models import (
+    ABSENT,
     PRESENT,
     STATUSES,
     Attendance,
@@ -644,3 +645,18 @@ def certificate_signers(contact: Contact, start: date, end: date) -> str:
         key=str.casefold,
     )
     return ", ".join(names)
+
+
+def mark_rest_absent(session: Session, by_user: User, now: datetime | None = None) -> int:
+    """Record everyone on the session's list without a record as absent (the contacts
+    only; walk-ins always have one); commits. Returns how many. Only once the session has
+    started: before, nobody is absent yet."""
+    now = now or utcnow()
+    if now < session.starts_at:
+        raise AttendanceError(rules.NOT_STARTED)
+    count = 0
+    for row in rows(session):
+        if row.contact is not None and row.attendance is None:
+            record(session, row.contact, ABSENT, via="facilitator", by_user=by_user, now=now)
+            count += 1
+    return count

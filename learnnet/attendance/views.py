@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires, use_locale
@@ -98,6 +99,8 @@ def _checkin_page(
         host=host,
         host_may=bool(setting and setting.host_may_check_in),
         history=services.history(session)[:30] if not host else [],
+        q=(request.args.get("q") or "").strip()[:120],
+        now=utcnow(),
     )
 
 
@@ -147,6 +150,23 @@ def checkin_record(session: Session) -> Response:
     """Record one person's attendance (one request, with or without JavaScript)."""
     _record_from_form(session, via="facilitator", by_user=current_user)
     return redirect(url_for("attendance.checkin", session_id=session.id) + _anchor(), code=303)
+
+
+@bp.route("/sessions/<int:session_id>/checkin/rest-absent", methods=["POST"])
+@requires(SESSION)
+def checkin_rest_absent(session: Session) -> Response:
+    """At the end of check-in: everyone on the list not recorded yet is absent."""
+    try:
+        count = services.mark_rest_absent(session, current_user)
+    except services.AttendanceError as exc:
+        db.session.rollback()
+        flash(error_message(exc.code), "error")
+    else:
+        flash(
+            ngettext("%(num)d person marked absent.", "%(num)d people marked absent.", count),
+            "success",
+        )
+    return redirect(url_for("attendance.checkin", session_id=session.id), code=303)
 
 
 @bp.route("/sessions/<int:session_id>/walk-in", methods=["POST"])

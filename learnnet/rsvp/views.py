@@ -448,9 +448,12 @@ def contact_link_renew(contact: Contact) -> Response:
     return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
 
 
-def _session_page(session: Session, contact: Contact | None = None) -> Response:
-    """Back to the session's answers; after an answer on someone's behalf, to their row."""
-    anchor = f"person-{contact.id}" if contact is not None else "answers"
+def _session_page(
+    session: Session, contact: Contact | None = None, anchor: str = "answers"
+) -> Response:
+    """Back to the session's answers; after an answer on someone's behalf, to their row;
+    after sending mail, to the messages at the top that say what was sent."""
+    anchor = f"person-{contact.id}" if contact is not None else anchor
     return redirect(url_for("pages.session_view", session_id=session.id, _anchor=anchor), code=303)
 
 
@@ -528,7 +531,7 @@ def session_invite(session: Session) -> Response:
             else _("Everyone with an email address has been invited already."),
             "success",
         )
-    return _session_page(session)
+    return _session_page(session, anchor="flashes")
 
 
 @bp.route("/sessions/<int:session_id>/nudges", methods=["POST"])
@@ -545,7 +548,7 @@ def session_nudge(session: Session) -> Response:
             else _("Nobody to remind: everyone answered or was reminded today."),
             "success",
         )
-    return _session_page(session)
+    return _session_page(session, anchor="flashes")
 
 
 @bp.route("/sessions/<int:session_id>/host-request", methods=["POST"])

@@ -112,9 +112,15 @@ class Session(TimestampMixin, db.Model):
         return self.status == CANCELLED
 
     def display_status(self, now: datetime) -> str:
-        """The status to show: a session that has ended and was not cancelled was held."""
-        if self.status in (PLANNED, CONFIRMED) and self.ends_at <= now:
+        """The status to show: a session that has ended and was not cancelled was held;
+        one with attendance recorded before its end (check-in opens an hour before the
+        start) is not "held" yet, but planned or confirmed."""
+        if self.status == CANCELLED:
+            return CANCELLED
+        if self.ends_at <= now:
             return HELD
+        if self.status == HELD:
+            return CONFIRMED if self.host_confirmed_at else PLANNED
         return self.status
 
     def __repr__(self) -> str:
