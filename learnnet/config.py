@@ -106,6 +106,9 @@ class Defaults:
     PASSWORD_RESET_MAX_AGE = 3600
     PASSWORD_RESET_LIMIT_PER_ACCOUNT = "5 per hour"  # noqa: S105  # nosec B105 - a rate
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "20 per hour"  # noqa: S105  # nosec B105 - a rate
+    # "Ik ben mijn link kwijt": requests per email address and per client address.
+    LINK_AGAIN_LIMIT_PER_EMAIL = "3 per hour"
+    LINK_AGAIN_LIMIT_PER_ADDRESS = "20 per hour"
 
     # Personal links: failed lookups per client address before 429 (brute-force guard).
     TOKEN_MISS_LIMIT = "20 per 10 minutes"  # noqa: S105  # nosec B105 - a rate, not a secret

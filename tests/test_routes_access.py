@@ -232,3 +232,58 @@ def test_leaving_ends_access_to_the_people_but_not_to_the_name(app, network):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert facility.name in html and contact.name not in html and (contact.email or "@") not in html
+
+
+def test_no_personal_link_page_shows_another_contacts_history(app, network):
+    """Issue 21.3: the history and certificate pages (and every other page a personal link
+    opens with the token alone) show only the link holder's own attendance."""
+    from datetime import timedelta
+
+    from learnnet.attendance.models import Attendance
+    from learnnet.models import utcnow
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    first, second = (m.facility for m in network.memberships)
+    owner = factories.contact(first, name="Griet Vandamme")
+    other = factories.contact(second, name="Bart Peeters")
+    start = utcnow() - timedelta(days=5)
+    held = factories.session(network, first, starts_at=start, ends_at=start + timedelta(hours=2))
+    db.session.add(
+        Attendance(
+            session=held,
+            contact=owner,
+            facility_id=first.id,
+            person_name=owner.name,
+            facility_name=first.name,
+            status="present",
+        )
+    )
+    db.session.commit()
+    token = token_of(ensure_link(other))
+    db.session.commit()
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "access_rule", None) != PERSONAL_LINK or "GET" not in rule.methods:
+            continue
+        if set(rule.arguments) != {"token"}:
+            continue
+        url = rule.build({"token": token}, append_unknown=False)[1]
+        for query in ("", "?format=pdf"):
+            response = client.get(url + query)
+            assert response.status_code < 500, url
+            if response.content_type != "application/pdf":
+                body = response.get_data(as_text=True)
+            else:
+                import io
+
+                from pypdf import PdfReader
+
+                body = " ".join(
+                    p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages
+                )
+                assert "Bart Peeters" in body  # the link holder's own certificate
+            assert "Griet" not in body, url
+            checked += 1
+    assert checked >= 4  # the member page, the history, the certificate (print, PDF)

@@ -20,6 +20,7 @@ from learnnet.attendance import bridges as bridges_module
 from learnnet.attendance import rules
 from learnnet.attendance.certificate import Certificate, CertificateLine
 from learnnet.attendance.models import (
+    ABSENT,
     PRESENT,
     STATUSES,
     Attendance,
@@ -486,9 +487,16 @@ def _safe_cell(value: str) -> str:
 
 
 def certificate_for(
-    contact: Contact, period_label: str, start: date, end: date, signer: User
+    contact: Contact,
+    period_label: str,
+    start: date,
+    end: date,
+    signer: User | None,
+    signed_by: str | None = None,
 ) -> Certificate:
-    """The attendance certificate of a contact for a period."""
+    """The attendance certificate of a contact for a period, signed by ``signer`` (the
+    facilitator who makes it) or, when the member fetches it, ``signed_by`` (the names of
+    their networks' facilitators)."""
     from flask import current_app
 
     lines = attended(contact, start, end)
@@ -510,7 +518,7 @@ def certificate_for(
             for line in lines
         ),
         organisation=current_app.config.get("ORGANISATION_NAME") or ", ".join(networks),
-        signed_by=signer.name,
+        signed_by=signed_by if signed_by is not None else (signer.name if signer else ""),
         issued_on=local_today(),
         reference=f"ATT-{start.year}-{contact.id:06d}-{digest.hexdigest()[:4].upper()}",
     )
@@ -553,3 +561,102 @@ def network_bridges(network: Network) -> NetworkBridges:
         for session_id, starts_at, host_id in sessions
     ]
     return NetworkBridges(members, bridges_module.bridges(members, held))
+
+
+# --- the member's own history (issue 21.3) -----------------------------------------------------
+
+
+@dataclass
+class HistoryLine:
+    """A past session with the member's recorded attendance."""
+
+    session: Session
+    status: str  # present, absent, excused
+    hours: float  # counted only when present
+
+
+@dataclass
+class MemberHistory:
+    """What the member's history page shows: every past session with their attendance
+    (all networks, also ones the facility has left), hours per werkjaar (newest first),
+    and their facility's past hosting turns."""
+
+    lines: list[HistoryLine]
+    hours_per_werkjaar: list[tuple[str, float]]
+    hosted: list[Session]
+
+
+def werkjaar_label(day: date) -> str:
+    """'2026-2027': the werkjaar (1 September–31 August) of a day, as ``?period=`` takes it."""
+    start, end = rules.werkjaar_of(day)
+    return f"{start.year}-{end.year}"
+
+
+def member_history(contact: Contact, now: datetime | None = None) -> MemberHistory:
+    """The contact's own past sessions, hours and their facility's hosting turns, in
+    three statements."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(Attendance)
+        .join(Session, Session.id == Attendance.session_id)
+        .where(Attendance.contact_id == contact.id, Session.ends_at <= now)
+        .options(joinedload(Attendance.session).joinedload(Session.host))
+        .options(joinedload(Attendance.session).joinedload(Session.network))
+        .order_by(Session.starts_at.desc())
+    )
+    lines = []
+    per_year: dict[str, float] = defaultdict(float)
+    for a in rows:
+        s = a.session
+        present = a.status == PRESENT
+        hours = rules.hours(s.starts_at, s.ends_at) if present else 0.0
+        lines.append(HistoryLine(s, a.status, hours))
+        if present:
+            per_year[werkjaar_label(to_local(s.starts_at, s.network.timezone).date())] += hours
+    hosted = list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.host_facility_id == contact.facility_id,
+                Session.status != CANCELLED,
+                Session.ends_at <= now,
+            )
+            .options(joinedload(Session.network))
+            .order_by(Session.starts_at.desc())
+        )
+    )
+    return MemberHistory(
+        lines=lines,
+        hours_per_werkjaar=sorted(per_year.items(), reverse=True),
+        hosted=hosted,
+    )
+
+
+def certificate_signers(contact: Contact, start: date, end: date) -> str:
+    """The facilitators of the networks whose sessions the contact attended in a period,
+    by name: who signs the certificate a member fetches through their link."""
+    names = sorted(
+        {
+            user.name
+            for line in attended(contact, start, end)
+            for user in line.session.network.facilitators
+            if user.active
+        },
+        key=str.casefold,
+    )
+    return ", ".join(names)
+
+
+def mark_rest_absent(session: Session, by_user: User, now: datetime | None = None) -> int:
+    """Record everyone on the session's list without a record as absent (the contacts
+    only; walk-ins always have one); commits. Returns how many. Only once the session has
+    started: before, nobody is absent yet."""
+    now = now or utcnow()
+    if now < session.starts_at:
+        raise AttendanceError(rules.NOT_STARTED)
+    count = 0
+    for row in rows(session):
+        if row.contact is not None and row.attendance is None:
+            record(session, row.contact, ABSENT, via="facilitator", by_user=by_user, now=now)
+            count += 1
+    return count

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires, use_locale
@@ -98,6 +99,8 @@ def _checkin_page(
         host=host,
         host_may=bool(setting and setting.host_may_check_in),
         history=services.history(session)[:30] if not host else [],
+        q=(request.args.get("q") or "").strip()[:120],
+        now=utcnow(),
     )
 
 
@@ -147,6 +150,23 @@ def checkin_record(session: Session) -> Response:
     """Record one person's attendance (one request, with or without JavaScript)."""
     _record_from_form(session, via="facilitator", by_user=current_user)
     return redirect(url_for("attendance.checkin", session_id=session.id) + _anchor(), code=303)
+
+
+@bp.route("/sessions/<int:session_id>/checkin/rest-absent", methods=["POST"])
+@requires(SESSION)
+def checkin_rest_absent(session: Session) -> Response:
+    """At the end of check-in: everyone on the list not recorded yet is absent."""
+    try:
+        count = services.mark_rest_absent(session, current_user)
+    except services.AttendanceError as exc:
+        db.session.rollback()
+        flash(error_message(exc.code), "error")
+    else:
+        flash(
+            ngettext("%(num)d person marked absent.", "%(num)d people marked absent.", count),
+            "success",
+        )
+    return redirect(url_for("attendance.checkin", session_id=session.id), code=303)
 
 
 @bp.route("/sessions/<int:session_id>/walk-in", methods=["POST"])
@@ -398,10 +418,15 @@ def contact_csv(contact: Contact) -> Response:
 @requires(CONTACT)
 def certificate(contact: Contact) -> Any:
     """The attendance certificate for a period, as a printable page or a PDF."""
-    from learnnet.attendance import certificate as cert
-
     label, start, end = _period_arg()
     document = services.certificate_for(contact, label, start, end, current_user)
+    return _certificate_response(document, label)
+
+
+def _certificate_response(document: Any, label: str) -> Any:
+    """The certificate as a printable page, or a PDF with ``?format=pdf``."""
+    from learnnet.attendance import certificate as cert
+
     if "-" in label:  # a werkjaar: say so, with a proper dash
         shown = _("werkjaar %(years)s", years=label.replace("-", "–"))
         document = dataclasses.replace(document, period_label=shown)
@@ -411,6 +436,34 @@ def certificate(contact: Contact) -> Any:
         response.headers["Content-Disposition"] = f'attachment; filename="attest-{label}.pdf"'
         return response
     return cert.render_html(document, locale)
+
+
+# --- the member's own history and certificate, through the personal link ----------------------
+
+
+@bp.route("/m/<token>/history")
+@requires(PERSONAL_LINK)
+def member_history(contact: Contact) -> str:
+    """The member's past sessions in every network (present, absent, excused), hours per
+    werkjaar with the certificate of each, and their facility's hosting turns."""
+    return render_template(
+        "attendance/member_history.html",
+        contact=contact,
+        token=request.view_args["token"],  # type: ignore[index]
+        history=services.member_history(contact),
+        labels=status_labels(),
+    )
+
+
+@bp.route("/m/<token>/certificate")
+@requires(PERSONAL_LINK)
+def member_certificate(contact: Contact) -> Any:
+    """The member's own certificate for a werkjaar: the very document the facilitator
+    makes, signed by the facilitators of the networks it lists."""
+    label, start, end = _period_arg()
+    signers = services.certificate_signers(contact, start, end)
+    document = services.certificate_for(contact, label, start, end, None, signed_by=signers)
+    return _certificate_response(document, label)
 
 
 @bp.route("/sessions/<int:session_id>/attendance")
@@ -445,6 +498,41 @@ def host_checkin_url(session: Session, contact: Contact, token: str) -> str | No
     if session.id not in g.host_checkin_sessions:
         return None
     return url_for("attendance.host_checkin", token=token, session_id=session.id)
+
+
+def self_checkin_state(session: Session, contact: Contact) -> str | None:
+    """Template helper (member page): "open" during the session's self check-in window
+    (an hour before the start to an hour after the end), "done" once the member is
+    checked in, None outside the window (no statement then)."""
+    if rules.closed_reason(
+        session.is_cancelled, session.starts_at, session.ends_at, utcnow(), by_self=True
+    ):
+        return None
+    status = db.session.scalar(
+        db.select(Attendance.status).where(
+            Attendance.session_id == session.id, Attendance.contact_id == contact.id
+        )
+    )
+    return "done" if status == "present" else "open"
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/here", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_here(contact: Contact, session_id: int) -> Response:
+    """ "Ik ben er" on the member's own page: self check-in during the window, from any
+    browser that opens the personal link (no cookie, no QR code needed)."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = db.session.get(Session, session_id)
+    if session is None:
+        abort(404)
+    try:
+        services.record(session, contact, "present", via="self", by_contact=contact)
+    except services.AttendanceError as exc:
+        db.session.rollback()
+        flash(error_message(exc.code), "error")
+    else:
+        flash(_("Welcome, %(name)s! You are checked in.", name=contact.name), "success")
+    return redirect(url_for("rsvp.member", token=token) + f"#session-{session.id}", code=303)
 
 
 def bridges_labels() -> dict[str, str]:
@@ -493,4 +581,8 @@ def init_app(app: Any) -> None:
 
     @app.context_processor
     def _attendance_helpers() -> dict[str, Any]:
-        return {"host_checkin_url": host_checkin_url, "network_bridges": network_bridges}
+        return {
+            "host_checkin_url": host_checkin_url,
+            "network_bridges": network_bridges,
+            "self_checkin_state": self_checkin_state,
+        }

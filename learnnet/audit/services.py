@@ -23,6 +23,17 @@ def for_facility(facility_id: int, with_people: bool, limit: int = 50) -> list[A
     )
 
 
+def for_session(session_id: int, limit: int = 30) -> list[AuditEvent]:
+    """Changes to one session (by the facilitator, or by its host through their personal
+    link: what it will show, practical information, its "no"), newest first."""
+    query = select(AuditEvent).where(
+        AuditEvent.entity == "session", AuditEvent.entity_id == session_id
+    )
+    return list(
+        db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    )
+
+
 def recent(entity: str | None = None, limit: int = 200) -> list[AuditEvent]:
     """The whole trail for admins, newest first, optionally of one kind."""
     query = select(AuditEvent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo
+from wtforms.validators import DataRequired, Email, EqualTo, Optional
 
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR
 from learnnet.forms import Length, OneLine
@@ -45,6 +45,17 @@ class ProfileForm(FlaskForm):
         _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120), OneLine()]
     )
     locale = SelectField(_l("Language"), choices=language_choices, validate_choice=True)
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("At most %(max)d characters.", max=40))],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    show_phone = BooleanField(
+        _l("Show my phone number to the members of my networks"),
+        description=_l(
+            "On their personal page and in the mails about sessions, beside your mail address."
+        ),
+    )
 
 
 def _new_password() -> PasswordField:

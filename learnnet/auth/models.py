@@ -40,6 +40,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         Boolean, default=False, server_default=false()
     )
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Shown to members beside the mail address only when the facilitator chose so.
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    show_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Part of the session's user id: rotating it invalidates every existing login.
     auth_token: Mapped[str] = mapped_column(String(64), default=new_auth_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -96,12 +96,23 @@ def end_all_logins(user: User) -> None:
 _UNCHANGED: Any = object()
 
 
-def update_profile(user: User, name: str | None = None, locale: Any = _UNCHANGED) -> None:
-    """A user's own name and interface language (None: follow the browser)."""
+def update_profile(
+    user: User,
+    name: str | None = None,
+    locale: Any = _UNCHANGED,
+    phone: str | None = None,
+    show_phone: bool | None = None,
+) -> None:
+    """A user's own name, interface language (None: follow the browser) and phone
+    number, shown to members only with ``show_phone``."""
     if name:
         user.name = name.strip()
     if locale is not _UNCHANGED:
         user.locale = locale
+    if phone is not None:
+        user.phone = phone.strip()
+    if show_phone is not None:
+        user.show_phone = show_phone and bool(user.phone)
     db.session.commit()
 
 

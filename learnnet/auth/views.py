@@ -140,7 +140,11 @@ def account() -> str | Response:
     if request.method == "POST":
         if "profile-submit" in request.form and profile.validate_on_submit():
             services.update_profile(
-                user, name=profile.name.data or user.name, locale=profile.locale.data or None
+                user,
+                name=profile.name.data or user.name,
+                locale=profile.locale.data or None,
+                phone=profile.phone.data or "",
+                show_phone=bool(profile.show_phone.data),
             )
             flash(_("Your details are saved."), "success")
             return redirect(url_for("auth.account"))

@@ -71,6 +71,7 @@ def queue(
     session_id: int | None = None,
     dedupe_key: str | None = None,
     parts: Iterable[Part] = (),
+    reply_to: str | None = None,
 ) -> OutboxMessage | None:
     """Add a message to the current transaction; None when its dedupe key was used before."""
     if dedupe_key is not None and db.session.scalar(
@@ -81,6 +82,7 @@ def queue(
         kind=kind,
         recipient=recipient,
         recipient_name=recipient_name,
+        reply_to=reply_to,
         subject=rendered.subject[:300],
         text_body=rendered.text,
         html_body=rendered.html,
@@ -131,7 +133,7 @@ def _as_mail(message: OutboxMessage, sender: str) -> Mail:
         message_id=stable_message_id(
             f"learnnet.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}", sender
         ),
-        reply_to=current_app.config.get("MAIL_REPLY_TO") or None,
+        reply_to=message.reply_to or current_app.config.get("MAIL_REPLY_TO") or None,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from learnnet.access import SESSION, USER, requires
+from learnnet.audit import services as audit_services
 from learnnet.extensions import db
 from learnnet.mail.services import outbox_counts
 from learnnet.models import utcnow
@@ -247,4 +248,6 @@ def session_view(session: Session) -> str:
         answer_choices=answer_choices(),
         answer_labels={**dict(answer_choices()), "withdrawn": _("withdrawn")},
         person=parse_id(request.args.get("person", "")),  # chosen in the on-behalf form
+        session_changes=audit_services.for_session(session.id),
+        member_messages=rsvp_services.member_messages(session.id),
     )

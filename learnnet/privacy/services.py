@@ -16,7 +16,7 @@ from learnnet.extensions import db
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
-from learnnet.rsvp.models import PersonalLink, Rsvp, RsvpChange
+from learnnet.rsvp.models import MemberMessage, PersonalLink, Rsvp, RsvpChange
 from learnnet.scheduling.models import Session
 
 ERASED_NAME = "verwijderde contactpersoon"
@@ -169,6 +169,10 @@ def erase(contact: Contact) -> None:
         .values(revoked_at=now)
     )
     db.session.execute(update(Rsvp).where(Rsvp.contact_id == contact.id).values(note=""))
+    # What they wrote to the facilitators goes with them.
+    db.session.execute(
+        MemberMessage.__table__.delete().where(MemberMessage.contact_id == contact.id)
+    )
     rsvp_ids = select(Rsvp.id).where(Rsvp.contact_id == contact.id)
     db.session.execute(
         update(RsvpChange)
@@ -236,3 +240,111 @@ def prune_outbox(older_than_days: int) -> int:
         )
     db.session.commit()
     return len(ids)
+
+
+# --- one person once (issue 21.6) ---------------------------------------------------------------
+
+
+class CannotMerge(Exception):
+    """Two contacts cannot be merged: not two of one facility."""
+
+
+def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
+    """The facilitator found one person listed twice at a facility: ``duplicate``'s
+    answers, attendance, messages and what they did through their link move to
+    ``keeper``, who takes over details it lacks; the duplicate stays (no longer active,
+    its links revoked) so that the trail keeps both names, and the trail records the
+    merge. Where both answered or were recorded for the same session, the keeper's row
+    stays (attendance: "present" wins) and the duplicate's history joins it. Commits."""
+    from learnnet.attendance.models import AttendanceChange
+    from learnnet.networks.models import MembershipRequest
+
+    if duplicate.id == keeper.id or duplicate.facility_id != keeper.facility_id:
+        raise CannotMerge("facility")
+    now = utcnow()
+    # Answers: one per session.
+    kept_rsvps = {
+        r.session_id: r
+        for r in db.session.scalars(select(Rsvp).where(Rsvp.contact_id == keeper.id))
+    }
+    for rsvp in list(db.session.scalars(select(Rsvp).where(Rsvp.contact_id == duplicate.id))):
+        kept = kept_rsvps.get(rsvp.session_id)
+        if kept is None:
+            rsvp.contact_id = keeper.id
+            continue
+        db.session.execute(
+            update(RsvpChange).where(RsvpChange.rsvp_id == rsvp.id).values(rsvp_id=kept.id)
+        )
+        db.session.delete(rsvp)
+    # Attendance: one per session; present wins.
+    kept_attendance = {
+        a.session_id: a
+        for a in db.session.scalars(select(Attendance).where(Attendance.contact_id == keeper.id))
+    }
+    for row in list(
+        db.session.scalars(select(Attendance).where(Attendance.contact_id == duplicate.id))
+    ):
+        kept = kept_attendance.get(row.session_id)
+        if kept is None:
+            row.contact_id = keeper.id
+            row.person_name = keeper.name
+            continue
+        if row.status == "present":
+            kept.status = "present"
+        db.session.execute(
+            update(AttendanceChange)
+            .where(AttendanceChange.attendance_id == row.id)
+            .values(attendance_id=kept.id)
+        )
+        db.session.delete(row)
+    db.session.flush()
+    # What they wrote and did, and what was sent to them.
+    for model, column in (
+        (MemberMessage, MemberMessage.contact_id),
+        (OutboxMessage, OutboxMessage.contact_id),
+        (RsvpChange, RsvpChange.by_contact_id),
+        (AttendanceChange, AttendanceChange.by_contact_id),
+        (Session, Session.host_confirmed_by_id),
+        (Session, Session.host_declined_by_id),
+        (MembershipRequest, MembershipRequest.decided_by_contact_id),
+    ):
+        db.session.execute(
+            update(model)
+            .where(column == duplicate.id)
+            .values({column.key: keeper.id})
+            .execution_options(synchronize_session=False)
+        )
+    # The duplicate's links stop working; its page would be empty.
+    for model in (PersonalLink, CalendarFeed):
+        db.session.execute(
+            update(model)
+            .where(model.contact_id == duplicate.id, model.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    email = duplicate.email
+    duplicate.email = None
+    duplicate.active = False
+    db.session.flush()
+    if not keeper.email and email:
+        keeper.email = email
+    for key in ("phone", "function"):
+        if not getattr(keeper, key) and getattr(duplicate, key):
+            setattr(keeper, key, getattr(duplicate, key))
+    db.session.flush()
+    from learnnet.audit.trail import _actor
+
+    user_id, contact_id, name = _actor()
+    db.session.add(
+        AuditEvent(
+            user_id=user_id,
+            contact_id=contact_id,
+            actor_name=name,
+            entity="contact",
+            entity_id=duplicate.id,
+            action="merge",
+            changes={"merged_into": [duplicate.name, keeper.name]},
+            facility_id=keeper.facility_id,
+        )
+    )
+    db.session.commit()
+    db.session.expire_all()

@@ -7,9 +7,10 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from learnnet.access import ADMIN, requires
+from learnnet.access import ADMIN, CONTACT, requires
 from learnnet.extensions import db
 from learnnet.networks.models import Contact
+from learnnet.networks.rules import parse_id
 from learnnet.privacy import bp, services
 
 
@@ -53,3 +54,37 @@ def contact_erase(contact_id: int) -> Response:
     services.erase(contact)
     flash(_("The person has been erased; their answers and attendance still count."), "success")
     return redirect(url_for("networks.facility_view", facility_id=facility_id), code=303)
+
+
+@bp.route("/contacts/<int:contact_id>/merge", methods=["POST"])
+@requires(CONTACT)
+def contact_merge(contact: Contact) -> Response:
+    """One person listed twice at a facility: fold this contact into another one of the
+    same facility (answers, attendance and history move; the trail records it)."""
+    back = redirect(url_for("networks.contact_edit", contact_id=contact.id) + "#merge", code=303)
+    ident = parse_id(request.form.get("into", ""))
+    keeper = db.session.get(Contact, ident) if ident is not None else None
+    if keeper is None or keeper.facility_id != contact.facility_id or keeper.id == contact.id:
+        flash(
+            _(
+                "Choose the other listing of this person at %(facility)s.",
+                facility=contact.facility.name,
+            ),
+            "error",
+        )
+        return back
+    if not contact.active:
+        flash(_("This contact no longer works here; nothing was merged."), "error")
+        return back
+    name = contact.name
+    services.merge_contacts(contact, keeper)
+    flash(
+        _(
+            "%(name)s and %(other)s are now one person: %(other)s. Answers, attendance and "
+            "history are kept.",
+            name=name,
+            other=keeper.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("networks.facility_view", facility_id=keeper.facility_id), code=303)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, flash, has_request_context
+from flask_babel import ngettext
 
 from learnnet import signals
 from learnnet.rsvp import notify, services
@@ -20,7 +21,19 @@ bp = Blueprint("rsvp", __name__)
 @signals.session_changed.connect
 def _on_session_changed(session: Any, changes: frozenset[str] = frozenset(), **_: Any) -> None:
     if "capacity" in changes:
-        services.promote_waitlist(session)
+        promoted = services.promote_waitlist(session)
+        if promoted and has_request_context():
+            # The facilitator who raised the capacity reads who moved up and was told.
+            names = ", ".join(r.contact.name for r in promoted)
+            flash(
+                ngettext(
+                    "%(names)s moves up from the waitlist and has been told by mail.",
+                    "%(names)s move up from the waitlist and have been told by mail.",
+                    len(promoted),
+                    names=names,
+                ),
+                "success",
+            )
     notify.announce_change(session, changes)
 
 

@@ -49,6 +49,8 @@ class ColleagueForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
+    # After "Is this Emma Wouters?": "same" uses that contact, "other" adds a new one.
+    decision = HiddenField()
 
 
 def answer_choices() -> list[tuple[str, str]]:
@@ -67,4 +69,77 @@ class OnBehalfForm(FlaskForm):
             Optional(),
             Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX)),
         ],
+    )
+
+
+REASON_MAX = 500
+HOST_TEXT_MAX = 2000
+
+
+class HostDeclineForm(FlaskForm):
+    """The host's "no, we cannot" with an optional reason for the facilitator."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        validators=[
+            Optional(),
+            Length(max=REASON_MAX, message=_l("At most %(max)d characters.", max=REASON_MAX)),
+        ],
+        description=_l("E.g. “our room is being renovated”. The facilitator reads it."),
+        render_kw={"rows": 2},
+    )
+
+
+class HostDetailsForm(FlaskForm):
+    """What the host fills in itself: what it will show, and how to get in."""
+
+    host_showcase = TextAreaField(
+        _l("What we will show"),
+        validators=[
+            Optional(),
+            Length(max=HOST_TEXT_MAX, message=_l("At most %(max)d characters.", max=HOST_TEXT_MAX)),
+        ],
+        description=_l("E.g. our outdoor play area, how we work with baby signs."),
+        render_kw={"rows": 3},
+    )
+    practical_info = TextAreaField(
+        _l("Practical information"),
+        validators=[
+            Optional(),
+            Length(max=HOST_TEXT_MAX, message=_l("At most %(max)d characters.", max=HOST_TEXT_MAX)),
+        ],
+        description=_l("Parking, entrance, bell, what to bring."),
+        render_kw={"rows": 3},
+    )
+
+
+MESSAGE_MAX = 1000
+
+
+class MessageForm(FlaskForm):
+    """A member's short message to the facilitators about one of their sessions."""
+
+    session = SelectField(_l("About"), coerce=str, validate_choice=False)
+    body = TextAreaField(
+        _l("Your message"),
+        validators=[
+            DataRequired(_l("Write a message.")),
+            Length(max=MESSAGE_MAX, message=_l("At most %(max)d characters.", max=MESSAGE_MAX)),
+        ],
+        description=_l("E.g. “I come half an hour later”, “Can I still come?”."),
+        render_kw={"rows": 3},
+    )
+
+
+class LostLinkForm(FlaskForm):
+    """ "I lost my link": the address the invitations came to."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("This is not a valid email address.")),
+            Length(max=254, message=_l("At most %(max)d characters.", max=254)),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
     )

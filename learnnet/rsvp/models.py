@@ -104,3 +104,24 @@ class RsvpChange(db.Model):
     rsvp: Mapped[Rsvp] = relationship()
     by_contact: Mapped[Contact | None] = relationship(foreign_keys=[by_contact_id])
     by_user: Mapped[User | None] = relationship()
+
+
+class MemberMessage(db.Model):
+    """A short message from a member to the network's facilitators about a session
+    ("I come later", "can I still come?"): shown on the session page and mailed to the
+    facilitators with the member's address as Reply-To."""
+
+    __tablename__ = "member_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("network_session.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    session: Mapped[Session] = relationship()
+    contact: Mapped[Contact] = relationship()

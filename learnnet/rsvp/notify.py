@@ -340,3 +340,123 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
             count += reminder(session, contact, due, rsvp) is not None
         db.session.commit()
     return count
+
+
+# --- messages to the facilitators (issue 21) ---------------------------------------------------
+
+HOST_DECLINED = "host_declined"
+MEMBER_MESSAGE = "member_message"
+
+
+def _to_facilitators(
+    kind: str,
+    session: Session,
+    template: str,
+    subject: Callable[[], str],
+    about: Contact | None = None,
+    reply_to: str | None = None,
+    **extra: Any,
+) -> int:
+    """Queue one message per facilitator of the session's network (with an email
+    address), each in their own language; ``about``: the contact it concerns (erasing
+    that contact empties the message). No commit."""
+    from flask import current_app
+
+    count = 0
+    tz = session.network.timezone
+    for user in session.network.facilitators:
+        if not user.active or not user.email:
+            continue
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        rendered = mail.render(
+            template,
+            locale,
+            subject,
+            session=session,
+            network=session.network,
+            user=user,
+            contact=about,
+            when=format_span(session.starts_at, session.ends_at, tz, locale),
+            session_url=url_for("pages.session_view", session_id=session.id, _external=True),
+            **extra,
+        )
+        mail.queue(
+            kind,
+            user.email,
+            rendered,
+            recipient_name=user.name,
+            contact_id=about.id if about is not None else None,
+            session_id=session.id,
+            reply_to=reply_to,
+        )
+        count += 1
+    return count
+
+
+def host_declined(session: Session, contact: Contact) -> int:
+    """Tell the facilitators that the host cannot host the session (no commit)."""
+    return _to_facilitators(
+        HOST_DECLINED,
+        session,
+        "host_declined",
+        lambda: _("%(host)s cannot host: %(title)s", host=session.host.name, title=_title(session)),
+        about=contact,
+        reason=session.host_declined_reason,
+    )
+
+
+def member_message(message: Any) -> int:
+    """Mail a member's message to the facilitators; a reply goes to the member (no commit)."""
+    session, contact = message.session, message.contact
+    return _to_facilitators(
+        MEMBER_MESSAGE,
+        session,
+        "member_message",
+        lambda: _("Message from %(name)s: %(title)s", name=contact.name, title=_title(session)),
+        about=contact,
+        reply_to=contact.email or None,
+        body=message.body,
+    )
+
+
+LINK_AGAIN = "link_again"
+
+
+def link_again(email: str) -> int:
+    """ "I lost my link": mail each active contact with this address (a person may work at
+    two facilities) their personal link, in their own language (no commit)."""
+    from sqlalchemy import func
+
+    address = email.strip().lower()
+    if not address:
+        return 0
+    people = db.session.scalars(
+        select(Contact)
+        .where(func.lower(Contact.email) == address, Contact.active.is_(True))
+        .options(joinedload(Contact.facility))
+        .order_by(Contact.id)
+    )
+    count = 0
+    for contact in people:
+        rendered = mail.render(
+            "link_again",
+            contact.preferred_language,
+            lambda: _("Your personal link"),
+            contact=contact,
+            link=member_url(contact),
+        )
+        mail.queue(
+            LINK_AGAIN,
+            contact.email or "",
+            rendered,
+            recipient_name=contact.name,
+            contact_id=contact.id,
+        )
+        count += 1
+    return count
+
+
+def send_link_again(email: str) -> None:
+    """Queue the link mails for an address and commit (run after the response)."""
+    link_again(email)
+    db.session.commit()

@@ -30,6 +30,7 @@ from learnnet.rsvp.models import (
     NO,
     WITHDRAWN,
     YES,
+    MemberMessage,
     Rsvp,
     RsvpChange,
 )
@@ -283,6 +284,35 @@ def colleagues(contact: Contact) -> list[Contact]:
     )
 
 
+def same_colleague(contact: Contact, name: str, email: str | None) -> Contact | None:
+    """A contact of the member's facility who may be the person being added: the same
+    email address, or the same name with case, accents and spacing ignored (the active
+    ones first, then by id)."""
+    from learnnet.networks.rules import name_key
+
+    address = (email or "").strip().lower()
+    key = name_key(name)
+    people = db.session.scalars(
+        select(Contact)
+        .where(Contact.facility_id == contact.facility_id)
+        .order_by(Contact.active.desc(), Contact.id)
+    )
+    for person in people:
+        if (address and (person.email or "").lower() == address) or name_key(person.name) == key:
+            return person
+    return None
+
+
+def use_colleague(person: Contact) -> bool:
+    """ "Yes, that is them": a former colleague works here again (active once more);
+    True when something changed. Commits."""
+    if person.active:
+        return False
+    person.active = True
+    db.session.commit()
+    return True
+
+
 def add_colleague(contact: Contact, name: str, email: str | None) -> Contact:
     """A contact adds a colleague at their own facility (same language as the adder)."""
     return network_services.create_contact(
@@ -503,3 +533,43 @@ def confirmed_counts(session_ids: list[int]) -> dict[int, int]:
         .group_by(Rsvp.session_id)
     )
     return {sid: n for sid, n in rows}
+
+
+# --- a member's message to the facilitators (issue 21.1) -------------------------------------
+
+
+class MessageError(Exception):
+    """The message cannot be sent: ``code`` says why (the session is not theirs)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def send_member_message(contact: Contact, session_id: int, body: str) -> MemberMessage:
+    """Store a member's message about one of their sessions (not ended, of a network their
+    facility belongs to) and mail it to the facilitators with the member's address as
+    Reply-To; commits. Raises :class:`MessageError`."""
+    session = db.session.get(Session, session_id)
+    now = utcnow()
+    if session is None or session.ends_at <= now or not contact.active:
+        raise MessageError("session")
+    if session.network_id not in member_networks(contact.facility_id, now.date()):
+        raise MessageError("session")
+    message = MemberMessage(session=session, contact=contact, body=body.strip())
+    db.session.add(message)
+    notify.member_message(message)
+    db.session.commit()
+    return message
+
+
+def member_messages(session_id: int) -> list[MemberMessage]:
+    """The members' messages about a session, newest first, with their senders."""
+    return list(
+        db.session.scalars(
+            select(MemberMessage)
+            .where(MemberMessage.session_id == session_id)
+            .options(joinedload(MemberMessage.contact).joinedload(Contact.facility))
+            .order_by(MemberMessage.created_at.desc(), MemberMessage.id.desc())
+        )
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -19,8 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
-from learnnet.extensions import db
+from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires
+from learnnet.extensions import db, limiter
 from learnnet.models import utcnow
 from learnnet.networks import services as networks
 from learnnet.networks.models import Contact, MembershipRequest, Network
@@ -29,7 +30,15 @@ from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
 from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
-from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
+from learnnet.rsvp.forms import (
+    AnswerForm,
+    ColleagueForm,
+    HostDeclineForm,
+    HostDetailsForm,
+    LostLinkForm,
+    MessageForm,
+    OnBehalfForm,
+)
 from learnnet.rsvp.models import MAYBE, NO, YES
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import Session
@@ -83,8 +92,24 @@ def _member_page(
     errors: dict[int, str] | None = None,
     typed: dict[int, str] | None = None,
     colleague_form: ColleagueForm | None = None,
+    host_forms: dict[int, tuple[HostDeclineForm, HostDetailsForm]] | None = None,
+    message_form: MessageForm | None = None,
+    same_colleague: Contact | None = None,
 ) -> tuple[str, int]:
     page = services.member_page(contact)
+    message_form = message_form or MessageForm(prefix="message", formdata=None)
+    message_form.session.choices = _message_choices(page)
+    submitted = host_forms or {}
+
+    def forms_for(session: Session) -> tuple[HostDeclineForm, HostDetailsForm]:
+        """The host's two forms of a session: as sent back with errors, or fresh."""
+        if session.id in submitted:
+            return submitted[session.id]
+        return (
+            HostDeclineForm(prefix=f"decline-{session.id}", formdata=None),
+            HostDetailsForm(prefix=f"host-{session.id}", formdata=None, obj=session),
+        )
+
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -98,7 +123,41 @@ def _member_page(
         map_url=notify.map_url,
         full_cards=FULL_CARDS,
         show_all=request.args.get("all") == "1",
+        host_forms=forms_for,
+        message_form=message_form,
+        facilitators=facilitators_of(page.networks),
+        same_colleague=same_colleague,
     ), status
+
+
+def facilitators_of(networks: list[Network]) -> list[tuple[Any, list[str]]]:
+    """Who to reach: each active facilitator of these networks once, with the names of
+    the networks they lead (a member of two networks may have two)."""
+    found: dict[int, tuple[Any, list[str]]] = {}
+    for network in networks:
+        for user in network.facilitators:
+            if user.active:
+                found.setdefault(user.id, (user, []))[1].append(network.name)
+    return sorted(found.values(), key=lambda pair: pair[0].name.casefold())
+
+
+def _message_choices(page: services.MemberPage) -> list[tuple[str, str]]:
+    """The sessions a message can be about: the member's coming ones, not cancelled."""
+    from learnnet.templating import current_locale
+    from learnnet.timefmt import format_span
+
+    locale = current_locale()
+    return [
+        (
+            str(ms.session.id),
+            format_span(
+                ms.session.starts_at, ms.session.ends_at, ms.session.network.timezone, locale
+            )
+            + (f" · {ms.session.network.name}" if len(page.networks) > 1 else ""),
+        )
+        for ms in page.sessions
+        if not ms.session.is_cancelled
+    ]
 
 
 def _back(token: str, session_id: int | None = None) -> Response:
@@ -178,6 +237,64 @@ def member_host_confirm(contact: Contact, session_id: int) -> Response:
     return _back(token, session_id)
 
 
+def _hosted(contact: Contact, session_id: int) -> Session:
+    """The session, when the contact's facility hosts it (else 404)."""
+    session = db.session.get(Session, session_id)
+    if session is None or session.host_facility_id != contact.facility_id or not contact.active:
+        abort(404)
+    return session
+
+
+def _host_may_answer(session: Session) -> bool:
+    if session.is_cancelled or session.starts_at <= utcnow():
+        flash(_("This session can no longer be changed."), "error")
+        return False
+    return True
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/host/decline", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_host_decline(contact: Contact, session_id: int) -> Any:
+    """The host's "no, we cannot": the session is flagged for the facilitator, who gets
+    a message and the planner's proposal for another host on the session page."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = _hosted(contact, session_id)
+    form = HostDeclineForm(prefix=f"decline-{session.id}")
+    if not form.validate_on_submit():
+        details = HostDetailsForm(prefix=f"host-{session.id}", formdata=None, obj=session)
+        return _member_page(contact, 400, host_forms={session.id: (form, details)})
+    if _host_may_answer(session):
+        scheduling.decline_host(session, contact.id, form.reason.data or "")
+        notify.host_declined(session, contact)
+        db.session.commit()
+        flash(
+            _(
+                "Thank you for letting us know. The facilitator has been told and will "
+                "look for another host."
+            ),
+            "success",
+        )
+    return _back(token, session_id)
+
+
+@bp.route("/m/<token>/sessions/<int:session_id>/host/details", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_host_details(contact: Contact, session_id: int) -> Any:
+    """The host fills in what it will show and the practical information."""
+    token = request.view_args["token"]  # type: ignore[index]
+    session = _hosted(contact, session_id)
+    form = HostDetailsForm(prefix=f"host-{session.id}")
+    if not form.validate_on_submit():
+        decline = HostDeclineForm(prefix=f"decline-{session.id}", formdata=None)
+        return _member_page(contact, 400, host_forms={session.id: (decline, form)})
+    if _host_may_answer(session):
+        scheduling.update_host_details(
+            session, form.host_showcase.data or "", form.practical_info.data or ""
+        )
+        flash(_("Saved. Everyone coming sees it on their page."), "success")
+    return _back(token, session_id)
+
+
 @bp.route("/m/<token>/requests/<int:request_id>", methods=["POST"])
 @requires(PERSONAL_LINK)
 def member_request_answer(contact: Contact, request_id: int) -> Response:
@@ -203,6 +320,31 @@ def member_request_answer(contact: Contact, request_id: int) -> Response:
     return redirect(url_for("rsvp.member", token=token) + "#requests", code=303)
 
 
+@bp.route("/m/<token>/messages", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_message(contact: Contact) -> Any:
+    """A short message to the facilitators about one of the member's sessions."""
+    token = request.view_args["token"]  # type: ignore[index]
+    form = MessageForm(prefix="message")
+    form.session.choices = []  # checked by the service: one of the member's sessions
+    if form.validate_on_submit():
+        ident = parse_id(form.session.data or "")
+        try:
+            services.send_member_message(contact, ident or 0, form.body.data or "")
+        except services.MessageError:
+            db.session.rollback()
+            form.session.errors = [_("Choose one of your sessions.")]
+        else:
+            flash(
+                _("Your message has been sent to the facilitator. The answer comes by mail.")
+                if contact.email
+                else _("Your message has been sent to the facilitator."),
+                "success",
+            )
+            return redirect(url_for("rsvp.member", token=token) + "#contact", code=303)
+    return _member_page(contact, 400, message_form=form)
+
+
 @bp.route("/m/<token>/colleagues", methods=["POST"])
 @requires(PERSONAL_LINK)
 def member_colleague_add(contact: Contact) -> Any:
@@ -210,8 +352,24 @@ def member_colleague_add(contact: Contact) -> Any:
     token = request.view_args["token"]  # type: ignore[index]
     form = ColleagueForm(prefix="colleague")
     if form.validate_on_submit():
+        name, email = form.name.data.strip(), form.email.data
+        same = services.same_colleague(contact, name, email)
+        decision = form.decision.data
+        if same is not None and decision == "same":
+            back = redirect(url_for("rsvp.member", token=token) + "#colleagues", code=303)
+            if same.id == contact.id:
+                flash(_("That is you: you are listed already."), "info")
+            elif services.use_colleague(same):
+                flash(_("%(name)s is listed as your colleague again.", name=same.name), "success")
+            else:
+                flash(_("%(name)s is already listed as your colleague.", name=same.name), "info")
+            return back
+        email_taken = same is not None and email and (same.email or "") == email.strip().lower()
+        if same is not None and (decision != "other" or email_taken):
+            # Ask first: "Is this Emma Wouters?" (the same address is always the same person).
+            return _member_page(contact, 200, colleague_form=form, same_colleague=same)
         try:
-            colleague = services.add_colleague(contact, form.name.data.strip(), form.email.data)
+            colleague = services.add_colleague(contact, name, email)
         except DuplicateContact:
             db.session.rollback()
             form.email.errors = [_("A colleague with this email address is already listed.")]
@@ -219,6 +377,39 @@ def member_colleague_add(contact: Contact) -> Any:
             flash(_("%(name)s has been added as your colleague.", name=colleague.name), "success")
             return redirect(url_for("rsvp.member", token=token) + "#colleagues", code=303)
     return _member_page(contact, 400, colleague_form=form)
+
+
+def _lost_link_key() -> str:
+    return "link-again:" + (request.form.get("email", "") or "").strip().lower()
+
+
+@bp.route("/m/lost", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit(
+    lambda: current_app.config.get("LINK_AGAIN_LIMIT_PER_EMAIL", "3 per hour"),
+    key_func=_lost_link_key,
+    methods=["POST"],
+    scope="link-again-email",
+)
+@limiter.limit(
+    lambda: current_app.config.get("LINK_AGAIN_LIMIT_PER_ADDRESS", "20 per hour"),
+    methods=["POST"],
+    scope="link-again-address",
+)
+def lost_link() -> Any:
+    """ "I lost my link": the personal link mailed again to an active contact's address.
+
+    The answer is the same whether or not the address belongs to anyone, and it is sent
+    before the address is even looked up (like the password-reset form), so neither its
+    words nor its timing tell who is a contact person."""
+    from learnnet.auth.views import _after_response
+
+    form = LostLinkForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip()
+        _after_response(notify.send_link_again, email)
+        return render_template("rsvp/lost_sent.html", email=email)
+    return render_template("rsvp/lost.html", form=form), 400 if request.method == "POST" else 200
 
 
 # --- the facilitator's side ------------------------------------------------------------------
@@ -257,9 +448,12 @@ def contact_link_renew(contact: Contact) -> Response:
     return redirect(url_for("rsvp.contact_link", contact_id=contact.id), code=303)
 
 
-def _session_page(session: Session, contact: Contact | None = None) -> Response:
-    """Back to the session's answers; after an answer on someone's behalf, to their row."""
-    anchor = f"person-{contact.id}" if contact is not None else "answers"
+def _session_page(
+    session: Session, contact: Contact | None = None, anchor: str = "answers"
+) -> Response:
+    """Back to the session's answers; after an answer on someone's behalf, to their row;
+    after sending mail, to the messages at the top that say what was sent."""
+    anchor = f"person-{contact.id}" if contact is not None else anchor
     return redirect(url_for("pages.session_view", session_id=session.id, _anchor=anchor), code=303)
 
 
@@ -337,7 +531,7 @@ def session_invite(session: Session) -> Response:
             else _("Everyone with an email address has been invited already."),
             "success",
         )
-    return _session_page(session)
+    return _session_page(session, anchor="flashes")
 
 
 @bp.route("/sessions/<int:session_id>/nudges", methods=["POST"])
@@ -354,7 +548,7 @@ def session_nudge(session: Session) -> Response:
             else _("Nobody to remind: everyone answered or was reminded today."),
             "success",
         )
-    return _session_page(session)
+    return _session_page(session, anchor="flashes")
 
 
 @bp.route("/sessions/<int:session_id>/host-request", methods=["POST"])

@@ -87,6 +87,12 @@ class Session(TimestampMixin, db.Model):
     host_confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact.id", ondelete="SET NULL")
     )
+    # The host's "no, we cannot": flags the session until another host is chosen.
+    host_declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host_declined_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL")
+    )
+    host_declined_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When the facilitator sent the invitations: from then on, changes are announced.
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The series it was planned in (None for a session added on its own).
@@ -97,7 +103,8 @@ class Session(TimestampMixin, db.Model):
     network: Mapped[Network] = relationship()
     series: Mapped[Series | None] = relationship()
     host: Mapped[Facility] = relationship()
-    host_confirmed_by: Mapped[Contact | None] = relationship()
+    host_confirmed_by: Mapped[Contact | None] = relationship(foreign_keys=[host_confirmed_by_id])
+    host_declined_by: Mapped[Contact | None] = relationship(foreign_keys=[host_declined_by_id])
 
     @property
     def is_cancelled(self) -> bool:
@@ -105,9 +112,15 @@ class Session(TimestampMixin, db.Model):
         return self.status == CANCELLED
 
     def display_status(self, now: datetime) -> str:
-        """The status to show: a session that has ended and was not cancelled was held."""
-        if self.status in (PLANNED, CONFIRMED) and self.ends_at <= now:
+        """The status to show: a session that has ended and was not cancelled was held;
+        one with attendance recorded before its end (check-in opens an hour before the
+        start) is not "held" yet, but planned or confirmed."""
+        if self.status == CANCELLED:
+            return CANCELLED
+        if self.ends_at <= now:
             return HELD
+        if self.status == HELD:
+            return CONFIRMED if self.host_confirmed_at else PLANNED
         return self.status
 
     def __repr__(self) -> str:

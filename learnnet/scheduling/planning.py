@@ -430,7 +430,10 @@ def conflicts_for_networks(
             continue
         bookings = [
             rotation.Booking(
-                s.id, to_local(s.starts_at, network.timezone).date(), s.host_facility_id
+                s.id,
+                to_local(s.starts_at, network.timezone).date(),
+                s.host_facility_id,
+                declined=s.host_declined_at is not None,
             )
             for s in mine
         ]

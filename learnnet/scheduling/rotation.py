@@ -121,6 +121,7 @@ CONFLICT_NOT_WILLING = "not_willing"
 CONFLICT_NOT_MEMBER = "not_member"
 CONFLICT_NO_CONTACT = "no_contact"
 CONFLICT_TOO_SMALL = "too_small"
+CONFLICT_DECLINED = "declined"  # the host said it cannot host this session
 
 SEARCH_BUDGET = 150_000
 LOOK_AHEAD_SLOTS = 12
@@ -997,6 +998,7 @@ class Booking:
     session_id: int
     day: date
     facility_id: int
+    declined: bool = False  # the host answered "no, we cannot" for this session
 
 
 def conflicts(
@@ -1010,7 +1012,8 @@ def conflicts(
     ``members`` holds the network's members by facility id (former ones included); a
     host missing from it is no member. Only the facts the host can change are checked:
     closed or a blackout on the date, no longer hosting, membership ended, no active
-    contact person, a room too small for the expected attendance.
+    contact person, a room too small for the expected attendance, and the host's own
+    "no, we cannot" for the session.
     """
     blackouts = list(blackouts)
     found: dict[int, tuple[str, ...]] = {}
@@ -1030,6 +1033,8 @@ def conflicts(
                 problems.append(CONFLICT_TOO_SMALL)
         if any(booking.day in period for period in blackouts):
             problems.append(CONFLICT_BLACKOUT)
+        if booking.declined:
+            problems.append(CONFLICT_DECLINED)
         if problems:
             found[booking.session_id] = tuple(problems)
     return found

@@ -331,10 +331,18 @@ def _changed_host(session: Session, host: Facility) -> None:
 
 
 def _reset_confirmation(session: Session) -> None:
+    """The host's answer (yes or no) was for another host or date: ask again."""
     if session.status == CONFIRMED:
         session.status = PLANNED
     session.host_confirmed_at = None
     session.host_confirmed_by_id = None
+    _clear_decline(session)
+
+
+def _clear_decline(session: Session) -> None:
+    session.host_declined_at = None
+    session.host_declined_by_id = None
+    session.host_declined_reason = ""
 
 
 def move_session(
@@ -484,10 +492,33 @@ def update_details(session: Session, data: dict[str, Any]) -> None:
 
 
 def confirm_host(session: Session, contact_id: int) -> None:
-    """A contact of the host facility confirms that they host."""
+    """A contact of the host facility confirms that they host (also after a "no")."""
     session.status = CONFIRMED
     session.host_confirmed_at = utcnow()
     session.host_confirmed_by_id = contact_id
+    _clear_decline(session)
+    db.session.commit()
+
+
+def decline_host(session: Session, contact_id: int, reason: str) -> None:
+    """A contact of the host facility says it cannot host: the session is flagged (the
+    planner's conflict check reads ``host_declined_at``) until the facilitator chooses
+    another host or the host confirms after all. No commit: the caller queues the
+    facilitator's message in the same transaction."""
+    if session.status == CONFIRMED:
+        session.status = PLANNED
+    session.host_confirmed_at = None
+    session.host_confirmed_by_id = None
+    session.host_declined_at = utcnow()
+    session.host_declined_by_id = contact_id
+    session.host_declined_reason = reason.strip()
+
+
+def update_host_details(session: Session, showcase: str, practical: str) -> None:
+    """The host fills in what it will show and the practical information (parking,
+    entrance); the audit trail records the change with the contact as its author."""
+    session.host_showcase = showcase.strip()
+    session.practical_info = practical.strip()
     db.session.commit()
 
 

@@ -800,6 +800,7 @@ def conflict_labels() -> dict[str, str]:
         rotation.CONFLICT_NOT_MEMBER: _("the host is no longer a member"),
         rotation.CONFLICT_NO_CONTACT: _("the host has no active contact person"),
         rotation.CONFLICT_TOO_SMALL: _("the host's room is too small for the expected attendance"),
+        rotation.CONFLICT_DECLINED: _("the host said it cannot host this session"),
     }
 
 

@@ -102,6 +102,11 @@ document.addEventListener("submit", async (event) => {
     const current = document.getElementById(card.id) || card;
     keepOpen(current, fresh);
     current.replaceWith(fresh);
+    // Counters that depend on every row (e.g. "3 people present") follow each tap.
+    for (const counter of doc.querySelectorAll("[data-live-count][id]")) {
+      const shown = document.getElementById(counter.id);
+      if (shown) shown.replaceWith(document.adoptNode(counter));
+    }
     const oldFlashes = document.querySelector(".flashes");
     const newFlashes = doc.querySelector(".flashes");
     if (oldFlashes) oldFlashes.remove();
@@ -111,5 +116,17 @@ document.addEventListener("submit", async (event) => {
     state.focus({ preventScroll: true });
   } catch (error) {
     fallbackSubmit(form, button);
+  }
+});
+
+// The check-in list's name filter: rows hide as you type (the form also works without
+// JavaScript, as ?q=).
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.id !== "checkin-q") return;
+  const words = input.value.trim().toLocaleLowerCase();
+  for (const row of document.querySelectorAll(".checkin-list .person")) {
+    const name = (row.querySelector(".person-who strong") || row).textContent.toLocaleLowerCase();
+    row.hidden = words !== "" && !name.includes(words);
   }
 });

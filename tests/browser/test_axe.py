@@ -38,6 +38,8 @@ def _paths(live) -> list[str]:
             f"/facilities/{facility.id}",
             f"/sessions/{session.id}",
             f"/m/{token}",
+            f"/m/{token}/history",
+            "/m/lost",
         ]
         db.session.remove()
     return paths

@@ -37,9 +37,27 @@ def held_session_id(live) -> int:
         )
 
 
+def member_token(live) -> str:
+    """A demo member's personal-link token (Sofie, who has past sessions)."""
+    from learnnet.extensions import db
+    from learnnet.networks.models import Contact
+    from learnnet.rsvp.contacts import ensure_link, token_of
+
+    with live.app.app_context():
+        contact = db.session.scalar(db.select(Contact).where(Contact.email.like("sofie%")))
+        token = token_of(ensure_link(contact))
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
 def main_pages(live) -> dict[str, str]:
     held = held_session_id(live)
+    token = member_token(live)
     return {
+        "member": f"/m/{token}",
+        "member-history": f"/m/{token}/history",
+        "lost-link": "/m/lost",
         "checkin": f"/sessions/{held}/checkin",
         "checkin-qr": f"/sessions/{held}/checkin/qr",
         "attendance": f"/networks/{SLUG}/attendance",
