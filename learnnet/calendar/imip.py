@@ -114,7 +114,8 @@ def method_calendar(method: str, session: Session, contact: Contact) -> bytes | 
             email=contact.email,
             name=contact.name,
             partstat=partstat(rsvp),
-            rsvp=method == "REQUEST",
+            # Closed answers: the calendar app must not offer an "Accept" we would refuse.
+            rsvp=method == "REQUEST" and notify.answers_open(session),
         ),
     )
     return ical.build(ical.Calendar(events=(event,), method=method, sent_at=utcnow(), refresh=None))

@@ -24,7 +24,7 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
-from learnnet.rsvp.models import NO, WITHDRAWN, Rsvp
+from learnnet.rsvp.models import NO, WITHDRAWN, YES, Rsvp
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_moment, format_span
 
@@ -68,6 +68,7 @@ def _context(session: Session, contact: Contact, locale: str) -> dict[str, Any]:
         else "",
         "map_url": map_url(session),
         "link": member_url(contact, f"session-{session.id}"),
+        "answers_open": answers_open(session),
     }
 
 
@@ -241,8 +242,30 @@ def pending_invitations(network: Any) -> list[tuple[Session, list[Contact]]]:
     return [(s, to_invite(s)) for s in sessions]
 
 
-def send_invitations(session: Session) -> int:
-    """Invite everyone not invited yet; from now on changes are announced (commits)."""
+def answers_open(session: Session, now: datetime | None = None) -> bool:
+    """Whether members can still answer (not cancelled, not started, deadline not passed).
+
+    No message asks for an answer (answer buttons, "will you come?", a calendar REQUEST
+    with RSVP=TRUE) unless this holds: a closed session would refuse the answer.
+    """
+    reason = rules.closed_reason(
+        session.is_cancelled, session.starts_at, session.rsvp_deadline, now or utcnow()
+    )
+    return reason is None
+
+
+class AnswersClosed(Exception):
+    """Answers for the session are closed: an invitation would ask what cannot be done."""
+
+
+def send_invitations(session: Session, information: bool = False) -> int:
+    """Invite everyone not invited yet; from now on changes are announced (commits).
+
+    For a session whose answers are closed only an information mail (``information``:
+    no answer asked, the facilitator chose it) can be sent; else :class:`AnswersClosed`.
+    """
+    if not information and not answers_open(session):
+        raise AnswersClosed(session.id)
     count = sum(1 for c in to_invite(session) if invitation(session, c) is not None)
     if session.invited_at is None:
         session.invited_at = utcnow()
@@ -262,7 +285,10 @@ def unanswered_with_email(session: Session, expected: list[Contact] | None = Non
 
 
 def send_nudges(session: Session) -> int:
-    """Remind those who have not answered (commits)."""
+    """Remind those who have not answered (commits); :class:`AnswersClosed` when they
+    can no longer answer."""
+    if not answers_open(session):
+        raise AnswersClosed(session.id)
     count = sum(1 for c in unanswered_with_email(session) if nudge(session, c) is not None)
     db.session.commit()
     return count
@@ -333,10 +359,13 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
             r.contact_id: r
             for r in db.session.scalars(select(Rsvp).where(Rsvp.session_id == session.id))
         }
+        open_ = answers_open(session, now)
         for contact in invited_contacts(session):
             rsvp = answers.get(contact.id)
             if rsvp is not None and rsvp.answer in (NO, WITHDRAWN):
                 continue
+            if not open_ and (rsvp is None or rsvp.answer != YES):
+                continue  # "will you come?" when answers are closed: nothing to act on
             count += reminder(session, contact, due, rsvp) is not None
         db.session.commit()
     return count

@@ -3,6 +3,7 @@ facilitator's actions on answers: on someone's behalf, invitations, reminders, l
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from flask import (
@@ -29,10 +30,12 @@ from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
 from learnnet.qr import qr_svg
 from learnnet.rsvp import bp, contacts, notify, rules, services
-from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm
+from learnnet.rsvp.forms import AnswerForm, ColleagueForm, OnBehalfForm, ReopenForm
 from learnnet.rsvp.models import MAYBE, NO, YES
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import Session
+from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.timefmt import local_date
 
 
 def answer_errors() -> dict[str, str]:
@@ -291,11 +294,14 @@ def session_answer(session: Session) -> Response:
 @bp.route("/networks/<slug>/invitations", methods=["GET", "POST"])
 @requires(NETWORK)
 def network_invitations(network: Network) -> Any:
-    """Invite to every upcoming session at once: see who would get what, then send."""
+    """Invite to every upcoming session at once: see who would get what, then send.
+    Sessions whose answers are closed are listed apart, never sent from here."""
     rows = notify.pending_invitations(network)
+    closed = {s.id for s, _people in rows if not notify.answers_open(s)}
+    open_rows = [(s, people) for s, people in rows if s.id not in closed]
     if request.method == "POST":
-        sessions = sum(1 for _s, people in rows if people)
-        count = sum(notify.send_invitations(s) for s, people in rows if people)
+        sessions = sum(1 for _s, people in open_rows if people)
+        count = sum(notify.send_invitations(s) for s, people in open_rows if people)
         flash(
             ngettext(
                 "%(num)d invitation sent",
@@ -311,8 +317,9 @@ def network_invitations(network: Network) -> Any:
         "rsvp/invitations.html",
         network=network,
         rows=rows,
-        total=sum(len(people) for _s, people in rows),
-        recipients=len({c.id for _s, people in rows for c in people}),
+        closed=closed,
+        total=sum(len(people) for _s, people in open_rows),
+        recipients=len({c.id for _s, people in open_rows for c in people}),
     )
 
 
@@ -323,28 +330,86 @@ def _open_for_mail(session: Session) -> bool:
     return True
 
 
+def _invitations_sent(count: int) -> None:
+    flash(
+        ngettext(
+            "Invitation sent to %(num)d contact.", "Invitation sent to %(num)d contacts.", count
+        )
+        if count
+        else _("Everyone with an email address has been invited already."),
+        "success",
+    )
+
+
 @bp.route("/sessions/<int:session_id>/invitations", methods=["POST"])
 @requires(SESSION)
 def session_invite(session: Session) -> Response:
-    """Send the invitation to every expected contact who has not had it yet."""
+    """Send the invitation to every expected contact who has not had it yet; when answers
+    are closed, ask the facilitator first (reopen, or inform without asking)."""
     if _open_for_mail(session):
-        count = notify.send_invitations(session)
-        flash(
-            ngettext(
-                "Invitation sent to %(num)d contact.", "Invitation sent to %(num)d contacts.", count
-            )
-            if count
-            else _("Everyone with an email address has been invited already."),
-            "success",
-        )
+        if not notify.answers_open(session):
+            return redirect(url_for("rsvp.session_closed", session_id=session.id), code=303)
+        _invitations_sent(notify.send_invitations(session))
     return _session_page(session)
+
+
+@bp.route("/sessions/<int:session_id>/closed", methods=["GET", "POST"])
+@requires(SESSION)
+def session_closed(session: Session) -> Any:
+    """Answers for the session are closed: reopen them until a new day and invite, or send
+    an information mail that asks no answer."""
+    if not _open_for_mail(session):
+        return _session_page(session)
+    form = ReopenForm()
+    tz = session.network.timezone
+    if request.method == "POST" and form.validate_on_submit():
+        if form.action.data == "inform":
+            count = notify.send_invitations(session, information=True)
+            flash(
+                ngettext(
+                    "Information mail sent to %(num)d contact.",
+                    "Information mail sent to %(num)d contacts.",
+                    count,
+                )
+                if count
+                else _("Everyone with an email address has been invited already."),
+                "success",
+            )
+            return _session_page(session)
+        day = form.rsvp_deadline.data
+        today = local_date(utcnow(), tz)
+        if day is None:
+            form.rsvp_deadline.errors = [_("Enter the day until which members can answer.")]
+        elif day < today or day > local_date(session.starts_at, tz):
+            form.rsvp_deadline.errors = [_("Choose a day from today until the day of the session.")]
+        else:
+            deadline = min(local_to_utc(day, time(23, 59), tz), session.starts_at)
+            scheduling.update_details(session, {"rsvp_deadline": deadline})
+            _invitations_sent(notify.send_invitations(session))
+            return _session_page(session)
+    elif request.method == "POST":
+        form.rsvp_deadline.errors = form.rsvp_deadline.errors or [_("Enter a date.")]
+    return render_template(
+        "rsvp/closed.html",
+        network=session.network,
+        session=session,
+        form=form,
+        to_invite=len(notify.to_invite(session)),
+        deadline=session.rsvp_deadline,
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/sessions/<int:session_id>/nudges", methods=["POST"])
 @requires(SESSION)
 def session_nudge(session: Session) -> Response:
-    """Remind the contacts who have not answered."""
+    """Remind the contacts who have not answered (not when answers are closed)."""
     if _open_for_mail(session):
+        if not notify.answers_open(session):
+            flash(
+                _("Answers are closed: reopen them before you remind anyone."),
+                "error",
+            )
+            return redirect(url_for("rsvp.session_closed", session_id=session.id), code=303)
         count = notify.send_nudges(session)
         flash(
             ngettext(

@@ -1,0 +1,146 @@
+"""Issue 20: messages members can trust.
+
+Closed means closed; honest sending; one invitation per person per send; answers from
+the mail; changes that say what changed; the mail transport.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from learnnet.extensions import db
+from learnnet.mail.models import OutboxMessage
+from learnnet.models import utcnow
+from learnnet.rsvp import notify
+from tests import factories
+from tests.rsvp_helpers import answer, token_for
+
+
+def messages(kind: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def calendar_of(message: OutboxMessage) -> str:
+    return "".join(
+        a.data.decode() for a in message.attachments if a.content_type.startswith("text/calendar")
+    )
+
+
+def person(network, name: str):
+    return next(c for m in network.memberships for c in m.facility.contacts if c.name == name)
+
+
+# --- 1. closed means closed --------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed(network):
+    """A session in eight days whose answers closed yesterday."""
+    host = network.memberships[1].facility
+    session = factories.session(
+        network, host, days_ahead=8, rsvp_deadline=utcnow() - timedelta(days=1)
+    )
+    db.session.commit()
+    return session
+
+
+def test_inviting_to_a_closed_session_asks_the_facilitator_first(logged_in, closed):
+    response = logged_in.post(f"/sessions/{closed.id}/invitations")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/sessions/{closed.id}/closed")
+    assert messages() == []
+    page = logged_in.get(f"/sessions/{closed.id}/closed").get_data(as_text=True)
+    assert 'name="rsvp_deadline"' in page and 'value="inform"' in page
+
+
+def test_an_information_mail_asks_no_answer(logged_in, closed):
+    logged_in.post(f"/sessions/{closed.id}/closed", data={"action": "inform"})
+    sent = messages("invitation")
+    assert len(sent) == 2
+    for message in sent:
+        assert "Antwoord" not in message.text_body and "antwoord" not in message.subject.lower()
+        assert "gesloten" in message.text_body
+        ics = calendar_of(message)
+        assert "METHOD:REQUEST" in ics and "RSVP=TRUE" not in ics
+
+
+def test_reopening_answers_sets_the_deadline_and_invites(logged_in, closed, network):
+    day = (utcnow() + timedelta(days=3)).date().isoformat()
+    bad = logged_in.post(
+        f"/sessions/{closed.id}/closed", data={"action": "reopen", "rsvp_deadline": "2001-01-01"}
+    )
+    assert bad.status_code == 400 and "2001-01-01" in bad.get_data(as_text=True)
+    assert messages() == []
+    logged_in.post(f"/sessions/{closed.id}/closed", data={"action": "reopen", "rsvp_deadline": day})
+    db.session.refresh(closed)
+    assert closed.rsvp_deadline > utcnow()
+    sent = messages("invitation")
+    assert len(sent) == 2 and all("RSVP=TRUE" in calendar_of(m) for m in sent)
+
+
+def test_no_nudge_and_no_will_you_come_reminder_when_answers_are_closed(
+    app, logged_in, client, network
+):
+    host = network.memberships[1].facility
+    session = factories.session(network, host, days_ahead=6)
+    db.session.commit()
+    logged_in.post(f"/sessions/{session.id}/invitations")
+    answer(client, token_for(person(network, "Sofie Claes")), session.id, "yes")
+    session.rsvp_deadline = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    response = logged_in.post(f"/sessions/{session.id}/nudges")
+    assert response.status_code == 303 and messages("nudge") == []
+    with app.test_request_context():
+        assert notify.send_due_reminders([7, 1]) == 1
+    assert [m.recipient for m in messages("reminder")] == ["sofie@example.org"]
+
+
+def test_a_change_to_a_closed_session_asks_no_answer_in_the_calendar(logged_in, network):
+    host = network.memberships[1].facility
+    session = factories.session(network, host, days_ahead=8)
+    db.session.commit()
+    logged_in.post(f"/sessions/{session.id}/invitations")
+    session.rsvp_deadline = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    logged_in.post(
+        f"/sessions/{session.id}/move",
+        data={
+            "day": session.starts_at.strftime("%Y-%m-%d"),
+            "start_time": "19:30",  # the same day: the deadline stays where it was
+            "end_time": "21:30",
+            "host_id": host.id,
+        },
+    )
+    changes = messages("change")
+    assert changes and all("RSVP=TRUE" not in calendar_of(m) for m in changes)
+
+
+def test_the_dashboard_says_what_is_urgent_instead_of_offering_what_cannot_be_done(
+    logged_in, network
+):
+    host = network.memberships[0].facility
+    tomorrow = factories.session(
+        network, host, days_ahead=1, rsvp_deadline=utcnow() - timedelta(hours=2)
+    )
+    db.session.commit()
+    html = logged_in.get("/").get_data(as_text=True)
+    todo = html.split('id="todo"')[1].split('aria-labelledby="networks-title"')[0]
+    assert "/invitations" not in todo  # no "send the invitations"
+    assert "morgen" in todo and "0 antwoorden" in todo and "uitnodigingen nooit verstuurd" in todo
+    assert f"/sessions/{tomorrow.id}/closed" in todo
+
+
+def test_sending_all_invitations_skips_closed_sessions(logged_in, closed, network):
+    host = network.memberships[0].facility
+    open_ = factories.session(network, host, days_ahead=12)
+    db.session.commit()
+    page = logged_in.get(f"/networks/{network.slug}/invitations").get_data(as_text=True)
+    assert f"/sessions/{closed.id}/closed" in page
+    logged_in.post(f"/networks/{network.slug}/invitations")
+    assert {m.session_id for m in messages("invitation")} <= {open_.id}
