@@ -144,3 +144,129 @@ def test_sending_all_invitations_skips_closed_sessions(logged_in, closed, networ
     assert f"/sessions/{closed.id}/closed" in page
     logged_in.post(f"/networks/{network.slug}/invitations")
     assert {m.session_id for m in messages("invitation")} <= {open_.id}
+
+
+# --- 2. honest sending -------------------------------------------------------------------------
+
+
+def _invite_setup(network, people: int) -> object:
+    host = network.memberships[0].facility
+    for n in range(people):
+        factories.contact(host, name=f"Lid {n}", email=f"lid{n}@example.org")
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    return session
+
+
+def test_the_flash_says_how_many_went_and_how_many_wait(app_factory, tmp_path):
+    from tests.conftest import login
+
+    app = app_factory(MAIL_SEND_IMMEDIATELY_LIMIT=2)
+    with app.app_context():
+        user = factories.user(email="els@example.org", name="Els")
+        network = factories.network(facilitators=[user])
+        factories.member(network, factories.facility(name="Opvang A"))
+        db.session.commit()
+        session = _invite_setup(network, 3)
+        client = app.test_client()
+        login(client, "els@example.org")
+        page = client.post(f"/sessions/{session.id}/invitations", follow_redirects=True)
+        html = page.get_data(as_text=True)
+        assert "3 uitnodigingen klaar om te versturen; 2 zijn al verstuurd." in html
+        assert "uitnodigingen verstuurd" not in html
+        assert "1 bericht wacht om verstuurd te worden" in html  # the progress line
+
+
+def test_changes_and_cancellations_never_wait_behind_invitations(app_factory):
+    from learnnet.mail.services import deliver_due
+
+    app = app_factory(MAIL_SEND_IMMEDIATELY=False)
+    with app.app_context(), app.test_request_context():
+        user = factories.user(email="els@example.org", name="Els")
+        network = factories.network(facilitators=[user])
+        factories.member(network, factories.facility(name="Opvang A"))
+        first = _invite_setup(network, 5)
+        notify.send_invitations(first)
+        second = factories.session(network, first.host, days_ahead=40)
+        db.session.commit()
+        notify.send_invitations(second)
+        from learnnet.scheduling import services as scheduling
+
+        scheduling.cancel_session(first)
+        report = deliver_due(limit=5)
+        assert report.sent == 5
+        kinds = [m.kind for m in messages() if m.status == "sent"]
+        assert kinds == ["cancellation"] * 5
+
+
+def test_the_mail_worker_delivers_within_seconds_without_another_command(
+    app_factory, db_url, tmp_path
+):
+    """Like `make run`: the app queues (no delivery in the request), two workers beside it
+    (two servers) deliver every message once, within seconds."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import TEST_SECRET, login
+
+    app = app_factory(MAIL_SEND_IMMEDIATELY=False, MAIL_OUTBOX_DIR=str(tmp_path / "sent"))
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "LEARNNET_DATABASE_URL": db_url,
+        "LEARNNET_SECRET_KEY": TEST_SECRET,
+        "LEARNNET_INSTANCE_PATH": str(tmp_path / "instance"),
+        "LEARNNET_MAIL_OUTBOX_DIR": str(tmp_path / "sent"),
+    }
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "learnnet",
+                "mail-worker",
+                "--interval",
+                "0.3",
+            ],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        with app.app_context():
+            user = factories.user(email="els@example.org", name="Els")
+            network = factories.network(facilitators=[user])
+            factories.member(network, factories.facility(name="Opvang A"))
+            session = _invite_setup(network, 12)
+            client = app.test_client()
+            login(client, "els@example.org")
+            client.post(f"/sessions/{session.id}/invitations")
+            queued = len(messages("invitation"))
+            assert queued == 12
+            db.session.remove()
+            db.engine.dispose()
+        deadline = time.monotonic() + 15
+        files: list[Path] = []
+        while time.monotonic() < deadline:
+            files = list((tmp_path / "sent").glob("*.eml"))
+            if len(files) >= queued:
+                break
+            time.sleep(0.2)
+        time.sleep(1)  # a duplicate would show up by now
+        files = list((tmp_path / "sent").glob("*.eml"))
+        assert len(files) == queued
+    finally:
+        for worker in workers:
+            worker.terminate()
+        outputs = [w.communicate(timeout=20)[0] for w in workers]
+    assert all(w.returncode == 0 for w in workers), outputs
+    assert all("stopped" in out for out in outputs), outputs

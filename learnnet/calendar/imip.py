@@ -45,7 +45,7 @@ from learnnet.calendar.services import event_for, words_for
 from learnnet.extensions import db
 from learnnet.mail import services as mail
 from learnnet.mail.message import Part
-from learnnet.mail.models import FAILED, OutboxMessage
+from learnnet.mail.models import FAILED, URGENT, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp import notify
@@ -257,6 +257,7 @@ def refusal_notice(
         contact_id=contact.id,
         session_id=session.id,
         dedupe_key=key[:255],
+        priority=URGENT,
     )
 
 
@@ -327,6 +328,7 @@ def uninvite(pairs: Iterable[tuple[Session, Contact]], reason: str) -> int:
             parts=[
                 Part("invite.ics", "text/calendar; charset=UTF-8; method=CANCEL", data, inline=True)
             ],
+            priority=URGENT,
         )
         count += queued is not None
     return count

@@ -104,3 +104,22 @@ class RsvpChange(db.Model):
     rsvp: Mapped[Rsvp] = relationship()
     by_contact: Mapped[Contact | None] = relationship(foreign_keys=[by_contact_id])
     by_user: Mapped[User | None] = relationship()
+
+
+class Invitation(db.Model):
+    """A session an invitation mail invited the contact to: one mail can invite to several
+    sessions (one send, one mail per person), each remembered here for "who was invited"
+    (changes, reminders, CANCELs go to them)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("message_id", "session_id"),
+        Index("ix_invitation_session_contact", "session_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("network_session.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )

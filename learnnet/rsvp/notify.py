@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from learnnet.extensions import db
 from learnnet.mail import services as mail
 from learnnet.mail.message import Part
-from learnnet.mail.models import FAILED, OutboxMessage
+from learnnet.mail.models import BULK, FAILED, NORMAL, URGENT, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
@@ -36,6 +36,18 @@ PROMOTION = "promotion"
 HOST_REQUEST = "host_request"
 REMINDER = "reminder"
 NUDGE = "nudge"
+
+#: Which messages go first: what changed or was cancelled never waits behind invitations.
+PRIORITY = {
+    CHANGE: URGENT,
+    CANCELLATION: URGENT,
+    PROMOTION: URGENT,
+    WAITLISTED: URGENT,
+    HOST_REQUEST: NORMAL,
+    INVITATION: BULK,
+    REMINDER: BULK,
+    NUDGE: BULK,
+}
 
 
 #: Functions that add parts to a message: (kind, session, contact) -> parts. The calendar
@@ -94,6 +106,7 @@ def _queue(
         session_id=session.id,
         dedupe_key=key,
         parts=[part for provider in part_providers for part in provider(kind, session, contact)],
+        priority=PRIORITY.get(kind, NORMAL),
     )
 
 
@@ -258,7 +271,7 @@ class AnswersClosed(Exception):
     """Answers for the session are closed: an invitation would ask what cannot be done."""
 
 
-def send_invitations(session: Session, information: bool = False) -> int:
+def send_invitations(session: Session, information: bool = False) -> list[OutboxMessage]:
     """Invite everyone not invited yet; from now on changes are announced (commits).
 
     For a session whose answers are closed only an information mail (``information``:
@@ -266,11 +279,11 @@ def send_invitations(session: Session, information: bool = False) -> int:
     """
     if not information and not answers_open(session):
         raise AnswersClosed(session.id)
-    count = sum(1 for c in to_invite(session) if invitation(session, c) is not None)
+    queued = [m for c in to_invite(session) if (m := invitation(session, c)) is not None]
     if session.invited_at is None:
         session.invited_at = utcnow()
     db.session.commit()
-    return count
+    return queued
 
 
 def unanswered_with_email(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
@@ -284,14 +297,14 @@ def unanswered_with_email(session: Session, expected: list[Contact] | None = Non
     return [c for c in expected if c.email and c.id not in answered]
 
 
-def send_nudges(session: Session) -> int:
+def send_nudges(session: Session) -> list[OutboxMessage]:
     """Remind those who have not answered (commits); :class:`AnswersClosed` when they
     can no longer answer."""
     if not answers_open(session):
         raise AnswersClosed(session.id)
-    count = sum(1 for c in unanswered_with_email(session) if nudge(session, c) is not None)
+    queued = [m for c in unanswered_with_email(session) if (m := nudge(session, c)) is not None]
     db.session.commit()
-    return count
+    return queued
 
 
 def host_contacts(session: Session) -> list[Contact]:

@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
+from learnnet.mail import services as mail
 from learnnet.models import utcnow
 from learnnet.networks import services as networks
 from learnnet.networks.models import Contact, MembershipRequest, Network
@@ -300,18 +301,8 @@ def network_invitations(network: Network) -> Any:
     closed = {s.id for s, _people in rows if not notify.answers_open(s)}
     open_rows = [(s, people) for s, people in rows if s.id not in closed]
     if request.method == "POST":
-        sessions = sum(1 for _s, people in open_rows if people)
-        count = sum(notify.send_invitations(s) for s, people in open_rows if people)
-        flash(
-            ngettext(
-                "%(num)d invitation sent",
-                "%(num)d invitations sent",
-                count,
-            )
-            + " "
-            + ngettext("for %(num)d session.", "for %(num)d sessions.", sessions),
-            "success",
-        )
+        queued = [m for s, people in open_rows if people for m in notify.send_invitations(s)]
+        _flash_progress(queued, INVITATIONS)
         return redirect(url_for("rsvp.network_invitations", slug=network.slug), code=303)
     return render_template(
         "rsvp/invitations.html",
@@ -330,15 +321,58 @@ def _open_for_mail(session: Session) -> bool:
     return True
 
 
-def _invitations_sent(count: int) -> None:
-    flash(
-        ngettext(
-            "Invitation sent to %(num)d contact.", "Invitation sent to %(num)d contacts.", count
+INVITATIONS, INFORMATION, REMINDERS = "invitations", "information", "reminders"
+
+
+def _flash_progress(queued: list[Any], what: str) -> None:
+    """Say what happened to the messages just queued: how many went out already and how
+    many are still waiting for the mail sender (never "sent" for what was only queued)."""
+    if not queued:
+        flash(
+            _("Nobody to remind: everyone answered or was reminded today.")
+            if what == REMINDERS
+            else _("Everyone with an email address has been invited already."),
+            "success",
         )
-        if count
-        else _("Everyone with an email address has been invited already."),
-        "success",
-    )
+        return
+    progress = mail.send_now(m.id for m in queued)
+    total = len(queued)
+    if progress.sent == total:
+        text = {
+            INVITATIONS: ngettext("%(num)d invitation sent.", "%(num)d invitations sent.", total),
+            INFORMATION: ngettext(
+                "%(num)d information mail sent.", "%(num)d information mails sent.", total
+            ),
+            REMINDERS: ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", total),
+        }[what]
+    else:
+        text = {
+            INVITATIONS: ngettext(
+                "%(num)d invitation ready to send;", "%(num)d invitations ready to send;", total
+            ),
+            INFORMATION: ngettext(
+                "%(num)d information mail ready to send;",
+                "%(num)d information mails ready to send;",
+                total,
+            ),
+            REMINDERS: ngettext(
+                "%(num)d reminder ready to send;", "%(num)d reminders ready to send;", total
+            ),
+        }[what]
+        text += " " + ngettext(
+            "%(num)d has already been sent.", "%(num)d have already been sent.", progress.sent
+        )
+        if progress.waiting:
+            text += " " + _("The others leave within minutes; the session page shows how far.")
+    if progress.failed:
+        text += " " + ngettext(
+            "%(num)d could not be delivered.", "%(num)d could not be delivered.", progress.failed
+        )
+    flash(text, "error" if progress.failed else "success")
+
+
+def _invitations_sent(queued: list[Any]) -> None:
+    _flash_progress(queued, INVITATIONS)
 
 
 @bp.route("/sessions/<int:session_id>/invitations", methods=["POST"])
@@ -364,17 +398,7 @@ def session_closed(session: Session) -> Any:
     tz = session.network.timezone
     if request.method == "POST" and form.validate_on_submit():
         if form.action.data == "inform":
-            count = notify.send_invitations(session, information=True)
-            flash(
-                ngettext(
-                    "Information mail sent to %(num)d contact.",
-                    "Information mail sent to %(num)d contacts.",
-                    count,
-                )
-                if count
-                else _("Everyone with an email address has been invited already."),
-                "success",
-            )
+            _flash_progress(notify.send_invitations(session, information=True), INFORMATION)
             return _session_page(session)
         day = form.rsvp_deadline.data
         today = local_date(utcnow(), tz)
@@ -410,15 +434,7 @@ def session_nudge(session: Session) -> Response:
                 "error",
             )
             return redirect(url_for("rsvp.session_closed", session_id=session.id), code=303)
-        count = notify.send_nudges(session)
-        flash(
-            ngettext(
-                "Reminder sent to %(num)d contact.", "Reminder sent to %(num)d contacts.", count
-            )
-            if count
-            else _("Nobody to remind: everyone answered or was reminded today."),
-            "success",
-        )
+        _flash_progress(notify.send_nudges(session), REMINDERS)
     return _session_page(session)
 
 
