@@ -270,3 +270,91 @@ def test_the_mail_worker_delivers_within_seconds_without_another_command(
         outputs = [w.communicate(timeout=20)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     assert all("stopped" in out for out in outputs), outputs
+
+
+# --- 3. one invitation per person per send ----------------------------------------------------
+
+
+@pytest.fixture
+def smtp():
+    from tests.smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def _season(network, count: int = 7) -> list:
+    host = network.memberships[0].facility
+    sessions = [factories.session(network, host, days_ahead=10 + 21 * n) for n in range(count)]
+    db.session.commit()
+    return sessions
+
+
+def _smtp_facilitator_app(app_factory, port: int):
+    from tests.conftest import login
+
+    app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    ctx = app.app_context()
+    ctx.push()
+    user = factories.user(email="els@example.org", name="Els")
+    network = factories.network(facilitators=[user], name="Lerend netwerk Gent")
+    host = factories.facility(name="KDV De Zonnebloem", postcode="9000", city="Gent")
+    other = factories.facility(name="Kinderopvang Ukkepuk", postcode="9000", city="Gent")
+    factories.member(network, host)
+    factories.member(network, other)
+    factories.contact(host, name="Sofie Claes", email="sofie@example.org")
+    factories.contact(other, name="Jan Peeters", email="jan@example.org", preferred_language="en")
+    db.session.commit()
+    client = app.test_client()
+    login(client, "els@example.org")
+    return app, ctx, network, client
+
+
+def test_a_season_send_gives_each_contact_one_mail_with_every_date(app_factory, smtp):
+    from tests.ical_oracles import parse_icaljs, parse_vobject
+
+    app, ctx, network, client = _smtp_facilitator_app(app_factory, smtp.port)
+    try:
+        sessions = _season(network)
+        expected_uids = {s.uid for s in sessions}
+        response = client.post(f"/networks/{network.slug}/invitations", follow_redirects=True)
+        assert "2 uitnodigingen verstuurd." in response.get_data(as_text=True)
+    finally:
+        ctx.pop()
+    received = smtp.recorder.received
+    assert sorted(m["To"].addresses[0].addr_spec for m in received) == [
+        "jan@example.org",
+        "sofie@example.org",
+    ]
+    sofie = next(m for m in received if "sofie" in str(m["To"]))
+    subject = str(sofie["Subject"])
+    assert subject.startswith("Uitnodiging: Lerend netwerk Gent, 7 bijeenkomsten, ")
+    text = sofie.get_body(("plain",)).get_content()
+    assert text.count("?session=") == 7 * 3  # yes / maybe / no per date
+    uids = set()
+    calendars = [p for p in sofie.walk() if p.get_content_type() == "text/calendar"]
+    assert len(calendars) == 7 and all(p.get_filename() for p in calendars)  # attachments
+    for part in calendars:
+        data = part.get_payload(decode=True)
+        for parsed in (parse_icaljs(data), parse_vobject(data)):
+            assert parsed["method"] == "REQUEST" and len(parsed["events"]) == 1
+            uids.add(parsed["events"][0]["uid"])
+    assert uids == expected_uids  # each session its own event, its own UID
+
+
+def test_one_session_keeps_its_inline_request_and_every_subject_names_the_date(
+    logged_in, network
+):
+    host = network.memberships[0].facility
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    logged_in.post(f"/sessions/{session.id}/invitations")
+    sofie = next(m for m in messages("invitation") if m.recipient == "sofie@example.org")
+    from learnnet.timefmt import format_day, local_date
+
+    day = format_day(local_date(session.starts_at, "Europe/Brussels"), "nl").rsplit(" ", 1)[0]
+    assert sofie.subject == f"Uitnodiging: Lerend netwerk Gent, {day}"
+    assert [a.inline for a in sofie.attachments] == [True]
+    logged_in.post(f"/sessions/{session.id}/cancel")
+    assert all(day in m.subject for m in messages("cancellation"))

@@ -51,7 +51,7 @@ from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import current_link, ensure_link
-from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp, RsvpChange
+from learnnet.rsvp.models import MAYBE, NO, YES, Invitation, Rsvp, RsvpChange
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_span, to_local
 
@@ -269,12 +269,12 @@ def _invited(contact_ids: Iterable[int], where: object) -> list[tuple[Session, C
     one of these contacts was sent the invitation, in a fixed order."""
     pairs = list(
         db.session.execute(
-            select(OutboxMessage.session_id, OutboxMessage.contact_id)
-            .join(Session, Session.id == OutboxMessage.session_id)
+            select(Invitation.session_id, Invitation.contact_id)
+            .join(OutboxMessage, OutboxMessage.id == Invitation.message_id)
+            .join(Session, Session.id == Invitation.session_id)
             .where(
-                OutboxMessage.kind == notify.INVITATION,
                 OutboxMessage.status != FAILED,
-                OutboxMessage.contact_id.in_(list(contact_ids)),
+                Invitation.contact_id.in_(list(contact_ids)),
                 Session.status != CANCELLED,
                 Session.starts_at > utcnow(),
                 where,  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.mail.models import OutboxMessage
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Contact
 from learnnet.scheduling.models import Session
@@ -123,3 +124,5 @@ class Invitation(db.Model):
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contact.id", ondelete="CASCADE"), index=True
     )
+
+    message: Mapped[OutboxMessage] = relationship()

@@ -301,7 +301,7 @@ def network_invitations(network: Network) -> Any:
     closed = {s.id for s, _people in rows if not notify.answers_open(s)}
     open_rows = [(s, people) for s, people in rows if s.id not in closed]
     if request.method == "POST":
-        queued = [m for s, people in open_rows if people for m in notify.send_invitations(s)]
+        queued = notify.send_season_invitations([s for s, people in open_rows if people])
         _flash_progress(queued, INVITATIONS)
         return redirect(url_for("rsvp.network_invitations", slug=network.slug), code=303)
     return render_template(
