@@ -314,7 +314,7 @@ def _smtp_facilitator_app(app_factory, port: int):
 def test_a_season_send_gives_each_contact_one_mail_with_every_date(app_factory, smtp):
     from tests.ical_oracles import parse_icaljs, parse_vobject
 
-    app, ctx, network, client = _smtp_facilitator_app(app_factory, smtp.port)
+    _app, ctx, network, client = _smtp_facilitator_app(app_factory, smtp.port)
     try:
         sessions = _season(network)
         expected_uids = {s.uid for s in sessions}
@@ -343,9 +343,7 @@ def test_a_season_send_gives_each_contact_one_mail_with_every_date(app_factory, 
     assert uids == expected_uids  # each session its own event, its own UID
 
 
-def test_one_session_keeps_its_inline_request_and_every_subject_names_the_date(
-    logged_in, network
-):
+def test_one_session_keeps_its_inline_request_and_every_subject_names_the_date(logged_in, network):
     host = network.memberships[0].facility
     session = factories.session(network, host, days_ahead=20)
     db.session.commit()
