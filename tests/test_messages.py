@@ -356,3 +356,81 @@ def test_one_session_keeps_its_inline_request_and_every_subject_names_the_date(l
     assert [a.inline for a in sofie.attachments] == [True]
     logged_in.post(f"/sessions/{session.id}/cancel")
     assert all(day in m.subject for m in messages("cancellation"))
+
+
+# --- 4. answer from the mail ------------------------------------------------------------------
+
+
+def _answer_link(message: OutboxMessage, value: str) -> str:
+    line = next(line for line in message.text_body.splitlines() if f"answer={value}" in line).split(
+        ": ", 1
+    )[1]
+    return line.split("localhost", 1)[1]
+
+
+def test_an_answer_button_opens_the_page_ready_to_confirm_and_changes_nothing(
+    app, logged_in, network
+):
+    from learnnet.rsvp.models import Rsvp
+
+    host = network.memberships[0].facility
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    logged_in.post(f"/sessions/{session.id}/invitations")
+    mail = next(m for m in messages("invitation") if m.recipient == "sofie@example.org")
+    scanner = app.test_client()
+    for value in ("yes", "maybe", "no"):  # a mail scanner follows every link
+        page = scanner.get(_answer_link(mail, value))
+        assert page.status_code == 200
+    assert db.session.scalars(select(Rsvp)).all() == []
+    html = app.test_client().get(_answer_link(mail, "yes")).get_data(as_text=True)
+    assert "Bevestig je antwoord" in html and "Bevestig: ik kom" in html
+    assert 'name="confirm_by_mail"' in html and "checked" not in html.split('id="ready"')[1][:1200]
+
+
+def test_confirming_records_the_answer_and_remembers_the_confirmation_mail_choice(
+    app, logged_in, network
+):
+    from tests.ical_oracles import parse_icaljs, parse_vobject
+
+    host = network.memberships[0].facility
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    sofie = person(network, "Sofie Claes")
+    token = token_for(sofie)
+    member = app.test_client()
+    member.post(
+        f"/m/{token}/sessions/{session.id}",
+        data={"answer": "yes", "confirm_choice": "1", "confirm_by_mail": "1"},
+    )
+    db.session.refresh(sofie)
+    assert sofie.confirm_by_mail is True
+    [confirmation] = messages("confirmation")
+    assert "Je antwoord is bewaard: je komt." in confirmation.text_body
+    data = calendar_of(confirmation).encode()
+    for parsed in (parse_icaljs(data), parse_vobject(data)):
+        assert parsed["method"] == "REQUEST"
+        [event] = parsed["events"]
+        assert event["uid"] == session.uid
+    assert "PARTSTAT=ACCEPTED" in data.decode()
+    member.post(f"/m/{token}/sessions/{session.id}", data={"answer": "no"})  # remembered
+    assert len(messages("confirmation")) == 2
+    member.post(
+        f"/m/{token}/sessions/{session.id}", data={"answer": "maybe", "confirm_choice": "1"}
+    )
+    db.session.refresh(sofie)
+    assert sofie.confirm_by_mail is False and len(messages("confirmation")) == 2
+
+
+def test_the_confirm_page_speaks_the_contacts_language_whatever_the_phone(app, network):
+    host = network.memberships[0].facility
+    jan = factories.contact(
+        host, name="Jan Peeters", email="jan@example.org", preferred_language="en"
+    )
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    page = app.test_client().get(
+        f"/m/{token_for(jan)}?session={session.id}&answer=no",
+        headers={"Accept-Language": "nl-BE,nl;q=0.9"},
+    )
+    assert "Confirm: I am not coming" in page.get_data(as_text=True)

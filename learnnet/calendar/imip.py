@@ -57,7 +57,13 @@ from learnnet.timefmt import format_span, to_local
 
 log = logging.getLogger(__name__)
 
-REQUEST_KINDS = {notify.INVITATION, notify.CHANGE, notify.PROMOTION, notify.WAITLISTED}
+REQUEST_KINDS = {
+    notify.INVITATION,
+    notify.CHANGE,
+    notify.PROMOTION,
+    notify.WAITLISTED,
+    notify.CONFIRMATION,
+}
 REFUSED = "calendar_refused"  # mail kind: a calendar answer that was not applied
 REMOVED = "calendar_removed"  # mail kind: taken off a session, with a CANCEL
 LEFT_NETWORK = "left_network"  # the facility's membership of the network ended

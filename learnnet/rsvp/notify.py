@@ -54,6 +54,7 @@ PROMOTION = "promotion"
 HOST_REQUEST = "host_request"
 REMINDER = "reminder"
 NUDGE = "nudge"
+CONFIRMATION = "confirmation"
 
 #: Which messages go first: what changed or was cancelled never waits behind invitations.
 PRIORITY = {
@@ -62,6 +63,7 @@ PRIORITY = {
     PROMOTION: URGENT,
     WAITLISTED: URGENT,
     HOST_REQUEST: NORMAL,
+    CONFIRMATION: URGENT,
     INVITATION: BULK,
     REMINDER: BULK,
     NUDGE: BULK,
@@ -230,6 +232,19 @@ def promoted(rsvp: Rsvp) -> OutboxMessage | None:
         session,
         rsvp.contact,
         lambda: _("A seat came free: you are registered (%(title)s)", title=_title(session)),
+    )
+
+
+def confirmation(rsvp: Rsvp) -> OutboxMessage | None:
+    """The member asked for it: their answer confirmed, with the event for the calendar
+    (a REQUEST with their PARTSTAT, so the calendar shows what they answered)."""
+    session = rsvp.session
+    return _queue(
+        CONFIRMATION,
+        session,
+        rsvp.contact,
+        lambda: _("Your answer: %(title)s", title=_title(session)),
+        rsvp=rsvp,
     )
 
 

@@ -503,3 +503,11 @@ def confirmed_counts(session_ids: list[int]) -> dict[int, int]:
         .group_by(Rsvp.session_id)
     )
     return {sid: n for sid, n in rows}
+
+
+def remember_confirm_choice(contact: Contact, wanted: bool) -> None:
+    """The member's choice: a confirmation mail after each answer on the web, or not
+    (commits)."""
+    if contact.confirm_by_mail != wanted:
+        contact.confirm_by_mail = wanted
+        db.session.commit()

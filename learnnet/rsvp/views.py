@@ -89,6 +89,7 @@ def _member_page(
     colleague_form: ColleagueForm | None = None,
 ) -> tuple[str, int]:
     page = services.member_page(contact)
+    ready = _ready_answer(page, contact)
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -102,7 +103,26 @@ def _member_page(
         map_url=notify.map_url,
         full_cards=FULL_CARDS,
         show_all=request.args.get("all") == "1",
+        ready=ready,
     ), status
+
+
+def _ready_answer(page: Any, contact: Contact) -> dict[str, Any] | None:
+    """``?session=…&answer=…`` from a mail's answer button: that answer, ready to confirm,
+    for one of the member's own sessions that is open for answers (else nothing)."""
+    value = request.args.get("answer", "")
+    ident = parse_id(request.args.get("session", ""))
+    if value not in (YES, MAYBE, NO) or ident is None:
+        return None
+    found = next((ms for ms in page.sessions if ms.session.id == ident), None)
+    if found is None or found.closed:
+        return None
+    labels = {
+        YES: _("Confirm: I am coming"),
+        MAYBE: _("Confirm: maybe"),
+        NO: _("Confirm: I am not coming"),
+    }
+    return {"session": found.session, "answer": value, "label": labels[value]}
 
 
 def _back(token: str, session_id: int | None = None) -> Response:
@@ -158,6 +178,12 @@ def member_answer(contact: Contact, session_id: int) -> Any:
         flash(answer_errors().get(exc.code, _("Your answer could not be saved.")), "error")
         return _back(token, session_id)
     flash(answer_message(outcome, target, target.id == contact.id), "success")
+    if request.form.get("confirm_choice"):  # the confirm form carries the choice: remember it
+        services.remember_confirm_choice(contact, bool(request.form.get("confirm_by_mail")))
+    if target.id == contact.id and contact.confirm_by_mail and outcome.changed:
+        notify.confirmation(outcome.rsvp)
+        db.session.commit()
+        flash(_("A confirmation mail with the event is on its way."), "success")
     for promoted in outcome.promoted:
         if promoted.contact_id == contact.id:
             flash(_("A seat came free: you are now registered."), "success")
