@@ -434,3 +434,89 @@ def test_the_confirm_page_speaks_the_contacts_language_whatever_the_phone(app, n
         headers={"Accept-Language": "nl-BE,nl;q=0.9"},
     )
     assert "Confirm: I am not coming" in page.get_data(as_text=True)
+
+
+# --- 6. transport -----------------------------------------------------------------------------
+
+
+def _queue_calendar_mail() -> None:
+    from learnnet.mail import services as mail
+    from learnnet.mail.message import Part
+
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n"
+        "BEGIN:VEVENT\r\nUID:x@test\r\nDTSTAMP:20270101T000000Z\r\n"
+        "DTSTART:20270112T180000Z\r\nSUMMARY:Crèche Zoë\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    rendered = mail.Rendered("Uitnodiging: Crèche Zoë", "Dag Zoë,\n", "<p>Dag Zoë</p>")
+    mail.queue(
+        "invitation",
+        "zoe@example.org",
+        rendered,
+        recipient_name="Zoë",
+        parts=[Part("invite.ics", "text/calendar; charset=UTF-8; method=REQUEST", ics, True)],
+    )
+    db.session.commit()
+
+
+class _No8BitMime:
+    """An aiosmtpd handler hook that takes 8BITMIME out of the EHLO answer."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [r for r in responses if "8BITMIME" not in r]
+
+
+@pytest.mark.parametrize("eight_bit", [True, False])
+def test_calendar_parts_over_smtp_say_8bitmime_or_go_quoted_printable(app_factory, eight_bit):
+    from learnnet.mail.services import deliver_due
+    from tests.smtp_server import Recorder, SmtpServer
+
+    recorder = Recorder()
+    if not eight_bit:
+        recorder.handle_EHLO = _No8BitMime().handle_EHLO  # type: ignore[attr-defined]
+    server = SmtpServer(recorder=recorder).start()
+    try:
+        app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+        with app.app_context():
+            _queue_calendar_mail()
+            assert deliver_due().sent == 1
+    finally:
+        server.stop()
+    [envelope] = recorder.envelopes
+    [received] = recorder.received
+    [calendar] = [p for p in received.walk() if p.get_content_type() == "text/calendar"]
+    assert "Crèche Zoë" in calendar.get_content()
+    if eight_bit:
+        assert "BODY=8BITMIME" in envelope.mail_options
+        assert calendar["Content-Transfer-Encoding"] == "8bit"
+    else:
+        assert "BODY=8BITMIME" not in envelope.mail_options
+        assert all(b < 128 for b in envelope.original_content)
+        assert calendar["Content-Transfer-Encoding"] == "quoted-printable"
+
+
+def test_eml_files_in_the_outbox_have_crlf_line_ends(app):
+    from pathlib import Path
+
+    from learnnet.mail.services import deliver_due
+
+    _queue_calendar_mail()
+    assert deliver_due().sent == 1
+    [eml] = list((Path(app.instance_path) / "outbox").glob("*.eml"))
+    data = eml.read_bytes()
+    assert b"\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_reminders_and_nudges_carry_the_answer_buttons_while_answers_are_open(logged_in, network):
+    host = network.memberships[0].facility
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    logged_in.post(f"/sessions/{session.id}/invitations")
+    logged_in.post(f"/sessions/{session.id}/nudges")
+    nudges = messages("nudge")
+    assert nudges and all(
+        f"?session={session.id}&answer=maybe" in m.text_body
+        and f"?session={session.id}&amp;answer=maybe" in m.html_body
+        for m in nudges
+    )

@@ -101,6 +101,7 @@ def _context(session: Session, contact: Contact, locale: str) -> dict[str, Any]:
         "map_url": map_url(session),
         "link": member_url(contact, f"session-{session.id}"),
         "answers_open": answers_open(session),
+        "answer_links": answer_links(contact, session),
     }
 
 
