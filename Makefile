@@ -47,9 +47,13 @@ run: $(RUN_STAMP) translations pdf-libs
 	@echo "  Another port: make run PORT=5050. Start the demo over: $(FLASK) demo --reset"
 	@echo "  Demo member's personal link (no password):"
 	@LEARNNET_BASE_URL=http://$(HOST):$(PORT) $(FLASK) member-link --demo | sed 's/^/    /'
-	@echo "  Mail is written to instance/outbox/ as .eml files."
+	@echo "  Mail is written to instance/outbox/ as .eml files by the mail-worker beside the app."
 	@echo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The mail-worker runs in the background and stops when the app stops (Ctrl-C).
+	@$(FLASK) mail-worker & worker=$$!; \
+	  $(FLASK) run --host $(HOST) --port $(PORT) & app=$$!; \
+	  trap 'kill $$app $$worker 2>/dev/null; wait $$app $$worker 2>/dev/null' EXIT INT TERM; \
+	  wait $$app
 
 ## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set)
 test: install translations browser js pdf-libs

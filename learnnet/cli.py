@@ -130,6 +130,35 @@ def send_mail_command(limit: int) -> None:
         click.echo(f"  {error}", err=True)
 
 
+@click.command("mail-worker")
+@click.option(
+    "--interval", default=2.0, show_default=True, help="Seconds between looks at the outbox."
+)
+def mail_worker_command(interval: float) -> None:
+    """Keep sending queued mail beside the app, within seconds, until stopped (Ctrl-C or
+    SIGTERM, after the message in hand). Safe to run on several servers at once."""
+    import signal
+
+    from learnnet.mail.services import Report, run_worker
+
+    stop: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stop.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    def tell(report: Report) -> None:
+        click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+
+    click.echo(f"mail-worker: sending every {interval:g} s; stop with Ctrl-C.")
+    run_worker(interval=interval, should_stop=lambda: bool(stop), on_report=tell)
+    click.echo("mail-worker: stopped.")
+
+
 def _link_context() -> object:
     """A request context on BASE_URL, so that messages from cron carry full links.
 
@@ -261,6 +290,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(mail_worker_command)
     app.cli.add_command(member_link_command)
     app.cli.add_command(receive_mail_command)
     app.cli.add_command(fetch_mail_command)

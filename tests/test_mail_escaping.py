@@ -100,6 +100,7 @@ def _queue_every_kind(app, session, contacts, facilitator) -> None:
                 notify.promoted(rsvp)
                 notify.waitlisted(rsvp)
                 notify.reminder(session, contact, 1 + waitlisted, rsvp)
+                notify.confirmation(rsvp)
             notify.reminder(session, contact, 7, None)
         admin = factories.user(name=marked("admin"), role="admin")
         for language in ("nl", "en"):
@@ -114,7 +115,7 @@ def test_markup_in_every_field_is_text_in_every_mail_kind(app, facilitator, ever
     session, contacts = everything_marked
     _queue_every_kind(app, session, contacts, facilitator)
     messages = list(db.session.scalars(select(OutboxMessage)))
-    assert len(SESSION_KINDS) == 8
+    assert len(SESSION_KINDS) == 9
     assert {m.kind for m in messages} == SESSION_KINDS | {"account_invite", "password_reset"}
     for message in messages:
         where = f"{message.kind} to {message.recipient}"
@@ -139,8 +140,8 @@ def test_the_network_name_in_the_invitation_sentence_is_escaped(
     with app.test_request_context():
         message = notify.invitation(session, contacts["en"])
     db.session.commit()
-    sentence = next(line for line in message.html_body.splitlines() if "next session of" in line)
+    sentence = next(line for line in message.html_body.splitlines() if "a session of" in line)
     assert "&lt;b&gt;x&lt;/b&gt;network&#34;&gt;&lt;img" in sentence
     assert "<img" not in sentence
-    text = next(line for line in message.text_body.splitlines() if "next session of" in line)
+    text = next(line for line in message.text_body.splitlines() if "a session of" in line)
     assert marked("network") in text

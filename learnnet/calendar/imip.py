@@ -45,19 +45,25 @@ from learnnet.calendar.services import event_for, words_for
 from learnnet.extensions import db
 from learnnet.mail import services as mail
 from learnnet.mail.message import Part
-from learnnet.mail.models import FAILED, OutboxMessage
+from learnnet.mail.models import FAILED, URGENT, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import current_link, ensure_link
-from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp, RsvpChange
+from learnnet.rsvp.models import MAYBE, NO, YES, Invitation, Rsvp, RsvpChange
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_span, to_local
 
 log = logging.getLogger(__name__)
 
-REQUEST_KINDS = {notify.INVITATION, notify.CHANGE, notify.PROMOTION, notify.WAITLISTED}
+REQUEST_KINDS = {
+    notify.INVITATION,
+    notify.CHANGE,
+    notify.PROMOTION,
+    notify.WAITLISTED,
+    notify.CONFIRMATION,
+}
 REFUSED = "calendar_refused"  # mail kind: a calendar answer that was not applied
 REMOVED = "calendar_removed"  # mail kind: taken off a session, with a CANCEL
 LEFT_NETWORK = "left_network"  # the facility's membership of the network ended
@@ -114,7 +120,8 @@ def method_calendar(method: str, session: Session, contact: Contact) -> bytes | 
             email=contact.email,
             name=contact.name,
             partstat=partstat(rsvp),
-            rsvp=method == "REQUEST",
+            # Closed answers: the calendar app must not offer an "Accept" we would refuse.
+            rsvp=method == "REQUEST" and notify.answers_open(session),
         ),
     )
     return ical.build(ical.Calendar(events=(event,), method=method, sent_at=utcnow(), refresh=None))
@@ -256,6 +263,7 @@ def refusal_notice(
         contact_id=contact.id,
         session_id=session.id,
         dedupe_key=key[:255],
+        priority=URGENT,
     )
 
 
@@ -267,12 +275,12 @@ def _invited(contact_ids: Iterable[int], where: object) -> list[tuple[Session, C
     one of these contacts was sent the invitation, in a fixed order."""
     pairs = list(
         db.session.execute(
-            select(OutboxMessage.session_id, OutboxMessage.contact_id)
-            .join(Session, Session.id == OutboxMessage.session_id)
+            select(Invitation.session_id, Invitation.contact_id)
+            .join(OutboxMessage, OutboxMessage.id == Invitation.message_id)
+            .join(Session, Session.id == Invitation.session_id)
             .where(
-                OutboxMessage.kind == notify.INVITATION,
                 OutboxMessage.status != FAILED,
-                OutboxMessage.contact_id.in_(list(contact_ids)),
+                Invitation.contact_id.in_(list(contact_ids)),
                 Session.status != CANCELLED,
                 Session.starts_at > utcnow(),
                 where,  # type: ignore[arg-type]
@@ -326,6 +334,7 @@ def uninvite(pairs: Iterable[tuple[Session, Contact]], reason: str) -> int:
             parts=[
                 Part("invite.ics", "text/calendar; charset=UTF-8; method=CANCEL", data, inline=True)
             ],
+            priority=URGENT,
         )
         count += queued is not None
     return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import quopri
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -32,7 +33,8 @@ class FileBackend:
         name = str(message.get("X-Learnnet-File", "")) or "message"
         del message["X-Learnnet-File"]
         path = self.folder / f"{name}.eml"
-        path.write_bytes(bytes(message))
+        # RFC 5322: lines end in CRLF, in the file too (mail programs and tools expect it).
+        path.write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
 
 
 class SmtpBackend:
@@ -61,7 +63,12 @@ class SmtpBackend:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password)
-                refused = smtp.send_message(message)
+                smtp.ehlo_or_helo_if_needed()
+                if smtp.has_extn("8bitmime"):
+                    # The calendar and text parts are 8-bit UTF-8: say so (RFC 6152).
+                    refused = smtp.send_message(message, mail_options=["BODY=8BITMIME"])
+                else:
+                    refused = smtp.send_message(seven_bit(message))
                 if refused:
                     raise DeliveryError(f"recipient refused: {refused}", permanent=True)
         except smtplib.SMTPNotSupportedError as exc:
@@ -76,6 +83,20 @@ class SmtpBackend:
             raise DeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}", permanent) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def seven_bit(message: EmailMessage) -> EmailMessage:
+    """The message with every 8-bit part re-encoded as quoted-printable, for a server that
+    does not offer 8BITMIME (RFC 6152): it may refuse or mangle 8-bit data otherwise."""
+    for part in message.walk():
+        if part.is_multipart() or str(part.get("Content-Transfer-Encoding", "")).lower() != "8bit":
+            continue
+        data = part.get_payload(decode=True) or b""
+        data = data.replace(b"\r\n", b"\n")  # quoted-printable keeps hard line breaks
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_payload(quopri.encodestring(data).decode("ascii"))
+    return message
 
 
 def backend_from(config: dict[str, Any], instance_path: str) -> Backend:

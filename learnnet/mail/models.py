@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnnet.extensions import db
@@ -17,11 +17,18 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"  # given up after MAIL_MAX_ATTEMPTS, refused for good, or unbuildable
 
+# Senders take due messages lowest priority first, then oldest first: a change or a
+# cancellation never waits behind a batch of invitations.
+URGENT = 0  # changes, cancellations, a seat that came free, account mail
+NORMAL = 5
+BULK = 9  # invitations, reminders, nudges
+
 
 class OutboxMessage(db.Model):
     """One email to one recipient, rendered when it was queued."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "priority", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -36,6 +43,7 @@ class OutboxMessage(db.Model):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default=QUEUED, index=True)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL, server_default="5")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # A sender claims a row (status "sending") before handing it to the mail server, so

@@ -17,13 +17,14 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 
 from learnnet.extensions import db
 from learnnet.mail import backends
 from learnnet.mail.message import Mail, Part, build, stable_message_id
 from learnnet.mail.models import (
     FAILED,
+    NORMAL,
     QUEUED,
     SENDING,
     SENT,
@@ -33,6 +34,9 @@ from learnnet.mail.models import (
 from learnnet.models import utcnow
 
 log = logging.getLogger(__name__)
+
+#: The PostgreSQL channel a queued message is announced on (a running worker listens).
+NOTIFY_CHANNEL = "learnnet_mail"
 
 
 def backoff(attempts: int, base_seconds: int = 60, cap_seconds: int = 6 * 3600) -> timedelta:
@@ -72,8 +76,14 @@ def queue(
     dedupe_key: str | None = None,
     parts: Iterable[Part] = (),
     reply_to: str | None = None,
+    priority: int = NORMAL,
 ) -> OutboxMessage | None:
-    """Add a message to the current transaction; None when its dedupe key was used before."""
+    """Add a message to the current transaction; None when its dedupe key was used before.
+
+    ``priority``: lower goes first (URGENT for changes and cancellations, BULK for
+    invitations and reminders). On PostgreSQL a running ``mail-worker`` is woken at
+    commit (NOTIFY); elsewhere it finds the message at its next poll.
+    """
     if dedupe_key is not None and db.session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
@@ -89,6 +99,7 @@ def queue(
         contact_id=contact_id,
         session_id=session_id,
         dedupe_key=dedupe_key,
+        priority=priority,
         status=QUEUED,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -100,6 +111,8 @@ def queue(
         ],
     )
     db.session.add(message)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("NOTIFY learnnet_mail"))  # sent at commit, once
     if has_request_context():
         g.mail_queued = True
     return message
@@ -176,7 +189,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> Report:
         db.session.execute(
             select(OutboxMessage.id, OutboxMessage.status)
             .where(_claimable(now))
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )
     )
@@ -297,6 +310,98 @@ def _deliver_quietly(limit: int) -> None:
         log.exception("immediate mail delivery failed; `flask send-mail` will retry")
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where some messages are: sent, still waiting (queued or on their way), failed."""
+
+    sent: int
+    waiting: int
+    failed: int
+
+
+def send_now(message_ids: Iterable[int]) -> Progress:
+    """Deliver what is due now (at most MAIL_SEND_IMMEDIATELY_LIMIT, when that is on) and
+    say where these messages are, so the page tells what happened, not what was hoped.
+    The rest goes with the ``mail-worker`` (or ``send-mail``)."""
+    ids = list(message_ids)
+    if ids and current_app.config["MAIL_SEND_IMMEDIATELY"]:
+        g.pop("mail_queued", None)  # delivered here, not again after the response
+        _deliver_quietly(int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
+    statuses = list(
+        db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+        if ids
+        else []
+    )
+    return Progress(
+        sent=statuses.count(SENT),
+        waiting=statuses.count(QUEUED) + statuses.count(SENDING),
+        failed=statuses.count(FAILED),
+    )
+
+
+def run_worker(
+    interval: float = 2.0,
+    limit: int = 200,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_report: Callable[[Report], None] | None = None,
+) -> None:
+    """Keep delivering beside the app until ``should_stop``: a run of :func:`deliver_due`,
+    then wait ``interval`` seconds, or on PostgreSQL until a NOTIFY says a message was
+    queued. Safe on several servers at once: each message is claimed by one sender."""
+    listener = _listener()
+    try:
+        while not should_stop():
+            try:
+                report = deliver_due(limit=limit)
+            except Exception:  # the database is away for a moment: try again later
+                db.session.rollback()
+                log.exception("mail-worker: delivery run failed; trying again")
+                report = Report()
+            db.session.remove()  # no stale identity map between runs
+            if on_report is not None and (report.sent or report.failed or report.retried):
+                on_report(report)
+            if report.sent + report.failed >= limit:
+                continue  # more is due: no pause
+            _wait(listener, interval, should_stop)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _listener() -> Any:
+    """A PostgreSQL connection that LISTENs for queued messages, or None (SQLite)."""
+    url = db.engine.url
+    if url.get_backend_name() != "postgresql":
+        return None
+    try:
+        import psycopg
+
+        conn = psycopg.connect(
+            url.set(drivername="postgresql").render_as_string(hide_password=False),
+            autocommit=True,
+        )
+        conn.execute("LISTEN learnnet_mail")
+        return conn
+    except Exception:  # polling works as well, only a little later
+        log.exception("mail-worker: LISTEN failed; polling instead")
+        return None
+
+
+def _wait(listener: Any, interval: float, should_stop: Callable[[], bool]) -> None:
+    import time
+
+    if listener is not None:
+        try:
+            for _note in listener.notifies(timeout=interval, stop_after=1):
+                pass
+            return
+        except Exception:
+            log.exception("mail-worker: waiting for NOTIFY failed; polling")
+    deadline = time.monotonic() + interval
+    while not should_stop() and time.monotonic() < deadline:
+        time.sleep(min(0.2, interval))
+
+
 def outbox_counts(session_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Per session: how many messages are queued, sent and failed."""
     from sqlalchemy import func
@@ -316,4 +421,16 @@ def outbox_counts(session_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-__all__ = ["FAILED", "QUEUED", "SENDING", "SENT", "Report", "deliver_due", "queue", "render"]
+__all__ = [
+    "FAILED",
+    "QUEUED",
+    "SENDING",
+    "SENT",
+    "Progress",
+    "Report",
+    "deliver_due",
+    "queue",
+    "render",
+    "run_worker",
+    "send_now",
+]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -221,6 +222,8 @@ class Contact(TimestampMixin, db.Model):
     # Opt-in: only then are name, email and phone shown in the network's directory.
     share_details: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The member's choice: a confirmation mail (with the event) after answering on the web.
+    confirm_by_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     facility: Mapped[Facility] = relationship(back_populates="contacts")
 

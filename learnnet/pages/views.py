@@ -172,16 +172,19 @@ def network_todos(
                 item.needs.append("confirm")
             if not (s.agenda or "").strip() and "flag" not in item.needs:
                 item.needs.append("agenda")
-            if s.invited_at is None and s.starts_at <= now + timedelta(days=INVITE_DAYS):
-                todo.uninvited += 1
+        open_ = notify.answers_open(s, now)
         members = summaries[s.network_id].members
-        if (
-            s.invited_at is not None
-            and _days_until(s, zones[s.network_id], now) <= LOW_RESPONSE_DAYS
-            and "flag" not in item.needs
-            and answered.get(s.id, 0) * 2 < members
-        ):
-            item.needs.append("low_response")
+        soon = _days_until(s, zones[s.network_id], now) <= LOW_RESPONSE_DAYS
+        few = answered.get(s.id, 0) * 2 < members
+        if s.invited_at is None and s.starts_at <= now + timedelta(days=INVITE_DAYS):
+            if open_:
+                todo.uninvited += 1
+            elif "flag" not in item.needs:
+                # Inviting would ask for answers that are refused: say what is urgent.
+                item.needs.append("closed")
+                item.answered, item.members = answered.get(s.id, 0), members
+        if s.invited_at is not None and soon and "flag" not in item.needs and few:
+            item.needs.append("low_response" if open_ else "closed")
             item.answered, item.members = answered.get(s.id, 0), members
         if item.needs:
             todo.sessions.append(item)
@@ -205,7 +208,12 @@ def dashboard() -> str:
         next_sessions.setdefault(s.network_id, s)
     summaries = network_services.network_summaries([n.id for n in active])
     flags = planning.conflicts_for_networks(active, now)
-    soon = [s.id for s in upcoming if s.starts_at <= now + timedelta(days=LOW_RESPONSE_DAYS + 1)]
+    soon = [
+        s.id
+        for s in upcoming
+        if s.starts_at <= now + timedelta(days=LOW_RESPONSE_DAYS + 1)
+        or (s.invited_at is None and not notify.answers_open(s, now))
+    ]
     return render_template(
         "pages/dashboard.html",
         networks=active,
@@ -242,6 +250,7 @@ def session_view(session: Session) -> str:
         now=utcnow(),
         answers=rsvp_services.session_answers(session, expected),
         to_invite=len(notify.to_invite(session, expected)),
+        answers_open=notify.answers_open(session),
         unanswered=len(notify.unanswered_with_email(session, expected)),
         host_contacts=notify.host_contacts(session),
         mail=outbox_counts([session.id])[session.id],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Email, Optional
 
 from learnnet.forms import Length, OneLine
@@ -143,3 +143,14 @@ class LostLinkForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
+
+
+class ReopenForm(FlaskForm):
+    """Answers for a session closed: reopen them until a new day (then invite), or not."""
+
+    rsvp_deadline = DateField(
+        _l("Answers possible until"),
+        validators=[Optional()],
+        description=_l("Answers close at the end of that day."),
+    )
+    action = HiddenField()

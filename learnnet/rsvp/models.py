@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.mail.models import OutboxMessage
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Contact
 from learnnet.scheduling.models import Session
@@ -125,3 +126,24 @@ class MemberMessage(db.Model):
 
     session: Mapped[Session] = relationship()
     contact: Mapped[Contact] = relationship()
+
+
+class Invitation(db.Model):
+    """A session an invitation mail invited the contact to: one mail can invite to several
+    sessions (one send, one mail per person), each remembered here for "who was invited"
+    (changes, reminders, CANCELs go to them)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("message_id", "session_id"),
+        Index("ix_invitation_session_contact", "session_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("network_session.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
+
+    message: Mapped[OutboxMessage] = relationship()

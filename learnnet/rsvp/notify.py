@@ -1,11 +1,29 @@
 """The messages of answering: invitations, changes, cancellations, promotions, reminders.
 
 Each function queues messages (rows in the outbox) in the caller's transaction, in each
-recipient's own language, with their personal link. Nothing here commits.
+recipient's own language, with their personal link. Nothing here commits (the
+``send_*`` functions, which the views call, do).
+
+One send, one invitation per person: inviting to several sessions at once gives each
+contact one mail with every date (time, host, address, answer buttons per date), not a
+mail per session. Its calendar arrangement, because a mail's inline calendar part carries
+one METHOD and Gmail and Outlook act on one event per invitation (Outlook imports only the
+first UID of a multi-event REQUEST, Thunderbird treats it as PUBLISH):
+
+- one session: the inline ``text/calendar; method=REQUEST`` part (RFC 6047), Accept in
+  Gmail, Outlook and Apple Mail answers through iTIP;
+- several sessions: no inline part, one attached ``.ics`` per session, each a complete
+  one-event REQUEST with its own UID and SEQUENCE (Outlook and Apple open each as an
+  invitation, Gmail offers to add each), and a call to subscribe to the personal feed,
+  which follows every later change by itself.
+
+Every later change or cancellation is its own one-event REQUEST/CANCEL mail with the same
+UID and a higher SEQUENCE, which updates the event wherever it was added.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,14 +37,14 @@ from sqlalchemy.orm import joinedload
 from learnnet.extensions import db
 from learnnet.mail import services as mail
 from learnnet.mail.message import Part
-from learnnet.mail.models import FAILED, OutboxMessage
+from learnnet.mail.models import BULK, FAILED, NORMAL, URGENT, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
-from learnnet.rsvp.models import NO, WITHDRAWN, Rsvp
+from learnnet.rsvp.models import MAYBE, NO, WITHDRAWN, YES, Invitation, Rsvp
 from learnnet.scheduling.models import CANCELLED, Session
-from learnnet.timefmt import format_moment, format_span
+from learnnet.timefmt import format_day, format_moment, format_span, local_date
 
 WAITLISTED = "waitlisted"
 INVITATION = "invitation"
@@ -36,6 +54,20 @@ PROMOTION = "promotion"
 HOST_REQUEST = "host_request"
 REMINDER = "reminder"
 NUDGE = "nudge"
+CONFIRMATION = "confirmation"
+
+#: Which messages go first: what changed or was cancelled never waits behind invitations.
+PRIORITY = {
+    CHANGE: URGENT,
+    CANCELLATION: URGENT,
+    PROMOTION: URGENT,
+    WAITLISTED: URGENT,
+    HOST_REQUEST: NORMAL,
+    CONFIRMATION: URGENT,
+    INVITATION: BULK,
+    REMINDER: BULK,
+    NUDGE: BULK,
+}
 
 
 #: Functions that add parts to a message: (kind, session, contact) -> parts. The calendar
@@ -68,6 +100,8 @@ def _context(session: Session, contact: Contact, locale: str) -> dict[str, Any]:
         else "",
         "map_url": map_url(session),
         "link": member_url(contact, f"session-{session.id}"),
+        "answers_open": answers_open(session),
+        "answer_links": answer_links(contact, session),
     }
 
 
@@ -93,22 +127,102 @@ def _queue(
         session_id=session.id,
         dedupe_key=key,
         parts=[part for provider in part_providers for part in provider(kind, session, contact)],
+        priority=PRIORITY.get(kind, NORMAL),
     )
 
 
+def _short_date(session: Session) -> str:
+    """'di 12 jan.' in the current (the recipient's) language, where the network is."""
+    from flask_babel import get_locale
+
+    day = format_day(local_date(session.starts_at, session.network.timezone), str(get_locale()))
+    return day.rsplit(" ", 1)[0]  # without the year: the subject stays short
+
+
 def _title(session: Session) -> str:
-    return session.network.name
+    """The network and the date, for subjects: 'Lerend netwerk Gent, di 12 jan.'."""
+    return f"{session.network.name}, {_short_date(session)}"
+
+
+def _dates(sessions: list[Session]) -> str:
+    """The dates of a send for its subject: all of them up to three, else first – last."""
+    if len(sessions) <= 3:
+        return ", ".join(_short_date(s) for s in sessions)
+    return _(
+        "%(num)d sessions, %(first)s – %(last)s",
+        num=len(sessions),
+        first=_short_date(sessions[0]),
+        last=_short_date(sessions[-1]),
+    )
 
 
 def invitation(session: Session, contact: Contact) -> OutboxMessage | None:
     """Invite one contact to a session."""
-    return _queue(
-        INVITATION,
-        session,
-        contact,
-        lambda: _("Invitation: %(title)s", title=_title(session)),
-        key=f"invitation:{session.id}:{contact.id}",
+    return invitation_for([session], contact)
+
+
+def invitation_for(sessions: list[Session], contact: Contact) -> OutboxMessage | None:
+    """One invitation mail inviting the contact to these sessions (in time order), each
+    remembered as an :class:`Invitation`; the calendar arrangement is the module's."""
+    if not contact.email or not sessions:
+        return None
+    sessions = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+    network = sessions[0].network
+    locale = contact.preferred_language
+    ids = ",".join(str(s.id) for s in sessions)
+    key = f"invitation:{contact.id}:{ids}"
+    if len(key) > 200:
+        key = f"invitation:{contact.id}:{hashlib.sha256(ids.encode()).hexdigest()}"
+    blocks = [_context(s, contact, locale) for s in sessions]
+    for block in blocks:
+        block["answer_links"] = answer_links(contact, block["session"])
+    rendered = mail.render(
+        "invitation",
+        locale,
+        lambda: _(
+            "Invitation: %(network)s, %(dates)s", network=network.name, dates=_dates(sessions)
+        ),
+        network=network,
+        contact=contact,
+        blocks=blocks,
+        kind=INVITATION,
+        any_open=any(b["answers_open"] for b in blocks),
+        calendar_link=member_url(contact, "calendar"),
+        link=member_url(contact),
     )
+    parts: list[Part] = []
+    for s in sessions:
+        for part in (p for provider in part_providers for p in provider(INVITATION, s, contact)):
+            if len(sessions) == 1:
+                parts.append(part)
+            else:  # one attached one-event REQUEST per session (see the module's docstring)
+                day = local_date(s.starts_at, s.network.timezone).isoformat()
+                parts.append(Part(f"{day}-{s.id}.ics", part.content_type, part.data, inline=False))
+    message = mail.queue(
+        INVITATION,
+        contact.email,
+        rendered,
+        recipient_name=contact.name,
+        contact_id=contact.id,
+        session_id=sessions[0].id,
+        dedupe_key=key,
+        parts=parts,
+        priority=PRIORITY[INVITATION],
+    )
+    if message is not None:
+        for s in sessions:
+            db.session.add(Invitation(message=message, session_id=s.id, contact_id=contact.id))
+    return message
+
+
+def answer_links(contact: Contact, session: Session) -> dict[str, str]:
+    """The answer buttons of a mail: each opens the member's page with that answer ready
+    to confirm (a GET never changes an answer: mail scanners open every link)."""
+    base = url_for("rsvp.member", token=token_of(ensure_link(contact)), _external=True)
+    return {
+        value: f"{base}?session={session.id}&answer={value}#session-{session.id}"
+        for value in (YES, MAYBE, NO)
+    }
 
 
 def promoted(rsvp: Rsvp) -> OutboxMessage | None:
@@ -119,6 +233,19 @@ def promoted(rsvp: Rsvp) -> OutboxMessage | None:
         session,
         rsvp.contact,
         lambda: _("A seat came free: you are registered (%(title)s)", title=_title(session)),
+    )
+
+
+def confirmation(rsvp: Rsvp) -> OutboxMessage | None:
+    """The member asked for it: their answer confirmed, with the event for the calendar
+    (a REQUEST with their PARTSTAT, so the calendar shows what they answered)."""
+    session = rsvp.session
+    return _queue(
+        CONFIRMATION,
+        session,
+        rsvp.contact,
+        lambda: _("Your answer: %(title)s", title=_title(session)),
+        rsvp=rsvp,
     )
 
 
@@ -202,11 +329,9 @@ def invited_contacts(session: Session) -> list[Contact]:
     """Contacts who were sent an invitation for the session and still take part."""
     invited = set(
         db.session.scalars(
-            select(OutboxMessage.contact_id).where(
-                OutboxMessage.session_id == session.id,
-                OutboxMessage.kind == INVITATION,
-                OutboxMessage.status != FAILED,
-            )
+            select(Invitation.contact_id)
+            .join(OutboxMessage, OutboxMessage.id == Invitation.message_id)
+            .where(Invitation.session_id == session.id, OutboxMessage.status != FAILED)
         )
     )
     return [c for c in expected_contacts(session) if c.id in invited]
@@ -216,11 +341,7 @@ def to_invite(session: Session, expected: list[Contact] | None = None) -> list[C
     """Contacts with an email address who have not been invited to the session yet
     (of ``expected``, when the caller has the session's expected contacts already)."""
     done = set(
-        db.session.scalars(
-            select(OutboxMessage.contact_id).where(
-                OutboxMessage.session_id == session.id, OutboxMessage.kind == INVITATION
-            )
-        )
+        db.session.scalars(select(Invitation.contact_id).where(Invitation.session_id == session.id))
     )
     expected = expected if expected is not None else expected_contacts(session)
     return [c for c in expected if c.email and c.id not in done]
@@ -241,13 +362,52 @@ def pending_invitations(network: Any) -> list[tuple[Session, list[Contact]]]:
     return [(s, to_invite(s)) for s in sessions]
 
 
-def send_invitations(session: Session) -> int:
-    """Invite everyone not invited yet; from now on changes are announced (commits)."""
-    count = sum(1 for c in to_invite(session) if invitation(session, c) is not None)
-    if session.invited_at is None:
-        session.invited_at = utcnow()
+def answers_open(session: Session, now: datetime | None = None) -> bool:
+    """Whether members can still answer (not cancelled, not started, deadline not passed).
+
+    No message asks for an answer (answer buttons, "will you come?", a calendar REQUEST
+    with RSVP=TRUE) unless this holds: a closed session would refuse the answer.
+    """
+    reason = rules.closed_reason(
+        session.is_cancelled, session.starts_at, session.rsvp_deadline, now or utcnow()
+    )
+    return reason is None
+
+
+class AnswersClosed(Exception):
+    """Answers for the session are closed: an invitation would ask what cannot be done."""
+
+
+def send_invitations(session: Session, information: bool = False) -> list[OutboxMessage]:
+    """Invite everyone not invited yet; from now on changes are announced (commits).
+
+    For a session whose answers are closed only an information mail (``information``:
+    no answer asked, the facilitator chose it) can be sent; else :class:`AnswersClosed`.
+    """
+    return send_season_invitations([session], information)
+
+
+def send_season_invitations(
+    sessions: list[Session], information: bool = False
+) -> list[OutboxMessage]:
+    """Invite to several sessions at once: each contact gets one mail with the sessions
+    they were not invited to yet (commits). Closed sessions: as :func:`send_invitations`."""
+    if not information and any(not answers_open(s) for s in sessions):
+        raise AnswersClosed([s.id for s in sessions if not answers_open(s)])
+    wanted: dict[int, tuple[Contact, list[Session]]] = {}
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
+        for contact in to_invite(session):
+            wanted.setdefault(contact.id, (contact, []))[1].append(session)
+    queued = [
+        m
+        for contact, theirs in wanted.values()
+        if (m := invitation_for(theirs, contact)) is not None
+    ]
+    for session in sessions:
+        if session.invited_at is None:
+            session.invited_at = utcnow()
     db.session.commit()
-    return count
+    return queued
 
 
 def unanswered_with_email(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
@@ -261,11 +421,14 @@ def unanswered_with_email(session: Session, expected: list[Contact] | None = Non
     return [c for c in expected if c.email and c.id not in answered]
 
 
-def send_nudges(session: Session) -> int:
-    """Remind those who have not answered (commits)."""
-    count = sum(1 for c in unanswered_with_email(session) if nudge(session, c) is not None)
+def send_nudges(session: Session) -> list[OutboxMessage]:
+    """Remind those who have not answered (commits); :class:`AnswersClosed` when they
+    can no longer answer."""
+    if not answers_open(session):
+        raise AnswersClosed(session.id)
+    queued = [m for c in unanswered_with_email(session) if (m := nudge(session, c)) is not None]
     db.session.commit()
-    return count
+    return queued
 
 
 def host_contacts(session: Session) -> list[Contact]:
@@ -333,10 +496,13 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
             r.contact_id: r
             for r in db.session.scalars(select(Rsvp).where(Rsvp.session_id == session.id))
         }
+        open_ = answers_open(session, now)
         for contact in invited_contacts(session):
             rsvp = answers.get(contact.id)
             if rsvp is not None and rsvp.answer in (NO, WITHDRAWN):
                 continue
+            if not open_ and (rsvp is None or rsvp.answer != YES):
+                continue  # "will you come?" when answers are closed: nothing to act on
             count += reminder(session, contact, due, rsvp) is not None
         db.session.commit()
     return count

@@ -573,3 +573,11 @@ def member_messages(session_id: int) -> list[MemberMessage]:
             .order_by(MemberMessage.created_at.desc(), MemberMessage.id.desc())
         )
     )
+
+
+def remember_confirm_choice(contact: Contact, wanted: bool) -> None:
+    """The member's choice: a confirmation mail after each answer on the web, or not
+    (commits)."""
+    if contact.confirm_by_mail != wanted:
+        contact.confirm_by_mail = wanted
+        db.session.commit()

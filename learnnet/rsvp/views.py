@@ -3,6 +3,7 @@ facilitator's actions on answers: on someone's behalf, invitations, reminders, l
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from flask import (
@@ -22,6 +23,7 @@ from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires
 from learnnet.extensions import db, limiter
+from learnnet.mail import services as mail
 from learnnet.models import utcnow
 from learnnet.networks import services as networks
 from learnnet.networks.models import Contact, MembershipRequest, Network
@@ -38,10 +40,13 @@ from learnnet.rsvp.forms import (
     LostLinkForm,
     MessageForm,
     OnBehalfForm,
+    ReopenForm,
 )
 from learnnet.rsvp.models import MAYBE, NO, YES
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import Session
+from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.timefmt import local_date
 
 
 def answer_errors() -> dict[str, str]:
@@ -110,6 +115,7 @@ def _member_page(
             HostDetailsForm(prefix=f"host-{session.id}", formdata=None, obj=session),
         )
 
+    ready = _ready_answer(page, contact)
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -127,6 +133,7 @@ def _member_page(
         message_form=message_form,
         facilitators=facilitators_of(page.networks),
         same_colleague=same_colleague,
+        ready=ready,
     ), status
 
 
@@ -158,6 +165,24 @@ def _message_choices(page: services.MemberPage) -> list[tuple[str, str]]:
         for ms in page.sessions
         if not ms.session.is_cancelled
     ]
+
+
+def _ready_answer(page: Any, contact: Contact) -> dict[str, Any] | None:
+    """``?session=…&answer=…`` from a mail's answer button: that answer, ready to confirm,
+    for one of the member's own sessions that is open for answers (else nothing)."""
+    value = request.args.get("answer", "")
+    ident = parse_id(request.args.get("session", ""))
+    if value not in (YES, MAYBE, NO) or ident is None:
+        return None
+    found = next((ms for ms in page.sessions if ms.session.id == ident), None)
+    if found is None or found.closed:
+        return None
+    labels = {
+        YES: _("Confirm: I am coming"),
+        MAYBE: _("Confirm: maybe"),
+        NO: _("Confirm: I am not coming"),
+    }
+    return {"session": found.session, "answer": value, "label": labels[value]}
 
 
 def _back(token: str, session_id: int | None = None) -> Response:
@@ -213,6 +238,12 @@ def member_answer(contact: Contact, session_id: int) -> Any:
         flash(answer_errors().get(exc.code, _("Your answer could not be saved.")), "error")
         return _back(token, session_id)
     flash(answer_message(outcome, target, target.id == contact.id), "success")
+    if request.form.get("confirm_choice"):  # the confirm form carries the choice: remember it
+        services.remember_confirm_choice(contact, bool(request.form.get("confirm_by_mail")))
+    if target.id == contact.id and contact.confirm_by_mail and outcome.changed:
+        notify.confirmation(outcome.rsvp)
+        db.session.commit()
+        flash(_("A confirmation mail with the event is on its way."), "success")
     for promoted in outcome.promoted:
         if promoted.contact_id == contact.id:
             flash(_("A seat came free: you are now registered."), "success")
@@ -485,28 +516,22 @@ def session_answer(session: Session) -> Response:
 @bp.route("/networks/<slug>/invitations", methods=["GET", "POST"])
 @requires(NETWORK)
 def network_invitations(network: Network) -> Any:
-    """Invite to every upcoming session at once: see who would get what, then send."""
+    """Invite to every upcoming session at once: see who would get what, then send.
+    Sessions whose answers are closed are listed apart, never sent from here."""
     rows = notify.pending_invitations(network)
+    closed = {s.id for s, _people in rows if not notify.answers_open(s)}
+    open_rows = [(s, people) for s, people in rows if s.id not in closed]
     if request.method == "POST":
-        sessions = sum(1 for _s, people in rows if people)
-        count = sum(notify.send_invitations(s) for s, people in rows if people)
-        flash(
-            ngettext(
-                "%(num)d invitation sent",
-                "%(num)d invitations sent",
-                count,
-            )
-            + " "
-            + ngettext("for %(num)d session.", "for %(num)d sessions.", sessions),
-            "success",
-        )
+        queued = notify.send_season_invitations([s for s, people in open_rows if people])
+        _flash_progress(queued, INVITATIONS)
         return redirect(url_for("rsvp.network_invitations", slug=network.slug), code=303)
     return render_template(
         "rsvp/invitations.html",
         network=network,
         rows=rows,
-        total=sum(len(people) for _s, people in rows),
-        recipients=len({c.id for _s, people in rows for c in people}),
+        closed=closed,
+        total=sum(len(people) for _s, people in open_rows),
+        recipients=len({c.id for _s, people in open_rows for c in people}),
     )
 
 
@@ -517,37 +542,120 @@ def _open_for_mail(session: Session) -> bool:
     return True
 
 
-@bp.route("/sessions/<int:session_id>/invitations", methods=["POST"])
-@requires(SESSION)
-def session_invite(session: Session) -> Response:
-    """Send the invitation to every expected contact who has not had it yet."""
-    if _open_for_mail(session):
-        count = notify.send_invitations(session)
+INVITATIONS, INFORMATION, REMINDERS = "invitations", "information", "reminders"
+
+
+def _flash_progress(queued: list[Any], what: str) -> None:
+    """Say what happened to the messages just queued: how many went out already and how
+    many are still waiting for the mail sender (never "sent" for what was only queued)."""
+    if not queued:
         flash(
-            ngettext(
-                "Invitation sent to %(num)d contact.", "Invitation sent to %(num)d contacts.", count
-            )
-            if count
+            _("Nobody to remind: everyone answered or was reminded today.")
+            if what == REMINDERS
             else _("Everyone with an email address has been invited already."),
             "success",
         )
+        return
+    progress = mail.send_now(m.id for m in queued)
+    total = len(queued)
+    if progress.sent == total:
+        text = {
+            INVITATIONS: ngettext("%(num)d invitation sent.", "%(num)d invitations sent.", total),
+            INFORMATION: ngettext(
+                "%(num)d information mail sent.", "%(num)d information mails sent.", total
+            ),
+            REMINDERS: ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", total),
+        }[what]
+    else:
+        text = {
+            INVITATIONS: ngettext(
+                "%(num)d invitation ready to send;", "%(num)d invitations ready to send;", total
+            ),
+            INFORMATION: ngettext(
+                "%(num)d information mail ready to send;",
+                "%(num)d information mails ready to send;",
+                total,
+            ),
+            REMINDERS: ngettext(
+                "%(num)d reminder ready to send;", "%(num)d reminders ready to send;", total
+            ),
+        }[what]
+        text += " " + ngettext(
+            "%(num)d has already been sent.", "%(num)d have already been sent.", progress.sent
+        )
+        if progress.waiting:
+            text += " " + _("The others leave within minutes; the session page shows how far.")
+    if progress.failed:
+        text += " " + ngettext(
+            "%(num)d could not be delivered.", "%(num)d could not be delivered.", progress.failed
+        )
+    flash(text, "error" if progress.failed else "success")
+
+
+def _invitations_sent(queued: list[Any]) -> None:
+    _flash_progress(queued, INVITATIONS)
+
+
+@bp.route("/sessions/<int:session_id>/invitations", methods=["POST"])
+@requires(SESSION)
+def session_invite(session: Session) -> Response:
+    """Send the invitation to every expected contact who has not had it yet; when answers
+    are closed, ask the facilitator first (reopen, or inform without asking)."""
+    if _open_for_mail(session):
+        if not notify.answers_open(session):
+            return redirect(url_for("rsvp.session_closed", session_id=session.id), code=303)
+        _invitations_sent(notify.send_invitations(session))
     return _session_page(session, anchor="flashes")
+
+
+@bp.route("/sessions/<int:session_id>/closed", methods=["GET", "POST"])
+@requires(SESSION)
+def session_closed(session: Session) -> Any:
+    """Answers for the session are closed: reopen them until a new day and invite, or send
+    an information mail that asks no answer."""
+    if not _open_for_mail(session):
+        return _session_page(session, anchor="flashes")
+    form = ReopenForm()
+    tz = session.network.timezone
+    if request.method == "POST" and form.validate_on_submit():
+        if form.action.data == "inform":
+            _flash_progress(notify.send_invitations(session, information=True), INFORMATION)
+            return _session_page(session, anchor="flashes")
+        day = form.rsvp_deadline.data
+        today = local_date(utcnow(), tz)
+        if day is None:
+            form.rsvp_deadline.errors = [_("Enter the day until which members can answer.")]
+        elif day < today or day > local_date(session.starts_at, tz):
+            form.rsvp_deadline.errors = [_("Choose a day from today until the day of the session.")]
+        else:
+            deadline = min(local_to_utc(day, time(23, 59), tz), session.starts_at)
+            scheduling.update_details(session, {"rsvp_deadline": deadline})
+            _invitations_sent(notify.send_invitations(session))
+            return _session_page(session, anchor="flashes")
+    elif request.method == "POST":
+        form.rsvp_deadline.errors = form.rsvp_deadline.errors or [_("Enter a date.")]
+    return render_template(
+        "rsvp/closed.html",
+        network=session.network,
+        session=session,
+        form=form,
+        to_invite=len(notify.to_invite(session)),
+        deadline=session.rsvp_deadline,
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/sessions/<int:session_id>/nudges", methods=["POST"])
 @requires(SESSION)
 def session_nudge(session: Session) -> Response:
-    """Remind the contacts who have not answered."""
+    """Remind the contacts who have not answered (not when answers are closed)."""
     if _open_for_mail(session):
-        count = notify.send_nudges(session)
-        flash(
-            ngettext(
-                "Reminder sent to %(num)d contact.", "Reminder sent to %(num)d contacts.", count
+        if not notify.answers_open(session):
+            flash(
+                _("Answers are closed: reopen them before you remind anyone."),
+                "error",
             )
-            if count
-            else _("Nobody to remind: everyone answered or was reminded today."),
-            "success",
-        )
+            return redirect(url_for("rsvp.session_closed", session_id=session.id), code=303)
+        _flash_progress(notify.send_nudges(session), REMINDERS)
     return _session_page(session, anchor="flashes")
 
 

@@ -82,6 +82,8 @@ class Session(TimestampMixin, db.Model):
     capacity: Mapped[int | None] = mapped_column(Integer)
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default=PLANNED)
+    # Why the facilitator cancelled it (optional), for the cancellation mail.
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
     host_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     host_confirmed_by_id: Mapped[int | None] = mapped_column(
