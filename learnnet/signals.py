@@ -41,3 +41,7 @@ facility_changed = _signals.signal("facility-changed")
 #: sender: a tuple of facility ids whose hosting facts may have changed at once (a CSV
 #: import), after the commit: as facility_changed, checked in a fixed number of statements.
 facilities_changed = _signals.signal("facilities-changed")
+
+#: sender: a MembershipRequest just made (a network asks a facility of another network to
+#: join), before the commit: the facility's contacts are told and can answer.
+membership_requested = _signals.signal("membership-requested")

@@ -341,3 +341,29 @@ def test_create_user_grants_the_right_from_the_command_line(app):
     )
     assert result.exit_code == 0, result.output
     assert user_by_email("starter@example.org").may_create_networks is True
+
+
+def test_the_facilitys_contacts_are_asked_by_mail(app, probe):
+    """The request reaches the people who can answer it: each active contact with an
+    address gets one mail, in their language, linking to their page's request."""
+    from learnnet.mail.models import OutboxMessage
+
+    probe["network_b"].name = 'Netwerk <b>B</b>"><img src=x>'
+    db.session.commit()
+    _client, asked = _ask(app, probe)
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "membership_request")
+    ).all()
+    expected = {c.email for c in probe["contacts"] if c.active and c.email}
+    assert expected and {m.recipient for m in mails} == expected
+    assert len(mails) == len(expected)  # once each
+    mail = mails[0]
+    assert "vraagt jullie voorziening om aan te sluiten" in mail.subject
+    assert "(begeleider Bert Begeleider) wil" in mail.text_body
+    assert "/m/" in mail.text_body and "#requests" in mail.text_body
+    assert "<img" not in mail.html_body and "&lt;b&gt;B&lt;/b&gt;" in mail.html_body
+    # Asking again after a withdrawal is a new request and asks again; the same one never.
+    from learnnet.rsvp import notify
+
+    with app.test_request_context():
+        assert notify.membership_request(asked) == 0

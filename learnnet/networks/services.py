@@ -457,6 +457,8 @@ def add_member(
             network=network, facility=facility, joined_on=joined_on, requested_by_id=actor.id
         )
         db.session.add(request)
+        db.session.flush()
+        signals.membership_requested.send(request)  # its contacts are asked by mail
         db.session.commit()
         return request
     membership = Membership(network=network, facility=facility, joined_on=joined_on)
@@ -858,16 +860,19 @@ def apply_import(
             db.session.add(
                 Membership(network_id=network.id, facility_id=facility_id, joined_on=today)
             )
-        for facility_id in work.requesting:
-            db.session.add(
-                MembershipRequest(
-                    network_id=network.id,
-                    facility_id=facility_id,
-                    joined_on=today,
-                    requested_by_id=actor.id,
-                )
+        requests = [
+            MembershipRequest(
+                network_id=network.id,
+                facility_id=facility_id,
+                joined_on=today,
+                requested_by_id=actor.id,
             )
+            for facility_id in work.requesting
+        ]
+        db.session.add_all(requests)
         db.session.flush()
+        for request in requests:
+            signals.membership_requested.send(request)  # its contacts are asked by mail
 
         facilities_in = _insert(
             Facility, [values for values, _people in work.new_facilities], ("name_key", "postcode")

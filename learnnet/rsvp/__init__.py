@@ -47,4 +47,9 @@ def _on_contact_left(contact: Any, **_: Any) -> None:
     services.withdraw_for_contact(contact)
 
 
+@signals.membership_requested.connect
+def _on_membership_requested(request: Any, **_: Any) -> None:
+    notify.membership_request(request)
+
+
 from learnnet.rsvp import views  # noqa: E402, F401  (routes register on bp)

@@ -626,3 +626,43 @@ def send_link_again(email: str) -> None:
     """Queue the link mails for an address and commit (run after the response)."""
     link_again(email)
     db.session.commit()
+
+
+# --- a network asks a facility to join (issue 19, item 2) -------------------------------------
+
+MEMBERSHIP_REQUEST = "membership_request"
+
+
+def membership_request(request: Any) -> int:
+    """Ask the facility's active contacts (with an email address) whether their facility
+    joins the network; they answer on their personal page, which the mail links to.
+    Each contact once per request. No commit."""
+    network, facility = request.network, request.facility
+    asker = request.requested_by
+    count = 0
+    for contact in facility.contacts:
+        if not contact.active or not contact.email:
+            continue
+        locale = contact.preferred_language
+        rendered = mail.render(
+            "membership_request",
+            locale,
+            lambda network=network: _(
+                "%(network)s asks your facility to join", network=network.name
+            ),
+            contact=contact,
+            network=network,
+            facility=facility,
+            asker=asker,
+            link=member_url(contact, "requests"),
+        )
+        sent = mail.queue(
+            MEMBERSHIP_REQUEST,
+            contact.email,
+            rendered,
+            recipient_name=contact.name,
+            contact_id=contact.id,
+            dedupe_key=f"membership-request:{request.id}:{contact.id}",
+        )
+        count += sent is not None
+    return count
