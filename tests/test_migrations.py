@@ -72,6 +72,38 @@ def test_upgrade_holds_demo_data_and_downgrade_upgrade_round_trips(migrated_app)
     assert db.session.scalar(select(func.count(Network.id))) == 0
 
 
+def _row_counts() -> dict[str, int]:
+    """Rows per table, read with plain SQL (the models may be ahead of the schema)."""
+    with db.engine.connect() as conn:
+        return {
+            table.name: conn.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar_one()
+            for table in db.metadata.sorted_tables
+            if conn.dialect.has_table(conn, table.name)
+        }
+
+
+def test_an_upgrade_keeps_every_row_of_a_used_database(migrated_app):
+    """Down to 0008 with the demo's data in it, then up again: not one row lost.
+
+    On SQLite, Alembic's batch mode rebuilds a table to add a column with a constraint
+    (copy, drop, rename). With foreign keys on, dropping the old table ran its ON DELETE
+    CASCADE: an upgrade of a laptop's database emptied the facilitators of every
+    network, every answer and every attendance. PostgreSQL alters in place.
+    """
+    demo.load()
+    db.session.remove()
+    downgrade(directory=str(MIGRATIONS), revision="0008_data_version")
+    before = _row_counts()
+    assert before["attendance"] > 0 and before["rsvp"] > 0 and before["network_facilitator"] > 0
+    upgrade(directory=str(MIGRATIONS))
+    after = _row_counts()
+    assert {name: after[name] for name in before} == before
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
 def test_demo_reset_asks_first_then_starts_over(migrated_app):
     from learnnet.networks.models import Network
 
