@@ -271,12 +271,13 @@ def change_notice(
 ) -> Any:
     """The session moved (time or place): old and new side by side when ``before`` is
     known; a restored session (``"restored"`` in ``changes``) goes ahead after all."""
+    from flask import current_app
+
     restored = "restored" in changes
-    facts = (
-        compare(before, snapshot(session), contact.preferred_language)
-        if before is not None and not restored
-        else []
-    )
+    locale = contact.preferred_language
+    if locale not in current_app.config["LANGUAGES"]:  # as the mail itself (mail.render)
+        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    facts = compare(before, snapshot(session), locale) if before and not restored else []
     return _queue(
         CHANGE,
         session,
