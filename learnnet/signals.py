@@ -14,7 +14,9 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: sender: the Session; ``changes``: a frozenset of "time", "place", "cancelled",
-#: "capacity"; ``actor``: the User who made the change (or None).
+#: "capacity", "restored" (a cancelled session goes ahead after all); ``before``: a
+#: ``scheduling.before.Before`` of its time and place before a move or a new place (or
+#: None), so that the change mail shows old and new.
 session_changed = _signals.signal("session-changed")
 
 #: sender: the Membership that has just ended (``left_on`` is set).

@@ -19,7 +19,9 @@ bp = Blueprint("rsvp", __name__)
 
 
 @signals.session_changed.connect
-def _on_session_changed(session: Any, changes: frozenset[str] = frozenset(), **_: Any) -> None:
+def _on_session_changed(
+    session: Any, changes: frozenset[str] = frozenset(), before: Any = None, **_: Any
+) -> None:
     if "capacity" in changes:
         promoted = services.promote_waitlist(session)
         if promoted and has_request_context():
@@ -34,7 +36,7 @@ def _on_session_changed(session: Any, changes: frozenset[str] = frozenset(), **_
                 ),
                 "success",
             )
-    notify.announce_change(session, changes)
+    notify.announce_change(session, changes, before)
 
 
 @signals.membership_ended.connect

@@ -43,6 +43,7 @@ from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
 from learnnet.rsvp.models import MAYBE, NO, WITHDRAWN, YES, Invitation, Rsvp
+from learnnet.scheduling.before import Before, compare, snapshot
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_day, format_moment, format_span, local_date
 
@@ -262,26 +263,44 @@ def waitlisted(rsvp: Rsvp) -> OutboxMessage | None:
     )
 
 
-def change_notice(session: Session, contact: Contact, changes: frozenset[str]) -> Any:
-    """The session moved (time or place)."""
+def change_notice(
+    session: Session,
+    contact: Contact,
+    changes: frozenset[str],
+    before: Before | None = None,
+) -> Any:
+    """The session moved (time or place): old and new side by side when ``before`` is
+    known; a restored session (``"restored"`` in ``changes``) goes ahead after all."""
+    from flask import current_app
+
+    restored = "restored" in changes
+    locale = contact.preferred_language
+    if locale not in current_app.config["LANGUAGES"]:  # as the mail itself (mail.render)
+        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    facts = compare(before, snapshot(session), locale) if before and not restored else []
     return _queue(
         CHANGE,
         session,
         contact,
-        lambda: _("Changed: %(title)s", title=_title(session)),
+        (lambda: _("Goes ahead after all: %(title)s", title=_title(session)))
+        if restored
+        else (lambda: _("Changed: %(title)s", title=_title(session))),
         key=f"change:{session.id}:{contact.id}:{session.revision}",
         changes=changes,
+        restored=restored,
+        facts=facts,
     )
 
 
 def cancellation(session: Session, contact: Contact) -> OutboxMessage | None:
-    """The session is cancelled."""
+    """The session is cancelled, with the facilitator's reason when they gave one."""
     return _queue(
         CANCELLATION,
         session,
         contact,
         lambda: _("Cancelled: %(title)s", title=_title(session)),
         key=f"cancellation:{session.id}:{session.revision}:{contact.id}",
+        reason=session.cancel_reason,
     )
 
 
@@ -445,8 +464,9 @@ def send_host_requests(session: Session) -> int:
     return count
 
 
-def announce_change(session: Session, changes: Iterable[str]) -> int:
-    """Queue a change notice or a cancellation for everyone invited (no commit)."""
+def announce_change(session: Session, changes: Iterable[str], before: Before | None = None) -> int:
+    """Queue a change notice or a cancellation for everyone invited (no commit);
+    ``before``: the session's time and place before the change, for the comparison."""
     changes = frozenset(changes)
     if session.invited_at is None or not changes & {"time", "place", "cancelled"}:
         return 0
@@ -455,7 +475,7 @@ def announce_change(session: Session, changes: Iterable[str]) -> int:
         if session.status == CANCELLED:
             sent = cancellation(session, contact)
         else:
-            sent = change_notice(session, contact, changes)
+            sent = change_notice(session, contact, changes, before)
         count += sent is not None
     return count
 

@@ -222,6 +222,17 @@ class SessionDetailsForm(FlaskForm):
     )
 
 
+class CancelForm(FlaskForm):
+    """Cancel a session, optionally saying why (the reason goes into the cancellation mail)."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        description=_l("Everyone who was invited reads it in the cancellation message."),
+        filters=TRIM,
+        validators=[Length(max=1000)],
+    )
+
+
 class SwapForm(FlaskForm):
     """Swap hosts with another session."""
 

@@ -326,7 +326,8 @@ def restore_session(session: Session, now: datetime | None = None) -> bool:
     """Un-cancel a session (commits); RecoveryError when the rules refuse.
 
     The status goes back to planned and the host has to confirm again (they were told
-    it was off). The revision rises and the change is announced as a change of time:
+    it was off). The revision rises and the change is announced as a change of time
+    (marked "restored", which its message says in its own words):
     calendars get the event again as a REQUEST with a higher SEQUENCE and status
     confirmed, and everyone invited gets a change notice. Returns True when the host's
     confirmation was withdrawn.
@@ -336,9 +337,11 @@ def restore_session(session: Session, now: datetime | None = None) -> bool:
         raise RecoveryError([code], other)
     was_confirmed = session.host_confirmed_at is not None
     session.status = PLANNED
+    session.cancel_reason = ""  # it is not cancelled any more
     session.host_confirmed_at = None
     session.host_confirmed_by_id = None
     session.revision += 1
-    signals.session_changed.send(session, changes=frozenset({"time"}))
+    # "restored": its own message ("goes ahead after all"), not an ordinary change.
+    signals.session_changed.send(session, changes=frozenset({"time", "restored"}))
     db.session.commit()
     return was_confirmed

@@ -19,7 +19,8 @@ from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
-from learnnet.scheduling import bp, recovery
+from learnnet.scheduling import bp, recovery, services
+from learnnet.scheduling.forms import CancelForm
 from learnnet.scheduling.models import Blackout, Series, Session, Unavailability
 from learnnet.templating import day_filter, moment_filter, session_when
 
@@ -43,6 +44,7 @@ class Confirm:
     back_label: str = ""
     blockers: list[str] = field(default_factory=list)
     alternative: tuple[str, str, str] | None = None  # (sentence, link text, url)
+    form: Any = None  # fields to fill in before the red button (and their errors)
 
 
 def _render(confirm: Confirm) -> str:
@@ -156,13 +158,19 @@ def session_delete(session: Session) -> str | Response:
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET"])
 @requires(SESSION)
 def session_cancel_confirm(session: Session) -> str | Response:
-    """Ask before cancelling; the red button posts to ``scheduling.session_cancel``."""
+    """Ask before cancelling, with an optional reason; the red button posts to
+    ``scheduling.session_cancel``."""
     back = url_for("pages.session_view", session_id=session.id)
     if session.is_cancelled:
         return redirect(back)
     if session.ends_at <= utcnow():
         flash(_("This session has taken place; it can no longer be changed."), "error")
         return redirect(back)
+    return _cancel_page(session, CancelForm())
+
+
+def _cancel_page(session: Session, form: CancelForm) -> str:
+    back = url_for("pages.session_view", session_id=session.id)
     if session.invited_at is not None:
         told = _("Everyone who was invited gets a cancellation message.")
     else:
@@ -189,8 +197,26 @@ def session_cancel_confirm(session: Session) -> str | Response:
             action=url_for("scheduling.session_cancel", session_id=session.id),
             button=_("Cancel session"),
             alternative=alternative,
+            form=form if session.invited_at is not None else None,
         )
     )
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+@requires(SESSION)
+def session_cancel(session: Session) -> str | tuple[str, int] | Response:
+    """Cancel a session; it stays in the timeline, marked as cancelled. A reason that is
+    too long is said next to the field, what was typed kept, and nothing is cancelled."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _cancel_page(session, form), 422
+    try:
+        services.cancel_session(session, form.reason.data or "")
+    except services.SchedulingError:
+        flash(_("This session has taken place; it can no longer be changed."), "error")
+    else:
+        flash(_("Session cancelled."), "success")
+    return redirect(url_for("pages.session_view", session_id=session.id))
 
 
 RESTORE_ERRORS = {

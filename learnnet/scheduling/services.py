@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import selectinload
 
 from learnnet import signals
@@ -19,6 +19,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.scheduling import rotation, schoolholidays
+from learnnet.scheduling.before import Before, snapshot
 from learnnet.scheduling.models import (
     CANCELLED,
     CONFIRMED,
@@ -323,10 +324,13 @@ def _capacity_raised(old: int | None, new: int | None) -> bool:
 
 
 def _changed_host(session: Session, host: Facility) -> None:
+    """Another host: its room, its practical information; what the old host was going
+    to show is not the new host's (the new host fills it in), so it goes."""
     if host.id != session.host_facility_id:
         session.host = host
         session.capacity = host.room_capacity
         session.practical_info = _practical_from(host)
+        session.host_showcase = ""
         _reset_confirmation(session)  # a new host has to confirm again
 
 
@@ -363,6 +367,7 @@ def move_session(
         or host.id != session.host_facility_id
     )
     old_host, old_capacity = session.host_facility_id, session.capacity
+    was = snapshot(session)
     if session.rsvp_deadline is not None and starts_at != session.starts_at:
         session.rsvp_deadline = session.rsvp_deadline + (starts_at - session.starts_at)
     moved = starts_at != session.starts_at
@@ -379,7 +384,7 @@ def move_session(
             what.add("place")
         if _capacity_raised(old_capacity, session.capacity):
             what.add("capacity")  # a bigger room: the waitlist moves up
-        signals.session_changed.send(session, changes=frozenset(what or {"time"}))
+        signals.session_changed.send(session, changes=frozenset(what or {"time"}), before=was)
     db.session.commit()
     return changed
 
@@ -395,6 +400,7 @@ def host_relocated(facility: Facility, changed: frozenset[str], now: datetime | 
     commit: the caller's). Returns how many sessions changed."""
     if not changed & PLACE_FIELDS:
         return 0
+    old_place = _old_place(facility)  # before the query below flushes the new values
     now = now or utcnow()
     sessions = list(
         db.session.scalars(
@@ -410,9 +416,35 @@ def host_relocated(facility: Facility, changed: frozenset[str], now: datetime | 
     count = 0
     for session in sessions:
         session.revision += 1
-        signals.session_changed.send(session, changes=frozenset({"place"}))
+        was = Before(session.starts_at, session.ends_at, session.network.timezone, *old_place)
+        _readdress_practical(session, old_place[1], facility.address)
+        signals.session_changed.send(session, changes=frozenset({"place"}), before=was)
         count += 1
     return count
+
+
+def _old_place(facility: Facility) -> tuple[str, str]:
+    """The facility's name and address before the changes not yet flushed (read from the
+    attributes' history, so call it before any query autoflushes them)."""
+    state = inspect(facility)
+
+    def old(name: str) -> str:
+        history = state.attrs[name].history
+        return str(history.deleted[0]) if history.deleted else str(getattr(facility, name))
+
+    address = ", ".join(p for p in (old("street"), f"{old('postcode')} {old('city')}".strip()) if p)
+    return old("name"), address
+
+
+def _readdress_practical(session: Session, old_address: str, new_address: str) -> None:
+    """The practical information starts with the host's address (see
+    :func:`_practical_from`): a moved host's old address there would send people to the
+    wrong door. Only that line is replaced; what the host wrote stays."""
+    if not old_address or old_address == new_address:
+        return
+    lines = session.practical_info.split("\n")
+    if lines and lines[0] == old_address:
+        session.practical_info = "\n".join([new_address, *lines[1:]])
 
 
 def swap_hosts(first: Session, second: Session) -> None:
@@ -424,26 +456,29 @@ def swap_hosts(first: Session, second: Session) -> None:
     _check_changeable(second, now, "other_id")
     a_host, b_host = first.host, second.host
     capacities = (first.capacity, second.capacity)
+    befores = (snapshot(first), snapshot(second))
     _check_host(first.network, b_host.id, to_local(first.starts_at, first.network.timezone).date())
     _check_host(first.network, a_host.id, to_local(second.starts_at, first.network.timezone).date())
     _changed_host(first, b_host)
     _changed_host(second, a_host)
     first.revision += 1
     second.revision += 1
-    for session, old_capacity in zip((first, second), capacities, strict=True):
+    for session, old_capacity, was in zip((first, second), capacities, befores, strict=True):
         changes = {"place"}
         if _capacity_raised(old_capacity, session.capacity):
             changes.add("capacity")
-        signals.session_changed.send(session, changes=frozenset(changes))
+        signals.session_changed.send(session, changes=frozenset(changes), before=was)
     db.session.commit()
 
 
-def cancel_session(session: Session) -> None:
-    """Cancel: the session stays, shown as cancelled; calendars get the change."""
+def cancel_session(session: Session, reason: str = "") -> None:
+    """Cancel: the session stays, shown as cancelled; calendars get the change. The
+    facilitator's ``reason`` (optional) goes into the cancellation mail."""
     if session.is_cancelled:
         return
     _check_changeable(session, utcnow())
     session.status = CANCELLED
+    session.cancel_reason = reason.strip()
     session.revision += 1
     signals.session_changed.send(session, changes=frozenset({"cancelled"}))
     db.session.commit()

@@ -742,19 +742,6 @@ def session_swap(session: Session) -> str | Response:
     )
 
 
-@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
-@requires(SESSION)
-def session_cancel(session: Session) -> Response:
-    """Cancel a session; it stays in the timeline, marked as cancelled."""
-    try:
-        services.cancel_session(session)
-    except services.SchedulingError:
-        flash(_("This session has taken place; it can no longer be changed."), "error")
-    else:
-        flash(_("Session cancelled."), "success")
-    return redirect(url_for("pages.session_view", session_id=session.id))
-
-
 @bp.route("/facilities/<int:facility_id>/unavailability", methods=["GET", "POST"])
 @requires(MEMBER_FACILITY)
 def unavailability_add(facility: Facility) -> str | Response:
