@@ -43,9 +43,11 @@
       takeOver(doc);
       const error = doc.querySelector("#code-error");
       const done = doc.querySelector(".flashes .flash-success");
-      if (response.ok && !error) {
+      // Success is the server's own message, never merely a 200 (an expired login
+      // answers with the login page).
+      if (response.ok && done && !error) {
         input.value = "";
-        say(done ? done.textContent.trim() : box.dataset.done, "ok");
+        say(done.textContent.trim(), "ok");
       } else {
         say(error ? error.textContent.trim() : box.dataset.failed, "error");
       }
@@ -60,10 +62,11 @@
     if (!result || busy) return;
     const text = result.getText();
     const now = Date.now();
-    // The same code stays in front of the camera for a while: one check-in per showing.
-    if (text === last.text && now - last.at < 4000) return;
+    // The same code stays in front of the camera for a while: one check-in per showing
+    // (seen again within 10 seconds of the last sighting is the same showing).
+    const again = text === last.text && now - last.at < 10000;
     last = { text, at: now };
-    send(text);
+    if (!again) send(text);
   }
 
   async function begin() {

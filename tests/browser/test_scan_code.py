@@ -1,16 +1,18 @@
 """Check-in by scanning a personal code (issue 21.4): the member's page shows her QR during
 the check-in window; the facilitator's check-in page scans it with the camera (a fake
-camera here: Chromium plays a .y4m made from a screenshot of that very QR) and records
+camera here: Chromium plays a .y4m of the QR of the link her page holds) and records
 "present" through the page's check-in form, without a reload."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 from PIL import Image
 from sqlalchemy import select
 
@@ -22,18 +24,24 @@ from learnnet.networks.models import Contact
 from learnnet.rsvp.contacts import ensure_link, token_of
 from learnnet.scheduling.models import Session
 from tests.browser.conftest import PHONE, chromium_path, no_horizontal_scroll, screenshot
+from tests.browser.test_axe import AXE
 from tests.browser.test_flows import log_in
 
 pytestmark = pytest.mark.browser
 
 
-def write_y4m(picture: Path, out: Path, size: tuple[int, int] = (640, 480)) -> None:
-    """A few frames of ``picture`` on white, centred, as an uncompressed YUV 4:2:0 video:
-    what Chromium's --use-file-for-fake-video-capture plays as the camera."""
+def write_y4m(link: str, out: Path, size: tuple[int, int] = (640, 480)) -> None:
+    """The QR code of ``link`` drawn as the app draws it (segno, error level M), centred on
+    white, as a few frames of uncompressed YUV 4:2:0 video: what Chromium's
+    --use-file-for-fake-video-capture plays as the camera. Whole pixels per module (a
+    screenshot of the page's scaled SVG has blurred module edges that the decoder reads
+    one time in two)."""
     width, height = size
-    code = Image.open(picture).convert("RGB")
-    side = height * 3 // 4
-    code = code.resize((side, side * code.height // code.width), Image.Resampling.NEAREST)
+    symbol = segno.make(link, error="m")
+    modules = symbol.symbol_size(scale=1, border=4)[0]
+    png = io.BytesIO()
+    symbol.save(png, kind="png", scale=max(1, height * 3 // 4 // modules), border=4)
+    code = Image.open(png).convert("RGB")
     frame = Image.new("RGB", size, "white")
     frame.paste(code, ((width - code.width) // 2, (height - code.height) // 2))
     y, cb, cr = frame.convert("YCbCr").split()
@@ -92,6 +100,15 @@ def camera_browser(browser, tmp_path) -> Iterator[Any]:
     chromium.close()
 
 
+def axe_violations(page) -> list[Any]:
+    """What axe-core finds wrong on the page (the context must bypass the page's CSP)."""
+    page.evaluate(AXE.read_text())
+    return page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+        ".violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target)}))"
+    )
+
+
 def _status(live, door) -> str | None:
     with live.app.app_context():
         found = db.session.scalar(
@@ -104,9 +121,10 @@ def _status(live, door) -> str | None:
         return found
 
 
-def test_the_facilitator_scans_a_members_code(live, page_factory, door, camera_browser, tmp_path):
+def test_the_facilitator_scans_a_members_code(live, browser, door, camera_browser, tmp_path):
     # The member opens her page on her phone: the code is there, during the window.
-    member = page_factory(PHONE)
+    own = browser.new_context(viewport=PHONE, locale="nl-BE", bypass_csp=True)  # for axe
+    member = own.new_page()
     member.goto(f"{live.url}/m/{door['token']}")
     code = member.locator(f"#my-code-{door['session_id']} svg")
     code.scroll_into_view_if_needed()
@@ -114,11 +132,18 @@ def test_the_facilitator_scans_a_members_code(live, page_factory, door, camera_b
     assert len(short) == 7 and short[3] == "-"
     assert no_horizontal_scroll(member)
     screenshot(member, "scan-code-member-375")
-    code.screenshot(path=str(tmp_path / "code.png"))
-    write_y4m(tmp_path / "code.png", tmp_path / "camera.y4m")
+    link = member.locator(f"#my-code-{door['session_id']}").get_attribute("data-checkin-link")
+    assert link.startswith(f"{live.url}/sessions/{door['session_id']}/checkin?code=")
+    assert door["token"] not in link
+    drawn = io.BytesIO()  # the QR on her page is the one of that link
+    segno.make(link, error="m").save(drawn, kind="svg", scale=4, border=2, xmldecl=False)
+    assert code.locator("path").get_attribute("d") in drawn.getvalue().decode()
+    write_y4m(link, tmp_path / "camera.y4m")
+    assert axe_violations(member) == []
+    own.close()
 
     # The facilitator, on the check-in page at the door, scans it with the camera.
-    context = camera_browser.new_context(viewport=PHONE, locale="nl-BE")
+    context = camera_browser.new_context(viewport=PHONE, locale="nl-BE", bypass_csp=True)
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -132,6 +157,7 @@ def test_the_facilitator_scans_a_members_code(live, page_factory, door, camera_b
         screenshot(page, "scan-code-checkin-375")
         assert no_horizontal_scroll(page)
         assert _status(live, door) == "present"
+        assert axe_violations(page) == []  # with the camera's picture showing
         page.get_by_role("button", name="Camera stoppen").click()
         assert page.locator("video.scan-video").is_hidden()
     finally:
