@@ -1,5 +1,6 @@
 """Use cases of attendance: the people to expect, recording and correcting, walk-ins,
-self check-in, and the reports (per session, network and contact) with their CSV."""
+self check-in, personal check-in codes, and the reports (per session, network and
+contact) with their CSV."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from learnnet.attendance import bridges as bridges_module
-from learnnet.attendance import rules
+from learnnet.attendance import checkin_code, rules
 from learnnet.attendance.certificate import Certificate, CertificateLine
 from learnnet.attendance.models import (
     ABSENT,
@@ -292,6 +293,37 @@ def session_for_code(code: str) -> Session | None:
         return None
     found = db.session.scalar(select(CheckinSetting).where(CheckinSetting.code == code))
     return found.session if found else None
+
+
+def _secret() -> bytes:
+    from flask import current_app
+
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
+@dataclass(frozen=True)
+class PersonalCode:
+    """A contact's check-in code for one session: the QR's code and the typed one."""
+
+    long: str
+    short: str  # as shown: "K7Q-4MX"
+
+
+def personal_code(session: Session, contact: Contact) -> PersonalCode:
+    """The contact's check-in code for this session (computed, never stored)."""
+    secret = _secret()
+    return PersonalCode(
+        long=checkin_code.long_code(secret, session.id, contact.id),
+        short=checkin_code.shown(checkin_code.short_code(secret, session.id, contact.id)),
+    )
+
+
+def contact_for_code(session: Session, text: str) -> Contact | None:
+    """Whose personal check-in code (scanned link, long or typed short code) this is among
+    the people the session's check-in list holds; None for a wrong or foreign code."""
+    people = {row.contact.id: row.contact for row in rows(session) if row.contact is not None}
+    found = checkin_code.contact_of(_secret(), session.id, text, people)
+    return people.get(found) if found is not None else None
 
 
 def set_host_checkin(session: Session, allowed: bool) -> None:

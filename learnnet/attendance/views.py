@@ -7,13 +7,23 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires, use_locale
-from learnnet.attendance import bp, rules, services
+from learnnet.attendance import bp, checkin_code, rules, services
 from learnnet.attendance.forms import WalkInForm
 from learnnet.attendance.models import STATUSES, Attendance
 from learnnet.extensions import db, limiter
@@ -27,6 +37,8 @@ from learnnet.scheduling.services import current_member_names
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 
+# The check-in pages scan personal codes with the camera; every other page keeps it off.
+CAMERA_ALLOWED = "camera=(self), microphone=(), geolocation=()"
 PERSON_KEY = re.compile(r"[ca][0-9]{1,10}")  # a check-in row: c<contact id> or a<attendance id>
 
 
@@ -81,9 +93,18 @@ def _checkin_page(
     walk_in_action: str,
     form: WalkInForm | None = None,
     host: bool = False,
-) -> str:
+    code_typed: str = "",
+    code_error: str = "",
+) -> Response:
     setting = db.session.get(services.CheckinSetting, session.id)
-    return render_template(
+    code_contact = None
+    if not code_typed and not code_error and request.method == "GET" and request.args.get("code"):
+        # A phone's own camera app opened the link in a member's QR: ready to confirm.
+        code_typed = request.args["code"][: checkin_code.MAX_TYPED]
+        code_contact = services.contact_for_code(session, code_typed)
+        if code_contact is None:
+            code_error = code_unknown_message()
+    page = render_template(
         "attendance/checkin.html",
         session=session,
         network=session.network,
@@ -101,12 +122,18 @@ def _checkin_page(
         history=services.history(session)[:30] if not host else [],
         q=(request.args.get("q") or "").strip()[:120],
         now=utcnow(),
+        code_typed=code_typed,
+        code_error=code_error,
+        code_contact=code_contact,
     )
+    response = make_response(page)
+    response.headers["Permissions-Policy"] = CAMERA_ALLOWED  # the personal-code scanner
+    return response
 
 
 @bp.route("/sessions/<int:session_id>/checkin")
 @requires(SESSION)
-def checkin(session: Session) -> str:
+def checkin(session: Session) -> Response:
     """Check-in on a phone or tablet: one tap per person; corrections any time after."""
     return _checkin_page(
         session,
@@ -144,12 +171,52 @@ def _anchor() -> str:
     return f"#p-{key}" if PERSON_KEY.fullmatch(key) else ""
 
 
+def code_unknown_message() -> str:
+    """Why a personal check-in code checked nobody in."""
+    return _(
+        "Nobody on this list has this check-in code. Check the characters, "
+        "or find the name in the list."
+    )
+
+
+def _record_code(session: Session, back: str, render: Any, **actor: Any) -> Any:
+    """A personal check-in code, scanned or typed: that person is present. A wrong code
+    shows the page again with the message next to the field and what was typed."""
+    typed = (request.form.get("code") or "").strip()[: checkin_code.MAX_TYPED]
+    contact = services.contact_for_code(session, typed)
+    if contact is None:
+        return render(code_typed=typed, code_error=code_unknown_message()), 400
+    try:
+        services.record(session, contact, "present", **actor)
+    except services.AttendanceError as exc:
+        db.session.rollback()
+        return render(code_typed=typed, code_error=error_message(exc.code)), 400
+    flash(_("%(name)s is checked in: present.", name=contact.name), "success")
+    return redirect(back + "#code-checkin", code=303)
+
+
 @bp.route("/sessions/<int:session_id>/checkin", methods=["POST"])
 @requires(SESSION)
-def checkin_record(session: Session) -> Response:
-    """Record one person's attendance (one request, with or without JavaScript)."""
+def checkin_record(session: Session) -> Any:
+    """Record one person's attendance (one request, with or without JavaScript): a tap
+    on their row, or their personal check-in code."""
+    here = url_for("attendance.checkin", session_id=session.id)
+    if "code" in request.form:
+        walk_in = url_for("attendance.checkin_walk_in", session_id=session.id)
+        return _record_code(
+            session,
+            here,
+            lambda **kw: _checkin_page(
+                session,
+                action=url_for("attendance.checkin_record", session_id=session.id),
+                walk_in_action=walk_in,
+                **kw,
+            ),
+            via="facilitator",
+            by_user=current_user,
+        )
     _record_from_form(session, via="facilitator", by_user=current_user)
-    return redirect(url_for("attendance.checkin", session_id=session.id) + _anchor(), code=303)
+    return redirect(here + _anchor(), code=303)
 
 
 @bp.route("/sessions/<int:session_id>/checkin/rest-absent", methods=["POST"])
@@ -253,6 +320,14 @@ def host_checkin(contact: Contact, session_id: int) -> Any:
     session = _host_session(contact, session_id)
     token = request.view_args["token"]  # type: ignore[index]
     here = url_for("attendance.host_checkin", token=token, session_id=session.id)
+    if request.method == "POST" and "code" in request.form:
+        return _record_code(
+            session,
+            here,
+            lambda **kw: _checkin_page(session, action=here, walk_in_action="", host=True, **kw),
+            via="host",
+            by_contact=contact,
+        )
     if request.method == "POST":
         _record_from_form(session, via="host", by_contact=contact)
         return redirect(here + _anchor(), code=303)
@@ -500,6 +575,14 @@ def host_checkin_url(session: Session, contact: Contact, token: str) -> str | No
     return url_for("attendance.host_checkin", token=token, session_id=session.id)
 
 
+def personal_checkin(session: Session, contact: Contact) -> dict[str, str]:
+    """Template helper (member page, during the check-in window): the contact's own
+    check-in code for this session as a QR of the check-in link, and the typed form."""
+    code = services.personal_code(session, contact)
+    url = url_for("attendance.checkin", session_id=session.id, code=code.long, _external=True)
+    return {"svg": qr_svg(url), "short": code.short, "url": url}
+
+
 def self_checkin_state(session: Session, contact: Contact) -> str | None:
     """Template helper (member page): "open" during the session's self check-in window
     (an hour before the start to an hour after the end), "done" once the member is
@@ -585,4 +668,5 @@ def init_app(app: Any) -> None:
             "host_checkin_url": host_checkin_url,
             "network_bridges": network_bridges,
             "self_checkin_state": self_checkin_state,
+            "personal_checkin": personal_checkin,
         }
