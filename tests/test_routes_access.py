@@ -117,7 +117,15 @@ def world(app, network, facilitator, admin):
     asked = MembershipRequest(network=network, facility=facility, joined_on=date(2026, 9, 1))
     db.session.add(asked)
     db.session.commit()
+    from datetime import timedelta
+
+    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.timefmt import local_today
+
+    poll_day = local_today() + timedelta(days=30)
+    poll = create_poll(network, facilitator, [poll_day], poll_day, "Welke data passen?")
     return {
+        "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,
         "session_id": session.id,

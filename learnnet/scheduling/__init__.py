@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("scheduling", __name__)
 
-from learnnet.scheduling import recovery_views, views  # noqa: E402,F401
+from learnnet.scheduling import poll_views, recovery_views, views  # noqa: E402,F401

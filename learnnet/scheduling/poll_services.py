@@ -1,0 +1,278 @@
+"""The season poll's use cases: open, answer, close, and read a poll with its answers.
+
+The rules (how answers combine, who is missing) live in :mod:`learnnet.scheduling.poll`;
+this module loads and stores, and hands the rules plain :class:`poll.Answer` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from learnnet.auth.models import User
+from learnnet.extensions import db
+from learnnet.models import utcnow
+from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.scheduling import poll as rules
+from learnnet.scheduling.models import Series
+from learnnet.scheduling.poll_models import Poll, PollAnswer, PollDate
+from learnnet.scheduling.recurrence import DATES, Pattern, candidate_dates
+from learnnet.timefmt import local_today
+
+PREFILL_DATES = 10
+
+
+class PollError(ValueError):
+    """A poll or an answer that cannot be saved; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def suggested_dates(network: Network, today: date) -> list[date]:
+    """Dates to start a poll from: the next ones of the network's latest weekly or
+    monthly series, or none."""
+    series = db.session.scalar(
+        select(Series)
+        .where(Series.network_id == network.id, Series.kind != DATES)
+        .order_by(Series.id.desc())
+        .limit(1)
+    )
+    if series is None:
+        return []
+    pattern = Pattern(
+        kind=series.kind,
+        start=today,
+        weekday=series.weekday,
+        interval_weeks=series.interval_weeks,
+        nth=series.nth,
+    )
+    found = []
+    for day in candidate_dates(pattern):
+        found.append(day)
+        if len(found) == PREFILL_DATES:
+            break
+    return found
+
+
+def create_poll(
+    network: Network, actor: User, days: list[date], closes_on: date, text: str
+) -> Poll:
+    """A new open poll on the given dates (duplicates once)."""
+    problems = rules.check_dates(days, closes_on, local_today(network.timezone))
+    if problems:
+        raise PollError(problems[0])
+    poll = Poll(network=network, created_by=actor, closes_on=closes_on, text=text.strip())
+    poll.dates = [PollDate(day=day) for day in sorted(set(days))]
+    db.session.add(poll)
+    db.session.commit()
+    return poll
+
+
+def close_poll(poll: Poll) -> bool:
+    """Close the poll (once): later answers are kept but no longer counted."""
+    if poll.closed_at is not None:
+        return False
+    poll.closed_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def network_polls(network: Network) -> list[Poll]:
+    """The network's polls, newest first."""
+    return list(
+        db.session.scalars(
+            select(Poll)
+            .where(Poll.network_id == network.id)
+            .options(selectinload(Poll.dates))
+            .order_by(Poll.id.desc())
+        )
+    )
+
+
+def _current(network_id: int, today: date) -> list:
+    return [
+        Membership.network_id == network_id,
+        or_(Membership.left_on.is_(None), Membership.left_on >= today),
+    ]
+
+
+def member_facilities(network: Network) -> list[Facility]:
+    """The network's current member facilities with their active contacts, by name."""
+    today = local_today(network.timezone)
+    return list(
+        db.session.scalars(
+            select(Facility)
+            .join(Membership, Membership.facility_id == Facility.id)
+            .where(*_current(network.id, today))
+            .options(selectinload(Facility.contacts))
+            .order_by(Facility.name_key)
+        ).unique()
+    )
+
+
+def may_answer(poll: Poll, contact: Contact) -> bool:
+    """Active contacts of current member facilities answer the network's polls."""
+    if not contact.active:
+        return False
+    today = local_today(poll.network.timezone)
+    query = select(Membership.id).where(
+        Membership.facility_id == contact.facility_id, *_current(poll.network_id, today)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def open_polls_for(contact: Contact) -> list[Poll]:
+    """Open polls of the contact's networks (for the member's page)."""
+    if not contact.active:
+        return []
+    today = local_today()
+    networks = select(Membership.network_id).where(
+        Membership.facility_id == contact.facility_id,
+        or_(Membership.left_on.is_(None), Membership.left_on >= today),
+    )
+    return list(
+        db.session.scalars(
+            select(Poll)
+            .where(Poll.network_id.in_(networks), Poll.closed_at.is_(None))
+            .options(selectinload(Poll.network), selectinload(Poll.dates))
+            .order_by(Poll.closes_on, Poll.id)
+        )
+    )
+
+
+def answers(poll: Poll) -> list[rules.Answer]:
+    """Every answer of the poll as plain values (one statement)."""
+    rows = db.session.execute(
+        select(
+            PollAnswer.contact_id,
+            Contact.facility_id,
+            PollDate.day,
+            PollAnswer.answer,
+            PollAnswer.host,
+            PollAnswer.late,
+        )
+        .join(PollDate, PollDate.id == PollAnswer.poll_date_id)
+        .join(Contact, Contact.id == PollAnswer.contact_id)
+        .where(PollDate.poll_id == poll.id)
+    )
+    return [rules.Answer(*row) for row in rows]
+
+
+def contact_answers(poll: Poll, contact: Contact) -> dict[date, PollAnswer]:
+    """The contact's own answers per date: the late one where there is one, as that is
+    what they said last."""
+    rows = db.session.scalars(
+        select(PollAnswer)
+        .join(PollDate, PollDate.id == PollAnswer.poll_date_id)
+        .where(PollDate.poll_id == poll.id, PollAnswer.contact_id == contact.id)
+        .options(selectinload(PollAnswer.poll_date))
+        .order_by(PollAnswer.late)
+    )
+    return {row.poll_date.day: row for row in rows}
+
+
+def record_answers(
+    poll: Poll, contact: Contact, given: dict[date, tuple[str, bool]]
+) -> tuple[int, bool]:
+    """Save the contact's answers (date → (answer, offers to host)); dates not given are
+    left as they were. Returns (answers changed, late). After closing, answers go into
+    late rows, kept beside the ones that counted."""
+    if not may_answer(poll, contact):
+        raise PollError("not_member")
+    by_day = {d.day: d for d in poll.dates}
+    if any(day not in by_day for day in given):
+        raise PollError("date")
+    late = not poll.is_open
+    takes_turns = contact.facility.willing_to_host
+    existing = {
+        row.poll_date_id: row
+        for row in db.session.scalars(
+            select(PollAnswer).where(
+                PollAnswer.poll_date_id.in_([d.id for d in poll.dates]),
+                PollAnswer.contact_id == contact.id,
+                PollAnswer.late.is_(late),
+            )
+        )
+    }
+    changed = 0
+    now = utcnow()
+    for day, (answer, host) in given.items():
+        answer, host = rules.normalise(answer, host, takes_turns)
+        poll_date = by_day[day]
+        row = existing.get(poll_date.id)
+        if row is None:
+            row = PollAnswer(poll_date_id=poll_date.id, contact_id=contact.id, late=late)
+            db.session.add(row)
+        elif row.answer == answer and row.host == host:
+            continue
+        row.answer, row.host, row.answered_at = answer, host, now
+        changed += 1
+    db.session.commit()
+    return changed, late
+
+
+@dataclass
+class DateRow:
+    """One candidate date on the facilitator's page: the counts of the rules."""
+
+    day: date
+    can: int  # contacts that said "kan" (the expected attendance)
+    rather_not: int
+    cannot: int  # contacts that said "kan niet"
+    hosts: list[Facility]  # facilities that offered to host
+    late: int
+
+
+@dataclass
+class PollOverview:
+    """A poll with what its answers add up to."""
+
+    poll: Poll
+    rows: list[DateRow]
+    facilities: list[Facility]
+    missing: list[tuple[Contact, int]]  # contacts with dates still open, and how many
+    late: list[tuple[Contact, date, PollAnswer | None]]
+    answered: int  # contacts with at least one answer in time
+
+
+def overview(poll: Poll) -> PollOverview:
+    """The poll's counts per date, the offers to host, who is missing, the late answers."""
+    given = answers(poll)
+    days = [d.day for d in poll.dates]
+    facilities = member_facilities(poll.network)
+    by_id = {f.id: f for f in facilities}
+    attendance = rules.expected_attendance(given, days)
+    offered = rules.hosts_offered(given, days)
+    rows = []
+    for day in days:
+        in_time = [a for a in given if a.day == day and not a.late]
+        rows.append(
+            DateRow(
+                day=day,
+                can=attendance[day],
+                rather_not=sum(1 for a in in_time if a.answer == rules.RATHER_NOT),
+                cannot=sum(1 for a in in_time if a.answer == rules.CANNOT),
+                hosts=[by_id[i] for i in sorted(offered[day]) if i in by_id],
+                late=sum(1 for a in given if a.day == day and a.late),
+            )
+        )
+    contacts = [c for f in facilities for c in f.contacts if c.active]
+    open_days = rules.missing(given, [c.id for c in contacts], days)
+    missing = [(c, open_days[c.id]) for c in contacts if c.id in open_days]
+    late_rows = list(
+        db.session.scalars(
+            select(PollAnswer)
+            .join(PollDate, PollDate.id == PollAnswer.poll_date_id)
+            .where(PollDate.poll_id == poll.id, PollAnswer.late.is_(True))
+            .options(selectinload(PollAnswer.contact), selectinload(PollAnswer.poll_date))
+            .order_by(PollDate.day, PollAnswer.answered_at)
+        )
+    )
+    late = [(row.contact, row.poll_date.day, row) for row in late_rows]
+    answered = len({a.contact_id for a in given if not a.late})
+    return PollOverview(poll, rows, facilities, missing, late, answered)

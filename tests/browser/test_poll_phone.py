@@ -1,0 +1,65 @@
+"""Issue 22 at 375 px: a member answers a season poll of 6 dates in fewer than 10 taps,
+without scrolling sideways, and the facilitator's poll page counts the answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
+from tests.browser.test_flows import log_in
+from tests.browser.test_phone_pages import SLUG, member_token
+
+pytestmark = pytest.mark.browser
+
+
+def open_poll(live) -> int:
+    """A poll of 6 weekly dates in the demo network, opened by its facilitator."""
+    from learnnet.extensions import db
+    from learnnet.networks.models import Network
+    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.timefmt import local_today
+
+    with live.app.app_context():
+        network = db.session.scalar(db.select(Network).where(Network.slug == SLUG))
+        first = local_today() + timedelta(days=40)
+        days = [first + timedelta(days=7 * i) for i in range(6)]
+        poll = create_poll(network, network.facilitators[0], days, first, "Welke data passen?")
+        poll_id = poll.id
+        db.session.remove()
+    return poll_id
+
+
+def test_a_member_answers_six_dates_in_under_ten_taps(live, page_factory):
+    poll_id = open_poll(live)
+    token = member_token(live)
+    page = page_factory(PHONE)
+    page.goto(f"{live.url}/m/{token}")
+    taps = 0
+    page.get_by_role("link", name="Vul de datumbevraging in").click()
+    taps += 1
+    page.wait_for_url(f"**/m/{token}/polls/{poll_id}")
+    assert no_horizontal_scroll(page)
+    fieldsets = page.locator("fieldset.poll-date")
+    assert fieldsets.count() == 6
+    for i in range(6):
+        choice = "Kan niet" if i == 2 else "Kan"
+        fieldsets.nth(i).get_by_label(choice, exact=True).click()
+        taps += 1
+    screenshot(page, "poll-answer-phone")
+    page.get_by_role("button", name="Bewaar mijn antwoorden").click()
+    taps += 1
+    page.wait_for_url(f"**/m/{token}#poll")
+    assert taps < 10
+    assert "6 antwoorden bewaard" in page.inner_text("#flashes")
+
+    facilitator = page_factory(PHONE)
+    log_in(facilitator, live.url)
+    facilitator.goto(f"{live.url}/networks/{SLUG}/polls/{poll_id}")
+    rows = facilitator.locator("ul.poll-dates li")
+    assert rows.count() == 6
+    assert rows.nth(0).locator(".count-can").inner_text() == "1"
+    assert rows.nth(2).locator(".count-cannot").inner_text() == "1"
+    screenshot(facilitator, "poll-view-phone")
+    assert no_horizontal_scroll(facilitator)
