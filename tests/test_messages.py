@@ -422,6 +422,29 @@ def test_confirming_records_the_answer_and_remembers_the_confirmation_mail_choic
     assert sofie.confirm_by_mail is False and len(messages("confirmation")) == 2
 
 
+def test_a_member_switches_confirmation_mails_on_and_off_on_her_own_page(app, network):
+    """Issue 20.3: not only from a mail's answer button: her page has the switch too."""
+    host = network.memberships[0].facility
+    session = factories.session(network, host, days_ahead=20)
+    db.session.commit()
+    sofie = person(network, "Sofie Claes")
+    token = token_for(sofie)
+    member = app.test_client()
+    page = member.get(f"/m/{token}").get_data(as_text=True)
+    assert 'id="confirmations"' in page and "Bevestiging per mail" in page
+    response = member.post(f"/m/{token}/confirmations", data={"confirm_by_mail": "1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#confirmations")
+    db.session.refresh(sofie)
+    assert sofie.confirm_by_mail is True
+    member.post(f"/m/{token}/sessions/{session.id}", data={"answer": "yes"})
+    assert len(messages("confirmation")) == 1
+    member.post(f"/m/{token}/confirmations", data={})
+    db.session.refresh(sofie)
+    assert sofie.confirm_by_mail is False
+    member.post(f"/m/{token}/sessions/{session.id}", data={"answer": "no"})
+    assert len(messages("confirmation")) == 1
+
+
 def test_the_confirm_page_speaks_the_contacts_language_whatever_the_phone(app, network):
     host = network.memberships[0].facility
     jan = factories.contact(

@@ -137,9 +137,10 @@ def test_the_member_pages_links_are_the_routes_own(app, client, network):
     links = set(re.findall(rf'(?:action|href)="(/m/[^"]*/sessions/{session.id}[^"#]*)"', html))
     assert links == expected
     # One token per form, built once per page: the answer and the colleague's, the host's
-    # yes, no and details, the feed renewal (the message and add-colleague forms are
-    # WTForms', which leave their token out while the tests switch CSRF off).
-    assert html.count('name="csrf_token"') == 6
+    # yes, no and details, the feed renewal, the confirmation-mail choice (the message and
+    # add-colleague forms are WTForms', which leave their token out while the tests switch
+    # CSRF off).
+    assert html.count('name="csrf_token"') == 7
     assert f'aria-label="{colleague.name} komt"' in html
 
 

@@ -252,6 +252,23 @@ def member_answer(contact: Contact, session_id: int) -> Any:
     return _back(token, session_id)
 
 
+@bp.route("/m/<token>/confirmations", methods=["POST"])
+@requires(PERSONAL_LINK)
+def member_confirmations(contact: Contact) -> Response:
+    """The member's choice: a confirmation mail with the event after each of her answers
+    on the web, or none (the default)."""
+    token = request.view_args["token"]  # type: ignore[index]
+    wanted = bool(request.form.get("confirm_by_mail"))
+    services.remember_confirm_choice(contact, wanted)
+    flash(
+        _("After each answer you get a confirmation mail with the event.")
+        if wanted
+        else _("You get no confirmation mail after an answer."),
+        "success",
+    )
+    return redirect(url_for("rsvp.member", token=token) + "#confirmations", code=303)
+
+
 @bp.route("/m/<token>/sessions/<int:session_id>/host", methods=["POST"])
 @requires(PERSONAL_LINK)
 def member_host_confirm(contact: Contact, session_id: int) -> Response:
