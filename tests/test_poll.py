@@ -376,3 +376,33 @@ def test_the_reminder_goes_to_who_has_not_answered_at_most_once_a_day(
         monkeypatch.setattr(poll_services, "local_today", lambda tz=None: day_after)
         assert poll_services.remind(poll) == 0
     assert f'action="{url}/remind"' not in logged_in.get(url).get_data(as_text=True)
+
+
+# --- the facilitator's grid --------------------------------------------------------------
+
+
+def test_the_grid_shows_each_facilitys_combined_answer_and_host_mark(app, network, poll, logged_in):
+    hanne, sofie = sorted(network.memberships[0].facility.contacts, key=lambda c: c.name)
+    d1, d2, d3 = (d.day for d in poll.dates)
+    poll_services.record_answers(poll, sofie, {d1: (CANNOT, False), d2: (RATHER_NOT, True)})
+    poll_services.record_answers(poll, hanne, {d1: (CAN, True), d2: (CANNOT, False)})
+    html = logged_in.get(
+        f"/networks/{network.slug}/polls/{poll.id}", headers={"Accept-Language": "nl"}
+    ).get_data(as_text=True)
+    grid = html.split('<table class="poll-grid">', 1)[1].split("</table>", 1)[0]
+    heads = grid.split("</thead>", 1)[0]
+    assert heads.index("KDV De Zonnebloem") < heads.index("Kinderopvang Ukkepuk")
+
+    def cells(day):
+        row = grid.split(f'id="grid-{day.isoformat()}"', 1)[1].split("</tr>", 1)[0]
+        return [c.split("</td>", 1)[0] for c in row.split('<td class="poll-cell">')[1:]]
+
+    zonnebloem, ukkepuk = cells(d1)
+    assert ">kan</span>" in zonnebloem and "kan ontvangen" in zonnebloem  # one contact can
+    assert "geen antwoord" in ukkepuk  # silence is not "kan niet"
+    zonnebloem, _ = cells(d2)
+    assert ">liever niet</span>" in zonnebloem and "kan ontvangen" in zonnebloem
+    assert all("geen antwoord" in c for c in cells(d3))
+    # The phone's list opens each date to the same answers, without script.
+    phone = html.split('<ul class="plain-list poll-dates">', 1)[1]
+    assert phone.count("<details>") == 3 and "<script" not in phone

@@ -285,6 +285,11 @@ class PollOverview:
     missing: list[tuple[Contact, int]]  # contacts with dates still open, and how many
     late: list[tuple[Contact, date, PollAnswer | None]]
     answered: int  # contacts with at least one answer in time
+    cells: dict[tuple[int, date], rules.FacilityDay]  # (facility id, date) → combined
+
+    def cell(self, facility: Facility, day: date) -> rules.FacilityDay | None:
+        """The facility's combined answer on the date (the grid's cell), None if silent."""
+        return self.cells.get((facility.id, day))
 
 
 def overview(poll: Poll) -> PollOverview:
@@ -322,4 +327,5 @@ def overview(poll: Poll) -> PollOverview:
     )
     late = [(row.contact, row.poll_date.day, row) for row in late_rows]
     answered = len({a.contact_id for a in given if not a.late})
-    return PollOverview(poll, rows, facilities, missing, late, answered)
+    cells = rules.facility_days(given)
+    return PollOverview(poll, rows, facilities, missing, late, answered, cells)
