@@ -47,3 +47,9 @@ facilities_changed = _signals.signal("facilities-changed")
 #: sender: a MembershipRequest just made (a network asks a facility of another network to
 #: join), before the commit: the facility's contacts are told and can answer.
 membership_requested = _signals.signal("membership-requested")
+
+#: sender: a season Poll whose members are to be mailed, before the commit; ``kind``:
+#: "invitation" or "reminder"; ``contacts``: the Contacts to mail; ``today``: the local
+#: date (the reminder's once-a-day key). The mail room's receiver returns how many
+#: messages it queued (a message sent before under the same key is not queued again).
+poll_mail_requested = _signals.signal("poll-mail-requested")

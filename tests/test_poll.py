@@ -294,3 +294,115 @@ def test_another_networks_poll_is_not_found_under_this_network(app, network, pol
     assert client.post(f"/networks/{other.slug}/polls/{poll.id}/close").status_code == 404
     assert db.session.get(Poll, poll.id).is_open
     assert PollDate  # the table of candidate dates exists beside the poll
+
+
+# --- the mails: the invitation when the poll opens, a reminder at most once a day -------
+
+
+def _poll_mails(kind: str) -> list:
+    from learnnet.mail.models import OutboxMessage
+
+    query = db.select(OutboxMessage).where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def test_opening_a_poll_mails_each_contact_once_in_their_language(app, network, logged_in):
+    network.name = 'Netwerk <b>Gent</b>"><img src=x>'
+    hanne, sofie = sorted(network.memberships[0].facility.contacts, key=lambda c: c.name)
+    hanne.preferred_language = "en"
+    db.session.commit()
+    days = _future(2)
+    response = logged_in.post(
+        f"/networks/{network.slug}/polls/new",
+        data={
+            "dates": "\n".join(f"{d:%d/%m/%Y}" for d in days),
+            "closes_on": days[0].isoformat(),
+            "text": "Kies <script>alert(1)</script> data",
+        },
+        headers={"Accept-Language": "nl"},
+        follow_redirects=True,
+    )
+    assert "gemaild naar 2 contactpersonen" in response.get_data(as_text=True)
+    poll = db.session.scalar(db.select(Poll))
+    mails = _poll_mails("poll_invitation")
+    assert {m.recipient: m.contact_id for m in mails} == {
+        "sofie@example.org": sofie.id,
+        "hanne@example.org": hanne.id,
+    }
+    english, dutch = sorted(mails, key=lambda m: m.recipient)
+    assert dutch.subject.startswith("Welke data passen je?")
+    assert english.subject.startswith("Which dates suit you?")
+    assert f"/m/{token_of(ensure_link(sofie))}/polls/{poll.id}" in dutch.text_body
+    assert f"{days[0].day} " in dutch.text_body and "Kies <script>" in dutch.text_body
+    assert "<script" not in dutch.html_body and "<img" not in dutch.html_body
+    assert "&lt;script&gt;" in dutch.html_body and "&lt;b&gt;Gent&lt;/b&gt;" in dutch.html_body
+    page = logged_in.get(
+        f"/networks/{network.slug}/polls/{poll.id}", headers={"Accept-Language": "nl"}
+    )
+    assert "2 contactpersonen kregen de bevraging per mail" in page.get_data(as_text=True)
+    # Sending again mails nobody twice; a contact added since gets it.
+    assert poll_services.send_poll(poll) == 0
+    late_comer = factories.contact(
+        network.memberships[1].facility, name="Lotte Peeters", email="lotte@example.org"
+    )
+    db.session.commit()
+    response = logged_in.post(f"/networks/{network.slug}/polls/{poll.id}/send")
+    assert response.status_code == 303
+    assert [m.recipient for m in _poll_mails("poll_invitation")][2:] == [late_comer.email]
+    assert poll_services.mailed(poll) == 3
+
+
+def test_the_reminder_goes_to_who_has_not_answered_at_most_once_a_day(
+    app, network, poll, logged_in, monkeypatch
+):
+    hanne, sofie = sorted(network.memberships[0].facility.contacts, key=lambda c: c.name)
+    poll_services.record_answers(poll, sofie, {d.day: (CAN, False) for d in poll.dates})
+    url = f"/networks/{network.slug}/polls/{poll.id}"
+    page = logged_in.get(url, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert f'action="{url}/remind"' in page
+    assert logged_in.post(f"{url}/remind").status_code == 303
+    assert [m.recipient for m in _poll_mails("poll_reminder")] == [hanne.email]
+    reminder = _poll_mails("poll_reminder")[0]
+    assert reminder.subject.startswith("Herinnering") and f"/polls/{poll.id}" in reminder.text_body
+    # The same day again: nobody; the next day: once more.
+    tomorrow = local_today() + timedelta(days=1)
+    with app.test_request_context():
+        assert poll_services.remind(poll) == 0
+        monkeypatch.setattr(poll_services, "local_today", lambda tz=None: tomorrow)
+        assert poll_services.remind(poll) == 1
+        # A closed poll reminds nobody.
+        poll_services.close_poll(poll)
+        day_after = tomorrow + timedelta(days=1)
+        monkeypatch.setattr(poll_services, "local_today", lambda tz=None: day_after)
+        assert poll_services.remind(poll) == 0
+    assert f'action="{url}/remind"' not in logged_in.get(url).get_data(as_text=True)
+
+
+# --- the facilitator's grid --------------------------------------------------------------
+
+
+def test_the_grid_shows_each_facilitys_combined_answer_and_host_mark(app, network, poll, logged_in):
+    hanne, sofie = sorted(network.memberships[0].facility.contacts, key=lambda c: c.name)
+    d1, d2, d3 = (d.day for d in poll.dates)
+    poll_services.record_answers(poll, sofie, {d1: (CANNOT, False), d2: (RATHER_NOT, True)})
+    poll_services.record_answers(poll, hanne, {d1: (CAN, True), d2: (CANNOT, False)})
+    html = logged_in.get(
+        f"/networks/{network.slug}/polls/{poll.id}", headers={"Accept-Language": "nl"}
+    ).get_data(as_text=True)
+    grid = html.split('<table class="poll-grid">', 1)[1].split("</table>", 1)[0]
+    heads = grid.split("</thead>", 1)[0]
+    assert heads.index("KDV De Zonnebloem") < heads.index("Kinderopvang Ukkepuk")
+
+    def cells(day):
+        row = grid.split(f'id="grid-{day.isoformat()}"', 1)[1].split("</tr>", 1)[0]
+        return [c.split("</td>", 1)[0] for c in row.split('<td class="poll-cell">')[1:]]
+
+    zonnebloem, ukkepuk = cells(d1)
+    assert ">kan</span>" in zonnebloem and "kan ontvangen" in zonnebloem  # one contact can
+    assert "geen antwoord" in ukkepuk  # silence is not "kan niet"
+    zonnebloem, _ = cells(d2)
+    assert ">liever niet</span>" in zonnebloem and "kan ontvangen" in zonnebloem
+    assert all("geen antwoord" in c for c in cells(d3))
+    # The phone's list opens each date to the same answers, without script.
+    phone = html.split('<ul class="plain-list poll-dates">', 1)[1]
+    assert phone.count("<details>") == 3 and "<script" not in phone

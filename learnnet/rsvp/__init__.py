@@ -54,4 +54,9 @@ def _on_membership_requested(request: Any, **_: Any) -> None:
     notify.membership_request(request)
 
 
+@signals.poll_mail_requested.connect
+def _on_poll_mail_requested(poll: Any, **kw: Any) -> int:
+    return notify.poll_mails(poll, kw["contacts"], kw["kind"] == "reminder", kw["today"])
+
+
 from learnnet.rsvp import views  # noqa: E402, F401  (routes register on bp)

@@ -686,3 +686,66 @@ def membership_request(request: Any) -> int:
         )
         count += sent is not None
     return count
+
+
+# --- the season poll (issue 22) ----------------------------------------------------------------
+
+POLL_INVITATION = "poll_invitation"
+POLL_REMINDER = "poll_reminder"
+
+
+def poll_url(contact: Contact, poll: Any) -> str:
+    """The contact's answer page of the poll, through their personal link, as a full URL."""
+    token = token_of(ensure_link(contact))
+    return url_for("scheduling.member_poll", token=token, poll_id=poll.id, _external=True)
+
+
+def poll_mail(poll: Any, contact: Contact, reminder: bool, today: Any) -> OutboxMessage | None:
+    """The poll's invitation, or a reminder to answer it, to one contact in their language,
+    linking to their answer page. The invitation goes once per contact, a reminder at most
+    once a day; None when already sent or the contact has no address. No commit."""
+    from learnnet.scheduling import poll as poll_rules
+
+    if not contact.email or not contact.active:
+        return None
+    network = poll.network
+    key = (
+        poll_rules.reminder_key(poll.id, contact.id, today)
+        if reminder
+        else poll_rules.invitation_key(poll.id, contact.id)
+    )
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        return None  # checked first: no personal link is made for a mail not sent
+    locale = contact.preferred_language
+
+    def subject() -> str:
+        if reminder:
+            return _("Reminder: which dates suit you? (%(network)s)", network=network.name)
+        return _("Which dates suit you? %(network)s asks", network=network.name)
+
+    rendered = mail.render(
+        "poll_invitation",
+        locale,
+        subject,
+        contact=contact,
+        network=network,
+        poll=poll,
+        reminder=reminder,
+        days=[format_day(d.day, locale) for d in poll.dates],
+        closes_on=format_day(poll.closes_on, locale),
+        link=poll_url(contact, poll),
+    )
+    return mail.queue(
+        POLL_REMINDER if reminder else POLL_INVITATION,
+        contact.email,
+        rendered,
+        recipient_name=contact.name,
+        contact_id=contact.id,
+        dedupe_key=key,
+        priority=BULK,
+    )
+
+
+def poll_mails(poll: Any, contacts: Iterable[Contact], reminder: bool, today: Any) -> int:
+    """Queue the poll's invitation or reminder for each contact; how many were queued."""
+    return sum(poll_mail(poll, c, reminder, today) is not None for c in contacts)

@@ -152,3 +152,13 @@ def check_dates(days: Iterable[date], closes_on: date | None, today: date) -> li
         elif unique and closes_on > unique[-1]:
             problems.append("closes_late")
     return problems
+
+
+def invitation_key(poll_id: int, contact_id: int) -> str:
+    """The outbox dedupe key of a poll's invitation: each contact gets it once."""
+    return f"poll-invitation:{poll_id}:{contact_id}"
+
+
+def reminder_key(poll_id: int, contact_id: int, day: date) -> str:
+    """The outbox dedupe key of a poll's reminder: at most one a day per contact."""
+    return f"poll-reminder:{poll_id}:{contact_id}:{day.isoformat()}"

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from learnnet import signals
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.mail.models import OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.scheduling import poll as rules
@@ -71,6 +73,51 @@ def create_poll(
     db.session.add(poll)
     db.session.commit()
     return poll
+
+
+def _contacts(poll: Poll) -> list[Contact]:
+    return [c for f in member_facilities(poll.network) for c in f.contacts if c.active]
+
+
+def _mail(poll: Poll, kind: str, contacts: list[Contact]) -> int:
+    """Ask the mail room (above this one) to queue the poll's mails; how many it queued."""
+    today = local_today(poll.network.timezone)
+    results = signals.poll_mail_requested.send(poll, kind=kind, contacts=contacts, today=today)
+    return sum(int(queued or 0) for _receiver, queued in results)
+
+
+def send_poll(poll: Poll) -> int:
+    """Mail the open poll to every contact who has not had it yet: all of them when it
+    opens, later a facility that joined or a contact added since; how many mails were
+    queued. Needs a request (the mails' links)."""
+    if not poll.is_open:
+        return 0
+    count = _mail(poll, "invitation", _contacts(poll))
+    db.session.commit()
+    return count
+
+
+def remind(poll: Poll) -> int:
+    """Mail a reminder to each contact who has not answered every date yet, at most once
+    a day each; how many mails were queued."""
+    if not poll.is_open:
+        return 0
+    contacts = _contacts(poll)
+    open_days = rules.missing(answers(poll), [c.id for c in contacts], [d.day for d in poll.dates])
+    count = _mail(poll, "reminder", [c for c in contacts if c.id in open_days])
+    db.session.commit()
+    return count
+
+
+def mailed(poll: Poll) -> int:
+    """How many contacts the poll's invitation was queued for."""
+    prefix = rules.invitation_key(poll.id, 0)[:-1]
+    return (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key.startswith(prefix))
+        )
+        or 0
+    )
 
 
 def close_poll(poll: Poll) -> bool:
@@ -238,6 +285,11 @@ class PollOverview:
     missing: list[tuple[Contact, int]]  # contacts with dates still open, and how many
     late: list[tuple[Contact, date, PollAnswer | None]]
     answered: int  # contacts with at least one answer in time
+    cells: dict[tuple[int, date], rules.FacilityDay]  # (facility id, date) → combined
+
+    def cell(self, facility: Facility, day: date) -> rules.FacilityDay | None:
+        """The facility's combined answer on the date (the grid's cell), None if silent."""
+        return self.cells.get((facility.id, day))
 
 
 def overview(poll: Poll) -> PollOverview:
@@ -275,4 +327,5 @@ def overview(poll: Poll) -> PollOverview:
     )
     late = [(row.contact, row.poll_date.day, row) for row in late_rows]
     answered = len({a.contact_id for a in given if not a.late})
-    return PollOverview(poll, rows, facilities, missing, late, answered)
+    cells = rules.facility_days(given)
+    return PollOverview(poll, rows, facilities, missing, late, answered, cells)

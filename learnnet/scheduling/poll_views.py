@@ -119,7 +119,16 @@ def poll_new(network: Network) -> Any:
             db.session.rollback()
             form.dates.errors = [date_problems().get(exc.code, exc.code)]
         else:
-            flash(_("The poll is open. Members answer it on their personal page."), "success")
+            flash(
+                ngettext(
+                    "The poll is open and was mailed to %(num)d contact. Members answer it "
+                    "on their personal page.",
+                    "The poll is open and was mailed to %(num)d contacts. Members answer it "
+                    "on their personal page.",
+                    poll_services.send_poll(poll),
+                ),
+                "success",
+            )
             return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id))
     status = 400 if request.method == "POST" else 200
     return render_template("scheduling/poll_new.html", network=network, form=form), status
@@ -131,7 +140,55 @@ def poll_view(network: Network, poll_id: int) -> str:
     """The poll's answers per date: who can come, who can host, who is missing."""
     poll = _poll_of(network, poll_id)
     return render_template(
-        "scheduling/poll_view.html", network=network, view=poll_services.overview(poll)
+        "scheduling/poll_view.html",
+        network=network,
+        view=poll_services.overview(poll),
+        mailed=poll_services.mailed(poll),
+    )
+
+
+@bp.route("/networks/<slug>/polls/<int:poll_id>/send", methods=["POST"])
+@requires(NETWORK)
+def poll_send(network: Network, poll_id: int) -> Any:
+    """Mail the open poll to the contacts who have not had it yet (new since it opened)."""
+    poll = _poll_of(network, poll_id)
+    sent = poll_services.send_poll(poll)
+    if sent:
+        flash(
+            ngettext(
+                "The poll was mailed to %(num)d contact.",
+                "The poll was mailed to %(num)d contacts.",
+                sent,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Every contact with an email address already has the poll."), "info")
+    return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id), 303)
+
+
+@bp.route("/networks/<slug>/polls/<int:poll_id>/remind", methods=["POST"])
+@requires(NETWORK)
+def poll_remind(network: Network, poll_id: int) -> Any:
+    """Remind by mail who has not answered yet: each contact at most once a day."""
+    poll = _poll_of(network, poll_id)
+    sent = poll_services.remind(poll)
+    if sent:
+        flash(
+            ngettext(
+                "A reminder was mailed to %(num)d contact.",
+                "A reminder was mailed to %(num)d contacts.",
+                sent,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Nobody to remind: each of them had a reminder today or has no email address."),
+            "info",
+        )
+    return redirect(
+        url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id) + "#missing", 303
     )
 
 

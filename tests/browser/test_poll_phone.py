@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in
 from tests.browser.test_phone_pages import SLUG, member_token
 
@@ -57,9 +57,27 @@ def test_a_member_answers_six_dates_in_under_ten_taps(live, page_factory):
     facilitator = page_factory(PHONE)
     log_in(facilitator, live.url)
     facilitator.goto(f"{live.url}/networks/{SLUG}/polls/{poll_id}")
-    rows = facilitator.locator("ul.poll-dates li")
+    rows = facilitator.locator("ul.poll-dates > li")
     assert rows.count() == 6
     assert rows.nth(0).locator(".count-can").inner_text() == "1"
     assert rows.nth(2).locator(".count-cannot").inner_text() == "1"
+    # The grid's table is for wide screens; on the phone a date opens to its facilities.
+    assert not facilitator.locator("table.poll-grid").is_visible()
+    facilities = rows.nth(2).locator(".poll-facilities")
+    assert not facilities.is_visible()
+    rows.nth(2).locator("summary").click()
+    assert facilities.is_visible() and "kan niet" in facilities.inner_text()
     screenshot(facilitator, "poll-view-phone")
     assert no_horizontal_scroll(facilitator)
+
+    # On a laptop: the grid, dates down and facilities across.
+    laptop = page_factory(DESKTOP)
+    log_in(laptop, live.url)
+    laptop.goto(f"{live.url}/networks/{SLUG}/polls/{poll_id}")
+    grid = laptop.locator("table.poll-grid")
+    assert grid.is_visible() and not laptop.locator("ul.poll-dates").is_visible()
+    assert grid.locator("tbody tr").count() == 6
+    assert grid.locator("thead th.facility").count() >= 2
+    assert "kan niet" in grid.locator("tbody tr").nth(2).inner_text()
+    screenshot(laptop, "poll-grid-laptop")
+    assert no_horizontal_scroll(laptop)
