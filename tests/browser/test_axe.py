@@ -21,6 +21,26 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def _a_poll() -> int:
+    """The open season poll of the demo's Gent network (made once per live app)."""
+    from datetime import timedelta
+
+    from learnnet.auth.models import User
+    from learnnet.networks.models import Network
+    from learnnet.scheduling.poll_models import Poll
+    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.timefmt import local_today
+
+    network = db.session.scalar(select(Network).where(Network.slug == "gent-baby-peuter"))
+    found = db.session.scalar(select(Poll.id).where(Poll.network_id == network.id))
+    if found:
+        return found
+    actor = db.session.scalar(select(User).where(User.role == "facilitator"))
+    today = local_today(network.timezone)
+    days = [today + timedelta(days=30 + 7 * k) for k in range(4)]
+    return create_poll(network, actor, days, today + timedelta(days=14), "Welke dinsdag?").id
+
+
 def _paths(live) -> list[str]:
     with live.app.app_context():
         session = db.session.scalar(select(Session).order_by(Session.starts_at.desc()))
@@ -28,6 +48,7 @@ def _paths(live) -> list[str]:
         contact = db.session.scalar(select(Contact).where(Contact.email.like("sofie%")))
         token = token_of(ensure_link(contact))
         db.session.commit()
+        poll = _a_poll()
         paths = [
             "/",
             "/networks/gent-baby-peuter",
@@ -40,6 +61,8 @@ def _paths(live) -> list[str]:
             f"/m/{token}",
             f"/m/{token}/history",
             "/m/lost",
+            f"/networks/gent-baby-peuter/polls/{poll}",
+            f"/m/{token}/polls/{poll}",
         ]
         db.session.remove()
     return paths
