@@ -101,6 +101,52 @@ def test_a_dedupe_key_queues_a_message_once(app):
     assert mail.queue("reminder", "x@example.org", rendered, dedupe_key="reminder:1:2:7") is None
 
 
+def test_two_requests_queueing_the_same_message_at_once_make_one_and_no_error(app, db_url):
+    """A double click: both requests pass the dedupe check before either commits. On
+    PostgreSQL the second insert waits for the first commit and meets the unique key;
+    it is given up alone, and the rest of the second request's transaction stands."""
+    import threading
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer in at a time: the second waits before its check")
+    rendered = mail.Rendered("s", "t", "")
+    checked = threading.Barrier(2)
+    results: dict[str, object] = {}
+    real_scalar = db.session.scalar
+
+    def scalar_then_wait(*args, **kwargs):  # the dedupe check: both look before either writes
+        found = real_scalar(*args, **kwargs)
+        checked.wait(timeout=10)
+        return found
+
+    def request(name: str) -> None:
+        with app.app_context():
+            try:
+                results[name] = mail.queue(
+                    "invitation", "x@example.org", rendered, dedupe_key="invitation:9:9"
+                )
+                queue_one(recipient=f"{name}@example.org")  # the rest of the request
+            except Exception as exc:
+                results[name] = exc
+            finally:
+                db.session.remove()
+
+    db.session.scalar = scalar_then_wait  # type: ignore[method-assign]
+    try:
+        threads = [threading.Thread(target=request, args=(n,)) for n in ("first", "second")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    finally:
+        del db.session.scalar  # back to the scoped session's own method
+    assert not any(isinstance(r, Exception) for r in results.values()), results
+    assert sum(r is not None for r in results.values()) == 1
+    keyed = select(func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key == "invitation:9:9")
+    assert db.session.scalar(keyed) == 1
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 3
+
+
 # --- SMTP -------------------------------------------------------------------------------------
 
 

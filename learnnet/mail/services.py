@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from learnnet.extensions import db
 from learnnet.mail import backends
@@ -110,7 +111,17 @@ def queue(
             for p in parts
         ],
     )
-    db.session.add(message)
+    if dedupe_key is None:
+        db.session.add(message)
+    else:
+        # Two requests at once (a double click, two facilitators) can both pass the check
+        # above; the unique key then refuses the second insert, which only this message's
+        # savepoint gives up, not the caller's transaction: it was queued already.
+        try:
+            with db.session.begin_nested():
+                db.session.add(message)
+        except IntegrityError:
+            return None
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("NOTIFY learnnet_mail"))  # sent at commit, once
     if has_request_context():
