@@ -35,6 +35,7 @@ def test_plan_adjust_save_move_and_cancel(live_server, page_factory):
     page.fill("#title", "Buitenspelen in de winter")
     page.click("button[name=action][value=preview]")
     rows = page.locator("select[name^=host-]")
+    rows.first.wait_for()  # count() does not wait for the preview to load
     assert rows.count() == 5
     screenshot(page, "plan-preview-1280")
 
@@ -108,6 +109,7 @@ def test_school_holidays_are_shown_in_the_preview_and_one_can_be_unticked(
     page.check("input[name=pattern][value=dates]")
     page.fill("#dates", "13/03/2029\n10/04/2029\n10/07/2029")
     page.click("button[name=action][value=preview]")
+    page.locator("#school-holidays").wait_for()  # count() does not wait for the new page
     assert page.locator("select[name^=host-]").count() == 1
     holidays = page.locator("#school-holidays")
     assert "Paasvakantie 2028–2029" in holidays.inner_text()
@@ -117,6 +119,7 @@ def test_school_holidays_are_shown_in_the_preview_and_one_can_be_unticked(
     assert no_horizontal_scroll(page)
     page.locator("label[for='school-2029-04-02']").click()  # the label is a large target
     page.click("button[name=action][value=preview]")
+    page.locator("select[name='host-2029-04-10']").wait_for()
     assert page.locator("select[name^=host-]").count() == 2
     assert page.locator("select[name='host-2029-04-10']").count() == 1
     assert not page.is_checked("#school-2029-04-02")
