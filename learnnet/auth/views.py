@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     abort,
-    after_this_request,
-    copy_current_request_context,
     current_app,
     flash,
     g,
@@ -40,6 +36,7 @@ from learnnet.auth.forms import (
 from learnnet.auth.guard import ACCOUNT_ALL, LoginGuard
 from learnnet.auth.models import User
 from learnnet.extensions import db, limiter
+from learnnet.mail import services as mail
 
 
 def safe_next(target: str | None) -> str | None:
@@ -191,40 +188,15 @@ def forgot_password() -> str:
     if form.validate_on_submit():
         # Looking the address up, writing the mail and sending it all happen after the
         # answer has gone: before, an existing account's answer came 1.1 ms later.
-        _after_response(services.request_password_reset, form.email.data or "", str(get_locale()))
+        mail.after_response(
+            services.request_password_reset, form.email.data or "", str(get_locale())
+        )
         return render_template(
             "auth/forgot_sent.html",
             email=form.email.data or "",
             valid_for=timedelta(seconds=services.token_max_age(services.RESET)),
         )
     return render_template("auth/forgot.html", form=form)
-
-
-def _after_response(work: Callable[..., None], *args: Any) -> None:
-    """Run ``work(*args)`` once this request's response has been sent, then deliver the
-    mail it queued (MAIL_SEND_IMMEDIATELY; else ``flask send-mail`` does).
-
-    The answer then costs the same whatever the work finds to do, so its timing tells
-    nothing (the password-reset form must not reveal which addresses have an account).
-    Failures are logged; the answer has gone already.
-    """
-
-    @copy_current_request_context
-    def run() -> None:
-        from learnnet.mail.services import deliver_due
-
-        try:
-            work(*args)
-            if g.pop("mail_queued", False) and current_app.config["MAIL_SEND_IMMEDIATELY"]:
-                deliver_due(limit=int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("work after the response failed")
-
-    @after_this_request
-    def schedule(response: Response) -> Response:
-        response.call_on_close(run)
-        return response
 
 
 def _password_by_link(token: str, purpose: str) -> str | Response | tuple[str, int]:

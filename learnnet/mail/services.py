@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, g, has_request_context, render_template
+from flask import (
+    after_this_request,
+    copy_current_request_context,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+)
 from flask_babel import force_locale
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -293,24 +300,38 @@ def deliver_after_request(response: Any) -> Any:
     """after_request: deliver what this request queued, when MAIL_SEND_IMMEDIATELY is on.
 
     Failures are recorded and retried by ``flask send-mail``; the page never fails
-    because the mail server is slow or down. A view that must not reveal by its timing
-    whether it queued mail (the password-reset form) sets ``g.mail_after_response``:
-    its mail then goes once the response has been sent.
+    because the mail server is slow or down. Work whose timing must not show (the
+    password-reset form) runs with :func:`after_response` instead.
     """
     if not g.pop("mail_queued", False) or not current_app.config["MAIL_SEND_IMMEDIATELY"]:
         return response
-    limit = int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"])
-    if g.pop("mail_after_response", False):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def deliver_later() -> None:
-            with app.app_context():
-                _deliver_quietly(limit)
-
-        response.call_on_close(deliver_later)
-        return response
-    _deliver_quietly(limit)
+    _deliver_quietly(int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
     return response
+
+
+def after_response(work: Callable[..., None], *args: Any) -> None:
+    """Run ``work(*args)`` once this request's response has been sent, then deliver the
+    mail it queued (MAIL_SEND_IMMEDIATELY; else ``flask send-mail`` does).
+
+    The answer then costs the same whatever the work finds to do, so its timing tells
+    nothing (the password-reset and lost-link forms must not reveal which addresses are
+    known). Failures are logged; the answer has gone already.
+    """
+
+    @copy_current_request_context
+    def run() -> None:
+        try:
+            work(*args)
+            if g.pop("mail_queued", False) and current_app.config["MAIL_SEND_IMMEDIATELY"]:
+                deliver_due(limit=int(current_app.config["MAIL_SEND_IMMEDIATELY_LIMIT"]))
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("work after the response failed")
+
+    @after_this_request
+    def schedule(response: Any) -> Any:
+        response.call_on_close(run)
+        return response
 
 
 def _deliver_quietly(limit: int) -> None:

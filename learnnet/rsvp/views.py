@@ -450,12 +450,11 @@ def lost_link() -> Any:
     The answer is the same whether or not the address belongs to anyone, and it is sent
     before the address is even looked up (like the password-reset form), so neither its
     words nor its timing tell who is a contact person."""
-    from learnnet.auth.views import _after_response
 
     form = LostLinkForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip()
-        _after_response(notify.send_link_again, email)
+        mail.after_response(notify.send_link_again, email)
         return render_template("rsvp/lost_sent.html", email=email)
     return render_template("rsvp/lost.html", form=form), 400 if request.method == "POST" else 200
 
