@@ -21,9 +21,11 @@ then the least recently hosted, then by name (ignoring case) and id (:func:`queu
 Rules, for each new session:
 
 * hard: a facility is never planned on a date it is unavailable, or when it is not a
-  member or not willing. A host the facilitator fixed on a date is kept when it is a
-  member that day, with the break marked: UNAVAILABLE (closed that day), NOT_WILLING
-  (does not host);
+  member or not willing. A facility that answered "kan niet" for a date in the season
+  poll (``Request.cannot_come``) is unavailable that day, exactly like a closed day. A
+  host the facilitator fixed on a date is kept when it is a member that day, with the
+  break marked: UNAVAILABLE (closed, or cannot come, that day), NOT_WILLING (does not
+  host);
 * CONTACT: the host has an active contact person to confirm;
 * CAPACITY: the host's room holds the expected attendance;
 * CONSECUTIVE: the host differs from the host of the session just before it, and from a
@@ -31,30 +33,46 @@ Rules, for each new session:
 * FAIRNESS: the host has hosted in this round already while a member that takes turns
   still has to (so never on a day nobody takes turns).
 
+And one preference, weighed after every rule: NOT_OFFERED, the host did not offer to
+host on this date ("wij kunnen ontvangen" in the poll, ``Request.offers``) while at least
+one facility did. On a date nobody offered there is no preference. It is no rule: it is
+never in :attr:`Assignment.broken` and does not make a plan incomplete;
+:attr:`Assignment.offered` tells it per session (True: the host offered; False: another
+facility did, not the host; None: nobody did).
+
 **The best plan.** The planner searches the whole series for the plan that breaks the
 rules least, in order of priority: first the fewest hosts nobody can confirm for, then
 the fewest rooms too small, then the fewest hosts twice in a row, then the fewest turns
 out of order (one room too small weighs more than any number of turns out of order;
-the breaks of fixed hosts come first, but the search cannot change them). Among equally
-good plans it follows the queue date by date: the last key of the cost order is each
-host's place in the queue on its date (:attr:`Assignment.queue_position`), compared at
-the first date where two plans differ. So exactly one plan is best, and the same input
-always gives the same plan.
+the breaks of fixed hosts come first, but the search cannot change them), and then the
+fewest hosts on a date they did not offer (NOT_OFFERED: one turn out of order weighs
+more than any number of those; a fixed host that did not offer counts too). That is the
+cost (:data:`COST_ORDER`, :attr:`Plan.cost`). Among equally good plans it follows the
+queue date by date: after the cost, plans compare by each host's place in the queue on
+its date (:attr:`Assignment.queue_position`), at the first date where two plans differ
+(:attr:`Plan.order`). So exactly one plan is best, and the same input always gives the
+same plan.
 
 The search is a branch and bound over the dates in order, probing in limited-discrepancy
 order (the queue's plan first, then plans that depart from it once, twice, …). Each
 choice looks ahead: a host whose turn now leaves some of the next dates of this round
 without a free member still owed a turn is tried after one that does not (a bipartite
-matching). Members that are interchangeable for the rest of the series (same turns, same
-free dates, no planned sessions of their own ahead) are tried once. The search stops at
-a plan without breaks that follows the queue on every date, or when every option has
-been tried, which it does for small networks; large ones stop after
-:data:`SEARCH_BUDGET` units of work (deterministic) with the best plan found.
+matching), and among equally good ones, one that leaves the later dates of the round
+the most hosts that offered first. A path is cut when it cannot beat the best plan
+found: its cost so far plus a lower bound for the rest, the least each later date costs
+whoever hosts it, plus, with offers, the dates of each round that distinct members owed
+a turn cannot all cover with an offer (a matching; see ``_Search._offer_bound``).
+Members that are interchangeable for the rest of the series (same turns, same free
+dates, same offers, no planned sessions of their own ahead) are tried once. The search
+stops at a plan that reaches the lower bound and that no plan as cheap precedes in the
+queue, or when every option has been tried, which it does for small networks; large
+ones stop after :data:`SEARCH_BUDGET` units of work (deterministic) with the best plan
+found.
 
 A date is skipped — with its reason — when it has passed, is too far ahead, was dropped
 by the facilitator, is a public holiday, falls in a school holiday the request applies
 (``school_holidays``: the caller decides which), falls in a blackout period, already has
-a session, or no member is free.
+a session, or no member is free (closed or unable to come, every one).
 """
 
 from __future__ import annotations
