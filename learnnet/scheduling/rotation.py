@@ -80,7 +80,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
@@ -790,9 +790,10 @@ class _Search:
         self._prepare_offer_bound(offers, clock)
 
     def _prepare_offer_bound(self, offers: _Offers, clock: _Clock) -> None:
-        """What :meth:`_offer_bound` needs, per slot: the members at the floor that offered
-        (None on a slot whose floor breaks a rule, or that is fixed), and how far a stretch
-        of such slots with the same members taking turns reaches from it (``stretch``)."""
+        """What :meth:`_offer_bound` needs, per slot: the candidates that break nothing and
+        offered (none on a slot whose floor breaks a rule, or that is fixed), and where the
+        stretch of such slots from it ends (``stretch``): the same members take turns on
+        all of them, with no planned session or change of members between."""
         slots = self.slots
         count = len(slots)
         self.offering: list[frozenset[int]] = [frozenset()] * count
@@ -1004,15 +1005,12 @@ class _Search:
         """Among the first few options as good as the first, put first the one that leaves
         the later slots of its stretch the most hosts that offered (see _offer_bound)."""
         first = _estimate(scored[0][0], scored[0][6])
-        day = self.slots[index].day
         found = []
         for row in scored[:LOOK_AHEAD_OPTIONS]:
             estimate = _estimate(row[0], row[6])
             if estimate[: len(PRIORITY)] != first[: len(PRIORITY)]:
                 break
-            child = state.copy()
-            self.clock.host(child, row[4], day)
-            found.append((estimate[-1] + self._offer_bound(index + 1, child), row))
+            found.append((estimate[-1] + self._bound_after(index, state, row[4]), row))
         if len(found) > 1:
             found.sort(key=lambda pair: pair[0])  # stable: the queue decides between equals
             scored[: len(found)] = [row for _extra, row in found]
@@ -1050,19 +1048,7 @@ class _Search:
         masks = self.free_mask
         options = [[i for i in to_come if masks[i] >> j & 1] for j in range(first, first + count)]
         self.work += len(to_come) * count // 8 + count
-        owner: dict[int, int] = {}  # member id -> position in the window
-
-        def place(position: int, visited: set[int]) -> bool:
-            for member_id in options[position]:
-                if member_id not in visited:
-                    visited.add(member_id)
-                    holder = owner.get(member_id)
-                    if holder is None or place(holder, visited):
-                        owner[member_id] = position
-                        return True
-            return False
-
-        return sum(1 for position in range(count) if not place(position, set()))
+        return count - _matching(options)
 
     def _visit(
         self,
@@ -1132,9 +1118,10 @@ class _Search:
         return True
 
 
-def _matching(options: list[frozenset[int]]) -> int:
-    """The size of a maximum matching between positions and the members each may take."""
-    owner: dict[int, int] = {}
+def _matching(options: Sequence[Collection[int]]) -> int:
+    """The size of a maximum matching (augmenting paths) between positions and the members
+    each position may take."""
+    owner: dict[int, int] = {}  # member id -> position
 
     def place(position: int, visited: set[int]) -> bool:
         for member_id in options[position]:
