@@ -631,3 +631,22 @@ def test_an_offer_from_a_facility_that_cannot_come_still_marks_the_date_as_offer
     result = plan(request)
     assert [(a.facility_id, a.offered) for a in result.assignments] == [(1, False)]
     assert offered(request, [(day, 1)]) == [False]
+
+
+def test_offers_are_matched_over_the_round_not_taken_greedily():
+    """A offered on the first two dates, B on the first only: A first (the queue and an
+    offer) would leave the second date to a host that did not offer; B, A, C follows
+    every offer, with everyone once in the round."""
+    d1, d2, d3 = date(2027, 1, 12), date(2027, 2, 9), date(2027, 3, 9)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B"), Member(3, "C")),
+        pattern=_dates(d1, d2, d3),
+        today=TODAY,
+        count=3,
+        offers={1: frozenset({d1, d2}), 2: frozenset({d1})},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [2, 1, 3]
+    assert [a.offered for a in result.assignments] == [True, True, None]
+    assert result.complete and result.cost == (0,) * 7
+    assert best_plan(request, [d1, d2, d3]) == [2, 1, 3]

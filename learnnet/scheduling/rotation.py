@@ -717,9 +717,11 @@ class _Search:
     depend on the path, and its offer), is higher, or as high with a host later in the
     queue at the first date where it differs. Members that are interchangeable for the
     rest of the series (same turns, same free dates, same offers, no role of their own
-    later) are tried once. The search ends at a plan that costs no more than the floors
-    and takes, on every date, the first in the queue among the candidates at the floor
-    (no other plan can beat it), when every option has been tried, or after
+    later) are tried once. With offers, the bound adds the hosts that cannot have offered
+    round by round (:meth:`_offer_bound`). The search ends at a plan no other can beat —
+    it costs no more than the floors and takes, on every date, the first in the queue
+    among the candidates at the floor, or :meth:`_proven` shows it reaches the lower bound
+    with no host earlier in the queue able to — when every option has been tried, or after
     :data:`SEARCH_BUDGET` units of work (deterministic: the same input, the same plan).
     """
 
