@@ -219,6 +219,9 @@ def summarise(answers: Iterable[Answer], keys: Sequence[str]) -> list[Summary]:
         question = BY_KEY.get(a.question)
         if question is None:
             continue
+        counts = a.score in SCORES if question.kind == SCALE else bool(a.text)
+        if not counts:
+            continue  # an empty answer adds nothing, not even a question shown without any
         found = summaries.get(a.question) or extra.setdefault(
             a.question, Summary(a.question, question.kind)
         )

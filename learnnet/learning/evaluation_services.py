@@ -402,7 +402,7 @@ def _present_counts(session_ids: list[int]) -> dict[int, int]:
         )
         .group_by(Attendance.session_id)
     )
-    return dict(rows.tuples().all())
+    return {session_id: n for session_id, n in rows}
 
 
 @dataclass
