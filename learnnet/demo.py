@@ -632,6 +632,15 @@ EVALUATIONS = (
     ),
     (3, "", False, "Een foto-overzicht van de dag aan de inkom.", True),
     (4, "Concrete tips voor de overdracht bij het afhalen.", False, "", False),
+    (
+        5,
+        "De rustige hoek met kussens die we in de leefgroep zagen.",
+        True,
+        "Zelf zo'n rustige hoek inrichten.",
+        True,
+    ),
+    (4, "", False, "Ouders vaker een foto sturen tijdens de wenperiode.", False),
+    (3, "Goede vragen van collega's over het slaapritme.", False, "", False),
 )
 
 
