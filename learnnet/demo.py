@@ -678,7 +678,7 @@ def _evaluations(network: Network) -> int:
         )
         for i, attendance in enumerate(list(present)[: len(EVALUATIONS) - 2 * n]):
             score, take_away, share_take, try_out, share_try = EVALUATIONS[
-                (i + n) % len(EVALUATIONS)
+                (i + 5 * n) % len(EVALUATIONS)
             ]
             answers = [EvaluationAnswer(question="useful", score=score)]
             if take_away:
