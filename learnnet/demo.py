@@ -676,7 +676,7 @@ def _evaluations(network: Network) -> int:
             )
             .order_by(Attendance.id)
         )
-        for i, attendance in enumerate(list(present)[: len(EVALUATIONS) - 2 * n]):
+        for i, attendance in enumerate(list(present)[: 5 - 2 * n]):
             score, take_away, share_take, try_out, share_try = EVALUATIONS[
                 (i + 5 * n) % len(EVALUATIONS)
             ]
