@@ -341,10 +341,12 @@ class Status:
     asked: int
     answered: int
     waiting: int  # checked in, with an address, not asked yet
+    automatic: bool  # the cron still mails it by itself (until MAIL_DAYS after the end)
 
 
 def status(session: Session, now: datetime | None = None) -> Status:
     """The evaluation's state for the session page."""
+    now = now or utcnow()
     present = _present_contacts(session)
     mailed = _mailed(session.id)
     answered = _answered(session.id)
@@ -364,6 +366,7 @@ def status(session: Session, now: datetime | None = None) -> Status:
             for c in present
             if c.email and c.active and c.id not in mailed and c.id not in answered
         ),
+        automatic=now <= session.ends_at + timedelta(days=rules.MAIL_DAYS),
     )
 
 
