@@ -487,9 +487,9 @@ def test_the_facilitator_chooses_the_questions_and_their_order(app, logged_in, h
     assert saved.status_code == 303
     assert services.choice_of(network).keys == ("try_out", "exchange", "missed")
     token = token_for(people["Sofie"])
-    form = client_page = logged_in.get(_answer_url(token, session)).get_data(as_text=True)
-    assert form.index("Wat ga je uitproberen?") < form.index("uitwisseling")
-    assert "Hoe nuttig" not in client_page
+    form = logged_in.get(_answer_url(token, session)).get_data(as_text=True)
+    assert form.index("Wat ga je uitproberen?") < form.index("uitwisseling") < form.index("miste")
+    assert "Hoe nuttig" not in form
     too_few = logged_in.post(url, data={"enabled": "1", "place-try_out": "1"})
     assert too_few.status_code == 400
     assert "Kies minstens 2 vragen." in too_few.get_data(as_text=True)
