@@ -273,6 +273,9 @@ class DateRow:
     cannot: int  # contacts that said "kan niet"
     hosts: list[Facility]  # facilities that offered to host
     late: int
+    facilities_can: int = 0  # facilities whose combined answer is "kan"
+    weak: bool = False  # fewer facilities can come than the threshold
+    dropped: bool = False  # the facilitator dropped it (for the plan, not saved)
 
 
 @dataclass
@@ -286,33 +289,70 @@ class PollOverview:
     late: list[tuple[Contact, date, PollAnswer | None]]
     answered: int  # contacts with at least one answer in time
     cells: dict[tuple[int, date], rules.FacilityDay]  # (facility id, date) → combined
+    threshold: int = 1  # a date is weak when fewer facilities than this can come
 
     def cell(self, facility: Facility, day: date) -> rules.FacilityDay | None:
         """The facility's combined answer on the date (the grid's cell), None if silent."""
         return self.cells.get((facility.id, day))
 
+    @property
+    def weak(self) -> list[date]:
+        """The weak dates not dropped yet (the "drop all weak dates" button)."""
+        return [row.day for row in self.rows if row.weak and not row.dropped]
 
-def overview(poll: Poll) -> PollOverview:
-    """The poll's counts per date, the offers to host, who is missing, the late answers."""
+    @property
+    def dropped(self) -> list[date]:
+        """The dates the facilitator dropped."""
+        return [row.day for row in self.rows if row.dropped]
+
+    @property
+    def expected(self) -> int:
+        """The most contacts that can come on one date still planned (0: no answers)."""
+        return max((row.can for row in self.rows if not row.dropped), default=0)
+
+
+def overview(
+    poll: Poll, threshold: int | None = None, dropped: frozenset[date] = frozenset()
+) -> PollOverview:
+    """The poll's counts per date, the offers to host, who is missing, the late answers;
+    dates with fewer facilities that can come than ``threshold`` (default: half of the
+    members) are weak, and ``dropped`` ones are marked."""
     given = answers(poll)
     days = [d.day for d in poll.dates]
     facilities = member_facilities(poll.network)
     by_id = {f.id: f for f in facilities}
     attendance = rules.expected_attendance(given, days)
     offered = rules.hosts_offered(given, days)
-    rows = []
-    for day in days:
-        in_time = [a for a in given if a.day == day and not a.late]
-        rows.append(
-            DateRow(
-                day=day,
-                can=attendance[day],
-                rather_not=sum(1 for a in in_time if a.answer == rules.RATHER_NOT),
-                cannot=sum(1 for a in in_time if a.answer == rules.CANNOT),
-                hosts=[by_id[i] for i in sorted(offered[day]) if i in by_id],
-                late=sum(1 for a in given if a.day == day and a.late),
-            )
+    cells = rules.facility_days(given)
+    facilities_can = rules.facilities_can(
+        {key: cell for key, cell in cells.items() if key[0] in by_id}, days
+    )
+    if threshold is None:
+        threshold = rules.default_threshold(len(facilities))
+    weak = rules.weak_dates(facilities_can, threshold)
+    counted: dict[date, dict[str, int]] = {day: {} for day in days}
+    late_counts = dict.fromkeys(days, 0)
+    for a in given:
+        if a.day not in counted:
+            continue
+        if a.late:
+            late_counts[a.day] += 1
+        else:
+            counted[a.day][a.answer] = counted[a.day].get(a.answer, 0) + 1
+    rows = [
+        DateRow(
+            day=day,
+            can=attendance[day],
+            rather_not=counted[day].get(rules.RATHER_NOT, 0),
+            cannot=counted[day].get(rules.CANNOT, 0),
+            hosts=[by_id[i] for i in sorted(offered[day]) if i in by_id],
+            late=late_counts[day],
+            facilities_can=facilities_can[day],
+            weak=day in weak,
+            dropped=day in dropped,
         )
+        for day in days
+    ]
     contacts = [c for f in facilities for c in f.contacts if c.active]
     open_days = rules.missing(given, [c.id for c in contacts], days)
     missing = [(c, open_days[c.id]) for c in contacts if c.id in open_days]
@@ -327,5 +367,31 @@ def overview(poll: Poll) -> PollOverview:
     )
     late = [(row.contact, row.poll_date.day, row) for row in late_rows]
     answered = len({a.contact_id for a in given if not a.late})
-    cells = rules.facility_days(given)
-    return PollOverview(poll, rows, facilities, missing, late, answered, cells)
+    return PollOverview(poll, rows, facilities, missing, late, answered, cells, threshold)
+
+
+@dataclass
+class PlannerFeed:
+    """What a poll hands the planner and the plan preview: the answers in time as the
+    planner's plain data, and per date the "kan" count and who offered to host."""
+
+    poll: Poll
+    cannot_come: dict[int, frozenset[date]]
+    offers: dict[int, frozenset[date]]
+    can: dict[date, int]  # contacts that said "kan" per date
+    offered: dict[date, list[int]]  # facility ids that offered to host per date
+
+
+def planner_feed(poll: Poll) -> PlannerFeed:
+    """The poll's answers given before closing, for the planner (one statement)."""
+    given = answers(poll)
+    days = [d.day for d in poll.dates]
+    cannot_come, offers = rules.planner_input(rules.facility_days(given))
+    offered = rules.hosts_offered(given, days)
+    return PlannerFeed(
+        poll=poll,
+        cannot_come=cannot_come,
+        offers=offers,
+        can=rules.expected_attendance(given, days),
+        offered={day: sorted(ids) for day, ids in offered.items()},
+    )
