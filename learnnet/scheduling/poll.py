@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 CAN = "can"
 CANNOT = "cannot"
@@ -45,9 +46,8 @@ MAX_DATES = 60  # a season, twice over: more is a typing mistake, not a poll
 MAX_TEXT = 1000
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One contact's answer for one candidate date."""
+class Answer(NamedTuple):
+    """One contact's answer for one candidate date (a tuple: a big poll has thousands)."""
 
     contact_id: int
     facility_id: int

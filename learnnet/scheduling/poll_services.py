@@ -6,7 +6,7 @@ this module loads and stores, and hands the rules plain :class:`poll.Answer` val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -276,6 +276,9 @@ class DateRow:
     facilities_can: int = 0  # facilities whose combined answer is "kan"
     weak: bool = False  # fewer facilities can come than the threshold
     dropped: bool = False  # the facilitator dropped it (for the plan, not saved)
+    # The grid's cells in facility order: (facility, kind), the kind the combined answer
+    # ("can", "rather_not", "cannot" or "none") with "-host" when it offered to host.
+    cells: list[tuple[Facility, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -309,6 +312,12 @@ class PollOverview:
     def expected(self) -> int:
         """The most contacts that can come on one date still planned (0: no answers)."""
         return max((row.can for row in self.rows if not row.dropped), default=0)
+
+
+def _cell_kind(cell: rules.FacilityDay | None) -> str:
+    if cell is None or cell.answer is None:
+        return "none"
+    return f"{cell.answer}-host" if cell.host else cell.answer
 
 
 def overview(
@@ -350,6 +359,7 @@ def overview(
             facilities_can=facilities_can[day],
             weak=day in weak,
             dropped=day in dropped,
+            cells=[(f, _cell_kind(cells.get((f.id, day)))) for f in facilities],
         )
         for day in days
     ]
