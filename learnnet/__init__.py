@@ -220,6 +220,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.audit import bp as audit_bp
 
     app.register_blueprint(audit_bp)
+    from learnnet.learning import bp as learning_bp
+
+    app.register_blueprint(learning_bp)
     _register_audit()
     from learnnet.attendance.views import init_app as attendance_init
 

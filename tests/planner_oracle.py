@@ -4,7 +4,12 @@
 plan together), walking the rounds as the README defines them; ``queue_positions`` says
 where each new host stood in the queue on its date. ``best_plan`` tries every choice of
 host for every date and returns the one the rules prefer: the fewest breaks, rule by rule,
-then the queue date by date; ``brute_force`` returns that plan's cost.
+then the fewest hosts on a date they did not offer (the season poll), then the queue date
+by date; ``brute_force`` returns that plan's cost.
+
+The poll (issue 22): a facility that said it cannot come on a date is closed that day; on
+a date where at least one facility offered to host, a host that did not offer counts once
+in the cost's last element, after every rule (it is a preference, not a broken rule).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-# Most important first: plans compare rule by rule.
+# Most important first: plans compare rule by rule, then by the hosts that did not offer.
 PRIORITY = ("unavailable", "not_willing", "contact", "capacity", "consecutive", "fairness")
 
 
@@ -20,6 +25,13 @@ def _in_network(member, day: date) -> bool:
     return (member.joined_on is None or member.joined_on <= day) and (
         member.left_on is None or day <= member.left_on
     )
+
+
+def _closed(request, member, day: date) -> bool:
+    """Closed that day, or said "kan niet" for the date in the poll."""
+    if day in request.cannot_come.get(member.id, frozenset()):
+        return True
+    return any(p.start <= day <= p.end for p in member.unavailable)
 
 
 def _takes_turns(member, day: date, expected: int | None) -> bool:
@@ -104,10 +116,20 @@ def evaluate(request, plan: list[tuple[date, int]]) -> list[tuple[str, ...]]:
             broken.append("contact")
         if not member.willing:
             broken.append("not_willing")
-        if any(p.start <= day <= p.end for p in member.unavailable):
+        if _closed(request, member, day):
             broken.append("unavailable")
         marks[position] = tuple(broken)
     return [marks[i] for i in range(len(plan))]
+
+
+def offered(request, plan: list[tuple[date, int]]) -> list[bool | None]:
+    """Per planned session: None when no facility offered to host on its date, else
+    whether its host is one of those that did."""
+    found = []
+    for day, host in plan:
+        offering = {i for i, days in request.offers.items() if day in days}
+        found.append(host in offering if offering else None)
+    return found
 
 
 def queue_positions(request, plan: list[tuple[date, int]]) -> list[int]:
@@ -129,9 +151,16 @@ def queue_positions(request, plan: list[tuple[date, int]]) -> list[int]:
     return [found[i] for i in range(len(plan))]
 
 
-def cost(marks: list[tuple[str, ...]]) -> tuple[int, ...]:
-    """Breaks of each rule, most important first: what the planner minimises."""
-    return tuple(sum(rule in m for m in marks) for rule in PRIORITY)
+def cost(marks: list[tuple[str, ...]], offers: list[bool | None]) -> tuple[int, ...]:
+    """Breaks of each rule, most important first, then the hosts on a date they did not
+    offer while another facility did: what the planner minimises."""
+    rules = tuple(sum(rule in m for m in marks) for rule in PRIORITY)
+    return (*rules, sum(1 for o in offers if o is False))
+
+
+def plan_cost(request, plan: list[tuple[date, int]]) -> tuple[int, ...]:
+    """The cost of a plan given as (date, host) pairs."""
+    return cost(evaluate(request, plan), offered(request, plan))
 
 
 def candidates(request, day: date) -> list[int]:
@@ -143,9 +172,7 @@ def candidates(request, day: date) -> list[int]:
     return [
         m.id
         for m in request.members
-        if m.willing
-        and _in_network(m, day)
-        and not any(p.start <= day <= p.end for p in m.unavailable)
+        if m.willing and _in_network(m, day) and not _closed(request, m, day)
     ]
 
 
@@ -157,7 +184,7 @@ def best_plan(request, days: list[date]) -> list[int]:
     best = None
     for hosts in itertools.product(*options):
         plan = list(zip(days, hosts, strict=True))
-        key = (cost(evaluate(request, plan)), queue_positions(request, plan))
+        key = (plan_cost(request, plan), queue_positions(request, plan))
         if best is None or key < best[0]:
             best = (key, list(hosts))
     return best[1] if best is not None else []
@@ -168,9 +195,9 @@ def brute_force(request, days: list[date]) -> tuple[int, ...]:
     options = [candidates(request, d) for d in days]
     best = None
     for hosts in itertools.product(*options):
-        found = cost(evaluate(request, list(zip(days, hosts, strict=True))))
+        found = plan_cost(request, list(zip(days, hosts, strict=True)))
         if best is None or found < best:
             best = found
             if not any(best):
                 break
-    return best if best is not None else (0,) * len(PRIORITY)
+    return best if best is not None else (0,) * (len(PRIORITY) + 1)

@@ -27,6 +27,8 @@ from learnnet.scheduling.rotation import (
     PASSED_NO_CONTACT,
     PASSED_NOT_WILLING,
     PASSED_TOO_SMALL,
+    SKIP_NO_HOST,
+    UNAVAILABLE,
     Booking,
     Hosting,
     Member,
@@ -38,7 +40,15 @@ from learnnet.scheduling.rotation import (
     plan,
     rounds_on,
 )
-from tests.planner_oracle import best_plan, brute_force, cost, evaluate, queue_positions
+from tests.planner_oracle import (
+    PRIORITY,
+    best_plan,
+    brute_force,
+    cost,
+    evaluate,
+    offered,
+    queue_positions,
+)
 
 TODAY = date(2026, 11, 27)
 FIRST = date(2027, 1, 5)
@@ -47,7 +57,9 @@ FIRST = date(2027, 1, 5)
 @st.composite
 def small_requests(draw) -> Request:
     """Up to 6 members and 6 dates, with closures, joins, leaves, small rooms, members
-    without contact, history before and sessions already planned between the dates."""
+    without contact, history before and sessions already planned between the dates, and
+    in most cases a season poll: per member the dates it offers to host and the dates it
+    cannot come (now and then both, and now and then from a facility that is no member)."""
     days = sorted(draw(st.sets(st.integers(0, 120), min_size=1, max_size=6)).__iter__())
     dates = tuple(FIRST + timedelta(days=7 * d) for d in days)
     span = (dates[0] - timedelta(days=30), dates[-1] + timedelta(days=30))
@@ -83,6 +95,13 @@ def small_requests(draw) -> Request:
         for d in ahead
         if FIRST + timedelta(days=d) not in dates
     ]
+    offers: dict[int, frozenset[date]] = {}
+    cannot_come: dict[int, frozenset[date]] = {}
+    if draw(st.integers(0, 3)):
+        answers = st.sets(st.sampled_from(dates), max_size=len(dates)).map(frozenset)
+        for i in [*ids, len(ids) + 1]:
+            offers[i] = draw(answers)
+            cannot_come[i] = draw(st.sets(st.sampled_from(dates), max_size=2).map(frozenset))
     return Request(
         members=tuple(members),
         pattern=Pattern(DATES, TODAY, dates=dates),
@@ -90,6 +109,8 @@ def small_requests(draw) -> Request:
         count=len(dates),
         history=tuple(history),
         expected_attendance=draw(st.sampled_from([None, 12])),
+        cannot_come=cannot_come,
+        offers=offers,
     )
 
 
@@ -100,18 +121,19 @@ SMALL = settings(max_examples=120, deadline=None, suppress_health_check=list(Hea
 @given(small_requests())
 def test_the_planner_finds_the_best_plan_a_brute_force_search_finds(request):
     """The same plan, not only as good: the cost order ends with the queue, date by date,
-    so exactly one plan is best."""
+    so exactly one plan is best. The poll's offers weigh after the rules: they are in the
+    cost, never among the broken rules."""
     result = plan(request)
     days = [a.day for a in result.assignments]
     chosen = [(a.day, a.facility_id) for a in result.assignments]
     marks = evaluate(request, chosen)
     assert [a.broken for a in result.assignments] == marks
+    assert [a.offered for a in result.assignments] == offered(request, chosen)
     assert [a.queue_position for a in result.assignments] == queue_positions(request, chosen)
     assert [a.facility_id for a in result.assignments] == best_plan(request, days)
     best = brute_force(request, days)
-    assert cost(marks) == best == result.cost
-    if not any(best):
-        assert result.complete
+    assert cost(marks, offered(request, chosen)) == best == result.cost
+    assert result.complete == (not any(best[: len(PRIORITY)]))
 
 
 def test_two_members_one_closed_on_the_second_date_gives_b_then_a():
@@ -351,7 +373,8 @@ def test_every_current_member_either_hosts_or_is_listed_with_a_true_reason(reque
             assert m.willing and m.has_contact and not m.fits(expected)
         elif code == PASSED_CLOSED:
             assert m.takes_turns(expected)
-            assert not any(m.is_free_on(d) for d in days if m.is_member_on(d))
+            cannot = request.cannot_come.get(m.id, frozenset())
+            assert not any(m.is_free_on(d) and d not in cannot for d in days if m.is_member_on(d))
         elif code == PASSED_HAD_TURN:
             assert state.turns.get(m.id, 0) > 0
         elif code == PASSED_LEAVES:
@@ -458,3 +481,119 @@ def test_among_equally_good_plans_the_queue_is_followed_date_by_date():
     assert [a.facility_id for a in result.assignments] == [1, 2, 1, 1, 2]
     assert [a.broken for a in result.assignments] == [(), (), (), (CONSECUTIVE,), ()]
     assert best_plan(request, days) == [1, 2, 1, 1, 2]
+
+
+# --- issue 22: the season poll's answers ------------------------------------------------------
+
+
+def test_a_facility_that_cannot_come_is_not_planned_there_like_a_closed_day():
+    """Without the poll the queue gives A then B; A cannot come on 12 Jan, so B hosts then."""
+    days = (date(2027, 1, 12), date(2027, 2, 9))
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B")),
+        pattern=_dates(*days),
+        today=TODAY,
+        count=2,
+        cannot_come={1: frozenset({date(2027, 1, 12)})},
+    )
+    result = plan(request)
+    assert [(a.facility_id, a.broken) for a in result.assignments] == [(2, ()), (1, ())]
+    without = plan(Request(**{**request.__dict__, "cannot_come": {}}))
+    assert [a.facility_id for a in without.assignments] == [1, 2]
+    assert best_plan(request, list(days)) == [2, 1]
+
+
+def test_cannot_come_on_every_date_is_passed_over_as_closed_and_a_fixed_host_is_marked():
+    days = (date(2027, 1, 12), date(2027, 2, 9))
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B"), Member(3, "C")),
+        pattern=_dates(*days),
+        today=TODAY,
+        count=2,
+        cannot_come={3: frozenset(days)},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [1, 2]
+    assert [(p.facility_id, p.code) for p in passed_over(request, result)] == [(3, PASSED_CLOSED)]
+    # The facilitator fixes C on 12 Jan anyway: kept, marked as on a closed day.
+    fixed = plan(Request(**{**request.__dict__, "fixed_hosts": {days[0]: 3}}))
+    assert (fixed.assignments[0].facility_id, fixed.assignments[0].broken) == (3, (UNAVAILABLE,))
+    assert not fixed.complete
+
+
+def test_a_date_nobody_can_come_to_host_is_skipped():
+    day = date(2027, 1, 12)
+    result = plan(
+        Request(
+            members=(Member(1, "A"), Member(2, "B")),
+            pattern=_dates(day, date(2027, 2, 9)),
+            today=TODAY,
+            count=2,
+            cannot_come={1: frozenset({day}), 2: frozenset({day})},
+        )
+    )
+    assert [(s.day, s.code) for s in result.skipped] == [(day, SKIP_NO_HOST)]
+    assert [a.day for a in result.assignments] == [date(2027, 2, 9)]
+
+
+def test_offers_pick_the_host_within_the_rules_and_nobody_offering_leaves_the_queue():
+    """A new network A, B, C: the queue gives A, B, C. C offered on the first date, B on
+    the second, nobody on the third: C, B, A, everyone once, no rule broken."""
+    d1, d2, d3 = date(2027, 1, 12), date(2027, 2, 9), date(2027, 3, 9)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B"), Member(3, "C")),
+        pattern=_dates(d1, d2, d3),
+        today=TODAY,
+        count=3,
+        offers={3: frozenset({d1}), 2: frozenset({d2})},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [3, 2, 1]
+    assert [a.offered for a in result.assignments] == [True, True, None]
+    assert [a.queue_position for a in result.assignments] == [2, 1, 0]
+    assert result.complete and result.cost == (0,) * 7
+    assert best_plan(request, [d1, d2, d3]) == [3, 2, 1]
+    no_poll = plan(Request(**{**request.__dict__, "offers": {}}))
+    assert [a.facility_id for a in no_poll.assignments] == [1, 2, 3]
+    assert [a.offered for a in no_poll.assignments] == [None, None, None]
+
+
+def test_one_turn_out_of_order_weighs_more_than_any_number_of_hosts_that_did_not_offer():
+    """B hosted last; B offers on all three dates, A on none. A is owed its turn first
+    (fairness), then B, then A again: two hosts that did not offer, but no rule broken.
+    B on every date would follow every offer but break fairness and "two in a row"."""
+    days = (date(2027, 1, 12), date(2027, 2, 9), date(2027, 3, 9))
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B")),
+        pattern=_dates(*days),
+        today=TODAY,
+        count=3,
+        history=(Hosting(2, date(2026, 11, 3)),),
+        offers={2: frozenset(days)},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [1, 2, 1]
+    assert [a.offered for a in result.assignments] == [False, True, False]
+    # A preference, not a rule: nothing is marked and the plan is complete.
+    assert [a.broken for a in result.assignments] == [(), (), ()]
+    assert result.complete and result.broken_count == 0
+    assert result.cost == (0, 0, 0, 0, 0, 0, 2)
+    assert result.cost == brute_force(request, list(days))
+    everything_offered = [(d, 2) for d in days]
+    assert cost(evaluate(request, everything_offered), [True] * 3) > result.cost
+
+
+def test_a_fixed_host_that_did_not_offer_is_no_broken_rule_but_counts_in_the_cost():
+    day = date(2027, 1, 12)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B")),
+        pattern=_dates(day),
+        today=TODAY,
+        count=1,
+        offers={2: frozenset({day})},
+        fixed_hosts={day: 1},
+    )
+    result = plan(request)
+    only = result.assignments[0]
+    assert (only.facility_id, only.fixed, only.offered, only.broken) == (1, True, False, ())
+    assert result.complete and result.cost[-1] == 1

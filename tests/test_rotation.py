@@ -97,6 +97,15 @@ def requests(draw) -> Request:
     )
     pattern = draw(patterns())
     holidays = {d: "feestdag" for d in draw(st.lists(days, max_size=5))}
+    # The season poll, on some of the pattern's dates: offers to host and "kan niet".
+    offers: dict[int, frozenset[date]] = {}
+    cannot_come: dict[int, frozenset[date]] = {}
+    polled = list(itertools.islice(candidate_dates(pattern), 25))
+    if polled and draw(st.booleans()):
+        answers = st.sets(st.sampled_from(polled), max_size=8).map(frozenset)
+        for m in ms:
+            offers[m.id] = draw(answers)
+            cannot_come[m.id] = draw(answers)
     return Request(
         members=ms,
         pattern=pattern,
@@ -106,6 +115,8 @@ def requests(draw) -> Request:
         expected_attendance=draw(st.one_of(st.none(), st.integers(5, 25))),
         holidays=holidays,
         blackouts=tuple(draw(st.lists(periods(), max_size=2))),
+        cannot_come=cannot_come,
+        offers=offers,
     )
 
 
@@ -123,6 +134,7 @@ def test_a_host_is_a_willing_member_on_the_day_and_free_unless_the_facilitator_f
         host = by_id[a.facility_id]
         assert host.willing and host.is_member_on(a.day)
         assert host.is_free_on(a.day)
+        assert a.day not in request.cannot_come.get(host.id, frozenset())
         assert UNAVAILABLE not in a.broken
 
 
@@ -179,7 +191,10 @@ def test_skipped_dates_say_why_and_nothing_lands_on_holidays_blackouts_or_taken_
             assert skip.day in taken
         elif skip.code == SKIP_NO_HOST:
             assert not any(
-                m.willing and m.is_member_on(skip.day) and m.is_free_on(skip.day)
+                m.willing
+                and m.is_member_on(skip.day)
+                and m.is_free_on(skip.day)
+                and skip.day not in request.cannot_come.get(m.id, frozenset())
                 for m in request.members
             )
     assert len(result.assignments) <= request.count

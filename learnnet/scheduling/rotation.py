@@ -63,7 +63,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -82,11 +82,17 @@ CONTACT = "contact"
 # Only for a host the facilitator fixed: on a date it is not free, or while it does not host.
 NOT_WILLING = "not_willing"
 UNAVAILABLE = "unavailable"
-# A plan's cost counts the breaks of each rule, most important first; plans compare
-# rule by rule (one room too small weighs more than any number of turns out of order).
+# A preference, not a rule: the host did not offer to host on a date where some facility
+# did (the season poll's "wij kunnen ontvangen"). Never in Assignment.broken.
+NOT_OFFERED = "not_offered"
+# The rules, most important first; plans compare rule by rule (one room too small weighs
+# more than any number of turns out of order).
 PRIORITY = (UNAVAILABLE, NOT_WILLING, CONTACT, CAPACITY, CONSECUTIVE, FAIRNESS)
-_RANK = {rule: i for i, rule in enumerate(PRIORITY)}
-NO_COST = (0,) * len(PRIORITY)
+# A plan's cost: the breaks of each rule in PRIORITY, then the hosts on a date they did
+# not offer (one turn out of order weighs more than any number of those).
+COST_ORDER = (*PRIORITY, NOT_OFFERED)
+_RANK = {rule: i for i, rule in enumerate(COST_ORDER)}
+NO_COST = (0,) * len(COST_ORDER)
 Cost = tuple[int, ...]
 DAY = timedelta(days=1)
 
@@ -181,6 +187,29 @@ class Member:
 
 
 @dataclass(frozen=True)
+class _Polled(Member):
+    """A member with the dates it cannot come in the season poll: closed days to the planner."""
+
+    closed_days: frozenset[date] = frozenset()
+
+    def is_free_on(self, day: date) -> bool:
+        """True when the member did not say it cannot come and is not closed on the day."""
+        return day not in self.closed_days and super().is_free_on(day)
+
+
+def _with_poll(request: Request) -> list[Member]:
+    """The request's members, each with its "kan niet" dates of the poll as closed days."""
+    out: list[Member] = []
+    for m in request.members:
+        closed = request.cannot_come.get(m.id)
+        if closed:
+            values = {f.name: getattr(m, f.name) for f in fields(Member)}
+            m = _Polled(**values, closed_days=frozenset(closed))
+        out.append(m)
+    return out
+
+
+@dataclass(frozen=True)
 class Hosting:
     """A session already in the network's history (held, planned or confirmed)."""
 
@@ -205,6 +234,10 @@ class Request:
     fixed_hosts: Mapping[date, int] = field(default_factory=dict)
     dropped: frozenset[date] = frozenset()
     extra_dates: tuple[date, ...] = ()
+    # The season poll's answers, by facility id: the dates it cannot come ("kan niet": never
+    # planned as host there, like a closed day) and the dates it offered to host.
+    cannot_come: Mapping[int, frozenset[date]] = field(default_factory=dict)
+    offers: Mapping[int, frozenset[date]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,7 +252,12 @@ class Reason:
 @dataclass(frozen=True)
 class Assignment:
     """A planned session: its date, host, why, which rules it breaks, and the host's place
-    in the queue on that date (0: first in line; see :func:`queue_key`)."""
+    in the queue on that date (0: first in line; see :func:`queue_key`).
+
+    ``offered`` tells the poll's offers on the date: True when the host offered to host,
+    False when some facility offered but not the host (the NOT_OFFERED preference, which
+    is no broken rule), None when nobody offered.
+    """
 
     day: date
     facility_id: int
@@ -227,6 +265,7 @@ class Assignment:
     broken: tuple[str, ...] = ()
     fixed: bool = False
     queue_position: int = 0
+    offered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -270,8 +309,11 @@ class Plan:
 
     @property
     def cost(self) -> Cost:
-        """The breaks of each rule, most important first."""
-        return _cost(a.broken for a in self.assignments)
+        """The breaks of each rule, most important first, then the hosts on a date they
+        did not offer (see :data:`COST_ORDER`)."""
+        counts = list(_cost(a.broken for a in self.assignments))
+        counts[_RANK[NOT_OFFERED]] = sum(1 for a in self.assignments if a.offered is False)
+        return tuple(counts)
 
     @property
     def order(self) -> tuple[Cost, tuple[int, ...]]:
@@ -280,12 +322,12 @@ class Plan:
 
     @property
     def complete(self) -> bool:
-        """True when every rule holds for every session."""
+        """True when every rule holds for every session (offers are a preference only)."""
         return self.broken_count == 0
 
 
 def _cost(broken: Iterable[tuple[str, ...]]) -> Cost:
-    counts = [0] * len(PRIORITY)
+    counts = [0] * len(COST_ORDER)
     for rules in broken:
         for rule in rules:
             counts[_RANK[rule]] += 1
@@ -528,7 +570,7 @@ class _Slot:
 def plan(request: Request) -> Plan:
     """Plan the series; see the module docstring for the rules and the search."""
     validate(request)
-    members = sorted(request.members, key=lambda m: (m.name.casefold(), m.id))
+    members = sorted(_with_poll(request), key=lambda m: (m.name.casefold(), m.id))
     by_id = {m.id: m for m in members}
     expected = request.expected_attendance
     history = sorted(request.history, key=lambda h: (h.day, h.facility_id))
@@ -562,10 +604,25 @@ def plan(request: Request) -> Plan:
     start = _State({}, {}, None)
     for hosting in _before(history, days[0] if days else None):
         clock.host(start, hosting.facility_id, hosting.day)
-    search = _Search(slots, members, expected, history, clock)
+    offers = _Offers(request.offers)
+    search = _Search(slots, members, expected, history, clock, offers)
     chosen = search.run(start)
-    assignments = _assignments(slots, chosen, members, history, expected, clock)
+    assignments = _assignments(slots, chosen, members, history, expected, clock, offers)
     return Plan(assignments=assignments, skipped=skipped, truncated=truncated)
+
+
+class _Offers:
+    """The poll's offers to host: who offered on which date, and the dates with an offer."""
+
+    def __init__(self, offers: Mapping[int, Iterable[date]]) -> None:
+        self.by_member = {i: frozenset(days) for i, days in offers.items() if days}
+        self.days = frozenset(d for days in self.by_member.values() for d in days)
+
+    def offered(self, facility_id: int, day: date) -> bool | None:
+        """True: offered on the day; False: someone else did; None: nobody did."""
+        if day not in self.days:
+            return None
+        return day in self.by_member.get(facility_id, ())
 
 
 def _before(history: list[Hosting], first: date | None) -> list[Hosting]:
@@ -637,11 +694,14 @@ class _Search:
     the option order (estimated cost, then the queue). Later probes allow 1, 2, …
     departures from the first option, anywhere in the series, so an early choice that
     causes a late break is revisited as soon as a late one. A path is cut as soon as it
-    cannot beat the best plan found (its cost so far is higher, or as high with a host
-    later in the queue at the first date where it differs); members that are
-    interchangeable for the rest of the series (same turns, same free dates, no role of
-    their own later) are tried once. The search ends at a plan that breaks nothing and
-    follows the queue on every date, when every option has been tried, or after
+    cannot beat the best plan found: its cost so far, plus the least each later date
+    costs whoever hosts it (its *floor*: the cheapest candidate's breaks that do not
+    depend on the path, and its offer), is higher, or as high with a host later in the
+    queue at the first date where it differs. Members that are interchangeable for the
+    rest of the series (same turns, same free dates, same offers, no role of their own
+    later) are tried once. The search ends at a plan that costs no more than the floors
+    and takes, on every date, the first in the queue among the candidates at the floor
+    (no other plan can beat it), when every option has been tried, or after
     :data:`SEARCH_BUDGET` units of work (deterministic: the same input, the same plan).
     """
 
@@ -652,6 +712,7 @@ class _Search:
         expected: int | None,
         history: list[Hosting],
         clock: _Clock,
+        offers: _Offers,
     ) -> None:
         self.slots = slots
         self.members = members
@@ -659,6 +720,7 @@ class _Search:
         self.clock = clock
         self.best: list[int] | None = None
         self.best_order: tuple[Cost, list[int]] = _WORST
+        self.best_detours = 0
         self.work = 0
         self.cut_by_discrepancy = False
         # Members with a role of their own later on (an already planned session, a fixed
@@ -667,51 +729,74 @@ class _Search:
         special |= {s.candidates[0].id for s in slots if s.fixed}
         free_mask: dict[int, int] = {}
         member_mask: dict[int, int] = {}
+        offer_mask: dict[int, int] = {}
         for m in members:
-            free = member = 0
+            free = member = offer = 0
             for i, slot in enumerate(slots):
                 if m.is_member_on(slot.day):
                     member |= 1 << i
                     if m.willing and m.is_free_on(slot.day):
                         free |= 1 << i
-            free_mask[m.id], member_mask[m.id] = free, member
+                        if offers.offered(m.id, slot.day):
+                            offer |= 1 << i
+            free_mask[m.id], member_mask[m.id], offer_mask[m.id] = free, member, offer
         self.free_mask = free_mask
         # Per slot and candidate, what does not depend on the path: the rules it breaks
-        # whatever happens, and its signature for the rest of the series.
+        # whatever happens and its offer, and its signature for the rest of the series.
         self.prepared: list[list[tuple[Member, str, Cost, tuple[object, ...]]]] = []
+        floors: list[Cost] = []
+        not_offered = _RANK[NOT_OFFERED]
         for i, slot in enumerate(slots):
             rows = []
             for m in slot.candidates:
-                static = _broken(m, slot.day, False, False, expected)
+                static = _cost((_broken(m, slot.day, False, False, expected),))
+                if offers.offered(m.id, slot.day) is False:
+                    static = tuple(n + (k == not_offered) for k, n in enumerate(static))
                 signature = (
                     free_mask[m.id] >> (i + 1),
                     member_mask[m.id] >> (i + 1),
+                    offer_mask[m.id] >> (i + 1),
                     static,
                     m.id if m.id in special else None,
                 )
-                rows.append((m, m.name.casefold(), _cost((static,)), signature))
+                rows.append((m, m.name.casefold(), static, signature))
             self.prepared.append(rows)
+            floors.append(min((row[2] for row in rows), default=NO_COST))
+        self.floors = floors
+        # rest[i]: the least the slots from i on cost, whatever the path (None: nothing).
+        self.rest: list[Cost | None] = [None] * (len(slots) + 1)
+        total = NO_COST
+        for i in range(len(slots) - 1, -1, -1):
+            total = _add(total, floors[i])
+            self.rest[i] = total if any(total) else None
 
     @property
     def best_cost(self) -> Cost:
         return self.best_order[0]
 
     def _perfect(self) -> bool:
-        """True when the best plan breaks nothing and follows the queue on every date."""
-        cost, positions = self.best_order
-        return cost == NO_COST and not any(positions)
+        """True when no plan can beat the best one: it costs only the floors, and on every
+        date its host is the first in the queue among the candidates at the floor (a plan
+        as cheap takes only candidates at the floor, so it is behind in the queue at the
+        first date where it differs)."""
+        return (
+            self.best is not None
+            and self.best_order[0] == (self.rest[0] or NO_COST)
+            and not self.best_detours
+        )
 
     def run(self, start: _State) -> list[int]:
         """The best plan found, as host ids per slot."""
         for allowance in range(len(self.slots) + 1):
             self.cut_by_discrepancy = False
-            self._visit(0, start, NO_COST, [], [], allowance)
+            self._visit(0, start, NO_COST, [], [], 0, allowance)
             if self._perfect() or not self.cut_by_discrepancy or self.work > SEARCH_BUDGET:
                 break
         return self.best or []
 
-    def _options(self, index: int, state: _State) -> list[tuple[Cost, int, Member]]:
-        """The choices on a slot, best first: (cost of the step, queue position, member)."""
+    def _options(self, index: int, state: _State) -> list[tuple[Cost, int, Member, bool]]:
+        """The choices on a slot, best first: (cost of the step, queue position, member,
+        whether it is the first in the queue among the candidates at the slot's floor)."""
         slot = self.slots[index]
         turns = state.turns
         floor = min((turns.get(i, 0) for i in slot.takers), default=None)
@@ -732,12 +817,17 @@ class _Search:
                     counts[_RANK[CONSECUTIVE]] += 1
                 cost = tuple(counts)
             profile = (cost, mine, m.id == previous, signature)
-            scored.append([cost, mine, last.get(m.id, date.min), name, m.id, m, 0, profile, 0])
+            row = [cost, mine, last.get(m.id, date.min), name, m.id, m, 0, profile, 0, static]
+            scored.append(row)
         self.work += len(self.prepared[index]) + 10
         # The queue: fewest turns, least recently hosted, name, id (see queue_key).
         scored.sort(key=lambda row: row[1:5])
+        lowest = self.floors[index]
+        ideal = None
         for position, row in enumerate(scored):
             row[8] = position
+            if ideal is None and row[9] == lowest:
+                ideal = position
         # One member per profile: the one first in the queue.
         scored.sort(key=lambda row: row[:5])
         unique = []
@@ -750,7 +840,7 @@ class _Search:
             self._look_ahead(index, scored, to_come)
         # Estimated breaks (now, plus turns of this round that no longer fit), then the queue.
         scored.sort(key=lambda row: (_estimate(row[0], row[6]), *row[:5]))
-        return [(row[0], row[8], row[5]) for row in scored]
+        return [(row[0], row[8], row[5], row[8] == ideal) for row in scored]
 
     def _look_ahead(self, index: int, scored: list[list[Any]], to_come: list[int]) -> None:
         """Set each option's shortfall: turns of this round it leaves without a date.
@@ -806,13 +896,17 @@ class _Search:
         cost: Cost,
         path: list[int],
         positions: list[int],
+        detours: int,
         allowance: int,
     ) -> bool:
-        """Explore from slot ``index``; False when the search must stop."""
+        """Explore from slot ``index``; False when the search must stop. ``detours``
+        counts the dates of the path whose host is not the first in the queue among the
+        candidates at the floor."""
         if index == len(self.slots):
             if (cost, positions) < self.best_order:
                 self.best_order = (cost, list(positions))
                 self.best = list(path)
+                self.best_detours = detours
             return not self._perfect()
         slot = self.slots[index]
         if index:
@@ -824,11 +918,13 @@ class _Search:
             # Departures from the queue first: the earliest departure is tried soonest.
             options = options[1:] + options[:1]
         best_cost, best_positions = self.best_order
-        for rank, (step, position, member) in options:
+        rest = self.rest[index + 1]
+        for rank, (step, position, member, ideal) in options:
             total = _add(cost, step)
-            if total > best_cost:
+            bound = total if rest is None else _add(total, rest)
+            if bound > best_cost:
                 continue
-            if total == best_cost and [*positions, position] > best_positions[: index + 1]:
+            if bound == best_cost and [*positions, position] > best_positions[: index + 1]:
                 continue
             if rank and not allowance:
                 self.cut_by_discrepancy = True
@@ -840,7 +936,13 @@ class _Search:
             path.append(member.id)
             positions.append(position)
             going = self._visit(
-                index + 1, child, total, path, positions, allowance - (1 if rank else 0)
+                index + 1,
+                child,
+                total,
+                path,
+                positions,
+                detours + (0 if ideal else 1),
+                allowance - (1 if rank else 0),
             )
             path.pop()
             positions.pop()
@@ -852,7 +954,10 @@ class _Search:
 
 def _estimate(cost: Cost, shortfall: int) -> Cost:
     """A cost plus the turns out of order that a shortfall in this round will cause."""
-    return (*cost[:-1], cost[-1] + shortfall)
+    if not shortfall:
+        return cost
+    rank = _RANK[FAIRNESS]
+    return (*cost[:rank], cost[rank] + shortfall, *cost[rank + 1 :])
 
 
 def _broken(
@@ -881,6 +986,7 @@ def _assignments(
     history: list[Hosting],
     expected: int | None,
     clock: _Clock,
+    offers: _Offers,
 ) -> list[Assignment]:
     """Replay the chosen hosts through the rules, with the reasons to show."""
     by_id = {m.id: m for m in members}
@@ -915,7 +1021,17 @@ def _assignments(
         else:
             reason = Reason(REASON_NEVER)
         position = _positions(slot.candidates, state.turns, state.last)[host_id]
-        out.append(Assignment(slot.day, host_id, reason, broken, slot.fixed, position))
+        out.append(
+            Assignment(
+                slot.day,
+                host_id,
+                reason,
+                broken,
+                slot.fixed,
+                position,
+                offers.offered(host_id, slot.day),
+            )
+        )
         clock.host(state, host_id, slot.day)
         counts[host_id] += 1
     return out
@@ -947,17 +1063,17 @@ def _skip_reason(request: Request, day: date, taken: set[date]) -> Skip | None:
 def passed_over(request: Request, result: Plan) -> list[PassedOver]:
     """Every current member without a turn in the plan, with the reason.
 
-    Problems first (does not host, no contact person, room too small, closed on every
-    date), then members with nothing wrong: they had their turn this round, their
-    membership ends before the series does (so before their turn), or their turn comes
-    after this series.
+    Problems first (does not host, no contact person, room too small, closed or unable to
+    come (the poll's "kan niet") on every date), then members with nothing wrong: they
+    had their turn this round, their membership ends before the series does (so before
+    their turn), or their turn comes after this series.
     """
     hosting = {a.facility_id for a in result.assignments}
     days = [a.day for a in result.assignments]
     expected = request.expected_attendance
     state = rounds_on(request.members, request.history, request.today, expected)
     out = []
-    for m in sorted(request.members, key=lambda m: (m.name.casefold(), m.id)):
+    for m in sorted(_with_poll(request), key=lambda m: (m.name.casefold(), m.id)):
         if not m.is_member_on(request.today) or m.id in hosting:
             continue
         member_days = [d for d in days if m.is_member_on(d)]

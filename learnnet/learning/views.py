@@ -1,0 +1,1 @@
+"""Routes of the learning room (filled in by the next commits)."""
