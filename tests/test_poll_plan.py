@@ -268,7 +268,8 @@ def test_cannot_come_is_a_closed_day_and_late_answers_change_nothing(app, world,
     # A late offer and a late "kan niet" are kept, not applied.
     poll_services.record_answers(poll, facilities[0].contacts[0], {days[0]: (CAN, True)})
     poll_services.record_answers(poll, facilities[1].contacts[0], {days[1]: (CANNOT, False)})
-    assert _preview(logged_in, location) == before
+    after = _preview(logged_in, location)
+    assert after.split('id="preview"', 1)[1] == before.split('id="preview"', 1)[1]
 
 
 def test_saving_the_plan_from_the_poll_makes_the_sessions(app, world, logged_in):
