@@ -658,6 +658,28 @@ def _season_poll(network: Network) -> int:
     weak = days[4]
     cannot = {(answering[i % len(answering)].id, days[d]) for i, d in ((1, 1), (2, 3), (3, 0))}
     cannot |= {(f.id, weak) for f in answering[2:]}
+    # Who answers what: two contacts of each facility, the first for every date, the
+    # second for every other date.
+    answers: list[tuple[Contact, int, dict[date, str]]] = []
+    for n, facility in enumerate(answering):
+        for k, contact in enumerate(c for c in facility.contacts[:2] if c.active):
+            given = {}
+            for i, day in enumerate(days):
+                if k and i % 2:
+                    continue
+                if (facility.id, day) in cannot:
+                    given[day] = poll_rules.CANNOT
+                elif (n + i) % 5 == 0:
+                    given[day] = poll_rules.RATHER_NOT
+                else:
+                    given[day] = poll_rules.CAN
+            answers.append((contact, k, given))
+    # The plan from the poll expects the most "kan" on one date it plans.
+    expected = max(
+        sum(given.get(day) == poll_rules.CAN for _c, _k, given in answers)
+        for day in days
+        if day != weak
+    )
     # The queue's hosts, then each pair of dates swapped: kept where the planner follows.
     request = scheduling.build_request(
         network,
@@ -665,7 +687,7 @@ def _season_poll(network: Network) -> int:
         today,
         None,
         None,
-        network.expected_attendance,
+        expected,
         dropped={weak},
     )
     cannot_come: dict[int, set[date]] = {}
@@ -683,23 +705,12 @@ def _season_poll(network: Network) -> int:
     followed = rotation.plan(replace(request, offers={f: frozenset(d) for f, d in offers.items()}))
     offered = {(a.facility_id, a.day) for a in followed.assignments}
     count = 0
-    for n, facility in enumerate(answering):
-        # Two contacts of a facility answer: the first for all dates, the second for some.
-        for k, contact in enumerate(c for c in facility.contacts[:2] if c.active):
-            given = {}
-            for i, day in enumerate(days):
-                if k and i % 2:
-                    continue
-                if (facility.id, day) in cannot:
-                    answer = poll_rules.CANNOT
-                elif (n + i) % 5 == 0:
-                    answer = poll_rules.RATHER_NOT
-                else:
-                    answer = poll_rules.CAN
-                host = k == 0 and (facility.id, day) in offered and answer != poll_rules.CANNOT
-                given[day] = (answer, host)
-            poll_services.record_answers(poll, contact, given)
-            count += len(given)
+    for contact, k, given in answers:
+        host = {day: k == 0 and (contact.facility_id, day) in offered for day in given}
+        poll_services.record_answers(
+            poll, contact, {day: (answer, host[day]) for day, answer in given.items()}
+        )
+        count += len(given)
     return count
 
 

@@ -288,3 +288,32 @@ def test_saving_the_plan_from_the_poll_makes_the_sessions(app, world, logged_in)
     ).all()
     hosts = [s.host_facility_id for s in sessions]
     assert hosts == [facilities[2].id, facilities[1].id, facilities[3].id]
+
+
+# --- the demo -----------------------------------------------------------------------------
+
+
+def test_the_demo_poll_leads_to_a_plan_whose_hosts_follow_the_offers(app, client):
+    from learnnet import demo
+    from learnnet.networks.models import Network
+    from tests.conftest import login
+
+    demo.load()
+    login(client, *demo.DEMO_FACILITATOR)
+    net = db.session.scalar(db.select(Network).where(Network.slug == demo.POLL_SLUG))
+    (poll,) = poll_services.network_polls(net)
+    assert poll.is_open
+    view = poll_services.overview(poll)
+    assert view.missing and view.answered >= 4  # some answered, one facility not yet
+    assert any(row.cannot for row in view.rows)
+    (weak,) = view.weak
+    grid = _grid(client, net, poll)
+    drop = _href(_row(grid, weak), "button small drop-date")
+    location = _plan_url(client, net, poll, "?" + urlsplit(drop).query, post=True)
+    html = _preview(client, location)
+    rows = [_preview_row(html, d.day) for d in poll.dates if d.day != weak]
+    assert rows and all("bood aan om te ontvangen op deze datum" in row for row in rows)
+    assert "te weinig aanwezigen in de datumbevraging" in _preview_row(html, weak)
+    # Loading the demo again adds no second poll.
+    demo.load()
+    assert len(poll_services.network_polls(net)) == 1
