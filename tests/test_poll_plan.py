@@ -64,9 +64,9 @@ def test_the_planner_input_and_counts_follow_the_answers_in_time(seed):
         assert counts[day] == len(can)
 
 
-@pytest.mark.parametrize(("facilities", "threshold"), [(0, 1), (1, 1), (2, 1), (7, 4), (8, 4)])
-def test_a_date_is_weak_when_fewer_than_half_the_facilities_can(facilities, threshold):
-    assert rules.default_threshold(facilities) == threshold
+@pytest.mark.parametrize(("answered", "threshold"), [(0, 0), (1, 1), (2, 1), (7, 4), (8, 4)])
+def test_a_date_is_weak_when_fewer_than_half_who_answered_can(answered, threshold):
+    assert rules.default_threshold(answered) == threshold
     days = {date(2027, 1, 5): threshold - 1, date(2027, 1, 12): threshold}
     assert rules.weak_dates(days, threshold) == {date(2027, 1, 5)}
 

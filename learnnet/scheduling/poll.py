@@ -20,7 +20,7 @@ The expected attendance of a date is the number of contacts that said "kan"
 (:func:`expected_attendance`).
 
 **Feeding the planner.** A date is *weak* when fewer facilities than the threshold can
-come (default: fewer than half of the member facilities, :func:`default_threshold`); the
+come (default: fewer than half of the facilities that answered, :func:`default_threshold`); the
 facilitator may drop it, and it becomes one of the planner's dropped dates. The answers
 enter the planner as plain data (:func:`planner_input`): a facility that *cannot* come on
 a date is treated as closed that day, and one that offered to host is preferred there.
@@ -134,10 +134,11 @@ def facilities_can(
     return counts
 
 
-def default_threshold(facilities: int) -> int:
-    """How many facilities must be able to come for a date not to be weak: half of
-    them, rounded up (so "fewer than half" is weak); at least 1."""
-    return max(1, (facilities + 1) // 2)
+def default_threshold(answered: int) -> int:
+    """How many facilities must be able to come for a date not to be weak: half of the
+    facilities that answered, rounded up (so "fewer than half" is weak). Counting only
+    who answered keeps a young poll from marking every date; nobody answered: none."""
+    return (answered + 1) // 2
 
 
 def weak_dates(counts: Mapping[date, int], threshold: int) -> set[date]:

@@ -293,6 +293,7 @@ class PollOverview:
     answered: int  # contacts with at least one answer in time
     cells: dict[tuple[int, date], rules.FacilityDay]  # (facility id, date) → combined
     threshold: int = 1  # a date is weak when fewer facilities than this can come
+    answered_facilities: int = 0  # facilities with an answer in time
 
     def cell(self, facility: Facility, day: date) -> rules.FacilityDay | None:
         """The facility's combined answer on the date (the grid's cell), None if silent."""
@@ -325,7 +326,7 @@ def overview(
 ) -> PollOverview:
     """The poll's counts per date, the offers to host, who is missing, the late answers;
     dates with fewer facilities that can come than ``threshold`` (default: half of the
-    members) are weak, and ``dropped`` ones are marked."""
+    facilities that answered) are weak, and ``dropped`` ones are marked."""
     given = answers(poll)
     days = [d.day for d in poll.dates]
     facilities = member_facilities(poll.network)
@@ -336,8 +337,9 @@ def overview(
     facilities_can = rules.facilities_can(
         {key: cell for key, cell in cells.items() if key[0] in by_id}, days
     )
+    answered_facilities = len({key[0] for key, cell in cells.items() if cell.answer} & set(by_id))
     if threshold is None:
-        threshold = rules.default_threshold(len(facilities))
+        threshold = rules.default_threshold(answered_facilities)
     weak = rules.weak_dates(facilities_can, threshold)
     counted: dict[date, dict[str, int]] = {day: {} for day in days}
     late_counts = dict.fromkeys(days, 0)
@@ -377,7 +379,9 @@ def overview(
     )
     late = [(row.contact, row.poll_date.day, row) for row in late_rows]
     answered = len({a.contact_id for a in given if not a.late})
-    return PollOverview(poll, rows, facilities, missing, late, answered, cells, threshold)
+    return PollOverview(
+        poll, rows, facilities, missing, late, answered, cells, threshold, answered_facilities
+    )
 
 
 @dataclass
