@@ -208,7 +208,7 @@ def answers(poll: Poll) -> list[rules.Answer]:
         )
         .join(Contact, Contact.id == PollAnswer.contact_id)
         .where(PollAnswer.poll_date_id.in_(list(days)))
-    ).tuples()
+    )
     return [
         rules.Answer(contact, facility, days[day_id], answer, host, late)
         for contact, facility, day_id, answer, host, late in rows
