@@ -254,6 +254,7 @@ def test_the_preview_shows_the_polls_effect_per_date(app, world, logged_in):
         assert "bood aan om te ontvangen op deze datum" in row
         assert f"aanbod om te ontvangen: {facilities[n].name}" in row
     assert "“Kan” in de bevraging: 3" in _preview_row(html, days[3])  # Aster cannot
+    assert "Uit de datumbevraging" in html.split('id="expected-from-poll"', 1)[1][:120]
     # The dropped date is unticked, not gone: ticked again, it is planned.
     assert 'name="keep-' + days[2].isoformat() + '" value="1">' in html
 
