@@ -52,6 +52,8 @@ PEOPLE = "people"
 def response(status: int, description: str | None = None, messages: Any = None) -> Response:
     """A problem document for ``status``; ``messages`` are bad-input messages per field."""
     errors = rules.flatten_errors(messages) if messages else None
+    if errors:  # marked with N_ in learnnet.api.schemas: translated now
+        errors = {field: [_(text) for text in texts] for field, texts in errors.items()}
     body = rules.problem(status, _title(status), _detail(status, description), errors)
     result = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE

@@ -1,8 +1,9 @@
 """What the API reads and returns, as marshmallow schemas: flask-smorest turns them into
 the OpenAPI 3.1 document and validates the query with them.
 
-Every message about bad input is a lazy gettext string: it is rendered in the token
-owner's language when the problem document is written.
+Every message about bad input is plain English marked with ``N_`` (marshmallow wants
+``str``; a lazy string it would take apart letter by letter): the problem document
+translates it into the token owner's language (:mod:`learnnet.api.problems`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
-from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from learnnet.api import rules
@@ -23,11 +23,16 @@ from learnnet.scheduling.models import STATUSES as SESSION_STATUSES
 MAX_ID = 2**31 - 1
 
 
+def N_(message: str) -> str:  # Babel extracts N_("…") by default
+    """Mark a message for the catalogue; it is translated when the problem is written."""
+    return message
+
+
 def _messages(**extra: Any) -> dict[str, Any]:
     return {
-        "required": _l("This field is required."),
-        "null": _l("This field cannot be empty."),
-        "invalid": _l("This value is not valid here."),
+        "required": N_("This field is required."),
+        "null": N_("This field cannot be empty."),
+        "invalid": N_("This value is not valid here."),
         **extra,
     }
 
@@ -35,26 +40,20 @@ def _messages(**extra: Any) -> dict[str, Any]:
 def _id(description: str) -> ma.fields.Integer:
     return ma.fields.Integer(
         strict=False,
-        validate=validate.Range(min=1, max=MAX_ID, error=_l("Give a number from 1 up.")),
-        error_messages=_messages(invalid=_l("Give a whole number.")),
+        validate=validate.Range(min=1, max=MAX_ID, error=N_("Give a number from 1 up.")),
+        error_messages=_messages(invalid=N_("Give a whole number.")),
         metadata={"description": description},
     )
 
 
 def _day(description: str) -> ma.fields.Date:
     return ma.fields.Date(
-        error_messages=_messages(invalid=_l("Give a date as YYYY-MM-DD, e.g. 2027-01-12.")),
+        error_messages=_messages(invalid=N_("Give a date as YYYY-MM-DD, e.g. 2027-01-12.")),
         metadata={"description": description},
     )
 
 
-def _check_cursor(value: str) -> None:
-    try:
-        rules.decode_cursor(value)
-    except rules.BadCursor as error:
-        raise ma.ValidationError(
-            _l("This cursor is not one the API gave; start again without it.")
-        ) from error
+BAD_CURSOR = N_("This cursor is not one the API gave; start again without it.")
 
 
 class ListArgs(ma.Schema):
@@ -64,8 +63,8 @@ class ListArgs(ma.Schema):
         unknown = ma.EXCLUDE
 
     cursor = ma.fields.String(
-        validate=_check_cursor,
-        error_messages=_messages(invalid=_l("The cursor is text.")),
+        validate=[validate.Regexp(rules.CURSOR_PATTERN, error=BAD_CURSOR)],
+        error_messages=_messages(invalid=N_("The cursor is text.")),
         metadata={"description": "The `next_cursor` of the previous page; omit for the first."},
     )
     limit = ma.fields.Integer(
@@ -73,16 +72,16 @@ class ListArgs(ma.Schema):
         validate=validate.Range(
             min=1,
             max=rules.MAX_PAGE_SIZE,
-            error=_l("Give a number from 1 to %(max)s.", max=rules.MAX_PAGE_SIZE),
+            error=N_("Give a number from 1 to 200."),
         ),
-        error_messages=_messages(invalid=_l("Give a whole number.")),
+        error_messages=_messages(invalid=N_("Give a whole number.")),
         metadata={"description": "Rows per page (1–200, default 50)."},
     )
     updated_since = ma.fields.AwareDateTime(
         default_timezone=UTC,
         error_messages=_messages(
-            invalid=_l("Give a moment as in 2027-01-12T19:00:00Z."),
-            invalid_awareness=_l("Give a moment as in 2027-01-12T19:00:00Z."),
+            invalid=N_("Give a moment as in 2027-01-12T19:00:00Z."),
+            invalid_awareness=N_("Give a moment as in 2027-01-12T19:00:00Z."),
         ),
         metadata={
             "description": "Only rows created or changed at or after this moment "
