@@ -440,3 +440,29 @@ def test_statements_per_page_do_not_grow(app, network, facilitator, count_querie
                 cursor = body["next_cursor"]
                 assert len(body["data"]) == limit, url
         assert len(set(counts)) == 1, (url, counts)
+
+
+def test_guessing_tokens_is_slowed_but_a_real_token_still_works(app_factory):
+    app = app_factory(TOKEN_MISS_LIMIT="3 per minute")
+    with app.app_context():
+        owner = factories.user()
+        net = factories.network(facilitators=[owner])
+        db.session.commit()
+        token, secret = make_token(owner, [net])
+        token.revoked_at = None
+        _, expired = make_token(owner, [net])
+        db.session.scalar(
+            db.select(ApiToken).where(ApiToken.token_hash == rules.token_hash(expired))
+        ).expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        client = app.test_client()
+        # An expired token is no guess: it never counts.
+        assert {
+            client.get("/api/v1/networks", headers=bearer(expired)).status_code for _ in range(5)
+        } == {401}
+        guesses = [
+            client.get("/api/v1/networks", headers=bearer(rules.new_token())).status_code
+            for _ in range(4)
+        ]
+        assert guesses == [401, 401, 401, 429]
+        assert client.get("/api/v1/networks", headers=bearer(secret)).status_code == 200

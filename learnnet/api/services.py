@@ -107,27 +107,28 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     return token
 
 
-def authenticate(secret: str) -> ApiToken | None:
-    """The usable token with this secret, its owner loaded; None for anything else.
+def authenticate(secret: str) -> tuple[ApiToken | None, bool]:
+    """The usable token with this secret (its owner loaded), and whether the secret is
+    known at all: an expired or revoked token is no guess, a made-up one is.
 
     Notes the use (at most once a minute, see :mod:`learnnet.api.rules`).
     """
     if not rules.well_formed(secret):
-        return None
+        return None, False
     token = db.session.scalar(
         select(ApiToken)
         .where(ApiToken.token_hash == rules.token_hash(secret))
         .options(selectinload(ApiToken.user))
     )
+    if token is None:
+        return None, False
     now = utcnow()
-    if token is None or not rules.usable(
-        token.revoked_at, token.expires_at, token.user.is_active, now
-    ):
-        return None
+    if not rules.usable(token.revoked_at, token.expires_at, token.user.is_active, now):
+        return None, True
     if rules.touch_due(token.last_used_at, now):
         token.last_used_at = now
         db.session.commit()
-    return token
+    return token, True
 
 
 def visible_network_ids(token: ApiToken) -> list[int]:

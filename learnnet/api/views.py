@@ -116,9 +116,10 @@ def _authenticate() -> None:
     from learnnet.extensions import counters
 
     secret = rules.bearer(request.headers.get("Authorization"))
-    token = services.authenticate(secret) if secret else None
+    token, known = services.authenticate(secret) if secret else (None, False)
     if token is None:
-        if secret is not None:  # a wrong token: guessing costs, as for personal links
+        if secret is not None and not known:  # a made-up token: guessing costs, as for
+            # personal links; an expired or revoked one is no guess
             limit, key, enabled = _token_miss_guard()
             if enabled and not counters.hit(limit, *key):
                 abort(429)
