@@ -42,6 +42,16 @@ def test_a_cursor_gives_back_its_id(last_id):
     assert str(last_id) not in cursor or last_id < 10  # opaque: not the bare number
 
 
+def test_a_cursor_past_the_largest_id_gives_an_empty_page(app, network, facilitator):
+    """Found by schemathesis on PostgreSQL: "_____-" decodes past 2**31 (was a 500)."""
+    assert rules.decode_cursor("______") == 2**31 - 1
+    _, secret = make_token(facilitator, [network])
+    for url in ("/api/v1/networks", "/api/v1/sessions", "/api/v1/facilities"):
+        response = app.test_client().get(f"{url}?cursor=______", headers=bearer(secret))
+        assert response.status_code == 200
+        assert response.get_json() == {"data": [], "next_cursor": None}
+
+
 @pytest.mark.parametrize(
     "cursor", ["", "x", "!!!!!!", "AAAAA", "AAAAAAA", "AAAA=A", "ÑÑÑÑÑÑ", "AAAA\nA"]
 )

@@ -73,6 +73,14 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def paragraphs(text: str) -> list[list[tuple[str, bool]]]:
+    """A description's paragraphs, each as (text, is_code) pieces: `backticks` are code."""
+    return [
+        [(piece, i % 2 == 1) for i, piece in enumerate(para.replace("\n", " ").split("`"))]
+        for para in text.split("\n\n")
+    ]
+
+
 def schemas(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The document's named schemas, by name."""
     return sorted(spec.get("components", {}).get("schemas", {}).items())
@@ -84,5 +92,9 @@ def page() -> str:
     """The document as a page to read."""
     spec = document()
     return render_template(
-        "api/docs.html", spec=spec, operations=operations(spec), schemas=schemas(spec)
+        "api/docs.html",
+        spec=spec,
+        operations=operations(spec),
+        schemas=schemas(spec),
+        intro=paragraphs(spec["info"].get("description", "")),
     )

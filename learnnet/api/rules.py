@@ -29,6 +29,7 @@ SHOWN_PREFIX_LENGTH = 12
 LAST_USE_GRANULARITY = timedelta(minutes=1)
 MAX_DAYS = 366  # a token lives at most a year: renewing it is a moment to check who has it
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 
 
@@ -99,7 +100,9 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "==")
     except (ValueError, binascii.Error) as error:  # pragma: no cover - the pattern
         raise BadCursor(cursor) from error
-    return int.from_bytes(raw[:4], "big")
+    # Six characters hold up to 2**32 - 1; past the largest database id nothing follows
+    # (and PostgreSQL refuses to compare an integer column with a larger number).
+    return min(int.from_bytes(raw[:4], "big"), MAX_ID)
 
 
 def page(rows: list[Any], size: int, key: Any = lambda row: row.id) -> tuple[list[Any], str | None]:

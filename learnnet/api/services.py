@@ -85,6 +85,11 @@ def create_token(
     return token, secret
 
 
+def last_day(token: ApiToken) -> date:
+    """The last local day a token works (it stops at the midnight after it)."""
+    return (token.expires_at - timedelta(seconds=1)).astimezone(_zone()).date()
+
+
 def tokens_of(user: User) -> list[ApiToken]:
     """The user's tokens, newest first, with their networks."""
     query = (

@@ -63,10 +63,12 @@ def tokens() -> Any:
             created = token
     elif request.method == "POST" and not form.networks.errors and not form.networks.data:
         form.networks.errors = [_networks_message("none")]
+    mine = services.tokens_of(user)
     return render_template(
         "api/tokens.html",
         form=form,
-        tokens=services.tokens_of(user),
+        tokens=mine,
+        last_days={t.id: services.last_day(t) for t in mine},
         secret=secret,
         created=created,
         now=utcnow(),
