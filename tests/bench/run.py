@@ -71,7 +71,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import attendance, csv_import, feeds, member, planner
+    from tests.bench import api, attendance, csv_import, feeds, member, planner
     from tests.bench import http as http_bench
 
     planner.main()
@@ -80,3 +80,4 @@ if __name__ == "__main__":
     feeds.main()
     attendance.main()
     http_bench.main()
+    api.main()
