@@ -1,6 +1,5 @@
-"""Rules of webhooks (issue 26, part 4), without Flask or a database. Only these rules
-exist so far: the endpoints, the outbox and the sender are still to be built (see
-``DESIGN`` below).
+"""Rules of webhooks (issue 26, part 4), without Flask or a database. The outbox and its
+sender are in :mod:`learnnet.api.webhooks`; what is still to build is listed there.
 
 - Signing follows the Standard Webhooks specification: the headers ``webhook-id`` (the
   event's id, the same on every retry, so a receiver drops duplicates),
@@ -16,7 +15,7 @@ exist so far: the endpoints, the outbox and the sender are still to be built (se
   way to reach its own network. The check runs on the resolved addresses both when the
   endpoint is saved and right before each delivery (a name can change its address).
 
-DESIGN (the outbox, to build next; nothing of it exists yet):
+DESIGN (the outbox: tables and sender built, event sources and admin page not yet):
   ``webhook_endpoint`` (url, secret, events, active, created_by) — admins only;
   ``webhook_delivery`` (event id = webhook-id, endpoint, event type, JSON body rendered
   when queued, status queued/sending/delivered/failed, attempts, next_attempt_at,
