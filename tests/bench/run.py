@@ -71,7 +71,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import attendance, csv_import, feeds, member, planner, poll
+    from tests.bench import api, attendance, csv_import, feeds, member, planner, poll
     from tests.bench import http as http_bench
 
     planner.main()
@@ -81,3 +81,4 @@ if __name__ == "__main__":
     attendance.main()
     poll.main()
     http_bench.main()
+    api.main()
