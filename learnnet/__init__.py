@@ -223,6 +223,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning import bp as learning_bp
 
     app.register_blueprint(learning_bp)
+    from learnnet.learning.minutes_views import bp as minutes_bp
+
+    app.register_blueprint(minutes_bp)
     _register_audit()
     from learnnet.attendance.views import init_app as attendance_init
 
@@ -254,7 +257,12 @@ def _register_audit() -> None:
     from learnnet.rsvp.models import Rsvp
     from learnnet.scheduling.models import Session
 
+    from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
+
     for model, entity in (
+        (Minutes, "minutes"),
+        (MinutesSection, "minutes_section"),
+        (ActionPoint, "action_point"),
         (Facility, "facility"),
         (Contact, "contact"),
         (Membership, "membership"),
