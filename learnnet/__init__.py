@@ -247,6 +247,7 @@ def _register_audit() -> None:
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
+    from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
     from learnnet.networks.models import (
         Contact,
         Facility,
@@ -256,8 +257,6 @@ def _register_audit() -> None:
     )
     from learnnet.rsvp.models import Rsvp
     from learnnet.scheduling.models import Session
-
-    from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
 
     for model, entity in (
         (Minutes, "minutes"),

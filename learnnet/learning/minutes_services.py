@@ -306,7 +306,7 @@ def queue_minutes_mail(session: Session, minutes: Minutes) -> int:
         rendered = mail.render(
             "minutes",
             locale,
-            lambda: _(
+            lambda locale=locale: _(
                 "Minutes: %(network)s, %(day)s",
                 network=network.name,
                 day=format_day(local_date(session.starts_at, network.timezone), locale),
