@@ -266,3 +266,49 @@ def test_export_and_erase_cover_her_points_and_lines(app, logged_in, held):
     point = db.session.get(ActionPoint, sofie_point.id)
     assert point.owner_contact_id is None and point.owner_facility_id == held["first"].id
     assert privacy.export(sofie)["action_point_lines"] == []
+
+
+def test_the_demo_has_minutes_with_one_agreement_done_and_one_open_on_the_next_session(app, client):
+    from learnnet import demo
+    from learnnet.models import utcnow
+    from learnnet.networks.models import Contact, Network
+    from learnnet.scheduling.models import Session
+    from tests.conftest import login
+    from tests.test_dutch_words import TELL_TALE, visible_words
+
+    demo.load()
+    again = demo.load()
+    assert "0 agreements" in again  # loading twice adds nothing
+    network = db.session.scalar(select(Network).where(Network.slug == "gent-baby-peuter"))
+    published = db.session.scalars(select(Minutes).where(Minutes.status == "published")).all()
+    assert len(published) == 2
+    assert all(m.session.ends_at < utcnow() for m in published)
+    points = db.session.scalars(select(ActionPoint)).all()
+    done = [p for p in points if p.is_done]
+    assert done and all(p.notes for p in done)
+    upcoming = db.session.scalar(
+        select(Session)
+        .where(Session.network_id == network.id, Session.starts_at > utcnow())
+        .where(Session.status != CANCELLED)
+        .order_by(Session.starts_at)
+    )
+    shown = services.lookback(upcoming)
+    assert any(not p.is_done for p in shown)
+    login(client, *demo.DEMO_FACILITATOR)
+    member = db.session.scalar(select(Contact).where(Contact.email == demo.demo_member_email()))
+    token = _token(member)
+    mine = next(p for p in shown if not p.is_done and services.owns(p, member))
+    pages = [
+        f"/sessions/{upcoming.id}",
+        f"/sessions/{published[0].session_id}/minutes",
+        f"/m/{token}",
+        f"/m/{token}/minutes/{published[0].session_id}",
+        f"/m/{token}/actions/{mine.id}",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert visible_words(response.get_data(as_text=True)) & TELL_TALE == set(), path
+    html = client.get(f"/sessions/{upcoming.id}").get_data(as_text=True)
+    assert "Terugblik" in html and mine.what in html
+    assert "Terugblik" in client.get(f"/m/{token}").get_data(as_text=True)
