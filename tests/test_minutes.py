@@ -312,3 +312,29 @@ def test_the_demo_has_minutes_with_one_agreement_done_and_one_open_on_the_next_s
     html = client.get(f"/sessions/{upcoming.id}").get_data(as_text=True)
     assert "Terugblik" in html and mine.what in html
     assert "Terugblik" in client.get(f"/m/{token}").get_data(as_text=True)
+
+
+def test_facilitator_writes_are_in_the_trail_and_a_merge_keeps_her_agreements(
+    app, logged_in, held, facilitator
+):
+    from learnnet.audit.models import AuditEvent
+    from learnnet.privacy import services as privacy
+
+    _facility_point, sofie_point = _publish(held, logged_in)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity.in_(("minutes", "action_point")))
+    ).all()
+    assert {(e.entity, e.action) for e in events} >= {
+        ("minutes", "create"),
+        ("action_point", "create"),
+    }
+    assert all(e.user_id == facilitator.id for e in events)
+    sofie = _sofie(held)
+    services.add_note(sofie_point, sofie, "Twee boeken uitgeleend.")
+    twin = factories.contact(held["first"], name="Sofie Claes (2)", email="sofie2@example.org")
+    db.session.commit()
+    privacy.merge_contacts(sofie, twin)
+    db.session.expire_all()
+    point = db.session.get(ActionPoint, sofie_point.id)
+    assert point.owner_contact_id == twin.id
+    assert db.session.scalar(select(ActionNote.contact_id)) == twin.id

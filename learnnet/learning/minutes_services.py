@@ -674,3 +674,26 @@ def erase_contact(contact: Contact) -> None:
         .where(ActionPoint.done_by_contact_id == contact.id)
         .values(done_by_contact_id=None)
     )
+
+
+def merge_contact(duplicate: Contact, keeper: Contact) -> None:
+    """The duplicate's agreements, "done" marks and lines become the keeper's (her
+    agreements move with her to the keeper's facility). No commit."""
+    db.session.execute(
+        update(ActionPoint)
+        .where(ActionPoint.owner_contact_id == duplicate.id)
+        .values(owner_contact_id=keeper.id, owner_facility_id=keeper.facility_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ActionPoint)
+        .where(ActionPoint.done_by_contact_id == duplicate.id)
+        .values(done_by_contact_id=keeper.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ActionNote)
+        .where(ActionNote.contact_id == duplicate.id)
+        .values(contact_id=keeper.id)
+        .execution_options(synchronize_session=False)
+    )

@@ -320,6 +320,9 @@ def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
             .values({column.key: keeper.id})
             .execution_options(synchronize_session=False)
         )
+    from learnnet.learning import minutes_services
+
+    minutes_services.merge_contact(duplicate, keeper)  # her agreements and lines
     # The duplicate's links stop working; its page would be empty.
     for model in (PersonalLink, CalendarFeed):
         db.session.execute(
