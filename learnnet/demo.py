@@ -627,7 +627,7 @@ MINUTES = (
                 "done",
                 "Het boekje is klaar en ligt bij het onthaal. Ouders nemen het graag mee.",
             ),
-            ("Het wenschema van Ukkepuk delen met het netwerk", "other", "open", ""),
+            ("Het eigen wenschema delen met het netwerk", "other", "open", ""),
         ),
     },
     {
