@@ -338,3 +338,17 @@ def test_facilitator_writes_are_in_the_trail_and_a_merge_keeps_her_agreements(
     point = db.session.get(ActionPoint, sofie_point.id)
     assert point.owner_contact_id == twin.id
     assert db.session.scalar(select(ActionNote.contact_id)) == twin.id
+
+
+def test_send_reminders_also_queues_the_agreement_reminders(app, logged_in, held):
+    facility_point, _sofie_point = _publish(held, logged_in)
+    facility_point.due_on = local_today() + timedelta(days=2)
+    db.session.commit()
+    app.config["BASE_URL"] = "http://localhost"
+    app.config["TRUSTED_HOSTS"] = ["localhost"]
+    result = app.test_cli_runner().invoke(args=["send-reminders", "--no-send"])
+    assert result.exit_code == 0, result.output
+    people = [c for c in held["first"].contacts if c.email]
+    assert f"{len(people)} agreement reminders queued." in result.output
+    again = app.test_cli_runner().invoke(args=["send-reminders", "--no-send"])
+    assert "0 agreement reminders queued." in again.output
