@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from learnnet.access import PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
@@ -31,6 +32,10 @@ def _problems() -> dict[str, str]:
         "due_on": _("That is no date; write e.g. 12/01/2027."),
         "unknown_action": _("This agreement no longer exists. Reload the page."),
         "not_held": _("Minutes can be written once the session has taken place."),
+        "conflict": _(
+            "Someone saved these minutes at the same moment. Check what is there now "
+            "and save again."
+        ),
         "text_long": _("At most %(max)d characters, please.", max=services.MAX_TEXT),
         "note_empty": _("Write a line first."),
         "note_long": _("At most %(max)d characters, please.", max=services.MAX_NOTE),
@@ -125,6 +130,10 @@ def edit(session: Session) -> Any:
         saved = services.save_minutes(
             session, current_user, form.general_text.data or "", typed, points, publish
         )
+    except IntegrityError:  # a double click, or two facilitators: the first one saved
+        db.session.rollback()
+        flash(_problems()["conflict"], "error")
+        return redirect(url_for("minutes.edit", session_id=session.id), 303)
     except services.MinutesError as exc:
         db.session.rollback()
         message = _problems().get(exc.code, exc.code)
