@@ -122,6 +122,13 @@ class ActionPoint(TimestampMixin, db.Model):
         """Done once the owner (or the facilitator) said so."""
         return self.done_at is not None
 
+    @property
+    def is_late(self) -> bool:
+        """Open after its date (the network's day)."""
+        from learnnet.timefmt import local_today
+
+        return not self.is_done and self.due_on < local_today()
+
 
 class ActionNote(db.Model):
     """A line on how it went, written by a contact of the owner through her link."""
