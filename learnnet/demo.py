@@ -650,53 +650,6 @@ def _evaluations(network: Network) -> int:
     were checked in (some quotes shared for their facility's yearly record)."""
     from learnnet.attendance.models import PRESENT, Attendance
     from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
-# Minutes of the two latest held sessions (issue 23.4): per agenda item when the session
-# has a programme, else one text; agreements of which one is done with a line on how it
-# went, and one open, which the next session's look-back shows.
-MINUTES = (
-    {
-        "general": "Elke voorziening vertelde hoe de eerste wenweek verliep. Rode draad: "
-        "ouders krijgen meer rust als ze weten wat hun kind die dag gedaan heeft.",
-        "said": "We wisselden ervaringen uit over het wennen en over dagboekjes voor ouders.",
-        "actions": (
-            (
-                "Een wenboekje met foto's van de leefgroep maken voor nieuwe ouders",
-                "member",
-                "done",
-                "Het boekje is klaar en ligt bij het onthaal. Ouders nemen het graag mee.",
-            ),
-            ("Het eigen wenschema delen met het netwerk", "other", "open", ""),
-        ),
-    },
-    {
-        "general": "We keken naar slaapmomenten: vaste rituelen, een eigen knuffel, rustige "
-        "muziek. Niet elke voorziening heeft een aparte slaapruimte.",
-        "said": "Wat werkt bij het inslapen, en hoe stemmen we af met thuis?",
-        "actions": (
-            (
-                "Een slaapritueel uitproberen in de babygroep en er de volgende keer over "
-                "vertellen",
-                "contact",
-                "open",
-                "",
-            ),
-        ),
-    },
-)
-
-
-def _minutes(network: Network) -> int:
-    """Published minutes with agreements for the network's two latest held sessions
-    (no mail: the demo's people are invented); nothing when minutes exist already."""
-    from learnnet.learning.minutes_models import (
-        PUBLISHED,
-        ActionNote,
-        ActionPoint,
-        Minutes,
-        MinutesSection,
-    )
-    from learnnet.learning.models import AgendaItem
-    from learnnet.scheduling.models import CANCELLED
 
     now = utcnow()
     held = list(
@@ -846,6 +799,61 @@ def _season_poll(network: Network) -> int:
             poll, contact, {day: (answer, host[day]) for day, answer in given.items()}
         )
         count += len(given)
+    return count
+
+
+# Minutes of the two latest held sessions (issue 23.4): per agenda item when the session
+# has a programme, else one text; agreements of which one is done with a line on how it
+# went, and one open, which the next session's look-back shows.
+MINUTES = (
+    {
+        "general": "Elke voorziening vertelde hoe de eerste wenweek verliep. Rode draad: "
+        "ouders krijgen meer rust als ze weten wat hun kind die dag gedaan heeft.",
+        "said": "We wisselden ervaringen uit over het wennen en over dagboekjes voor ouders.",
+        "actions": (
+            (
+                "Een wenboekje met foto's van de leefgroep maken voor nieuwe ouders",
+                "member",
+                "done",
+                "Het boekje is klaar en ligt bij het onthaal. Ouders nemen het graag mee.",
+            ),
+            ("Het eigen wenschema delen met het netwerk", "other", "open", ""),
+        ),
+    },
+    {
+        "general": "We keken naar slaapmomenten: vaste rituelen, een eigen knuffel, rustige "
+        "muziek. Niet elke voorziening heeft een aparte slaapruimte.",
+        "said": "Wat werkt bij het inslapen, en hoe stemmen we af met thuis?",
+        "actions": (
+            (
+                "Een slaapritueel uitproberen in de babygroep en er de volgende keer over "
+                "vertellen",
+                "contact",
+                "open",
+                "",
+            ),
+        ),
+    },
+)
+
+
+def _minutes(network: Network) -> int:
+    """Published minutes with agreements for the network's two latest held sessions
+    (no mail: the demo's people are invented); nothing when minutes exist already."""
+    from learnnet.learning.minutes_models import (
+        PUBLISHED,
+        ActionNote,
+        ActionPoint,
+        Minutes,
+        MinutesSection,
+    )
+    from learnnet.learning.models import AgendaItem
+    from learnnet.scheduling.models import CANCELLED
+
+    now = utcnow()
+    held = list(
+        db.session.scalars(
+            select(Session)
             .where(
                 Session.network_id == network.id,
                 Session.ends_at < now,
