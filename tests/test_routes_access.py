@@ -124,7 +124,21 @@ def world(app, network, facilitator, admin):
 
     poll_day = local_today() + timedelta(days=30)
     poll = create_poll(network, facilitator, [poll_day], poll_day, "Welke data passen?")
+    from learnnet.learning.models import AgendaItem, LearningQuestion
+
+    item = AgendaItem(session_id=session.id, position=0, title="Welkom", lead_kind="host")
+    question = LearningQuestion(
+        contact_id=contact.id,
+        network_id=network.id,
+        session_id=session.id,
+        start_year=2026,
+        text="Hoe betrekken we vaders meer?",
+    )
+    db.session.add_all([item, question])
+    db.session.commit()
     return {
+        "item_id": item.id,
+        "question_id": question.id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,

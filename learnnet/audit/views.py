@@ -32,6 +32,10 @@ def entity_label(entity: str) -> str:
         "user": _("account"),
         "rsvp": _("answer"),
         "attendance": _("attendance"),
+        "werkjaar_theme": _("theme of the werkjaar"),
+        "learning_goal": _("learning goal"),
+        "agenda_item": _("agenda item"),
+        "programme": _("programme"),
     }.get(entity, entity)
 
 
@@ -79,6 +83,14 @@ def field_label(key: str) -> str:
         "facility_name": _("facility"),
         "role": _("role"),
         "locale": _("language"),
+        "prepare_question": _("question to prepare"),
+        "minutes": _("minutes"),
+        "lead_kind": _("led by"),
+        "lead_facility_id": _("leading facility"),
+        "position": _("place in the order"),
+        "start_year": _("werkjaar"),
+        "text": _("text"),
+        "description": _("description"),
     }.get(key, key.replace("_", " "))
 
 

@@ -13,6 +13,8 @@ from learnnet.attendance.models import Attendance
 from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
+from learnnet.learning import services as learning
+from learnnet.learning.models import LearningQuestion
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
@@ -141,6 +143,7 @@ def export(contact: Contact) -> dict[str, Any]:
         "calendar_feeds": [
             {"made_at": _when(f.created_at), "revoked_at": _when(f.revoked_at)} for f in feeds
         ],
+        "learning_questions": learning.export_for(contact),
     }
 
 
@@ -169,7 +172,8 @@ def erase(contact: Contact) -> None:
         .values(revoked_at=now)
     )
     db.session.execute(update(Rsvp).where(Rsvp.contact_id == contact.id).values(note=""))
-    # What they wrote to the facilitators goes with them.
+    # What they wrote to the facilitators goes with them, their learning questions too.
+    learning.erase_for(contact)
     db.session.execute(
         MemberMessage.__table__.delete().where(MemberMessage.contact_id == contact.id)
     )
@@ -307,6 +311,7 @@ def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
         (Session, Session.host_confirmed_by_id),
         (Session, Session.host_declined_by_id),
         (MembershipRequest, MembershipRequest.decided_by_contact_id),
+        (LearningQuestion, LearningQuestion.contact_id),
     ):
         db.session.execute(
             update(model)
