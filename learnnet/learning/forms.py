@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from learnnet.forms import Length, OneLine, strip_filter
 from learnnet.learning import rules
@@ -100,9 +100,7 @@ class AgendaItemForm(FlaskForm):
     lead_kind = RadioField(
         _l("Led by"), choices=lead_kind_choices, default=LEAD_FACILITATOR, validate_choice=True
     )
-    lead_facility = SelectField(
-        _l("Which facility"), coerce=str, validate_choice=False, validators=[Optional()]
-    )
+    lead_facility = SelectField(_l("Which facility"), coerce=str, validate_choice=False)
 
     def validate_lead_facility(self, field: Any) -> None:
         if self.lead_kind.data == LEAD_FACILITY and not (field.data or "").isdigit():

@@ -450,11 +450,11 @@ def learning_theme(network: Network) -> Any:
 def learning_for_member(contact: Contact, page: Any) -> services.MemberLearning:
     """The learning side of the member's page, loaded once per request: themes, her
     questions, the programmes of the sessions shown."""
-    kept = g.get("learning_member")
+    kept = request.environ.get("learnnet.learning_member")  # this request's, never older
     if kept is None or kept[0] != contact.id:
         sessions = [ms.session for ms in page.sessions]
         kept = (contact.id, services.member_learning(contact, page.networks, sessions))
-        g.learning_member = kept
+        request.environ["learnnet.learning_member"] = kept
     return kept[1]
 
 
