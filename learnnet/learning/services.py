@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from learnnet.extensions import db
 from learnnet.learning import rules
@@ -59,11 +59,15 @@ def session_start_year(session: Session) -> int:
 
 def theme_of(network_id: int, start_year: int) -> WerkjaarTheme | None:
     """The network's theme of that werkjaar with its goals (one statement), or None."""
-    return db.session.scalars(
-        select(WerkjaarTheme)
-        .where(WerkjaarTheme.network_id == network_id, WerkjaarTheme.start_year == start_year)
-        .options(selectinload(WerkjaarTheme.goals))
-    ).first()
+    return (
+        db.session.scalars(
+            select(WerkjaarTheme)
+            .where(WerkjaarTheme.network_id == network_id, WerkjaarTheme.start_year == start_year)
+            .options(joinedload(WerkjaarTheme.goals))
+        )
+        .unique()
+        .first()
+    )
 
 
 def themes_by_network(network_ids: list[int], start_year: int) -> dict[int, WerkjaarTheme]:
