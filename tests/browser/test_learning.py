@@ -61,7 +61,7 @@ def test_programme_learning_question_and_the_facilitators_view(
     expect(facilitator.locator("#add-minutes-error")).to_contain_text("als getal")
     expect(facilitator.get_by_label("Agendapunt", exact=True)).to_have_value(item)
     facilitator.get_by_label("Minuten").fill("20")
-    facilitator.get_by_label("De gastvoorziening").check()
+    facilitator.get_by_role("radio", name="De gastvoorziening").check()
     facilitator.get_by_role("button", name="Toevoegen").click()
     row = facilitator.locator("li.agenda-row", has_text=item)
     expect(row).to_contain_text("20 min.")
