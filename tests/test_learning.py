@@ -431,3 +431,17 @@ def test_export_holds_and_erasure_removes_her_learning_questions(app, world, adm
     boss.post(f"/admin/contacts/{sofie.id}/erase", data={"confirm": "erase"})
     texts = list(db.session.scalars(select(LearningQuestion.text)))
     assert texts == ["Wat met peuters?"]
+
+
+def test_a_session_with_a_programme_is_not_asked_for_an_agenda_on_the_dashboard(
+    app, world, logged_in
+):
+    network, ukkepuk = world["network"], world["ukkepuk"]
+    bare = factories.session(network, ukkepuk, days_ahead=10, agenda="")
+    planned = factories.session(network, ukkepuk, days_ahead=12, agenda="")
+    db.session.commit()
+    services.add_item(planned, "Welkom", 10, "facilitator")
+    html = logged_in.get("/").text
+    todo = html.split('id="todo"')[1].split('aria-labelledby="networks-title"')[0]
+    assert f"/sessions/{bare.id}/edit" in todo
+    assert f"/sessions/{planned.id}/edit" not in todo

@@ -100,7 +100,9 @@ class AgendaItemForm(FlaskForm):
     lead_kind = RadioField(
         _l("Led by"), choices=lead_kind_choices, default=LEAD_FACILITATOR, validate_choice=True
     )
-    lead_facility = SelectField(_l("Which member facility leads it"), coerce=str, validate_choice=False)
+    lead_facility = SelectField(
+        _l("Which member facility leads it"), coerce=str, validate_choice=False
+    )
 
     def validate_lead_facility(self, field: Any) -> None:
         if self.lead_kind.data == LEAD_FACILITY and not (field.data or "").isdigit():

@@ -256,6 +256,16 @@ def programmes_for(sessions: list[Session]) -> dict[int, Programme]:
     return found
 
 
+def with_agenda_items(session_ids: list[int]) -> set[int]:
+    """Of these sessions, those whose programme has agenda items (one statement, also for
+    none: the dashboard's statement count does not depend on the calendar)."""
+    return set(
+        db.session.scalars(
+            select(AgendaItem.session_id).where(AgendaItem.session_id.in_(session_ids)).distinct()
+        )
+    )
+
+
 def programme_of(session: Session) -> Programme:
     """One session's programme, with its werkjaar's theme (and that theme's goals)."""
     programme = programmes_for([session])[session.id]

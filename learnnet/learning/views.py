@@ -102,7 +102,9 @@ def werkjaar(network: Network) -> Any:
         status = 400
     sessions = services.sessions_of_year(network, year)
     programmes = services.programmes_for(sessions)
-    years = sorted({*services.theme_years(network.id), year, services.current_start_year(network)})
+    current = services.current_start_year(network)
+    # This werkjaar and the next one are always a tap away: the theme is chosen ahead.
+    years = sorted({*services.theme_years(network.id), year, current, current + 1})
     return render_template(
         "learning/werkjaar.html",
         network=network,
@@ -334,22 +336,19 @@ def _token() -> str:
     return request.view_args["token"]  # type: ignore[index]
 
 
-def _target_label(target: services.Target) -> str:
+def _target_label(target: services.Target, several: bool) -> str:
+    """Short enough for a phone's select: the werkjaar, or the session's day; the
+    network's name only for a member of several networks."""
     from learnnet.templating import current_locale
-    from learnnet.timefmt import format_span
+    from learnnet.timefmt import format_day, local_date
 
     if target.session is None:
-        return _(
-            "The werkjaar %(year)s of %(network)s",
-            year=rules.werkjaar_label(target.start_year),
-            network=target.network.name,
-        )
-    s = target.session
-    return _(
-        "The session of %(when)s (%(network)s)",
-        when=format_span(s.starts_at, s.ends_at, s.network.timezone, current_locale()),
-        network=s.network.name,
-    )
+        label = _("The whole werkjaar %(year)s", year=rules.werkjaar_label(target.start_year))
+    else:
+        s = target.session
+        day = format_day(local_date(s.starts_at, s.network.timezone), current_locale())
+        label = _("The session of %(day)s", day=day)
+    return f"{label} · {target.network.name}" if several else label
 
 
 def _questions_page(
@@ -364,7 +363,8 @@ def _questions_page(
         form = QuestionForm(prefix="q", formdata=None)
         wanted = request.args.get("for", "")
         form.target.data = wanted if any(t.key == wanted for t in targets) else ""
-    form.target.choices = [(t.key, _target_label(t)) for t in targets]
+    several = len({t.network.id for t in targets}) > 1
+    form.target.choices = [(t.key, _target_label(t, several)) for t in targets]
     g.token_page = True
     return render_template(
         "learning/member_questions.html",
