@@ -10,7 +10,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs
+.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs screenshots
 
 RUN_STAMP := $(VENV)/.installed-run
 
@@ -107,6 +107,10 @@ format: install
 
 bench: install translations
 	$(PY) -m tests.bench.run
+
+## make screenshots: the README's pictures in docs/img/, from the demo in Chromium (Dutch; phone 375 px, others 1280 px).
+screenshots: install translations browser
+	$(PY) -m tests.screenshots
 
 ## After changing user-facing strings: extract them and merge into the catalogues.
 extract-messages: install
