@@ -1,0 +1,1 @@
+"""The learning itself: themes, programme, materials, minutes, evaluation, yearly record."""
