@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -13,6 +14,8 @@ from learnnet.attendance.models import Attendance
 from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
+from learnnet.learning import material_services
+from learnnet.learning.material_store import store_for
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
@@ -141,6 +144,7 @@ def export(contact: Contact) -> dict[str, Any]:
         "calendar_feeds": [
             {"made_at": _when(f.created_at), "revoked_at": _when(f.revoked_at)} for f in feeds
         ],
+        "materials": material_services.export(contact),
     }
 
 
@@ -216,6 +220,8 @@ def erase(contact: Contact) -> None:
     db.session.execute(
         update(AuditEvent).where(AuditEvent.contact_id == contact.id).values(actor_name=ERASED_NAME)
     )
+    # The files they added go (with the trail's record of their names).
+    material_services.erase(store_for(current_app.config), contact)
     db.session.flush()
     if was_active:
         signals.contact_left.send(contact)  # their seats for sessions to come are freed
