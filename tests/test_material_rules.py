@@ -144,7 +144,7 @@ JPEG = rules.KINDS["jpeg"]
         ("Verslag.PDF", PDF, "Verslag.pdf"),
         ("../../etc/passwd", PDF, "passwd.pdf"),
         ("C:\\Users\\ilse\\Bureaublad\\plan.pdf", PDF, "plan.pdf"),
-        ("a\x00b\r\nc\x1b[31m.pdf", PDF, "abc[31m.pdf"),
+        ("a\x00b\r\nc\x1b[31m.pdf", PDF, "ab c[31m.pdf"),
         ("foto\u202egpj.exe", JPEG, "fotogpj.exe.jpg"),  # no right-to-left trick
         ("rapport.pdf", JPEG, "rapport.pdf.jpg"),  # a photo named .pdf says what it is
         ("IMG_0001.JPEG", JPEG, "IMG_0001.jpeg"),

@@ -42,7 +42,8 @@ from learnnet.learning.material_models import Material
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
 from learnnet.scheduling.models import Session
-from learnnet.timefmt import local_today
+from learnnet.templating import current_locale
+from learnnet.timefmt import format_span, local_today
 
 bp = Blueprint("materials", __name__)
 
@@ -255,8 +256,13 @@ def member_materials(contact: Contact) -> Any:
     today = local_today()
     sessions = services.upload_sessions(contact, today)
     form = _describe(MemberMaterialForm())
+    locale = current_locale()
     form.session.choices = [("", _("Choose a session"))] + [
-        (str(s.id), f"{s.network.name} · {s.starts_at:%d/%m/%Y}") for s in sessions
+        (
+            str(s.id),
+            f"{format_span(s.starts_at, s.ends_at, s.network.timezone, locale)} · {s.network.name}",
+        )
+        for s in sessions
     ]
     if request.method == "GET" and (ident := parse_id(request.args.get("session", ""))):
         form.session.data = str(ident)
@@ -359,7 +365,7 @@ def init_app(app: Flask) -> None:
     from learnnet.audit import trail
 
     app.register_blueprint(bp)
-    app.context_processor(_template_helpers)
+    app.jinja_env.globals.update(_template_helpers())
     app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
     trail.track(Material, "material")
     material_store.register()

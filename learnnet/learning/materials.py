@@ -273,6 +273,7 @@ def clean_name(name: str, kind: Kind, fallback: str = "bestand") -> str:
     characters, and ending in the extension of what the file really is.
     """
     name = re.split(r"[/\\]", name or "")[-1]
+    name = re.sub(r"[\t\n\v\f\r]+", " ", name)  # a line break or tab separates words
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C",))
     name = _SPACES.sub(" ", name).strip().strip(".").strip()
     stem, dot, ext = name.rpartition(".")
