@@ -283,11 +283,11 @@ def test_a_member_shares_a_file_and_deletes_only_their_own(mapp, world):
     # The facilitator sees the member's file on the session page.
     assert "werkblad.odt" in world["client"].get(f"/sessions/{session.id}").get_data(as_text=True)
     # The member cannot delete the facilitator's file.
-    refused = member.post(f"/m/{token}/materials/{facilitators.public_id}/delete")
+    refused = member.post(f"/m/{token}/materials/{facilitators.public_id}/remove")
     assert refused.status_code == 303
     assert db.session.get(Material, facilitators.id) is not None
     # Their own: gone, bytes and all.
-    assert member.post(f"/m/{token}/materials/{theirs.public_id}/delete").status_code == 303
+    assert member.post(f"/m/{token}/materials/{theirs.public_id}/remove").status_code == 303
     db.session.expire_all()
     assert db.session.get(Material, theirs.id) is None
     assert counts() == (1, 0 if mapp.config.get("MATERIALS_DIR") else 1)

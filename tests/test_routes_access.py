@@ -124,7 +124,24 @@ def world(app, network, facilitator, admin):
 
     poll_day = local_today() + timedelta(days=30)
     poll = create_poll(network, facilitator, [poll_day], poll_day, "Welke data passen?")
+    from learnnet.learning.material_services import add as add_material
+    from learnnet.learning.material_store import DatabaseStore
+    from tests.material_files import pdf
+
+    # A file of the session, added by the facilitator: the member may see it, not delete it.
+    material = add_material(
+        DatabaseStore(),
+        network,
+        pdf(),
+        "plan.pdf",
+        photo_confirmed=False,
+        today=local_today(),
+        limit=10**6,
+        session=session,
+        user=facilitator,
+    )
     return {
+        "material_id": material.public_id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,

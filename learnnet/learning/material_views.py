@@ -302,9 +302,9 @@ def member_material_file(contact: Contact, material_id: str) -> Response:
     return send_material(material)
 
 
-@bp.route("/m/<token>/materials/<material_id>/delete", methods=["POST"])
+@bp.route("/m/<token>/materials/<material_id>/remove", methods=["POST"])
 @requires(PERSONAL_LINK)
-def member_material_delete(contact: Contact, material_id: str) -> Response:
+def member_material_remove(contact: Contact, material_id: str) -> Response:
     """A member deletes a file they added themselves."""
     material = _visible(contact, material_id)
     back = redirect(url_for("rsvp.member", token=_token()) + "#materials", code=303)
