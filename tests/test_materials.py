@@ -160,24 +160,24 @@ def test_a_facilitators_file_reaches_the_members_and_no_one_else(mapp, world):
 
 
 FUZZ = [
-    ("exe renamed pdf", files.exe(), "factuur.pdf", {}, "file", "whatever its name says"),
-    ("empty", b"", "leeg.pdf", {}, "file", "empty (0 bytes)"),
+    ("exe renamed pdf", files.exe(), "factuur.pdf", {}, "file", "wat de naam ook zegt"),
+    ("empty", b"", "leeg.pdf", {}, "file", "leeg (0 bytes)"),
     (
         "over the limit",
         files.pdf() + b"%" * (LIMIT_MB * 1024 * 1024),
         "groot.pdf",
         {},
         "file",
-        "at most 1 MB",
+        "hoogstens 1 MB",
     ),
-    ("zip bomb", files.zip_bomb_docx(), "verslag.docx", {}, "file", "unpacks to far more"),
+    ("zip bomb", files.zip_bomb_docx(), "verslag.docx", {}, "file", "pakt uit tot veel meer"),
     (
         "macros",
         files.ooxml("docx", extra={"word/vbaProject.bin": b"x"}),
         "m.docx",
         {},
         "file",
-        "macros",
+        "met macro’s",
     ),
     (
         "photo unconfirmed",
@@ -185,7 +185,7 @@ FUZZ = [
         "foto.jpg",
         {},
         "photo_confirmed",
-        "no child can be recognised",
+        "geen kind herkenbaar",
     ),
 ]
 
@@ -224,7 +224,7 @@ def test_far_over_the_limit_is_refused_before_it_is_read(mapp, world):
     assert response.status_code == 303
     assert response.location.endswith(f"/sessions/{session.id}/materials")
     page = world["client"].get(response.location).get_data(as_text=True)
-    assert "too large: at most 1 MB" in page
+    assert "te groot: hoogstens 1 MB" in page
     assert counts() == (0, 0) and stored_files(mapp) == []
 
 
