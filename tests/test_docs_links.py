@@ -25,6 +25,7 @@ INLINE_LINK = re.compile(
 )
 REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.M)
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
+HTML_LINK = re.compile(r"<(?:img|a)\b[^>]*?\s(?:src|href)=\"([^\"]+)\"", re.I)
 HTML_ANCHOR = re.compile(r"<a\s+(?:name|id)=\"([^\"]+)\"", re.I)
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:, webcal:
 
@@ -64,9 +65,10 @@ def anchors(path: Path) -> set[str]:
 
 
 def links(path: Path) -> list[str]:
-    """The link targets of a page, outside code."""
+    """The link targets of a page, outside code: Markdown links and images, reference
+    definitions, and HTML ``<img src>`` and ``<a href>``."""
     text = _without_code(path.read_text(encoding="utf-8"))
-    return INLINE_LINK.findall(text) + REFERENCE.findall(text)
+    return INLINE_LINK.findall(text) + REFERENCE.findall(text) + HTML_LINK.findall(text)
 
 
 def broken(path: Path, root: Path = ROOT) -> list[str]:
@@ -121,10 +123,19 @@ def test_a_broken_link_and_a_missing_heading_are_found(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
         "[ok](other.md#same-1) [ok](#here) [gone](missing.md) [bad](other.md#same-2)\n"
-        "`[in code](nowhere.md)` [web](https://example.org/x.md)\n\n## Here\n",
+        "`[in code](nowhere.md)` [web](https://example.org/x.md)\n"
+        '<img alt="" src="img/none.png"> ![pic](img/gone.png)\n\n## Here\n',
         encoding="utf-8",
     )
     assert broken(page, root=tmp_path) == [
         "missing.md: no file missing.md",
         "other.md#same-2: no heading #same-2 in other.md",
+        "img/gone.png: no file img/gone.png",
+        "img/none.png: no file img/none.png",
     ]
+
+
+def test_the_readme_shows_every_picture_in_docs_img() -> None:
+    pictures = {f"docs/img/{p.name}" for p in (ROOT / "docs" / "img").glob("*.png")}
+    assert len(pictures) >= 3
+    assert pictures == {t for t in links(ROOT / "README.md") if t.startswith("docs/img/")}
