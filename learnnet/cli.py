@@ -99,7 +99,7 @@ def backup_command(path: Path) -> None:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite" or not url.database:
         raise click.ClickException(
-            "backup copies SQLite databases; for PostgreSQL use pg_dump (see README)."
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (see docs/running.md)."
         )
     if path.exists():
         raise click.ClickException(f"{path} exists; choose a new file name.")

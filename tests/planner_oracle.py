@@ -1,7 +1,7 @@
 """An independent reading of the planner's rules, for the tests: no code shared with rotation.py.
 
 ``evaluate`` marks the rules each new session breaks over the final timeline (history and
-plan together), walking the rounds as the README defines them; ``queue_positions`` says
+plan together), walking the rounds as docs/planning.md defines them; ``queue_positions`` says
 where each new host stood in the queue on its date. ``best_plan`` tries every choice of
 host for every date and returns the one the rules prefer: the fewest breaks, rule by rule,
 then the fewest hosts on a date they did not offer (the season poll), then the queue date

@@ -2,7 +2,7 @@
 
 Before, login, personal links, feeds and self check-in gave 500 while /healthz said 200.
 Now the limits count in each worker's memory until Redis answers again, and /healthz
-says which dependency fails (README: what a load balancer should look at).
+says which dependency fails (docs/running.md: what a load balancer should look at).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Several app servers on one database: nothing depends on one process's memory (issue 11).
 
 Two gunicorn servers (separate processes, several workers each) share the database and,
-for the rate limits, the store the README tells production to use (Redis). A login made
+for the rate limits, the store docs/running.md tells production to use (Redis). A login made
 on one is valid on the other, a form from one posts to the other (no sticky sessions),
 failed logins count across both, and two mail senders, or two reminder runs, started at
 the same moment deliver each message once.
@@ -34,7 +34,7 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 
 @pytest.fixture
 def redis_url():
-    """The shared limiter store of the README's production setup; skipped without Redis."""
+    """The shared limiter store of the production setup in docs/running.md; skipped without Redis."""
     redis = pytest.importorskip("redis")
     try:
         redis.Redis.from_url(REDIS_URL).flushdb()

@@ -5,7 +5,7 @@ like the standard library's ``http`` package, which a plain ``python tests/bench
 would hide).
 
 The app runs under gunicorn with 2 sync workers and the repository's ``gunicorn.conf.py``
-(the production command of the README), on PostgreSQL when one answers on 127.0.0.1:5432
+(the production command of docs/running.md), on PostgreSQL when one answers on 127.0.0.1:5432
 (its own database ``learnnet_bench``, created when missing and filled anew on every run;
 ``LEARNNET_BENCH_DATABASE_URL`` picks another server), else on a SQLite file.
 
