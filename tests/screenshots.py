@@ -52,9 +52,10 @@ def _flask(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def demo_server() -> Iterator[tuple[str, str, int]]:
+def demo_server() -> Iterator[tuple[str, str, tuple[str, str], int]]:
     """Serve the demo from a throwaway instance; yield its base URL, the demo member's
-    personal link and the id of the network's next session."""
+    personal link, the first demo facilitator's login and the id of the network's next
+    session."""
     with tempfile.TemporaryDirectory(prefix="learnnet-shots-") as folder:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -71,6 +72,12 @@ def demo_server() -> Iterator[tuple[str, str, int]]:
         link = re.search(r"https?://\S+", _flask(env, "member-link", "--demo"))
         if link is None:
             raise SystemExit("flask member-link --demo printed no link")
+        # "facilitator  begeleider@example.org / demo-begeleider  (An Peeters)"
+        login = re.search(
+            r"^facilitator\s+(\S+@\S+) / (\S+)", _flask(env, "demo", "--logins"), re.M
+        )
+        if login is None:
+            raise SystemExit("flask demo --logins printed no facilitator")
         server = subprocess.Popen(  # nosec B603 - fixed arguments
             [*FLASK, "run", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
@@ -87,7 +94,8 @@ def demo_server() -> Iterator[tuple[str, str, int]]:
                     time.sleep(0.2)
             else:
                 raise SystemExit("the demo server did not start")
-            yield base, link.group(0), next_session_id(Path(folder) / "learnnet.sqlite3")
+            session_id = next_session_id(Path(folder) / "learnnet.sqlite3")
+            yield base, link.group(0), (login.group(1), login.group(2)), session_id
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -133,11 +141,8 @@ def small(path: Path) -> None:
     palette.save(path, optimize=True)
 
 
-def log_in(page: Page, base: str) -> None:
-    """Log in as the demo facilitator (the logins `flask demo --logins` prints)."""
-    from learnnet.demo import DEMO_FACILITATOR
-
-    email, password = DEMO_FACILITATOR
+def log_in(page: Page, base: str, email: str, password: str) -> None:
+    """Log in as the demo facilitator (the login `flask demo --logins` prints)."""
     page.goto(f"{base}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
@@ -147,7 +152,7 @@ def log_in(page: Page, base: str) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with demo_server() as (base, member_link, session_id), sync_playwright() as pw:
+    with demo_server() as (base, member_link, login, session_id), sync_playwright() as pw:
         # --lang: the date and time inputs follow the browser's language, not the page's.
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--lang=nl-BE"])
         options = {"locale": "nl-BE", "timezone_id": "Europe/Brussels"}
@@ -160,7 +165,7 @@ def main() -> None:
 
         desk = browser.new_context(viewport=DESKTOP, device_scale_factor=1, **options)
         page = desk.new_page()
-        log_in(page, base)
+        log_in(page, base, *login)
         shoot(page, "dashboard", 900)
 
         page.goto(f"{base}/networks/{NETWORK}/plan")
