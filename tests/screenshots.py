@@ -160,7 +160,7 @@ def main() -> None:
         phone = browser.new_context(viewport=PHONE, device_scale_factor=1, **options)
         page = phone.new_page()
         page.goto(member_link)
-        shoot(page, "member-phone", 1400)
+        shoot(page, "member-phone", 1170)
         phone.close()
 
         desk = browser.new_context(viewport=DESKTOP, device_scale_factor=1, **options)
