@@ -139,3 +139,15 @@ def test_the_readme_shows_every_picture_in_docs_img() -> None:
     pictures = {f"docs/img/{p.name}" for p in (ROOT / "docs" / "img").glob("*.png")}
     assert len(pictures) >= 3
     assert pictures == {t for t in links(ROOT / "README.md") if t.startswith("docs/img/")}
+
+
+CODE_PATH = re.compile(r"`((?:learnnet|tests|templates|static|migrations)/[\w./-]*?)(?:::\w+)?`")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_file_of_the_code_a_page_names_exists(page: Path) -> None:
+    """`learnnet/…`, `tests/…`, `templates/…` in backticks: the file or folder is there (a
+    move in the code must move the docs along)."""
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    named = {m for m in CODE_PATH.findall(text) if "<" not in m and "*" not in m}
+    assert sorted(p for p in named if not (ROOT / p).exists()) == []
