@@ -1,0 +1,185 @@
+"""The yearly record (jaaroverzicht) pages: facilitator and personal link, PDF and CSV,
+who sees what, and a fixed number of statements."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from learnnet.attendance.models import Attendance
+from learnnet.extensions import db
+from learnnet.learning.models import LearningGoal, WerkjaarTheme
+from learnnet.rsvp.contacts import ensure_link, token_of
+from tests import factories
+from tests.conftest import login
+
+
+def present(session, contact, status="present"):
+    db.session.add(
+        Attendance(
+            session=session,
+            contact=contact,
+            facility_id=contact.facility_id,
+            person_name=contact.name,
+            facility_name=contact.facility.name,
+            status=status,
+        )
+    )
+
+
+def at(day: date, hour: int = 18, minutes: int = 150, **kw):
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return {"starts_at": start, "ends_at": start + timedelta(minutes=minutes), **kw}
+
+
+@pytest.fixture
+def year(app, network):
+    """Werkjaar 2025-2026 of the network: a theme with two goals, three held sessions (one
+    hosted by the first facility, one cancelled), Sofie at two, Hanne at one."""
+    first, second = (m.facility for m in network.memberships)
+    sofie = next(c for c in first.contacts if c.name == "Sofie Claes")
+    hanne = next(c for c in first.contacts if c.name == "Hanne De Smet")
+    other = factories.contact(second, name="Bart Peeters")
+    theme = WerkjaarTheme(network=network, start_year=2025, title="Taal in de kinderopvang")
+    theme.goals = [
+        LearningGoal(position=1, text="Voorlezen aan baby's"),
+        LearningGoal(position=2, text="Meertaligheid verwelkomen"),
+    ]
+    db.session.add(theme)
+    s1 = factories.session(network, first, title="Voorlezen", **at(date(2025, 10, 7)))
+    s2 = factories.session(
+        network, second, title="=Meertalig", **at(date(2026, 1, 13), minutes=125)
+    )
+    s3 = factories.session(
+        network, second, title="Afgelast", status="cancelled", **at(date(2026, 3, 3))
+    )
+    theme.goals[0].sessions = [s1, s2]
+    theme.goals[1].sessions = [s2]
+    present(s1, sofie)
+    present(s1, hanne)
+    present(s2, sofie)
+    present(s2, other)
+    present(s3, hanne)
+    db.session.commit()
+    return {"first": first, "second": second, "sofie": sofie, "other": other}
+
+
+def test_the_facilitator_sees_the_record_page_pdf_and_csv(app, network, year, logged_in):
+    first = year["first"]
+    base = f"/networks/{network.slug}/facilities/{first.id}/jaaroverzicht"
+    page = logged_in.get(base + "?werkjaar=2025-2026")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Jaaroverzicht" in html and "Opgroeien" in html
+    assert "Taal in de kinderopvang" in html and "Voorlezen aan baby" in html
+    assert "Sofie Claes" in html and "Hanne De Smet" in html
+    assert "Bart Peeters" not in html  # another facility's person
+    assert "Afgelast" not in html  # cancelled: not counted
+    # Sofie 2,5 + 2 h, Hanne 2,5 h (125 minutes round to 2 hours).
+    assert "7 uur" in html
+
+    pdf = logged_in.get(base + ".pdf?werkjaar=2025-2026")
+    assert pdf.status_code == 200 and pdf.content_type == "application/pdf"
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert first.name in text and "Opgroeien" in text and "Sofie Claes" in text
+    assert "Bart Peeters" not in text
+
+    data = logged_in.get(base + ".csv?werkjaar=2025-2026")
+    assert data.status_code == 200
+    body = data.data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert rows[0][0] == "Onderdeel"
+    present_rows = [r for r in rows if r[0] == "aanwezig"]
+    assert sorted(r[3] for r in present_rows) == ["Hanne De Smet", "Sofie Claes", "Sofie Claes"]
+    assert "'=Meertalig" in [r[2] for r in present_rows]  # no formula in a spreadsheet
+    assert [r[2] for r in rows if r[0] == "ontvangen"] == ["Voorlezen"]
+
+
+def test_the_personal_link_shows_only_the_own_facility(app, network, year):
+    client = app.test_client()
+    token = token_of(ensure_link(year["sofie"]))
+    other_token = token_of(ensure_link(year["other"]))
+    lonely = factories.network(name="Ander netwerk")
+    db.session.commit()
+    mine = client.get(f"/m/{token}/networks/{network.id}/jaaroverzicht?werkjaar=2025-2026")
+    assert mine.status_code == 200
+    assert "Hanne De Smet" in mine.get_data(as_text=True)
+    # Bart's link opens Bart's own facility's record: never Sofie's colleagues.
+    theirs = client.get(f"/m/{other_token}/networks/{network.id}/jaaroverzicht?werkjaar=2025-2026")
+    assert theirs.status_code == 200
+    html = theirs.get_data(as_text=True)
+    assert "Bart Peeters" in html and "Sofie" not in html and "Hanne" not in html
+    # A network the facility never belonged to: nothing.
+    for suffix in ("", ".pdf", ".csv"):
+        assert (
+            client.get(f"/m/{token}/networks/{lonely.id}/jaaroverzicht{suffix}").status_code == 404
+        )
+    pdf = client.get(f"/m/{token}/networks/{network.id}/jaaroverzicht.pdf?werkjaar=2025-2026")
+    assert pdf.content_type == "application/pdf"
+
+
+def test_a_facility_never_in_the_network_has_no_record(app, network, logged_in):
+    stranger = factories.facility(name="Elders")
+    db.session.commit()
+    url = f"/networks/{network.slug}/facilities/{stranger.id}/jaaroverzicht"
+    assert logged_in.get(url).status_code == 404
+    assert (
+        logged_in.get(f"/networks/{network.slug}/facilities/999999/jaaroverzicht").status_code
+        == 404
+    )
+
+
+def test_after_leaving_the_record_stays_without_names(app, network, year, facilitator):
+    membership = next(m for m in network.memberships if m.facility_id == year["first"].id)
+    membership.left_on = date(2026, 2, 1)
+    db.session.commit()
+    client = app.test_client()
+    login(client, facilitator.email)
+    html = client.get(
+        f"/networks/{network.slug}/facilities/{year['first'].id}/jaaroverzicht?werkjaar=2025-2026"
+    ).get_data(as_text=True)
+    assert year["first"].name in html and "Voorlezen" in html
+    assert "Sofie" not in html and "Hanne" not in html
+    data = client.get(
+        f"/networks/{network.slug}/facilities/{year['first'].id}/jaaroverzicht.csv?werkjaar=2025-2026"
+    ).data.decode("utf-8-sig")
+    assert "Sofie" not in data and "Hanne" not in data
+
+
+def statements(client, count_queries, url):
+    client.get(url)
+    db.session.expire_all()
+    before = count_queries.count
+    assert client.get(url).status_code == 200
+    return count_queries.count - before
+
+
+def test_the_page_costs_the_same_statements_however_many_sessions(
+    app, network, year, logged_in, count_queries
+):
+    first = year["first"]
+    token = token_of(ensure_link(year["sofie"]))
+    db.session.commit()
+    url = f"/networks/{network.slug}/facilities/{first.id}/jaaroverzicht?werkjaar=2025-2026"
+    member_url = f"/m/{token}/networks/{network.id}/jaaroverzicht?werkjaar=2025-2026"
+    small = (
+        statements(logged_in, count_queries, url),
+        statements(app.test_client(), count_queries, member_url),
+    )
+    goal = db.session.scalars(db.select(LearningGoal)).first()
+    for n in range(8):
+        s = factories.session(network, first, title=f"Extra {n}", **at(date(2025, 11, 3 + n)))
+        goal.sessions.append(s)
+        for k in range(3):
+            present(s, factories.contact(first, name=f"Collega {n}-{k}"))
+    db.session.commit()
+    large = (
+        statements(logged_in, count_queries, url),
+        statements(app.test_client(), count_queries, member_url),
+    )
+    assert large == small
