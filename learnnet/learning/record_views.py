@@ -213,10 +213,18 @@ def record_networks(contact: Contact) -> list[Network]:
     )
 
 
+def record_werkjaar(day: Any) -> str:
+    """Template helper (network page): the werkjaar of a day, e.g. the one a former member
+    left in, as ``?werkjaar=`` takes it."""
+    from learnnet.learning.record import start_year_of
+
+    return werkjaar_label(start_year_of(day))
+
+
 def init_app(app: Any) -> None:
     """Register the blueprint and the member pages' helper."""
     app.register_blueprint(bp)
 
     @app.context_processor
     def _record_helpers() -> dict[str, Any]:
-        return {"record_networks": record_networks}
+        return {"record_networks": record_networks, "record_werkjaar": record_werkjaar}
