@@ -183,3 +183,33 @@ def test_the_page_costs_the_same_statements_however_many_sessions(
         statements(app.test_client(), count_queries, member_url),
     )
     assert large == small
+
+
+def test_the_werkjaar_turns_at_local_midnight_on_both_engines(app, network, logged_in):
+    """00:30 in Brussels on 1 September is 22:30 UTC the day before: the database's window
+    must not cut it off, and the record puts it in the new werkjaar."""
+    first = network.memberships[0].facility
+    sofie = next(c for c in first.contacts if c.name == "Sofie Claes")
+    late = factories.session(
+        network, first, title="Nachtbijeenkomst", **at(date(2026, 8, 31), hour=22, minutes=60)
+    )
+    late.starts_at = late.starts_at.replace(minute=30)
+    present(late, sofie)
+    db.session.commit()
+    base = f"/networks/{network.slug}/facilities/{first.id}/jaaroverzicht"
+    new = logged_in.get(base + "?werkjaar=2026-2027").get_data(as_text=True)
+    old = logged_in.get(base + "?werkjaar=2025-2026").get_data(as_text=True)
+    assert "Nachtbijeenkomst" in new and "di 1 sep. 2026" in new
+    assert "Nachtbijeenkomst" not in old
+
+
+def test_an_unknown_werkjaar_shows_the_current_one_and_csv_has_a_comma_variant(
+    app, network, year, logged_in
+):
+    base = f"/networks/{network.slug}/facilities/{year['first'].id}/jaaroverzicht"
+    for bad in ("2019-2020", "abc", "2025-2027", "2025-2026\r\n"):
+        response = logged_in.get(base, query_string={"werkjaar": bad})
+        assert response.status_code == 200
+    plain = logged_in.get(base + ".csv?werkjaar=2025-2026&variant=comma").data
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert next(csv.reader(io.StringIO(plain.decode())))[0] == "Onderdeel"
