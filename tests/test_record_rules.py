@@ -106,7 +106,7 @@ def worlds(draw):
             owner_name="Iemand",
             due_on=draw(st.none() | st.just(date(2027, 1, 1))),
             done=draw(st.booleans()),
-            outcome=draw(st.sampled_from(["", "Goed gegaan"])),
+            notes=draw(st.sampled_from([(), ("Goed gegaan",)])),
         )
         for i in range(draw(st.integers(0, 5)))
     ]
@@ -287,7 +287,7 @@ def test_a_cancelled_session_counts_nowhere():
         [s],
         [here()],
         goals=[GoalRow(1, 1, "Thema", 1, "Doel")],
-        action_points=[ActionPointRow(1, 1, "X", FACILITY, "KDV", None, False, "")],
+        action_points=[ActionPointRow(1, 1, "X", FACILITY, "KDV", None, False)],
         answers=[AnswerRow(1, FACILITY, "take_away", "Mooi", True)],
     )
     assert got.attended == got.hosted == got.goals == got.action_points == got.quotes == ()

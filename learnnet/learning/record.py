@@ -100,7 +100,7 @@ class ActionPointRow:
     owner_name: str  # the facility's or the contact's name
     due_on: date | None
     done: bool
-    outcome: str  # the owner's line on how it went
+    notes: tuple[str, ...] = ()  # the owner's lines on how it went, oldest first
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class ActionPoint:
     owner_name: str
     due_on: date | None
     done: bool
-    outcome: str
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,7 @@ def year_record(
     points = sorted(
         (
             ActionPoint(
-                a.id, held[a.session_id][1], a.what, a.owner_name, a.due_on, a.done, a.outcome
+                a.id, held[a.session_id][1], a.what, a.owner_name, a.due_on, a.done, a.notes
             )
             for a in action_points
             if a.owner_facility_id == facility_id and a.session_id in held

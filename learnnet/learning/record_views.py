@@ -119,7 +119,7 @@ def csv_rows(page: services.RecordPage) -> tuple[list[str], list[list[object]]]:
                 p.session_day.isoformat(),
                 p.owner_name if page.show_names else "",
                 "",
-                p.what + (f" — {p.outcome}" if p.outcome else ""),
+                " — ".join((p.what, *p.notes)),
                 _("done") if p.done else _("open"),
             ]
         )
