@@ -597,3 +597,56 @@ def test_a_fixed_host_that_did_not_offer_is_no_broken_rule_but_counts_in_the_cos
     only = result.assignments[0]
     assert (only.facility_id, only.fixed, only.offered, only.broken) == (1, True, False, ())
     assert result.complete and result.cost[-1] == 1
+
+
+def test_two_members_that_differ_only_in_their_offers_are_not_interchangeable():
+    """A and B are alike, A offered on the second date: B, A follows the offer (A first in
+    the queue on the first date, but A, B would have B host where A offered)."""
+    d1, d2 = date(2027, 1, 12), date(2027, 2, 9)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B")),
+        pattern=_dates(d1, d2),
+        today=TODAY,
+        count=2,
+        offers={1: frozenset({d2})},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [2, 1]
+    assert [a.offered for a in result.assignments] == [None, True]
+    assert best_plan(request, [d1, d2]) == [2, 1]
+
+
+def test_an_offer_from_a_facility_that_cannot_come_still_marks_the_date_as_offered():
+    """Contradictory answers: "kan niet" wins (it is not planned there), and the date still
+    has an offer, so the host that did not offer is told so."""
+    day = date(2027, 1, 12)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B")),
+        pattern=_dates(day),
+        today=TODAY,
+        count=1,
+        offers={2: frozenset({day})},
+        cannot_come={2: frozenset({day})},
+    )
+    result = plan(request)
+    assert [(a.facility_id, a.offered) for a in result.assignments] == [(1, False)]
+    assert offered(request, [(day, 1)]) == [False]
+
+
+def test_offers_are_matched_over_the_round_not_taken_greedily():
+    """A offered on the first two dates, B on the first only: A first (the queue and an
+    offer) would leave the second date to a host that did not offer; B, A, C follows
+    every offer, with everyone once in the round."""
+    d1, d2, d3 = date(2027, 1, 12), date(2027, 2, 9), date(2027, 3, 9)
+    request = Request(
+        members=(Member(1, "A"), Member(2, "B"), Member(3, "C")),
+        pattern=_dates(d1, d2, d3),
+        today=TODAY,
+        count=3,
+        offers={1: frozenset({d1, d2}), 2: frozenset({d1})},
+    )
+    result = plan(request)
+    assert [a.facility_id for a in result.assignments] == [2, 1, 3]
+    assert [a.offered for a in result.assignments] == [True, True, None]
+    assert result.complete and result.cost == (0,) * 7
+    assert best_plan(request, [d1, d2, d3]) == [2, 1, 3]

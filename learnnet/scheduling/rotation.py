@@ -21,9 +21,11 @@ then the least recently hosted, then by name (ignoring case) and id (:func:`queu
 Rules, for each new session:
 
 * hard: a facility is never planned on a date it is unavailable, or when it is not a
-  member or not willing. A host the facilitator fixed on a date is kept when it is a
-  member that day, with the break marked: UNAVAILABLE (closed that day), NOT_WILLING
-  (does not host);
+  member or not willing. A facility that answered "kan niet" for a date in the season
+  poll (``Request.cannot_come``) is unavailable that day, exactly like a closed day. A
+  host the facilitator fixed on a date is kept when it is a member that day, with the
+  break marked: UNAVAILABLE (closed, or cannot come, that day), NOT_WILLING (does not
+  host);
 * CONTACT: the host has an active contact person to confirm;
 * CAPACITY: the host's room holds the expected attendance;
 * CONSECUTIVE: the host differs from the host of the session just before it, and from a
@@ -31,30 +33,46 @@ Rules, for each new session:
 * FAIRNESS: the host has hosted in this round already while a member that takes turns
   still has to (so never on a day nobody takes turns).
 
+And one preference, weighed after every rule: NOT_OFFERED, the host did not offer to
+host on this date ("wij kunnen ontvangen" in the poll, ``Request.offers``) while at least
+one facility did. On a date nobody offered there is no preference. It is no rule: it is
+never in :attr:`Assignment.broken` and does not make a plan incomplete;
+:attr:`Assignment.offered` tells it per session (True: the host offered; False: another
+facility did, not the host; None: nobody did).
+
 **The best plan.** The planner searches the whole series for the plan that breaks the
 rules least, in order of priority: first the fewest hosts nobody can confirm for, then
 the fewest rooms too small, then the fewest hosts twice in a row, then the fewest turns
 out of order (one room too small weighs more than any number of turns out of order;
-the breaks of fixed hosts come first, but the search cannot change them). Among equally
-good plans it follows the queue date by date: the last key of the cost order is each
-host's place in the queue on its date (:attr:`Assignment.queue_position`), compared at
-the first date where two plans differ. So exactly one plan is best, and the same input
-always gives the same plan.
+the breaks of fixed hosts come first, but the search cannot change them), and then the
+fewest hosts on a date they did not offer (NOT_OFFERED: one turn out of order weighs
+more than any number of those; a fixed host that did not offer counts too). That is the
+cost (:data:`COST_ORDER`, :attr:`Plan.cost`). Among equally good plans it follows the
+queue date by date: after the cost, plans compare by each host's place in the queue on
+its date (:attr:`Assignment.queue_position`), at the first date where two plans differ
+(:attr:`Plan.order`). So exactly one plan is best, and the same input always gives the
+same plan.
 
 The search is a branch and bound over the dates in order, probing in limited-discrepancy
 order (the queue's plan first, then plans that depart from it once, twice, …). Each
 choice looks ahead: a host whose turn now leaves some of the next dates of this round
 without a free member still owed a turn is tried after one that does not (a bipartite
-matching). Members that are interchangeable for the rest of the series (same turns, same
-free dates, no planned sessions of their own ahead) are tried once. The search stops at
-a plan without breaks that follows the queue on every date, or when every option has
-been tried, which it does for small networks; large ones stop after
-:data:`SEARCH_BUDGET` units of work (deterministic) with the best plan found.
+matching), and among equally good ones, one that leaves the later dates of the round
+the most hosts that offered first. A path is cut when it cannot beat the best plan
+found: its cost so far plus a lower bound for the rest, the least each later date costs
+whoever hosts it, plus, with offers, the dates of each round that distinct members owed
+a turn cannot all cover with an offer (a matching; see ``_Search._offer_bound``).
+Members that are interchangeable for the rest of the series (same turns, same free
+dates, same offers, no planned sessions of their own ahead) are tried once. The search
+stops at a plan that reaches the lower bound and that no plan as cheap precedes in the
+queue, or when every option has been tried, which it does for small networks; large
+ones stop after :data:`SEARCH_BUDGET` units of work (deterministic) with the best plan
+found.
 
 A date is skipped — with its reason — when it has passed, is too far ahead, was dropped
 by the facilitator, is a public holiday, falls in a school holiday the request applies
 (``school_holidays``: the caller decides which), falls in a blackout period, already has
-a session, or no member is free.
+a session, or no member is free (closed or unable to come, every one).
 """
 
 from __future__ import annotations
@@ -62,7 +80,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
@@ -699,9 +717,11 @@ class _Search:
     depend on the path, and its offer), is higher, or as high with a host later in the
     queue at the first date where it differs. Members that are interchangeable for the
     rest of the series (same turns, same free dates, same offers, no role of their own
-    later) are tried once. The search ends at a plan that costs no more than the floors
-    and takes, on every date, the first in the queue among the candidates at the floor
-    (no other plan can beat it), when every option has been tried, or after
+    later) are tried once. With offers, the bound adds the hosts that cannot have offered
+    round by round (:meth:`_offer_bound`). The search ends at a plan no other can beat —
+    it costs no more than the floors and takes, on every date, the first in the queue
+    among the candidates at the floor, or :meth:`_proven` shows it reaches the lower bound
+    with no host earlier in the queue able to — when every option has been tried, or after
     :data:`SEARCH_BUDGET` units of work (deterministic: the same input, the same plan).
     """
 
@@ -769,6 +789,80 @@ class _Search:
         for i in range(len(slots) - 1, -1, -1):
             total = _add(total, floors[i])
             self.rest[i] = total if any(total) else None
+        self._prepare_offer_bound(offers, clock)
+
+    def _prepare_offer_bound(self, offers: _Offers, clock: _Clock) -> None:
+        """What :meth:`_offer_bound` needs, per slot: the candidates that break nothing and
+        offered (none on a slot whose floor breaks a rule, or that is fixed), and where the
+        stretch of such slots from it ends (``stretch``): the same members take turns on
+        all of them, with no planned session or change of members between."""
+        slots = self.slots
+        count = len(slots)
+        self.offering: list[frozenset[int]] = [frozenset()] * count
+        self.stretch = list(range(count))
+        self.offering_anywhere = bool(offers.days)
+        if not offers.days:
+            return
+        rules = len(PRIORITY)
+        plain = [
+            not any(f[:rules]) and not s.fixed for f, s in zip(self.floors, slots, strict=True)
+        ]
+        for i, slot in enumerate(slots):
+            if plain[i]:
+                self.offering[i] = frozenset(
+                    m.id
+                    for m, _name, static, _signature in self.prepared[i]
+                    if not any(static) and offers.offered(m.id, slot.day)
+                )
+        changes = clock.changes
+        end = count
+        for i in range(count - 1, -1, -1):
+            if not plain[i]:
+                end = i
+            elif i + 1 < count and plain[i + 1]:
+                later = slots[i + 1]
+                if (
+                    later.history_before
+                    or later.takers != slots[i].takers
+                    or bisect_right(changes, later.day) != bisect_right(changes, slots[i].day)
+                ):
+                    end = i + 1
+            self.stretch[i] = end if plain[i] else i
+
+    def _offer_bound(self, index: int, state: _State) -> int:
+        """At least how many more hosts than the floors count will not have offered, in a
+        plan from here that breaks no more rules than the floors.
+
+        Such a plan takes on a stretch of slots at the floor only members that take turns,
+        never one that hosted in the running round while another has not (fairness), so
+        each round of the stretch goes to distinct members owed a turn in it: the round's
+        slots where someone offered, minus a maximum matching between those slots and the
+        members of the round that offered there, go to a host that did not. A plan that
+        breaks more rules costs more whatever its offers, so this is a lower bound.
+        """
+        end = self.stretch[index]
+        if end == index:
+            return 0
+        takers = self.slots[index].takers
+        turns = {i: state.turns.get(i, 0) for i in takers}
+        extra = 0
+        start = index
+        while start < end:
+            owed = {i for i, n in turns.items() if n == 0}
+            if not owed:
+                break
+            stop = min(start + len(owed), end)
+            wanted = [j for j in range(start, stop) if self.offering[j]]
+            if wanted:
+                extra += len(wanted) - _matching([self.offering[j] & owed for j in wanted])
+            self.work += len(turns) + 2
+            for i in owed:
+                turns[i] += 1
+            while all(n >= 1 for n in turns.values()):
+                for i in turns:
+                    turns[i] -= 1
+            start = stop
+        return extra
 
     @property
     def best_cost(self) -> Cost:
@@ -778,15 +872,80 @@ class _Search:
         """True when no plan can beat the best one: it costs only the floors, and on every
         date its host is the first in the queue among the candidates at the floor (a plan
         as cheap takes only candidates at the floor, so it is behind in the queue at the
-        first date where it differs)."""
-        return (
+        first date where it differs); or :meth:`_proven` found so."""
+        return self.proven or (
             self.best is not None
             and self.best_order[0] == (self.rest[0] or NO_COST)
             and not self.best_detours
         )
 
+    def _enter(self, index: int, state: _State) -> None:
+        """Bring the state to slot ``index``: the planned sessions since the slot before."""
+        if index:
+            for hosting in self.slots[index].history_before:
+                self.clock.host(state, hosting.facility_id, hosting.day)
+        self.clock.advance(state, self.slots[index].day)
+
+    def _bound_after(self, index: int, state: _State, member_id: int) -> int:
+        """The offer bound (see :meth:`_offer_bound`) once ``member_id`` hosts slot ``index``."""
+        if index + 1 == len(self.slots):
+            return 0
+        child = state.copy()
+        self.clock.host(child, member_id, self.slots[index].day)
+        self._enter(index + 1, child)
+        return self._offer_bound(index + 1, child)
+
+    def _proven(self, start: _State, hosts: list[int]) -> bool:
+        """True when the plan costs the lower bound of every plan (:attr:`target`) and on
+        every date no host earlier in the queue could still reach that bound: then every
+        other plan costs more, or as much and is behind in the queue where it differs."""
+        if self.best_order[0] != self.target:
+            return False
+        state = start.copy()
+        cost = NO_COST
+        for index, host in enumerate(hosts):
+            slot = self.slots[index]
+            self._enter(index, state)
+            rest = self.rest[index + 1] or NO_COST
+            statics = {m.id: static for m, _n, static, _s in self.prepared[index]}
+            positions = _positions(slot.candidates, state.turns, state.last)
+            self.work += len(positions) + 10
+            for other, position in positions.items():
+                if position >= positions[host]:
+                    continue
+                bound = _add(_add(cost, self._step(index, state, other, statics[other])), rest)
+                if bound > self.target:
+                    continue
+                extra = self._bound_after(index, state, other)
+                if (*bound[:-1], bound[-1] + extra) <= self.target:
+                    return False
+            cost = _add(cost, self._step(index, state, host, statics[host]))
+            self.clock.host(state, host, slot.day)
+        return True
+
+    def _step(self, index: int, state: _State, member_id: int, static: Cost) -> Cost:
+        """The cost of ``member_id`` hosting slot ``index`` from ``state``."""
+        slot = self.slots[index]
+        mine = state.turns.get(member_id, 0)
+        unfair = any(state.turns.get(i, 0) < mine for i in slot.takers)
+        consecutive = member_id in (state.previous, slot.next_history_host)
+        if not unfair and not consecutive:
+            return static
+        counts = list(static)
+        counts[_RANK[FAIRNESS]] += unfair
+        counts[_RANK[CONSECUTIVE]] += consecutive
+        return tuple(counts)
+
     def run(self, start: _State) -> list[int]:
         """The best plan found, as host ids per slot."""
+        self.start = start
+        self.proven = False
+        self.target = self.rest[0] or NO_COST
+        if self.slots:
+            first = start.copy()
+            self.clock.advance(first, self.slots[0].day)
+            extra = self._offer_bound(0, first)
+            self.target = (*self.target[:-1], self.target[-1] + extra)
         for allowance in range(len(self.slots) + 1):
             self.cut_by_discrepancy = False
             self._visit(0, start, NO_COST, [], [], 0, allowance)
@@ -840,7 +999,23 @@ class _Search:
             self._look_ahead(index, scored, to_come)
         # Estimated breaks (now, plus turns of this round that no longer fit), then the queue.
         scored.sort(key=lambda row: (_estimate(row[0], row[6]), *row[:5]))
+        if len(scored) > 1 and self.stretch[index] > index + 1:
+            self._offer_look_ahead(index, scored, state)
         return [(row[0], row[8], row[5], row[8] == ideal) for row in scored]
+
+    def _offer_look_ahead(self, index: int, scored: list[list[Any]], state: _State) -> None:
+        """Among the first few options as good as the first, put first the one that leaves
+        the later slots of its stretch the most hosts that offered (see _offer_bound)."""
+        first = _estimate(scored[0][0], scored[0][6])
+        found = []
+        for row in scored[:LOOK_AHEAD_OPTIONS]:
+            estimate = _estimate(row[0], row[6])
+            if estimate[: len(PRIORITY)] != first[: len(PRIORITY)]:
+                break
+            found.append((estimate[-1] + self._bound_after(index, state, row[4]), row))
+        if len(found) > 1:
+            found.sort(key=lambda pair: pair[0])  # stable: the queue decides between equals
+            scored[: len(found)] = [row for _extra, row in found]
 
     def _look_ahead(self, index: int, scored: list[list[Any]], to_come: list[int]) -> None:
         """Set each option's shortfall: turns of this round it leaves without a date.
@@ -875,19 +1050,7 @@ class _Search:
         masks = self.free_mask
         options = [[i for i in to_come if masks[i] >> j & 1] for j in range(first, first + count)]
         self.work += len(to_come) * count // 8 + count
-        owner: dict[int, int] = {}  # member id -> position in the window
-
-        def place(position: int, visited: set[int]) -> bool:
-            for member_id in options[position]:
-                if member_id not in visited:
-                    visited.add(member_id)
-                    holder = owner.get(member_id)
-                    if holder is None or place(holder, visited):
-                        owner[member_id] = position
-                        return True
-            return False
-
-        return sum(1 for position in range(count) if not place(position, set()))
+        return count - _matching(options)
 
     def _visit(
         self,
@@ -907,17 +1070,22 @@ class _Search:
                 self.best_order = (cost, list(positions))
                 self.best = list(path)
                 self.best_detours = detours
+                if cost == self.target and self.offering_anywhere:
+                    self.proven = self._proven(self.start, self.best)
             return not self._perfect()
         slot = self.slots[index]
-        if index:
-            for hosting in slot.history_before:
-                self.clock.host(state, hosting.facility_id, hosting.day)
-        self.clock.advance(state, slot.day)
+        self._enter(index, state)
+        best_cost, best_positions = self.best_order
+        extra = self._offer_bound(index, state)
+        if extra:
+            floor = _add(cost, self.rest[index] or NO_COST)
+            bound = (*floor[:-1], floor[-1] + extra)
+            if bound > best_cost or (bound == best_cost and positions > best_positions[:index]):
+                return True
         options = list(enumerate(self._options(index, state)))
         if allowance and len(options) > 1:
             # Departures from the queue first: the earliest departure is tried soonest.
             options = options[1:] + options[:1]
-        best_cost, best_positions = self.best_order
         rest = self.rest[index + 1]
         for rank, (step, position, member, ideal) in options:
             total = _add(cost, step)
@@ -950,6 +1118,24 @@ class _Search:
                 return False
             best_cost, best_positions = self.best_order
         return True
+
+
+def _matching(options: Sequence[Collection[int]]) -> int:
+    """The size of a maximum matching (augmenting paths) between positions and the members
+    each position may take."""
+    owner: dict[int, int] = {}  # member id -> position
+
+    def place(position: int, visited: set[int]) -> bool:
+        for member_id in options[position]:
+            if member_id not in visited:
+                visited.add(member_id)
+                holder = owner.get(member_id)
+                if holder is None or place(holder, visited):
+                    owner[member_id] = position
+                    return True
+        return False
+
+    return sum(1 for position in range(len(options)) if place(position, set()))
 
 
 def _estimate(cost: Cost, shortfall: int) -> Cost:
