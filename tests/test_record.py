@@ -213,3 +213,44 @@ def test_an_unknown_werkjaar_shows_the_current_one_and_csv_has_a_comma_variant(
     plain = logged_in.get(base + ".csv?werkjaar=2025-2026&variant=comma").data
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert next(csv.reader(io.StringIO(plain.decode())))[0] == "Onderdeel"
+
+
+def test_only_the_facilitys_own_shared_answers_are_quoted_without_names(
+    app, network, year, logged_in
+):
+    from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
+    from learnnet.scheduling.models import Session
+
+    held = db.session.scalar(db.select(Session).where(Session.title == "Voorlezen"))
+    cancelled = db.session.scalar(db.select(Session).where(Session.title == "Afgelast"))
+
+    def answer(session, contact, text, share):
+        response = EvaluationResponse(
+            session=session, contact_id=contact.id, facility_id=contact.facility_id
+        )
+        response.answers = [
+            EvaluationAnswer(question="useful", score=5),
+            EvaluationAnswer(question="take_away", text=text, share=share),
+        ]
+        db.session.add(response)
+
+    answer(held, year["sofie"], "We lezen nu elke ochtend voor", True)
+    hanne = next(c for c in year["first"].contacts if c.name == "Hanne De Smet")
+    answer(held, hanne, "Niet voor het jaaroverzicht", False)
+    answer(held, year["other"], "Bij ons werkt het ook", True)  # another facility
+    answer(cancelled, hanne, "Uit een afgelaste bijeenkomst", True)
+    db.session.commit()
+    base = f"/networks/{network.slug}/facilities/{year['first'].id}/jaaroverzicht"
+    html = logged_in.get(base + "?werkjaar=2025-2026").get_data(as_text=True)
+    quotes = html[html.index('id="rec-shared"') :]
+    assert "We lezen nu elke ochtend voor" in quotes and "Wat neem je mee?" in quotes
+    for hidden in ("Niet voor het", "Bij ons werkt", "afgelaste", "Sofie", "Hanne", "Bart"):
+        assert hidden not in quotes
+    rows = list(
+        csv.reader(
+            io.StringIO(logged_in.get(base + ".csv?werkjaar=2025-2026").data.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    shared = [r for r in rows if r[0] == "wat we deelden"]
+    assert [(r[5], r[3]) for r in shared] == [("We lezen nu elke ochtend voor", "")]

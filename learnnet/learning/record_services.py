@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, select
 
@@ -174,7 +175,7 @@ def load(
     )
 
 
-def action_point_rows(facility: Facility, session_ids: object) -> list[rules.ActionPointRow]:
+def action_point_rows(facility: Facility, session_ids: Any) -> list[rules.ActionPointRow]:
     """The action points of the sessions' minutes owned by the facility or its people.
 
     The minutes and their action points (issue 23.4) are not in this branch yet: none.
@@ -182,9 +183,26 @@ def action_point_rows(facility: Facility, session_ids: object) -> list[rules.Act
     return []
 
 
-def answer_rows(facility: Facility, session_ids: object) -> list[rules.AnswerRow]:
-    """The text answers of the facility's people to the sessions' evaluations.
+def answer_rows(facility: Facility, session_ids: Any) -> list[rules.AnswerRow]:
+    """The text answers of the facility's people to the sessions' evaluations that they
+    chose to share for the record (never who wrote them): one statement."""
+    from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
 
-    The evaluation (issue 23.5) is not in this branch yet: none.
-    """
-    return []
+    return [
+        rules.AnswerRow(*row)
+        for row in db.session.execute(
+            select(
+                EvaluationResponse.session_id,
+                EvaluationResponse.facility_id,
+                EvaluationAnswer.question,
+                EvaluationAnswer.text,
+                EvaluationAnswer.share,
+            )
+            .join(EvaluationAnswer, EvaluationAnswer.response_id == EvaluationResponse.id)
+            .where(
+                EvaluationResponse.session_id.in_(session_ids),
+                EvaluationResponse.facility_id == facility.id,
+                EvaluationAnswer.share.is_(True),
+            )
+        )
+    ]

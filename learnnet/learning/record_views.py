@@ -27,9 +27,10 @@ bp = Blueprint("record", __name__)
 
 
 def question_labels() -> dict[str, str]:
-    """The evaluation's open questions, as the record quotes them (the evaluation's own
-    words once it is in this branch; until then none)."""
-    return {}
+    """The evaluation's questions in the evaluation's own words."""
+    from learnnet.learning.evaluation_views import question_labels as labels
+
+    return labels()
 
 
 def _page(network: Network, facility: Facility, show_names: bool) -> services.RecordPage:
