@@ -148,7 +148,6 @@ def world(app, network, facilitator, admin):
         "reset_token": reset_token,
         "invite_token": invite_token,
         "slug": network.slug,
-        "network_id": network.id,
         "facility_id": facility.id,
         "contact_id": contact.id,
         "membership_id": membership.id,
