@@ -229,6 +229,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet import api
 
     api.init_app(app)
+    from learnnet.learning.minutes_views import bp as minutes_bp
+
+    app.register_blueprint(minutes_bp)
     _register_audit()
     from learnnet.attendance.views import init_app as attendance_init
 
@@ -254,6 +257,7 @@ def _register_audit() -> None:
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
+    from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
     from learnnet.networks.models import (
         Contact,
         Facility,
@@ -266,6 +270,9 @@ def _register_audit() -> None:
 
     for model, entity in (
         (ApiToken, "api_token"),
+        (Minutes, "minutes"),
+        (MinutesSection, "minutes_section"),
+        (ActionPoint, "action_point"),
         (Facility, "facility"),
         (Contact, "contact"),
         (Membership, "membership"),
