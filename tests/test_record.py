@@ -254,3 +254,68 @@ def test_only_the_facilitys_own_shared_answers_are_quoted_without_names(
     )
     shared = [r for r in rows if r[0] == "wat we deelden"]
     assert [(r[5], r[3]) for r in shared] == [("We lezen nu elke ochtend voor", "")]
+
+
+def test_the_facilitys_agreements_from_published_minutes_and_how_they_went(
+    app, network, year, logged_in
+):
+    from learnnet.learning.minutes_models import (
+        DRAFT,
+        PUBLISHED,
+        ActionNote,
+        ActionPoint,
+        Minutes,
+    )
+    from learnnet.models import utcnow
+    from learnnet.scheduling.models import Session
+
+    first, second = year["first"], year["second"]
+    held = db.session.scalar(db.select(Session).where(Session.title == "Voorlezen"))
+    later = db.session.scalar(db.select(Session).where(Session.title == "=Meertalig"))
+    db.session.add_all(
+        [Minutes(session_id=held.id, status=PUBLISHED), Minutes(session_id=later.id, status=DRAFT)]
+    )
+    db.session.flush()
+
+    def point(session, what, facility, contact=None, done=False):
+        p = ActionPoint(
+            session_id=session.id,
+            network_id=network.id,
+            what=what,
+            owner_facility_id=facility.id,
+            owner_contact_id=contact.id if contact else None,
+            due_on=date(2025, 12, 1),
+            done_at=utcnow() if done else None,
+        )
+        db.session.add(p)
+        db.session.flush()
+        return p
+
+    done = point(held, "Voorleesmand in elke leefgroep", first, year["sofie"], done=True)
+    db.session.add(
+        ActionNote(action_id=done.id, contact_id=year["sofie"].id, text="De mand is een succes")
+    )
+    point(held, "Boekenlijst delen", first)
+    point(held, "Iets van een ander", second)
+    point(later, "Uit een ontwerpverslag", first)
+    db.session.commit()
+    base = f"/networks/{network.slug}/facilities/{first.id}/jaaroverzicht"
+    html = logged_in.get(base + "?werkjaar=2025-2026").get_data(as_text=True)
+    part = html[html.index('id="rec-agreements"') : html.index('id="rec-shared"')]
+    assert "Voorleesmand in elke leefgroep" in part and "De mand is een succes" in part
+    assert "Boekenlijst delen" in part and "Sofie Claes" in part
+    assert "Iets van een ander" not in part and "ontwerpverslag" not in part
+    assert part.count("rec-state rec-done") == 1 and part.count("rec-state rec-open") == 1
+    facts = html[html.index('class="rec-facts"') : html.index('id="rec-theme"')]
+    assert "<strong>1</strong> van de 2 gedaan" in facts
+    rows = list(
+        csv.reader(
+            io.StringIO(logged_in.get(base + ".csv?werkjaar=2025-2026").data.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    agreed = sorted((r[5], r[6]) for r in rows if r[0] == "afspraak")
+    assert agreed == [
+        ("Boekenlijst delen", "open"),
+        ("Voorleesmand in elke leefgroep — De mand is een succes", "gedaan"),
+    ]

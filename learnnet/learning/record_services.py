@@ -176,21 +176,61 @@ def load(
 
 
 def action_point_rows(facility: Facility, session_ids: Any) -> list[rules.ActionPointRow]:
-    """The action points of the sessions' minutes owned by the facility or its people.
+    """The action points of the sessions' *published* minutes owned by the facility (or
+    one of its contacts), with their lines on how it went: two statements."""
+    from learnnet.learning.minutes_models import PUBLISHED, ActionNote, ActionPoint, Minutes
+    from learnnet.networks.models import Contact
 
-    The minutes and their action points (issue 23.4) are not in this branch yet: none.
-    """
-    return []
+    points = db.session.execute(
+        select(
+            ActionPoint.id,
+            ActionPoint.session_id,
+            ActionPoint.what,
+            ActionPoint.owner_facility_id,
+            func.coalesce(Contact.name, Facility.name),
+            ActionPoint.due_on,
+            ActionPoint.done_at,
+        )
+        .join(Minutes, Minutes.session_id == ActionPoint.session_id)
+        .join(Facility, Facility.id == ActionPoint.owner_facility_id)
+        .outerjoin(Contact, Contact.id == ActionPoint.owner_contact_id)
+        .where(
+            ActionPoint.session_id.in_(session_ids),
+            ActionPoint.owner_facility_id == facility.id,
+            Minutes.status == PUBLISHED,
+        )
+    ).all()
+    notes: dict[int, list[str]] = {}
+    if points:
+        for action_id, text in db.session.execute(
+            select(ActionNote.action_id, ActionNote.text)
+            .where(ActionNote.action_id.in_([p[0] for p in points]))
+            .order_by(ActionNote.id)
+        ):
+            notes.setdefault(action_id, []).append(text)
+    return [
+        rules.ActionPointRow(
+            id=pid,
+            session_id=sid,
+            what=what,
+            owner_facility_id=owner,
+            owner_name=name,
+            due_on=due,
+            done=done_at is not None,
+            notes=tuple(notes.get(pid, ())),
+        )
+        for pid, sid, what, owner, name, due, done_at in points
+    ]
 
 
 def answer_rows(facility: Facility, session_ids: Any) -> list[rules.AnswerRow]:
-    """The text answers of the facility's people to the sessions' evaluations that they
-    chose to share for the record (never who wrote them): one statement."""
+    """The facility's people's evaluation answers they chose to share (text only, never
+    who wrote them): one statement."""
     from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
 
     return [
-        rules.AnswerRow(*row)
-        for row in db.session.execute(
+        rules.AnswerRow(session_id, facility_id, question, text, share)
+        for session_id, facility_id, question, text, share in db.session.execute(
             select(
                 EvaluationResponse.session_id,
                 EvaluationResponse.facility_id,
@@ -203,6 +243,7 @@ def answer_rows(facility: Facility, session_ids: Any) -> list[rules.AnswerRow]:
                 EvaluationResponse.session_id.in_(session_ids),
                 EvaluationResponse.facility_id == facility.id,
                 EvaluationAnswer.share.is_(True),
+                EvaluationAnswer.text != "",
             )
         )
     ]
