@@ -15,9 +15,11 @@ from sqlalchemy import exists, func, select
 from learnnet.attendance.models import Attendance
 from learnnet.extensions import db
 from learnnet.learning import record as rules
+from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
+from learnnet.learning.minutes_models import PUBLISHED, ActionNote, ActionPoint, Minutes
 from learnnet.learning.models import LearningGoal, WerkjaarTheme, session_goal
 from learnnet.models import utcnow
-from learnnet.networks.models import Facility, Membership, Network
+from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import local_today, to_local
 
@@ -178,9 +180,6 @@ def load(
 def action_point_rows(facility: Facility, session_ids: Any) -> list[rules.ActionPointRow]:
     """The action points of the sessions' *published* minutes owned by the facility (or
     one of its contacts), with their lines on how it went: two statements."""
-    from learnnet.learning.minutes_models import PUBLISHED, ActionNote, ActionPoint, Minutes
-    from learnnet.networks.models import Contact
-
     points = db.session.execute(
         select(
             ActionPoint.id,
@@ -226,8 +225,6 @@ def action_point_rows(facility: Facility, session_ids: Any) -> list[rules.Action
 def answer_rows(facility: Facility, session_ids: Any) -> list[rules.AnswerRow]:
     """The facility's people's evaluation answers they chose to share (text only, never
     who wrote them): one statement."""
-    from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
-
     return [
         rules.AnswerRow(session_id, facility_id, question, text, share)
         for session_id, facility_id, question, text, share in db.session.execute(
