@@ -319,3 +319,48 @@ def test_the_facilitys_agreements_from_published_minutes_and_how_they_went(
         ("Boekenlijst delen", "open"),
         ("Voorleesmand in elke leefgroep — De mand is een succes", "gedaan"),
     ]
+
+
+def test_the_demo_members_yearly_record_pdf_tells_the_werkjaar(app, client):
+    """The demo's member opens her facility's jaaroverzicht PDF through her link: it names
+    the werkjaar, her colleagues' hours, the agreement done and how it went, and quotes
+    what they shared; nothing of another facility's people."""
+    from pypdf import PdfReader
+
+    from learnnet import demo
+    from learnnet.learning.minutes_models import ActionNote, ActionPoint
+    from learnnet.networks.models import Contact, Network
+
+    demo.load()
+    db.session.commit()
+    contact = db.session.scalar(db.select(Contact).where(Contact.email == demo.demo_member_email()))
+    network = db.session.scalar(db.select(Network).where(Network.slug == "gent-baby-peuter"))
+    token = token_of(ensure_link(contact))
+    db.session.commit()
+    response = client.get(f"/m/{token}/networks/{network.id}/jaaroverzicht.pdf")
+    assert response.status_code == 200
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).replace(
+        "\n", " "
+    )
+    assert contact.facility.name in text and "Opgroeien" in text and contact.name in text
+    done = db.session.scalar(
+        db.select(ActionPoint).where(
+            ActionPoint.owner_facility_id == contact.facility_id, ActionPoint.done_at.is_not(None)
+        )
+    )
+    note = db.session.scalar(db.select(ActionNote.text).where(ActionNote.action_id == done.id))
+    assert done.what[:30] in text and note[:30] in text
+    from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
+
+    shared = db.session.scalars(
+        db.select(EvaluationAnswer.text)
+        .join(EvaluationResponse)
+        .where(
+            EvaluationResponse.facility_id == contact.facility_id, EvaluationAnswer.share.is_(True)
+        )
+    ).all()
+    assert shared and all(quote[:25] in text for quote in shared)
+    others = db.session.scalars(
+        db.select(Contact.name).where(Contact.facility_id != contact.facility_id)
+    ).all()
+    assert not [name for name in others if name in text]
