@@ -70,6 +70,8 @@ def year(app, network):
 def test_the_facilitator_sees_the_record_page_pdf_and_csv(app, network, year, logged_in):
     first = year["first"]
     base = f"/networks/{network.slug}/facilities/{first.id}/jaaroverzicht"
+    for where in (f"/networks/{network.slug}", f"/facilities/{first.id}"):
+        assert f'href="{base}' in logged_in.get(where).get_data(as_text=True), where
     page = logged_in.get(base + "?werkjaar=2025-2026")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
