@@ -77,6 +77,7 @@ def test_the_facilitator_sees_the_record_page_pdf_and_csv(app, network, year, lo
     html = page.get_data(as_text=True)
     assert "Jaaroverzicht" in html and "Opgroeien" in html
     assert "Taal in de kinderopvang" in html and "Voorlezen aan baby" in html
+    assert "2 van de 2 leerdoelen van het werkjaar kwamen aan bod" in html
     assert "Sofie Claes" in html and "Hanne De Smet" in html
     assert "Bart Peeters" not in html  # another facility's person
     assert "Afgelast" not in html  # cancelled: not counted
