@@ -16,7 +16,7 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register the API, its document and the token pages."""
-    from learnnet.api import docs, tokens_views, views
+    from learnnet.api import docs, events, tokens_views, views  # noqa: F401 - events connects
 
     views.register(app)
     app.register_blueprint(docs.bp)
