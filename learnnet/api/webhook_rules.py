@@ -122,3 +122,17 @@ def url_problem(url: str, production: bool, addresses: list[str]) -> str | None:
     if not all(address_allowed(a) for a in addresses):
         return "private_address"
     return None
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a secret an admin typed cannot be used (a code), or None: ``whsec_`` and
+    base64 of 24 to 64 bytes, as the specification asks."""
+    if not secret.startswith(SECRET_PREFIX):
+        return "prefix"
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        return "base64"
+    if not 24 <= len(key) <= 64:
+        return "length"
+    return None

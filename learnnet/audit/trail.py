@@ -23,6 +23,7 @@ SKIP = {
     "created_at",
     "last_login_at",
     "name_key",
+    "secret",  # a webhook endpoint's signing secret
     "note",  # an answer's note stays in the answer's own history, which erasure empties
 }
 
