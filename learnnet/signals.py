@@ -74,7 +74,8 @@ answer_changed = _signals.signal("answer-changed")
 #: sender: the Attendance just recorded or corrected.
 attendance_recorded = _signals.signal("attendance-recorded")
 
-#: sender: the Membership that has just started (a new row, flushed).
+#: sender: a tuple of Memberships that have just started (new rows, flushed; a CSV
+#: import sends all of its new ones at once).
 membership_started = _signals.signal("membership-started")
 
 #: sender: the Contact just erased (its personal data already replaced).

@@ -207,3 +207,33 @@ def test_a_change_rolled_back_queues_nothing(world):
     signals.session_changed.send(session, changes=frozenset({"cancelled"}))
     db.session.rollback()
     assert _events() == []
+
+
+def test_a_csv_import_starts_memberships_once_each(app, world, facilitator):
+    """The import adds its members in bulk: one event per new membership, none for a
+    facility that already was a member (importing again changes nothing)."""
+    from learnnet.networks import csvio
+    from tests.test_csv_import_plan import csv_messages
+
+    net, host, _sofie, _hanne = world
+    text = (
+        "facility_name;postcode;city\n"
+        f"{host.name};{host.postcode};{host.city}\n"
+        "Kinderdagverblijf Het Nestje;9000;Gent\n"
+        "Crèche Zonneschijn;9050;Gentbrugge\n"
+    )
+    parsed = csvio.parse(text.encode(), csv_messages())
+    assert parsed.valid
+    today = date(2026, 3, 2)
+    network_services.apply_import(net, parsed.facilities, today, parsed.columns, actor=facilitator)
+    events = _events()
+    assert [e for e, _d in events] == ["membership.started"] * 2
+    new = db.session.scalars(
+        db.select(Membership).where(Membership.network_id == net.id, Membership.joined_on == today)
+    ).all()
+    assert sorted(d["membership_id"] for _e, d in events) == sorted(m.id for m in new)
+    assert {d["facility_id"] for _e, d in events} == {m.facility_id for m in new}
+    assert host.id not in {d["facility_id"] for _e, d in events}
+    _clear()
+    network_services.apply_import(net, parsed.facilities, today, parsed.columns, actor=facilitator)
+    assert _events() == []

@@ -46,8 +46,7 @@ def _membership_data(membership: Any) -> dict[str, Any]:
 
 @signals.sessions_planned.connect
 def _on_sessions_planned(sessions: tuple[Any, ...], **_: Any) -> None:
-    for session in sessions:
-        webhooks.queue("session.planned", session_data(session))
+    webhooks.queue_many("session.planned", [session_data(s) for s in sessions])
 
 
 @signals.session_changed.connect
@@ -97,8 +96,8 @@ def _on_attendance_recorded(attendance: Any, **_: Any) -> None:
 
 
 @signals.membership_started.connect
-def _on_membership_started(membership: Any, **_: Any) -> None:
-    webhooks.queue("membership.started", _membership_data(membership))
+def _on_membership_started(memberships: tuple[Any, ...], **_: Any) -> None:
+    webhooks.queue_many("membership.started", [_membership_data(m) for m in memberships])
 
 
 @signals.membership_ended.connect

@@ -47,18 +47,33 @@ Post = Callable[[str, dict[str, str], bytes], tuple[int | None, str]]
 def queue(event: str, data: dict[str, Any], now: datetime | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint that wants ``event``; not committed (the caller's
     transaction holds the change and its deliveries together)."""
+    return queue_many(event, [data], now)
+
+
+def queue_many(
+    event: str, items: list[dict[str, Any]], now: datetime | None = None
+) -> list[WebhookDelivery]:
+    """As :func:`queue`, one event (one id) per item, with one look at the endpoints
+    (a CSV import starts hundreds of memberships at once)."""
     if event not in rules.EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
+    if not items:
+        return []
     now = now or utcnow()
-    event_id = f"msg_{uuid.uuid4().hex}"
-    body = json.dumps(
-        {"type": event, "timestamp": now.isoformat(), "data": data},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    wanting = [
+        endpoint
+        for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))
+        if event in (endpoint.events or [])
+    ]
     made = []
-    for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active)):
-        if event in (endpoint.events or []):
+    for data in items:
+        event_id = f"msg_{uuid.uuid4().hex}"
+        body = json.dumps(
+            {"type": event, "timestamp": now.isoformat(), "data": data},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        for endpoint in wanting:
             delivery = WebhookDelivery(
                 endpoint=endpoint, event_id=event_id, event=event, body=body, next_attempt_at=now
             )

@@ -271,7 +271,7 @@ def create_facility(data: dict[str, Any], network: Network | None, joined_on: da
         membership = Membership(network=network, facility=facility, joined_on=joined_on)
         db.session.add(membership)
         db.session.flush()
-        signals.membership_started.send(membership)
+        signals.membership_started.send((membership,))
     db.session.commit()
     return facility
 
@@ -467,7 +467,7 @@ def add_member(
     membership = Membership(network=network, facility=facility, joined_on=joined_on)
     db.session.add(membership)
     db.session.flush()
-    signals.membership_started.send(membership)
+    signals.membership_started.send((membership,))
     db.session.commit()
     return membership
 
@@ -545,7 +545,7 @@ def accept_request(
         )
         db.session.add(membership)
         db.session.flush()
-        signals.membership_started.send(membership)
+        signals.membership_started.send((membership,))
     db.session.commit()
     return membership
 
@@ -868,10 +868,6 @@ def apply_import(
             for facility_id in work.joining
         ]
         db.session.add_all(joined)
-        if joined:
-            db.session.flush()
-        for membership in joined:
-            signals.membership_started.send(membership)
         requests = [
             MembershipRequest(
                 network_id=network.id,
@@ -912,6 +908,12 @@ def apply_import(
             + work.new_contacts,
             ("facility_id", "email", "name"),
         )
+        if memberships_in:  # the new facilities' memberships, as rows for the webhooks
+            ids = [r["id"] for r in memberships_in]
+            joined += db.session.scalars(select(Membership).where(Membership.id.in_(ids)))
+        if joined:
+            db.session.flush()
+            signals.membership_started.send(tuple(joined))
         for model, rows in (
             (Facility, facilities_in),
             (Membership, memberships_in),
