@@ -256,7 +256,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_audit() -> None:
     """The trail is the bottom room: the factory, which knows every room, says what to track."""
-    from learnnet.api.models import ApiToken
+    from learnnet.api.models import ApiToken, WebhookEndpoint
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
@@ -274,6 +274,7 @@ def _register_audit() -> None:
 
     for model, entity in (
         (ApiToken, "api_token"),
+        (WebhookEndpoint, "webhook_endpoint"),
         (Minutes, "minutes"),
         (MinutesSection, "minutes_section"),
         (ActionPoint, "action_point"),
