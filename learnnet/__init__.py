@@ -223,6 +223,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning import bp as learning_bp
 
     app.register_blueprint(learning_bp)
+    from learnnet.learning.werkjaar_views import init_app as werkjaar_init
+
+    werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
     _register_audit()
     from learnnet.attendance.views import init_app as attendance_init
 
