@@ -25,11 +25,14 @@ Rules
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from learnnet.attendance.rules import werkjaar_of
+
+_YEAR = re.compile(r"([0-9]{4})(?:-([0-9]{4}))?")
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -53,12 +56,11 @@ def label(start_year: int) -> str:
 def parse_year(raw: str | None, default: int) -> int:
     """The werkjaar a ``?jaar=`` value names: '2026' or '2026-2027' (its start year);
     anything else, or a year outside 2000–2100, is ``default``."""
-    text = (raw or "").strip()
-    first, _dash, second = text.partition("-")
-    if not first.isdigit() or len(first) != 4:
+    found = _YEAR.fullmatch((raw or "").strip())
+    if found is None:
         return default
-    year = int(first)
-    if second and (not second.isdigit() or int(second) != year + 1):
+    year = int(found.group(1))
+    if found.group(2) and int(found.group(2)) != year + 1:
         return default
     return year if FIRST_YEAR <= year <= LAST_YEAR else default
 
