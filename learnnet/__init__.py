@@ -233,6 +233,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.calendar.views import init_app as calendar_init
 
     calendar_init(app)
+    from learnnet.learning.evaluation_views import init_app as evaluation_init
+
+    evaluation_init(app)
     from learnnet import changes
 
     changes.register()  # after the trail's and the feed stamps' hooks: its row is written last

@@ -612,6 +612,95 @@ def _attendance(network: Network) -> int:
     return count
 
 
+# Evaluation answers of the demo: (score, what they take with them, shared?, what they
+# will try, shared?); the demo's checked-in contacts answer them in turn.
+EVALUATIONS = (
+    (5, "Het idee van een vaste knuffelplek voor elk nieuw kind.", True, "", False),
+    (
+        4,
+        "Hoe de gastvoorziening de eerste week samen met de ouders opbouwt.",
+        False,
+        "Korter wennen, maar vaker.",
+        True,
+    ),
+    (
+        5,
+        "Dat we niet de enigen zijn die zoeken rond de slaapmomenten.",
+        True,
+        "Een wenschriftje dat ouders elke dag meekrijgen.",
+        False,
+    ),
+    (3, "", False, "Een foto-overzicht van de dag aan de inkom.", True),
+    (4, "Concrete tips voor de overdracht bij het afhalen.", False, "", False),
+    (
+        5,
+        "De rustige hoek met kussens die we in de leefgroep zagen.",
+        True,
+        "Zelf zo'n rustige hoek inrichten.",
+        True,
+    ),
+    (4, "", False, "Ouders vaker een foto sturen tijdens de wenperiode.", False),
+    (3, "Goede vragen van collega's over het slaapritme.", False, "", False),
+)
+
+
+def _evaluations(network: Network) -> int:
+    """Evaluations of the network's last two held sessions, by several of the people who
+    were checked in (some quotes shared for their facility's yearly record)."""
+    from learnnet.attendance.models import PRESENT, Attendance
+    from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
+
+    now = utcnow()
+    held = list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.network_id == network.id, Session.ends_at < now)
+            .order_by(Session.starts_at.desc())
+            .limit(2)
+        )
+    )
+    if not held or db.session.scalar(
+        select(func.count(EvaluationResponse.id)).where(
+            EvaluationResponse.session_id.in_([s.id for s in held])
+        )
+    ):
+        return 0
+    count = 0
+    for n, session in enumerate(held):
+        present = db.session.scalars(
+            select(Attendance)
+            .where(
+                Attendance.session_id == session.id,
+                Attendance.status == PRESENT,
+                Attendance.contact_id.is_not(None),
+            )
+            .order_by(Attendance.id)
+        )
+        for i, attendance in enumerate(list(present)[: 5 - 2 * n]):
+            score, take_away, share_take, try_out, share_try = EVALUATIONS[
+                (i + 5 * n) % len(EVALUATIONS)
+            ]
+            answers = [EvaluationAnswer(question="useful", score=score)]
+            if take_away:
+                answers.append(
+                    EvaluationAnswer(question="take_away", text=take_away, share=share_take)
+                )
+            if try_out:
+                answers.append(EvaluationAnswer(question="try_out", text=try_out, share=share_try))
+            db.session.add(
+                EvaluationResponse(
+                    session_id=session.id,
+                    contact_id=attendance.contact_id,
+                    facility_id=attendance.facility_id,
+                    submitted_at=session.ends_at + timedelta(hours=2 + i),
+                    answers=answers,
+                )
+            )
+            count += 1
+    db.session.commit()
+    return count
+
+
 def load() -> str:
     """Add whatever part of the demo is missing; return a one-line report."""
     created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
@@ -704,5 +793,6 @@ def load() -> str:
     created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
     created["answers"] = _answers(networks["gent-baby-peuter"])
     created["attendances"] = sum(_attendance(n) for n in networks.values())
+    created["evaluations"] = _evaluations(networks["gent-baby-peuter"])
     parts = ", ".join(f"{n} {k}" for k, n in created.items())
     return f"Demo data loaded: {parts} added."

@@ -32,6 +32,7 @@ def entity_label(entity: str) -> str:
         "user": _("account"),
         "rsvp": _("answer"),
         "attendance": _("attendance"),
+        "evaluation_setting": _("evaluation questions"),
     }.get(entity, entity)
 
 

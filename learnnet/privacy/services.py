@@ -13,6 +13,7 @@ from learnnet.attendance.models import Attendance
 from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
+from learnnet.learning import evaluation_services
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
@@ -141,6 +142,7 @@ def export(contact: Contact) -> dict[str, Any]:
         "calendar_feeds": [
             {"made_at": _when(f.created_at), "revoked_at": _when(f.revoked_at)} for f in feeds
         ],
+        "evaluations": evaluation_services.export_for(contact),
     }
 
 
@@ -216,6 +218,7 @@ def erase(contact: Contact) -> None:
     db.session.execute(
         update(AuditEvent).where(AuditEvent.contact_id == contact.id).values(actor_name=ERASED_NAME)
     )
+    evaluation_services.erase_for(contact)  # scores stay for the averages; texts go
     db.session.flush()
     if was_active:
         signals.contact_left.send(contact)  # their seats for sessions to come are freed
@@ -298,6 +301,7 @@ def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
         )
         db.session.delete(row)
     db.session.flush()
+    evaluation_services.merge_for(duplicate, keeper)
     # What they wrote and did, and what was sent to them.
     for model, column in (
         (MemberMessage, MemberMessage.contact_id),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from learnnet.auth import services as auth
 from learnnet.calendar import imip
 from learnnet.extensions import db
+from learnnet.learning import evaluation_services
 from learnnet.mail import services as mail
 from learnnet.mail.models import OutboxMessage
 from learnnet.rsvp import notify
@@ -74,6 +75,7 @@ def _every_kind(app, network, facilitator) -> dict[str, str]:
     keep("nudge", notify.nudge(sessions[2], sofie))
     keep("waitlisted", notify.waitlisted(Rsvp(session=sessions[2], contact=sofie, answer="yes")))
     keep("host-request", notify.host_request(second, host))
+    keep("evaluation", evaluation_services.evaluation_mail(second, sofie))
     notify.host_declined(second, host)
     notify.member_message(SimpleNamespace(session=second, contact=sofie, body="Ik kom later."))
     notify.link_again("sofie@example.org")
