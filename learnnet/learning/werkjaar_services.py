@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from learnnet.attendance import bridges as bridges_module
 from learnnet.attendance.models import PRESENT, Attendance
@@ -276,10 +276,10 @@ class WeakLine:
 
 
 def weak_bridges(
-    networks: Sequence[Network], today: date | None = None, with_contacts: bool = True
+    networks: Sequence[Network], today: date | None = None
 ) -> dict[int, list[WeakLine]]:
     """Per network: the members to reach out to (see :mod:`weak_bridges`), with their
-    contacts, in three statements however many networks, sessions and people.
+    contacts, in two statements however many networks, sessions and people.
 
     Sessions before the previous werkjaar are not read: a bridge that weakens is about
     this year and the last.
@@ -293,7 +293,9 @@ def weak_bridges(
     first = date(rules.start_year_of(earliest) - 1, 9, 1)
     last = rules.bounds(rules.start_year_of(latest))[1]
     low, high = _utc_window(first, last)
-    members = db.session.execute(
+    # The memberships with each facility's active contacts (one row per contact, one for
+    # a facility without any): the call list's numbers come in the same statement.
+    member_rows = db.session.execute(
         select(
             Membership.network_id,
             Membership.facility_id,
@@ -303,10 +305,36 @@ def weak_bridges(
             Facility.willing_to_host,
             Facility.phone,
             Facility.email,
+            Contact.id.label("contact_id"),
+            Contact.name.label("contact_name"),
+            Contact.function,
+            Contact.phone.label("contact_phone"),
+            Contact.email.label("contact_email"),
         )
         .join(Facility, Facility.id == Membership.facility_id)
+        .outerjoin(
+            Contact,
+            and_(
+                Contact.facility_id == Facility.id,
+                Contact.active.is_(True),
+            ),
+        )
         .where(Membership.network_id.in_(ids))
+        .order_by(Membership.id, Contact.name, Contact.id)
     ).all()
+    members = list(
+        {(r.network_id, r.facility_id, r.joined_on, r.left_on): r for r in member_rows}.values()
+    )
+    contacts: dict[int, list[Reachable]] = defaultdict(list)
+    seen: set[int] = set()
+    for r in member_rows:
+        if r.contact_id is not None and r.contact_id not in seen:
+            seen.add(r.contact_id)
+            contacts[r.facility_id].append(
+                Reachable(
+                    r.contact_name, r.function or "", r.contact_phone or "", r.contact_email or ""
+                )
+            )
     # Sessions with every (facility, present?) pair recorded: one row per session without
     # attendance, one per facility and status otherwise.
     rows = db.session.execute(
@@ -372,17 +400,6 @@ def weak_bridges(
             per_network.get(nid, []),
             todays[nid],
         )
-    flagged = {w.facility_id for ws in found.values() for w in ws}
-    contacts: dict[int, list[Reachable]] = defaultdict(list)
-    if with_contacts:
-        for c in db.session.scalars(
-            select(Contact)
-            .where(Contact.facility_id.in_(flagged), Contact.active.is_(True))
-            .order_by(Contact.facility_id, Contact.name, Contact.id)
-        ):
-            contacts[c.facility_id].append(
-                Reachable(c.name, c.function or "", c.phone or "", c.email or "")
-            )
     facts = {(r.network_id, r.facility_id): r for r in members}
     return {
         nid: [

@@ -110,7 +110,7 @@ def call_list_csv(network: Network) -> Response:
 
 def dashboard_weak_bridges(networks: list[Network]) -> dict[str, Any]:
     """Template helper (dashboard): per network the facilities to reach out to (the
-    first few, with their mail link), in three statements for all networks."""
+    first few, with their mail link), in two statements for all networks."""
     found = services.weak_bridges(networks)
     groups = []
     for network in networks:
