@@ -223,6 +223,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning import bp as learning_bp
 
     app.register_blueprint(learning_bp)
+    from learnnet import api
+
+    api.init_app(app)
     from learnnet.learning.werkjaar_views import init_app as werkjaar_init
 
     werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
@@ -247,6 +250,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_audit() -> None:
     """The trail is the bottom room: the factory, which knows every room, says what to track."""
+    from learnnet.api.models import ApiToken
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
@@ -261,6 +265,7 @@ def _register_audit() -> None:
     from learnnet.scheduling.models import Session
 
     for model, entity in (
+        (ApiToken, "api_token"),
         (Facility, "facility"),
         (Contact, "contact"),
         (Membership, "membership"),
@@ -387,6 +392,13 @@ def _same_site_referrer() -> str | None:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
+def _is_api() -> bool:
+    """Errors under /api/ are problem documents for programs, not pages for people."""
+    from learnnet.api import API_PREFIX
+
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
 def _register_errors(app: Flask) -> None:
     def render_error(code: int, description: str | None = None) -> tuple[str, int]:
         message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[400])()
@@ -399,6 +411,10 @@ def _register_errors(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Any:
         if error.code is None or error.code < 400:
             return error
+        if _is_api():
+            from learnnet.api.problems import from_exception
+
+            return from_exception(error)
         if error.code == 413 and request.method == "POST" and request.url_rule is not None:
             # Typically a file upload that is too large: back to the form with a message.
             flash(_("What you sent is too large (at most 1 MB)."), "error")
@@ -427,4 +443,8 @@ def _register_errors(app: Flask) -> None:
     def _unexpected(error: Exception) -> Any:
         app.logger.exception("unhandled error")
         db.session.rollback()
+        if _is_api():
+            from learnnet.api.problems import response
+
+            return response(500)
         return render_error(500)

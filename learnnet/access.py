@@ -43,6 +43,9 @@ PERSONAL_LINK = "personal_link"
 CALENDAR_FEED = "calendar_feed"
 MEMBER_FACILITY = "member_facility"  # a facility that is a current member of one's network
 NETWORK_CREATOR = "network_creator"  # may start a new network (see can_create_networks)
+# The API (learnnet.api): a bearer token, checked by the API's blueprint before its views
+# run; a login cookie opens nothing there.
+API_TOKEN = "api_token"  # noqa: S105  # nosec B105 - a rule name, not a secret
 RULES = (
     PUBLIC,
     USER,
@@ -55,6 +58,7 @@ RULES = (
     SESSION,
     PERSONAL_LINK,
     CALENDAR_FEED,
+    API_TOKEN,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -238,6 +242,10 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
         return
     if rule == CALENDAR_FEED:
         _calendar_feed(kwargs)
+        return
+    if rule == API_TOKEN:
+        if g.get("api_token") is None:  # set by the API's own before_request, or nothing
+            abort(401)
         return
     if not current_user.is_authenticated:
         # Redirects to the login page (302) with ?next= pointing back here.

@@ -112,6 +112,8 @@ class Defaults:
 
     # Personal links: failed lookups per client address before 429 (brute-force guard).
     TOKEN_MISS_LIMIT = "20 per 10 minutes"  # noqa: S105  # nosec B105 - a rate, not a secret
+    # Requests per API token (learnnet.api), in the limiter's store.
+    API_RATE_LIMIT = "300 per minute"
     # Test-only: seconds to wait between counting seats and writing an answer, to make
     # races visible; RSVP_LOCKING=False removes the protection (to prove the test bites).
     RSVP_TEST_PAUSE = 0.0

@@ -8,6 +8,7 @@ idempotent: rows are matched on their natural keys and only missing ones are add
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
@@ -698,6 +699,106 @@ def _evaluations(network: Network) -> int:
             )
             count += 1
     db.session.commit()
+
+
+POLL_SLUG = "kempen-gezinsopvang"
+POLL_DATES = 6
+POLL_TEXT = (
+    "Welke data passen jullie volgend werkjaar? Duid ook aan wanneer jullie het netwerk "
+    "kunnen ontvangen."
+)
+
+
+def _season_poll(network: Network) -> int:
+    """An open season poll for the network's next season, with answers (how many).
+
+    Six candidate dates after its last session. Every facility but the last answered:
+    one date most cannot come (too few: the facilitator drops it), a few "kan niet", and
+    per date one facility offers to host. The offers are the ones the planner can follow
+    within its rules (each swaps the queue's hosts of two dates in a row where it can),
+    so the plan from the poll has its hosts where they offered.
+    """
+    from learnnet.scheduling import poll as poll_rules
+    from learnnet.scheduling import poll_services
+    from learnnet.scheduling.poll_models import Poll
+    from learnnet.scheduling.recurrence import DATES, candidate_dates
+    from learnnet.timefmt import local_today
+
+    if db.session.scalar(select(func.count(Poll.id)).where(Poll.network_id == network.id)):
+        return 0
+    last = db.session.scalar(
+        select(func.max(Session.starts_at)).where(Session.network_id == network.id)
+    )
+    today = local_today(network.timezone)
+    start = max(today, last.date() if last else today) + timedelta(days=7)
+    holidays = scheduling.public_holidays(start, start + SEASON_REACH)
+    days: list[date] = []
+    for day in candidate_dates(Pattern(start=start, **SEASONS[POLL_SLUG])):
+        if day not in holidays and schoolholidays.holiday_on(day) is None:
+            days.append(day)
+        if len(days) == POLL_DATES:
+            break
+    poll = poll_services.create_poll(
+        network, network.facilitators[0], days, today + timedelta(days=14), POLL_TEXT
+    )
+    facilities = [f for f in poll_services.member_facilities(network) if f.contacts]
+    answering = facilities[:-1]  # the last one has not answered yet
+    weak = days[4]
+    cannot = {(answering[i % len(answering)].id, days[d]) for i, d in ((1, 1), (2, 3), (3, 0))}
+    cannot |= {(f.id, weak) for f in answering[2:]}
+    # Who answers what: two contacts of each facility, the first for every date, the
+    # second for every other date.
+    answers: list[tuple[Contact, int, dict[date, str]]] = []
+    for n, facility in enumerate(answering):
+        for k, contact in enumerate(c for c in facility.contacts[:2] if c.active):
+            given = {}
+            for i, day in enumerate(days):
+                if k and i % 2:
+                    continue
+                if (facility.id, day) in cannot:
+                    given[day] = poll_rules.CANNOT
+                elif (n + i) % 5 == 0:
+                    given[day] = poll_rules.RATHER_NOT
+                else:
+                    given[day] = poll_rules.CAN
+            answers.append((contact, k, given))
+    # The plan from the poll expects the most "kan" on one date it plans.
+    expected = max(
+        sum(given.get(day) == poll_rules.CAN for _c, _k, given in answers)
+        for day in days
+        if day != weak
+    )
+    # The queue's hosts, then each pair of dates swapped: kept where the planner follows.
+    request = scheduling.build_request(
+        network,
+        Pattern(DATES, today, dates=tuple(days)),
+        today,
+        None,
+        None,
+        expected,
+        dropped={weak},
+    )
+    cannot_come: dict[int, set[date]] = {}
+    for facility_id, day in cannot:
+        cannot_come.setdefault(facility_id, set()).add(day)
+    request = replace(request, cannot_come={f: frozenset(d) for f, d in cannot_come.items()})
+    queue = {a.day: a.facility_id for a in rotation.plan(request).assignments}
+    planned = sorted(queue)
+    swapped = {}
+    for first, second in zip(planned[::2], planned[1::2], strict=False):
+        swapped[first], swapped[second] = queue[second], queue[first]
+    offers: dict[int, set[date]] = {}
+    for day, facility_id in swapped.items():
+        offers.setdefault(facility_id, set()).add(day)
+    followed = rotation.plan(replace(request, offers={f: frozenset(d) for f, d in offers.items()}))
+    offered = {(a.facility_id, a.day) for a in followed.assignments}
+    count = 0
+    for contact, k, given in answers:
+        host = {day: k == 0 and (contact.facility_id, day) in offered for day in given}
+        poll_services.record_answers(
+            poll, contact, {day: (answer, host[day]) for day, answer in given.items()}
+        )
+        count += len(given)
     return count
 
 
@@ -794,5 +895,6 @@ def load() -> str:
     created["answers"] = _answers(networks["gent-baby-peuter"])
     created["attendances"] = sum(_attendance(n) for n in networks.values())
     created["evaluations"] = _evaluations(networks["gent-baby-peuter"])
+    created["poll answers"] = _season_poll(networks[POLL_SLUG])
     parts = ", ".join(f"{n} {k}" for k, n in created.items())
     return f"Demo data loaded: {parts} added."

@@ -15,6 +15,7 @@ import pytest
 
 from learnnet.access import (
     ADMIN,
+    API_TOKEN,
     CALENDAR_FEED,
     CONTACT,
     FACILITY,
@@ -57,6 +58,9 @@ ALLOWED = {
     MEMBER_FACILITY: {"shared_facilitator", "facilitator", "admin"},
     CONTACT: {"shared_facilitator", "facilitator", "admin"},
     SESSION: {"facilitator", "admin"},
+    # A bearer token is the only identity of the API: a login cookie opens nothing (401),
+    # whoever's it is. What each token sees: test_every_api_route_checks_the_token.
+    API_TOKEN: set(),
 }
 
 
@@ -124,7 +128,12 @@ def world(app, network, facilitator, admin):
 
     poll_day = local_today() + timedelta(days=30)
     poll = create_poll(network, facilitator, [poll_day], poll_day, "Welke data passen?")
+    from tests.api_helpers import make_token
+
+    api_token, _ = make_token(facilitator, [network])
     return {
+        "network_id": network.id,
+        "token_id": api_token.id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,
@@ -195,7 +204,11 @@ def test_every_route_checks_who_may_use_it(app, world, role):
             response = client.open(url, method=method)
             where = f"{role} {method} {url} ({rule.endpoint}, rule {access})"
             assert response.status_code != 500, where
-            if role in ALLOWED[access]:
+            if access == API_TOKEN:
+                # No token: 401 for a GET, whoever is logged in; the API has no writes yet.
+                assert response.status_code == (401 if method == "GET" else 405), where
+                assert response.mimetype == "application/problem+json", where
+            elif role in ALLOWED[access]:
                 assert response.status_code not in (401, 403, 404), where
                 assert not (response.location or "").startswith("/login?next="), where
             elif role == "anonymous":
@@ -295,3 +308,90 @@ def test_no_personal_link_page_shows_another_contacts_history(app, network):
             assert "Griet" not in body, url
             checked += 1
     assert checked >= 4  # the member page, the history, the certificate (print, PDF)
+
+
+def test_every_api_route_checks_the_token(app, network, facilitator):
+    """Issue 26: every API route × every kind of token. A token sees only its networks
+    (another network's rows are absent, its objects 404); people (contacts, answers,
+    attendance) only with "may see people" (403 otherwise); an expired or revoked token,
+    or none, gets 401; a read token cannot write (no write route exists yet: 405)."""
+    from datetime import timedelta
+
+    from learnnet.api.models import ApiToken
+    from learnnet.api.rules import token_hash
+    from learnnet.attendance.models import Attendance
+    from learnnet.models import utcnow
+    from learnnet.rsvp.models import Rsvp
+    from tests.api_helpers import bearer, make_token
+
+    facility = network.memberships[0].facility
+    contact = facility.contacts[0]
+    session = factories.session(network, facility)
+    db.session.add(Rsvp(session=session, contact=contact, answer="yes"))
+    db.session.add(
+        Attendance(
+            session=session,
+            contact=contact,
+            facility_id=facility.id,
+            person_name=contact.name,
+            facility_name=facility.name,
+            status="present",
+        )
+    )
+    other_owner = factories.user(email="o@example.org")
+    elsewhere = factories.network(facilitators=[other_owner], name="Elders")
+    db.session.commit()
+    _, people = make_token(facilitator, [network], people=True)
+    _, no_people = make_token(facilitator, [network])
+    _, other = make_token(other_owner, [elsewhere], people=True)
+    _, expired = make_token(facilitator, [network], people=True)
+    _, revoked = make_token(facilitator, [network], people=True)
+    for secret, field, value in (
+        (expired, "expires_at", utcnow() - timedelta(minutes=1)),
+        (revoked, "revoked_at", utcnow()),
+    ):
+        token = db.session.scalar(
+            db.select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
+        )
+        setattr(token, field, value)
+    db.session.commit()
+    ids = {
+        "network_id": network.id,
+        "facility_id": facility.id,
+        "contact_id": contact.id,
+        "session_id": session.id,
+    }
+    people_routes = {"api.contacts", "api.contact", "api.answers", "api.attendance"}
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if getattr(app.view_functions[rule.endpoint], "access_rule", None) != API_TOKEN:
+            continue
+        url = rule.build({k: ids[k] for k in rule.arguments}, append_unknown=False)[1]
+        listing = not rule.arguments
+        sees_people = rule.endpoint in people_routes
+        for name, secret, expected in (
+            ("none", None, 401),
+            ("expired", expired, 401),
+            ("revoked", revoked, 401),
+            ("no people", no_people, 403 if sees_people else 200),
+            ("people", people, 200),
+            ("other network", other, 200 if listing else 404),
+        ):
+            response = client.get(url, headers=bearer(secret) if secret else {})
+            where = f"{name} GET {url}"
+            assert response.status_code == expected, where
+            if expected != 200:
+                assert response.mimetype == "application/problem+json", where
+            elif listing and name == "other network":
+                rows = response.get_json()["data"]
+                if rule.endpoint == "api.networks":  # its own network, not ours
+                    assert [r["id"] for r in rows] == [elsewhere.id], where
+                else:
+                    assert rows == [], where
+            elif listing:
+                assert response.get_json()["data"], where  # the own rows are there
+            write = client.post(url, json={}, headers=bearer(secret) if secret else {})
+            assert write.status_code in (401, 405), where
+            checked += 1
+    assert checked >= 6 * 11

@@ -17,6 +17,8 @@ from learnnet.audit.models import AuditEvent
 SKIP = {
     "password_hash",
     "auth_token",
+    "token_hash",  # an API token's: a hash, yet no business of the trail's readers
+    "last_used_at",  # an API token's last use is shown on the account page, not logged
     "updated_at",
     "created_at",
     "last_login_at",

@@ -33,6 +33,7 @@ def entity_label(entity: str) -> str:
         "rsvp": _("answer"),
         "attendance": _("attendance"),
         "evaluation_setting": _("evaluation questions"),
+        "api_token": _("API key"),
     }.get(entity, entity)
 
 
@@ -80,6 +81,11 @@ def field_label(key: str) -> str:
         "facility_name": _("facility"),
         "role": _("role"),
         "locale": _("language"),
+        "scope": _("rights"),
+        "may_see_people": _("may see people"),
+        "expires_at": _("valid until"),
+        "revoked_at": _("revoked on"),
+        "prefix": _("key starts with"),
     }.get(key, key.replace("_", " "))
 
 
@@ -107,6 +113,8 @@ def value_label(value: object) -> str:
         "present": _("present"),
         "absent": _("absent"),
         "excused": _("excused"),
+        "read": _("read only"),
+        "read_write": _("read and write"),
     }
     if isinstance(value, str):
         if value in words:

@@ -5,6 +5,10 @@
 school holidays over the plan's dates — applied unless the facilitator unticked one); ``save``
 checks the preview the facilitator saw is still what the planner proposes and writes the
 series, its sessions and the network's expected attendance in one transaction.
+
+A plan made from a season poll (``PlanInput.poll_id``) hands the planner the poll's
+answers given before closing: "kan niet" as a closed day, offers to host as the
+preferred host; its rows show the "kan" count and who offered.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling import rotation, schoolholidays
+from learnnet.scheduling import poll_services, rotation, schoolholidays
 from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session, Unavailability
+from learnnet.scheduling.poll_models import Poll
 from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
 from learnnet.scheduling.services import (
     SeriesDetails,
@@ -68,6 +73,10 @@ class PlanInput:
     fixed: dict[date, int] = field(default_factory=dict)
     # School holidays (by their first day) the facilitator unticked: sessions allowed in them.
     allowed: frozenset[date] = frozenset()
+    # A plan from a season poll: its answers feed the planner; ``poll_dropped``: the dates
+    # dropped on the poll's grid (too few can come), shown with that reason.
+    poll_id: int | None = None
+    poll_dropped: frozenset[date] = frozenset()
 
     def pattern(self, today: date) -> Pattern:
         """The dates to plan: the fixed list once adjusted, else the chosen pattern."""
@@ -98,6 +107,9 @@ class PreviewRow:
     ends: datetime
     assignment: rotation.Assignment | None = None
     skip: rotation.Skip | None = None
+    poll_can: int | None = None  # contacts that said "kan" in the poll (None: not polled)
+    poll_offers: list[str] = field(default_factory=list)  # facilities that offered to host
+    poll_dropped: bool = False  # dropped on the poll's grid: too few can come
 
 
 @dataclass
@@ -130,6 +142,7 @@ class PlanPreview:
     signature: str
     first_in_past: date | None
     school_holidays: list[SchoolHoliday] = field(default_factory=list)
+    poll: Poll | None = None  # the season poll the plan was made from
 
     @property
     def all_in_turn(self) -> bool:
@@ -208,6 +221,9 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
             rotation.Period(h.start, h.end, h.key) for h in holidays if h.start not in data.allowed
         ),
     )
+    feed = _poll_feed(network, data.poll_id)
+    if feed is not None:
+        request = replace(request, cannot_come=feed.cannot_come, offers=feed.offers)
     plan = rotation.plan(request)
     details = data.details
     rows = []
@@ -216,6 +232,17 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
     for skip in plan.skipped:
         rows.append(_row(network, skip.day, details, skip=skip))
     rows.sort(key=lambda r: r.day)
+    names = {m.id: m.name for m in request.members}
+    if feed is not None:
+        for row in rows:
+            if row.day in feed.can:
+                row.poll_can = feed.can[row.day]
+                row.poll_offers = [names[i] for i in feed.offered[row.day] if i in names]
+            row.poll_dropped = (
+                row.skip is not None
+                and row.skip.code == rotation.SKIP_DROPPED
+                and row.day in data.poll_dropped
+            )
     # Shown: the holidays over the plan's dates, and any the facilitator unticked.
     span = (rows[0].day, rows[-1].day) if rows else None
     own = {(b.start, b.end) for b in request.blackouts}
@@ -224,7 +251,6 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
         for h in holidays
         if h.start in data.allowed or (span and h.start <= span[1] and span[0] <= h.end)
     ]
-    names = {m.id: m.name for m in request.members}
     current = [m for m in request.members if m.is_member_on(today)]
     first = plan.assignments[0].day if plan.assignments else None
     return PlanPreview(
@@ -241,7 +267,18 @@ def preview(network: Network, data: PlanInput, today: date, language: str) -> Pl
         if first and session_times(network, first, details)[0] <= utcnow()
         else None,
         school_holidays=shown,
+        poll=feed.poll if feed is not None else None,
     )
+
+
+def _poll_feed(network: Network, poll_id: int | None) -> poll_services.PlannerFeed | None:
+    """The answers of the network's poll the plan is made from (None: no such poll)."""
+    if poll_id is None:
+        return None
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.network_id != network.id:
+        return None
+    return poll_services.planner_feed(poll)
 
 
 def _row(

@@ -19,6 +19,12 @@ A facility's answer on a date combines its contacts' answers (:func:`facility_da
 The expected attendance of a date is the number of contacts that said "kan"
 (:func:`expected_attendance`).
 
+**Feeding the planner.** A date is *weak* when fewer facilities than the threshold can
+come (default: fewer than half of the facilities that answered, :func:`default_threshold`); the
+facilitator may drop it, and it becomes one of the planner's dropped dates. The answers
+enter the planner as plain data (:func:`planner_input`): a facility that *cannot* come on
+a date is treated as closed that day, and one that offered to host is preferred there.
+
 Closing the poll is the facilitator's explicit act. Answers given after it are kept and
 shown ("late"), but never counted in the rules above: the facilitator may already have
 planned with the answers as they were.
@@ -26,9 +32,10 @@ planned with the answers as they were.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 CAN = "can"
 CANNOT = "cannot"
@@ -39,9 +46,8 @@ MAX_DATES = 60  # a season, twice over: more is a typing mistake, not a poll
 MAX_TEXT = 1000
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One contact's answer for one candidate date."""
+class Answer(NamedTuple):
+    """One contact's answer for one candidate date (a tuple: a big poll has thousands)."""
 
     contact_id: int
     facility_id: int
@@ -115,6 +121,47 @@ def hosts_offered(answers: Iterable[Answer], days: Iterable[date]) -> dict[date,
         if not a.late and a.host and a.day in offered:
             offered[a.day].add(a.facility_id)
     return offered
+
+
+def facilities_can(
+    cells: Mapping[tuple[int, date], FacilityDay], days: Iterable[date]
+) -> dict[date, int]:
+    """Per candidate date, the facilities whose combined answer is "kan" (in time)."""
+    counts = dict.fromkeys(days, 0)
+    for (_facility_id, day), cell in cells.items():
+        if cell.answer == CAN and day in counts:
+            counts[day] += 1
+    return counts
+
+
+def default_threshold(answered: int) -> int:
+    """How many facilities must be able to come for a date not to be weak: half of the
+    facilities that answered, rounded up (so "fewer than half" is weak). Counting only
+    who answered keeps a young poll from marking every date; nobody answered: none."""
+    return (answered + 1) // 2
+
+
+def weak_dates(counts: Mapping[date, int], threshold: int) -> set[date]:
+    """The dates where fewer facilities than ``threshold`` can come."""
+    return {day for day, n in counts.items() if n < threshold}
+
+
+def planner_input(
+    cells: Mapping[tuple[int, date], FacilityDay],
+) -> tuple[dict[int, frozenset[date]], dict[int, frozenset[date]]]:
+    """The poll's answers as the planner takes them: (facility → dates it cannot come,
+    facility → dates it offered to host). Late answers are not in ``cells``' counts."""
+    cannot: dict[int, set[date]] = {}
+    offers: dict[int, set[date]] = {}
+    for (facility_id, day), cell in cells.items():
+        if cell.answer == CANNOT:
+            cannot.setdefault(facility_id, set()).add(day)
+        if cell.host:
+            offers.setdefault(facility_id, set()).add(day)
+    return (
+        {f: frozenset(days) for f, days in cannot.items()},
+        {f: frozenset(days) for f, days in offers.items()},
+    )
 
 
 def missing(

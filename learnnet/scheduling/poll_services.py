@@ -6,7 +6,7 @@ this module loads and stores, and hands the rules plain :class:`poll.Answer` val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -193,21 +193,26 @@ def open_polls_for(contact: Contact) -> list[Poll]:
 
 
 def answers(poll: Poll) -> list[rules.Answer]:
-    """Every answer of the poll as plain values (one statement)."""
+    """Every answer of the poll as plain values (one statement). The dates come from the
+    poll's own dates by id: a big poll has thousands of answers, and reading a date from
+    each row is most of the work."""
+    days = {d.id: d.day for d in poll.dates}
     rows = db.session.execute(
         select(
             PollAnswer.contact_id,
             Contact.facility_id,
-            PollDate.day,
+            PollAnswer.poll_date_id,
             PollAnswer.answer,
             PollAnswer.host,
             PollAnswer.late,
         )
-        .join(PollDate, PollDate.id == PollAnswer.poll_date_id)
         .join(Contact, Contact.id == PollAnswer.contact_id)
-        .where(PollDate.poll_id == poll.id)
+        .where(PollAnswer.poll_date_id.in_(list(days)))
     )
-    return [rules.Answer(*row) for row in rows]
+    return [
+        rules.Answer(contact, facility, days[day_id], answer, host, late)
+        for contact, facility, day_id, answer, host, late in rows
+    ]
 
 
 def contact_answers(poll: Poll, contact: Contact) -> dict[date, PollAnswer]:
@@ -273,6 +278,12 @@ class DateRow:
     cannot: int  # contacts that said "kan niet"
     hosts: list[Facility]  # facilities that offered to host
     late: int
+    facilities_can: int = 0  # facilities whose combined answer is "kan"
+    weak: bool = False  # fewer facilities can come than the threshold
+    dropped: bool = False  # the facilitator dropped it (for the plan, not saved)
+    # The grid's cells in facility order: (facility, kind), the kind the combined answer
+    # ("can", "rather_not", "cannot" or "none") with "-host" when it offered to host.
+    cells: list[tuple[Facility, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -286,33 +297,79 @@ class PollOverview:
     late: list[tuple[Contact, date, PollAnswer | None]]
     answered: int  # contacts with at least one answer in time
     cells: dict[tuple[int, date], rules.FacilityDay]  # (facility id, date) → combined
+    threshold: int = 1  # a date is weak when fewer facilities than this can come
+    answered_facilities: int = 0  # facilities with an answer in time
 
     def cell(self, facility: Facility, day: date) -> rules.FacilityDay | None:
         """The facility's combined answer on the date (the grid's cell), None if silent."""
         return self.cells.get((facility.id, day))
 
+    @property
+    def weak(self) -> list[date]:
+        """The weak dates not dropped yet (the "drop all weak dates" button)."""
+        return [row.day for row in self.rows if row.weak and not row.dropped]
 
-def overview(poll: Poll) -> PollOverview:
-    """The poll's counts per date, the offers to host, who is missing, the late answers."""
+    @property
+    def dropped(self) -> list[date]:
+        """The dates the facilitator dropped."""
+        return [row.day for row in self.rows if row.dropped]
+
+    @property
+    def expected(self) -> int:
+        """The most contacts that can come on one date still planned (0: no answers)."""
+        return max((row.can for row in self.rows if not row.dropped), default=0)
+
+
+def _cell_kind(cell: rules.FacilityDay | None) -> str:
+    if cell is None or cell.answer is None:
+        return "none"
+    return f"{cell.answer}-host" if cell.host else cell.answer
+
+
+def overview(
+    poll: Poll, threshold: int | None = None, dropped: frozenset[date] = frozenset()
+) -> PollOverview:
+    """The poll's counts per date, the offers to host, who is missing, the late answers;
+    dates with fewer facilities that can come than ``threshold`` (default: half of the
+    facilities that answered) are weak, and ``dropped`` ones are marked."""
     given = answers(poll)
     days = [d.day for d in poll.dates]
     facilities = member_facilities(poll.network)
     by_id = {f.id: f for f in facilities}
     attendance = rules.expected_attendance(given, days)
     offered = rules.hosts_offered(given, days)
-    rows = []
-    for day in days:
-        in_time = [a for a in given if a.day == day and not a.late]
-        rows.append(
-            DateRow(
-                day=day,
-                can=attendance[day],
-                rather_not=sum(1 for a in in_time if a.answer == rules.RATHER_NOT),
-                cannot=sum(1 for a in in_time if a.answer == rules.CANNOT),
-                hosts=[by_id[i] for i in sorted(offered[day]) if i in by_id],
-                late=sum(1 for a in given if a.day == day and a.late),
-            )
+    cells = rules.facility_days(given)
+    facilities_can = rules.facilities_can(
+        {key: cell for key, cell in cells.items() if key[0] in by_id}, days
+    )
+    answered_facilities = len({key[0] for key, cell in cells.items() if cell.answer} & set(by_id))
+    if threshold is None:
+        threshold = rules.default_threshold(answered_facilities)
+    weak = rules.weak_dates(facilities_can, threshold)
+    counted: dict[date, dict[str, int]] = {day: {} for day in days}
+    late_counts = dict.fromkeys(days, 0)
+    for a in given:
+        if a.day not in counted:
+            continue
+        if a.late:
+            late_counts[a.day] += 1
+        else:
+            counted[a.day][a.answer] = counted[a.day].get(a.answer, 0) + 1
+    rows = [
+        DateRow(
+            day=day,
+            can=attendance[day],
+            rather_not=counted[day].get(rules.RATHER_NOT, 0),
+            cannot=counted[day].get(rules.CANNOT, 0),
+            hosts=[by_id[i] for i in sorted(offered[day]) if i in by_id],
+            late=late_counts[day],
+            facilities_can=facilities_can[day],
+            weak=day in weak,
+            dropped=day in dropped,
+            cells=[(f, _cell_kind(cells.get((f.id, day)))) for f in facilities],
         )
+        for day in days
+    ]
     contacts = [c for f in facilities for c in f.contacts if c.active]
     open_days = rules.missing(given, [c.id for c in contacts], days)
     missing = [(c, open_days[c.id]) for c in contacts if c.id in open_days]
@@ -327,5 +384,33 @@ def overview(poll: Poll) -> PollOverview:
     )
     late = [(row.contact, row.poll_date.day, row) for row in late_rows]
     answered = len({a.contact_id for a in given if not a.late})
-    cells = rules.facility_days(given)
-    return PollOverview(poll, rows, facilities, missing, late, answered, cells)
+    return PollOverview(
+        poll, rows, facilities, missing, late, answered, cells, threshold, answered_facilities
+    )
+
+
+@dataclass
+class PlannerFeed:
+    """What a poll hands the planner and the plan preview: the answers in time as the
+    planner's plain data, and per date the "kan" count and who offered to host."""
+
+    poll: Poll
+    cannot_come: dict[int, frozenset[date]]
+    offers: dict[int, frozenset[date]]
+    can: dict[date, int]  # contacts that said "kan" per date
+    offered: dict[date, list[int]]  # facility ids that offered to host per date
+
+
+def planner_feed(poll: Poll) -> PlannerFeed:
+    """The poll's answers given before closing, for the planner (one statement)."""
+    given = answers(poll)
+    days = [d.day for d in poll.dates]
+    cannot_come, offers = rules.planner_input(rules.facility_days(given))
+    offered = rules.hosts_offered(given, days)
+    return PlannerFeed(
+        poll=poll,
+        cannot_come=cannot_come,
+        offers=offers,
+        can=rules.expected_attendance(given, days),
+        offered={day: sorted(ids) for day, ids in offered.items()},
+    )

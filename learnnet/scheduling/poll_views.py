@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,10 +20,12 @@ from learnnet.access import NETWORK, PERSONAL_LINK, requires
 from learnnet.extensions import db
 from learnnet.forms import Length, PlausibleDate, strip_filter
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling import bp, poll_services
+from learnnet.networks.rules import parse_id
+from learnnet.scheduling import bp, planning, poll_services
 from learnnet.scheduling import poll as rules
 from learnnet.scheduling.forms import parse_dates
 from learnnet.scheduling.poll_models import Poll
+from learnnet.scheduling.recurrence import DATES
 from learnnet.timefmt import local_today
 
 
@@ -134,16 +137,97 @@ def poll_new(network: Network) -> Any:
     return render_template("scheduling/poll_new.html", network=network, form=form), status
 
 
+def _grid_state(poll: Poll) -> tuple[int | None, frozenset[date]]:
+    """The grid's threshold (``min``: fewer facilities that can come make a date weak)
+    and the dates dropped for the plan (``drop``), from the URL: dropping writes nothing
+    and is undone with one click until the plan is saved."""
+    threshold = parse_id(request.values.get("min", ""))
+    days = {d.day for d in poll.dates}
+    dropped = set()
+    for raw in request.values.get("drop", "").split(","):
+        try:
+            day = date.fromisoformat(raw.strip())
+        except ValueError:
+            continue
+        if day in days:
+            dropped.add(day)
+    return threshold, frozenset(dropped)
+
+
+def _iso(days: Any) -> str:
+    return ",".join(d.isoformat() for d in sorted(days))
+
+
 @bp.route("/networks/<slug>/polls/<int:poll_id>")
 @requires(NETWORK)
 def poll_view(network: Network, poll_id: int) -> str:
-    """The poll's answers per date: who can come, who can host, who is missing."""
+    """The poll's answers per date: who can come, who can host, who is missing; weak
+    dates marked, to drop with one click before planning from the poll."""
     poll = _poll_of(network, poll_id)
+    threshold, dropped = _grid_state(poll)
+    view = poll_services.overview(poll, threshold, dropped)
+
+    base = url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id)
+
+    def grid_url(add: Any = (), remove: date | None = None) -> str:
+        """The grid with these dates dropped too, or one put back (the threshold kept).
+        Built by hand: one per date, and url_for is slow at that rate."""
+        drop = (set(dropped) | set(add)) - {remove}
+        params: dict[str, Any] = {"min": view.threshold}
+        if drop:
+            params["drop"] = _iso(drop)
+        return f"{base}?{urlencode(params, safe=',')}"
+
     return render_template(
         "scheduling/poll_view.html",
         network=network,
-        view=poll_services.overview(poll),
+        view=view,
         mailed=poll_services.mailed(poll),
+        grid_url=grid_url,
+        dropped=set(dropped),
+        drop_param=_iso(dropped),
+    )
+
+
+def _plan_values(
+    poll: Poll, dropped: frozenset[date], found: planning.PlanDefaults, today: date
+) -> dict[str, Any]:
+    """The plan form's values for a plan from the poll: its dates as a list, the time and
+    details of the previous series, the expected attendance from the "kan" (the most on
+    one date still planned, when anyone answered)."""
+    feed = poll_services.planner_feed(poll)
+    expected = max((n for day, n in feed.can.items() if day not in dropped), default=0)
+    params: dict[str, Any] = {
+        "preview": "1",
+        "pattern": DATES,
+        "dates": "\n".join(f"{d.day:%d/%m/%Y}" for d in poll.dates),
+        "start_on": today.isoformat(),
+        "start_time": found.start_time.strftime("%H:%M"),
+        "duration": found.duration,
+        "title": found.title or _("Network session"),
+        "expected": expected or found.expected or "",
+        "poll": poll.id,
+    }
+    if found.rsvp_days is not None:
+        params["rsvp_days"] = found.rsvp_days
+    if dropped:
+        params["drop"] = params["polldrop"] = _iso(dropped)
+    return {k: v for k, v in params.items() if v != ""}
+
+
+@bp.route("/networks/<slug>/polls/<int:poll_id>/plan", methods=["GET", "POST"])
+@requires(NETWORK)
+def poll_plan(network: Network, poll_id: int) -> Any:
+    """Plan the season from the poll: the plan preview with the poll's dates (those
+    dropped on the grid unticked) and its answers. A POST closes the poll first."""
+    poll = _poll_of(network, poll_id)
+    _threshold, dropped = _grid_state(poll)
+    if request.method == "POST" and poll_services.close_poll(poll):
+        flash(_("The poll is closed. Later answers are kept but not counted."), "success")
+    today = local_today(network.timezone)
+    params = _plan_values(poll, dropped, planning.defaults(network, today), today)
+    return redirect(
+        url_for("scheduling.plan_season", slug=network.slug, _anchor="preview", **params), 303
     )
 
 

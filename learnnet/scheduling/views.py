@@ -188,6 +188,19 @@ def _shown_state(source: Any) -> State:
     )
 
 
+def poll_params(source: Any) -> dict[str, str]:
+    """The season poll a plan is made from and the dates dropped on its grid, carried
+    through the preview like its other adjustments (empty: no poll)."""
+    poll_id = parse_id(source.get("poll", ""))
+    if poll_id is None:
+        return {}
+    params = {"poll": str(poll_id)}
+    dropped = sorted(set(_iso_list(source.get("polldrop", ""))))
+    if dropped:
+        params["polldrop"] = ",".join(d.isoformat() for d in dropped)
+    return params
+
+
 def _school_choice(shown: set[date]) -> set[date]:
     """The school holidays unticked after the facilitator's changes in the preview: each
     shown one ticked applies, unticked allows sessions; the others stay as they were."""
@@ -250,7 +263,10 @@ def _plan_input(
     fixed: dict[date, int],
     allowed: set[date],
 ) -> planning.PlanInput:
+    poll = poll_params(request.form if request.method == "POST" else request.args)
     return planning.PlanInput(
+        poll_id=int(poll["poll"]) if poll else None,
+        poll_dropped=frozenset(_iso_list(poll.get("polldrop", ""))),
         kind=form.pattern.data,
         start_on=form.start_on.data,
         weekday=int(form.weekday.data or 1),
@@ -322,6 +338,7 @@ def plan_season(network: Network) -> str | Response:
                     flash(_("Your changes are in the plan below. Check it and save."), "info")
                 else:
                     return _save(network, form, shown, today, locale)
+            state |= poll_params(request.form)
             return redirect(_preview_url(network, request.form, state), code=303)
     else:
         form = PlanForm(formdata=request.args if request.args else None, meta={"csrf": False})
@@ -352,7 +369,7 @@ def plan_season(network: Network) -> str | Response:
                         ),
                     ]
     expected, estimated = planning.expected_attendance(network)
-    state = _state_params(*_shown_state(request.args)) if result else {}
+    state = _state_params(*_shown_state(request.args)) | poll_params(request.args) if result else {}
     return render_template(
         "scheduling/plan.html",
         network=network,
@@ -391,7 +408,7 @@ def _save(
     today: date,
     locale: str,
 ) -> Response:
-    back = _preview_url(network, request.form, _state_params(*shown))
+    back = _preview_url(network, request.form, _state_params(*shown) | poll_params(request.form))
     try:
         saved = planning.save(
             network,

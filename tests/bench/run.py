@@ -71,7 +71,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from tests.bench import attendance, csv_import, feeds, member, planner
+    from tests.bench import api, attendance, csv_import, feeds, member, planner, poll
     from tests.bench import http as http_bench
 
     planner.main()
@@ -79,4 +79,6 @@ if __name__ == "__main__":
     member.main()
     feeds.main()
     attendance.main()
+    poll.main()
     http_bench.main()
+    api.main()

@@ -1,5 +1,7 @@
 """Issue 22 at 375 px: a member answers a season poll of 6 dates in fewer than 10 taps,
-without scrolling sideways, and the facilitator's poll page counts the answers."""
+without scrolling sideways; the facilitator's poll page counts the answers, a date with
+too few is dropped with one tap, and the plan made from the poll shows why its hosts were
+chosen ("offered to host on this date")."""
 
 from __future__ import annotations
 
@@ -81,3 +83,54 @@ def test_a_member_answers_six_dates_in_under_ten_taps(live, page_factory):
     assert "kan niet" in grid.locator("tbody tr").nth(2).inner_text()
     screenshot(laptop, "poll-grid-laptop")
     assert no_horizontal_scroll(laptop)
+
+    # The other members answer: the fifth date suits almost nobody; who can host offers.
+    weak = answer_for_the_others(live, poll_id, weak_index=4)
+    facilitator.goto(f"{live.url}/networks/{SLUG}/polls/{poll_id}")
+    row = facilitator.locator(f"#date-{weak}")
+    assert "te weinig" in row.inner_text()
+    row.get_by_role("link", name="Schrap").click()  # one tap drops it
+    facilitator.wait_for_url(f"**drop={weak}**")
+    assert "geschrapt" in facilitator.locator(f"#date-{weak}").inner_text()
+    assert no_horizontal_scroll(facilitator)
+    screenshot(facilitator, "poll-dropped-phone")
+    facilitator.get_by_role("button", name="Sluit de bevraging en plan deze data").click()
+    facilitator.wait_for_url("**/plan?**")
+    preview = facilitator.locator("#preview")
+    preview.wait_for()
+    assert "te weinig aanwezigen in de datumbevraging" in preview.inner_text()
+    offered = preview.locator(".offered")
+    assert offered.count() >= 1
+    assert offered.first.inner_text() == "bood aan om te ontvangen op deze datum"
+    assert no_horizontal_scroll(facilitator)
+    screenshot(facilitator, "poll-plan-phone")
+    laptop.goto(facilitator.url)
+    laptop.locator("#preview").wait_for()
+    screenshot(laptop, "poll-plan-laptop")
+    assert no_horizontal_scroll(laptop)
+
+
+def answer_for_the_others(live, poll_id: int, weak_index: int) -> str:
+    """Each other member facility answers "kan" on every date but one ("kan niet"), and
+    offers to host on all of them; the date everyone else cannot (ISO)."""
+    from learnnet.extensions import db
+    from learnnet.scheduling import poll_services
+    from learnnet.scheduling.poll_models import Poll
+
+    with live.app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        days = [d.day for d in poll.dates]
+        for facility in poll_services.member_facilities(poll.network):
+            contacts = [
+                c for c in facility.contacts if c.active and not c.email.startswith("sofie")
+            ]
+            if not contacts or facility.name == "Kinderdagverblijf De Zonnebloem":
+                continue
+            given = {
+                day: ("cannot", False) if i == weak_index else ("can", True)
+                for i, day in enumerate(days)
+            }
+            poll_services.record_answers(poll, contacts[0], given)
+        weak = days[weak_index].isoformat()
+        db.session.remove()
+    return weak
