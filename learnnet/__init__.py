@@ -226,6 +226,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet import api
 
     api.init_app(app)
+    from learnnet.learning.minutes_views import bp as minutes_bp
+
+    app.register_blueprint(minutes_bp)
     from learnnet.learning.werkjaar_views import init_app as werkjaar_init
 
     werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
@@ -254,6 +257,7 @@ def _register_audit() -> None:
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
+    from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
     from learnnet.networks.models import (
         Contact,
         Facility,
@@ -266,6 +270,9 @@ def _register_audit() -> None:
 
     for model, entity in (
         (ApiToken, "api_token"),
+        (Minutes, "minutes"),
+        (MinutesSection, "minutes_section"),
+        (ActionPoint, "action_point"),
         (Facility, "facility"),
         (Contact, "contact"),
         (Membership, "membership"),

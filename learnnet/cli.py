@@ -177,21 +177,25 @@ def _link_context() -> object:
 @click.command("send-reminders")
 @click.option("--no-send", is_flag=True, help="Only queue them; `send-mail` delivers.")
 def send_reminders_command(no_send: bool) -> None:
-    """Queue the reminders that are due (REMINDER_DAYS before each session) and the
-    evaluations of sessions just held (to who was checked in), then send.
+    """Queue the reminders that are due (REMINDER_DAYS before each session, and a week
+    before the date of each open agreement of published minutes) and the evaluations of
+    sessions just held (to who was checked in), then send.
 
     Safe to run as often as you like: each reminder is queued at most once.
     """
     from learnnet.learning.evaluation_services import send_due as send_due_evaluations
+    from learnnet.learning.minutes_services import send_due_action_reminders
     from learnnet.mail.services import deliver_due
     from learnnet.rsvp.notify import send_due_reminders
 
     with _link_context():
         count = send_due_reminders(list(current_app.config["REMINDER_DAYS"]))
         evaluations = send_due_evaluations()
+        agreements = send_due_action_reminders()
     click.echo(f"{count} reminders queued.")
     click.echo(f"{evaluations} evaluation mails queued.")
-    count += evaluations
+    click.echo(f"{agreements} agreement reminders queued.")
+    count += evaluations + agreements
     if not no_send and count:
         report = deliver_due()
         click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")

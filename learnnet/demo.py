@@ -802,6 +802,125 @@ def _season_poll(network: Network) -> int:
     return count
 
 
+# Minutes of the two latest held sessions (issue 23.4): per agenda item when the session
+# has a programme, else one text; agreements of which one is done with a line on how it
+# went, and one open, which the next session's look-back shows.
+MINUTES = (
+    {
+        "general": "Elke voorziening vertelde hoe de eerste wenweek verliep. Rode draad: "
+        "ouders krijgen meer rust als ze weten wat hun kind die dag gedaan heeft.",
+        "said": "We wisselden ervaringen uit over het wennen en over dagboekjes voor ouders.",
+        "actions": (
+            (
+                "Een wenboekje met foto's van de leefgroep maken voor nieuwe ouders",
+                "member",
+                "done",
+                "Het boekje is klaar en ligt bij het onthaal. Ouders nemen het graag mee.",
+            ),
+            ("Het eigen wenschema delen met het netwerk", "other", "open", ""),
+        ),
+    },
+    {
+        "general": "We keken naar slaapmomenten: vaste rituelen, een eigen knuffel, rustige "
+        "muziek. Niet elke voorziening heeft een aparte slaapruimte.",
+        "said": "Wat werkt bij het inslapen, en hoe stemmen we af met thuis?",
+        "actions": (
+            (
+                "Een slaapritueel uitproberen in de babygroep en er de volgende keer over "
+                "vertellen",
+                "contact",
+                "open",
+                "",
+            ),
+        ),
+    },
+)
+
+
+def _minutes(network: Network) -> int:
+    """Published minutes with agreements for the network's two latest held sessions
+    (no mail: the demo's people are invented); nothing when minutes exist already."""
+    from learnnet.learning.minutes_models import (
+        PUBLISHED,
+        ActionNote,
+        ActionPoint,
+        Minutes,
+        MinutesSection,
+    )
+    from learnnet.learning.models import AgendaItem
+    from learnnet.scheduling.models import CANCELLED
+
+    now = utcnow()
+    held = list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.network_id == network.id,
+                Session.ends_at < now,
+                Session.status != CANCELLED,
+            )
+            .order_by(Session.starts_at.desc())
+            .limit(2)
+        )
+    )[::-1]
+    if len(held) < 2 or db.session.scalar(
+        select(func.count(Minutes.session_id)).where(Minutes.session_id.in_([s.id for s in held]))
+    ):
+        return 0
+    member = db.session.scalar(select(Contact).where(Contact.email == demo_member_email()))
+    others = [
+        m.facility
+        for m in network.memberships
+        if m.left_on is None and (member is None or m.facility_id != member.facility_id)
+    ]
+    if member is None or not others:
+        return 0
+    count = 0
+    for session, spec in zip(held, MINUTES, strict=True):
+        minutes = Minutes(
+            session_id=session.id,
+            status=PUBLISHED,
+            published_at=session.ends_at + timedelta(days=2),
+            published_by_id=network.facilitators[0].id if network.facilitators else None,
+        )
+        items = list(
+            db.session.scalars(
+                select(AgendaItem)
+                .where(AgendaItem.session_id == session.id)
+                .order_by(AgendaItem.position)
+            )
+        )
+        if items:
+            minutes.sections = [
+                MinutesSection(agenda_item_id=i.id, position=n, title=i.title, text=spec["said"])
+                for n, i in enumerate(items[:1])
+            ]
+        minutes.general_text = spec["general"]
+        db.session.add(minutes)
+        for position, (what, who, state, line) in enumerate(spec["actions"]):
+            facility = others[0] if who == "other" else member.facility
+            point = ActionPoint(
+                minutes=minutes,
+                network_id=network.id,
+                position=position,
+                what=what,
+                owner_facility_id=facility.id,
+                owner_contact_id=member.id if who == "contact" else None,
+                due_on=(session.starts_at + timedelta(days=21)).date(),
+            )
+            if state == "done":
+                point.done_at = session.ends_at + timedelta(days=10)
+                point.done_by_contact_id = member.id
+            if line:
+                point.notes.append(
+                    ActionNote(contact_id=member.id, text=line, created_at=point.done_at or now)
+                )
+            db.session.add(point)
+            count += 1
+    db.session.commit()
+    return count
+
+
 def load() -> str:
     """Add whatever part of the demo is missing; return a one-line report."""
     created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
@@ -896,5 +1015,6 @@ def load() -> str:
     created["attendances"] = sum(_attendance(n) for n in networks.values())
     created["evaluations"] = _evaluations(networks["gent-baby-peuter"])
     created["poll answers"] = _season_poll(networks[POLL_SLUG])
+    created["agreements"] = _minutes(networks["gent-baby-peuter"])
     parts = ", ".join(f"{n} {k}" for k, n in created.items())
     return f"Demo data loaded: {parts} added."

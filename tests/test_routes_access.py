@@ -131,9 +131,23 @@ def world(app, network, facilitator, admin):
     from tests.api_helpers import make_token
 
     api_token, _ = make_token(facilitator, [network])
+    from learnnet.learning.minutes_models import PUBLISHED, ActionPoint, Minutes
+
+    # Published minutes with an agreement of the link holder's facility (issue 23.4).
+    minutes = Minutes(session_id=session.id, status=PUBLISHED, general_text="Verslag")
+    action = ActionPoint(
+        minutes=minutes,
+        network_id=network.id,
+        what="Voorleeshoek",
+        owner_facility_id=facility.id,
+        due_on=poll_day,
+    )
+    db.session.add_all([minutes, action])
+    db.session.commit()
     return {
         "network_id": network.id,
         "token_id": api_token.id,
+        "action_id": action.id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,

@@ -73,7 +73,10 @@ def export(contact: Contact) -> dict[str, Any]:
     confirmed = db.session.scalars(
         select(Session).where(Session.host_confirmed_by_id == contact.id)
     )
+    from learnnet.learning import minutes_services
+
     return {
+        **minutes_services.export_contact(contact),
         "contact": {
             "name": contact.name,
             "email": contact.email,
@@ -171,6 +174,9 @@ def erase(contact: Contact) -> None:
         .values(revoked_at=now)
     )
     db.session.execute(update(Rsvp).where(Rsvp.contact_id == contact.id).values(note=""))
+    from learnnet.learning import minutes_services
+
+    minutes_services.erase_contact(contact)  # her lines on action points, her name on them
     # What they wrote to the facilitators goes with them.
     db.session.execute(
         MemberMessage.__table__.delete().where(MemberMessage.contact_id == contact.id)
@@ -318,6 +324,9 @@ def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
             .values({column.key: keeper.id})
             .execution_options(synchronize_session=False)
         )
+    from learnnet.learning import minutes_services
+
+    minutes_services.merge_contact(duplicate, keeper)  # her agreements and lines
     # The duplicate's links stop working; its page would be empty.
     for model in (PersonalLink, CalendarFeed):
         db.session.execute(
