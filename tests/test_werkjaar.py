@@ -130,8 +130,7 @@ def test_werkjaar_page(app, network, logged_in):
     assert "Buiten spelen" in html and "Elke dag buiten" in html
     assert "Geannuleerd" in html and "<svg" in html
     assert "2 van 3 voorzieningen" in html  # the first session: members present of members then
-    # No minutes data in this branch: no share of agreements, not even a zero.
-    assert "afspraken" not in html.split("<main", 1)[-1].lower() or "van" in html
+    assert "nog geen afspraken in een gepubliceerd verslag" in html
     earlier = logged_in.get(
         f"/networks/{network.slug}/werkjaar/overview?jaar={w['year'] - 1}", headers=NL
     )
@@ -234,3 +233,36 @@ def test_statement_counts_do_not_grow(app, network, facilitator, logged_in, coun
     db.session.commit()
     large = [statements(logged_in, count_queries, u) for u in urls]
     assert large == small
+
+
+def test_share_of_agreements_done_counts_published_minutes_only(app, network, logged_in):
+    from learnnet.learning.minutes_models import DRAFT, PUBLISHED, ActionPoint, Minutes
+    from learnnet.models import utcnow
+
+    w = year_world(network)
+    due = local_today() + timedelta(days=14)
+    published = Minutes(session_id=w["s1"].id, status=PUBLISHED, published_at=utcnow())
+    draft = Minutes(session_id=w["s2"].id, status=DRAFT)
+    db.session.add_all([published, draft])
+    db.session.flush()
+    for n, (session, done) in enumerate(
+        [(w["s1"], True), (w["s1"], False), (w["s1"], False), (w["s2"], True)]
+    ):
+        db.session.add(
+            ActionPoint(
+                session_id=session.id,
+                network_id=network.id,
+                position=n,
+                what=f"Afspraak {n}",
+                owner_facility_id=w["first"].id,
+                due_on=due,
+                done_at=utcnow() if done else None,
+            )
+        )
+    db.session.commit()
+    share = services.network_year(network, w["year"]).summary.agreements
+    assert (share.done, share.total, share.percent) == (1, 3, 33)
+    html = logged_in.get(f"/networks/{network.slug}/werkjaar/overview", headers=NL).get_data(
+        as_text=True
+    )
+    assert "1 van 3 afspraken uitgevoerd (33 %)" in html

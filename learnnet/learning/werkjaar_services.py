@@ -23,6 +23,7 @@ from learnnet.attendance.models import PRESENT, Attendance
 from learnnet.extensions import db
 from learnnet.learning import weak_bridges as weak_rules
 from learnnet.learning import werkjaar as rules
+from learnnet.learning.minutes_models import PUBLISHED, ActionPoint, Minutes
 from learnnet.learning.models import LearningGoal, WerkjaarTheme, session_goal
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
@@ -68,17 +69,9 @@ def current_year(network: Network) -> int:
     return rules.start_year_of(local_today(network.timezone))
 
 
-def _agreements(session_ids: list[int]) -> list[rules.Agreement] | None:
-    """The agreements made at these sessions, from published minutes, or None while
-    learnnet has no minutes (then the view shows no share at all)."""
-    try:
-        from learnnet.learning.minutes_models import (  # type: ignore[import-not-found,unused-ignore]
-            PUBLISHED,
-            ActionPoint,
-            Minutes,
-        )
-    except ImportError:  # pragma: no cover - the minutes arrive with issue 23.4
-        return None
+def _agreements(session_ids: list[int]) -> list[rules.Agreement]:
+    """The agreements (action points) made at these sessions, from published minutes
+    only: a draft's points are not agreed yet."""
     rows = db.session.execute(
         select(ActionPoint.session_id, ActionPoint.done_at.is_not(None))
         .join(Minutes, Minutes.session_id == ActionPoint.session_id)
