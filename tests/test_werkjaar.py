@@ -9,7 +9,7 @@ from learnnet.attendance.models import ABSENT, PRESENT, Attendance
 from learnnet.extensions import db
 from learnnet.learning import werkjaar_services as services
 from learnnet.learning.models import LearningGoal, WerkjaarTheme, session_goal
-from learnnet.learning.weak_bridges import MISSED_LAST_TWO, NOT_COME
+from learnnet.learning.weak_bridges import MISSED_LAST_TWO, NOT_COME, NOT_HOSTED
 from learnnet.scheduling.models import CANCELLED, HELD
 from learnnet.timefmt import local_today
 from tests import factories
@@ -164,6 +164,22 @@ def test_weak_bridges_on_dashboard_and_call_list(app, network, logged_in):
     text = csv.data.decode("utf-8-sig")
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert "Kinderdagverblijf Klimop" in text and "09 123 45 67" in text
+    # A member that comes but has not hosted for more than a werkjaar: asked to host.
+    guest = factories.facility(name="Onthaal Regenboog", email="info@regenboog.example")
+    factories.member(network, guest, joined_on=date(2024, 9, 1))
+    guest_contact = factories.contact(guest, name="Mira", email="")
+    present(w["s1"], guest_contact)
+    present(w["s2"], guest_contact)
+    db.session.commit()
+    line = {ln.bridge.facility_id: ln for ln in services.weak_bridges([network])[network.id]}[
+        guest.id
+    ]
+    assert line.bridge.reasons == (NOT_HOSTED,)
+    dash = logged_in.get("/", headers=NL).get_data(as_text=True)
+    assert "ontving dit werkjaar nog niet" in dash
+    # Mira has no address: the mail goes to the facility's own.
+    assert "mailto:info@regenboog.example?subject=" in dash
+    assert "ontvangen%20jullie%20eens%20een%20bijeenkomst%3F" in dash
     # A contact with an address: the mail link goes to her, with a Dutch subject.
     factories.contact(
         w["extra"], name="Els Maes", email="els+net@example.org", phone="0499 00 00 00"
