@@ -258,6 +258,7 @@ def _register_audit() -> None:
     from learnnet.audit import trail
     from learnnet.auth.models import User
     from learnnet.learning.minutes_models import ActionPoint, Minutes, MinutesSection
+    from learnnet.learning.models import AgendaItem, LearningGoal, SessionProgramme, WerkjaarTheme
     from learnnet.networks.models import (
         Contact,
         Facility,
@@ -282,6 +283,10 @@ def _register_audit() -> None:
         (User, "account"),
         (Rsvp, "answer"),
         (Attendance, "attendance"),
+        (WerkjaarTheme, "werkjaar_theme"),
+        (LearningGoal, "learning_goal"),
+        (AgendaItem, "agenda_item"),
+        (SessionProgramme, "programme"),
     ):
         trail.track(model, entity)
     trail.register()

@@ -921,6 +921,88 @@ def _minutes(network: Network) -> int:
     return count
 
 
+def _learning(network: Network) -> int:
+    """The learning side of one network (data in demo_learning.json): a theme with three
+    goals for the werkjaar, a programme for the last held and the next session with the
+    goals they serve, and two learning questions. Returns the rows added (0 when there)."""
+    import json
+    from pathlib import Path
+
+    from learnnet.learning import rules as learning_rules
+    from learnnet.learning import services as learning
+    from learnnet.learning.models import AgendaItem, LearningQuestion, WerkjaarTheme
+
+    if db.session.scalar(
+        select(func.count(WerkjaarTheme.id)).where(WerkjaarTheme.network_id == network.id)
+    ):
+        return 0
+    spec = json.loads((Path(__file__).parent / "demo_learning.json").read_text("utf-8"))
+    now = utcnow()
+    sessions = list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.network_id == network.id, Session.status != "cancelled")
+            .order_by(Session.starts_at)
+        )
+    )
+    held = [s for s in sessions if s.ends_at < now]
+    upcoming = [s for s in sessions if s.starts_at > now]
+    if not held or not upcoming:
+        return 0
+    chosen = {"held": held[-1], "upcoming": upcoming[0]}
+    themes = {}
+    for start_year in sorted({learning.session_start_year(s) for s in chosen.values()}):
+        themes[start_year] = learning.save_theme(
+            network, start_year, spec["theme"], spec["description"], spec["goals"]
+        )
+    count = len(themes) * (1 + len(spec["goals"]))
+    members = [m.facility for m in network.memberships if m.left_on is None]
+    for key, session in chosen.items():
+        part = spec[key]
+        guest = next(f for f in members if f.id != session.host_facility_id)
+        for position, (title, minutes, lead) in enumerate(part["items"]):
+            db.session.add(
+                AgendaItem(
+                    session_id=session.id,
+                    position=position,
+                    title=title,
+                    minutes=minutes,
+                    lead_kind="facility" if lead == "member" else lead,
+                    lead_facility_id=guest.id if lead == "member" else None,
+                )
+            )
+            count += 1
+        db.session.commit()
+        learning.save_programme_texts(session, part["prepare_question"], session.host_showcase)
+        goals = themes[learning.session_start_year(session)].goals
+        learning.set_session_goals(session, [goals[i].id for i in part["goals"]])
+        count += 1
+    people = [c for f in members for c in f.contacts if c.active]
+    for name, where, text in spec["questions"]:
+        session = chosen[where] if where else None
+        if name == "*":  # someone of another facility than the demo member's
+            writer = next(c for c in people if c.facility.name != DEMO_MEMBER[1])
+        else:
+            writer = next(c for c in people if c.name == name)
+        start_year = (
+            learning.session_start_year(session)
+            if session
+            else learning_rules.werkjaar_start(now.date())
+        )
+        db.session.add(
+            LearningQuestion(
+                contact_id=writer.id,
+                network_id=network.id,
+                session_id=session.id if session else None,
+                start_year=start_year,
+                text=text,
+            )
+        )
+        count += 1
+    db.session.commit()
+    return count
+
+
 def load() -> str:
     """Add whatever part of the demo is missing; return a one-line report."""
     created = {"users": 0, "networks": 0, "facilities": 0, "memberships": 0, "contacts": 0}
@@ -1013,6 +1095,7 @@ def load() -> str:
     created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
     created["answers"] = _answers(networks["gent-baby-peuter"])
     created["attendances"] = sum(_attendance(n) for n in networks.values())
+    created["learning"] = _learning(networks["gent-baby-peuter"])
     created["evaluations"] = _evaluations(networks["gent-baby-peuter"])
     created["poll answers"] = _season_poll(networks[POLL_SLUG])
     created["agreements"] = _minutes(networks["gent-baby-peuter"])

@@ -53,3 +53,8 @@ membership_requested = _signals.signal("membership-requested")
 #: date (the reminder's once-a-day key). The mail room's receiver returns how many
 #: messages it queued (a message sent before under the same key is not queued again).
 poll_mail_requested = _signals.signal("poll-mail-requested")
+
+#: sender: a tuple of session ids whose werkjaar themes a lower room wants to name (the
+#: attendance certificate). The learning room's receiver returns a dict session id →
+#: the title of the theme of that session's werkjaar (sessions without one left out).
+session_themes_wanted = _signals.signal("session-themes-wanted")

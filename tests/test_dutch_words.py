@@ -59,6 +59,8 @@ def test_main_pages_hold_no_english_words(app, demo_client):
         "/facilities",
         f"/facilities/{facility.id}",
         f"/sessions/{session.id}",
+        f"/sessions/{session.id}/programme",
+        f"/networks/{network.slug}/werkjaar",
         "/account",
     ]
     found = {}
@@ -67,7 +69,8 @@ def test_main_pages_hold_no_english_words(app, demo_client):
         english = visible_words(html) & TELL_TALE
         if english:
             found[path] = sorted(english)
-    member = demo_client.get(f"/m/{token}").get_data(as_text=True)
-    if visible_words(member) & TELL_TALE:
-        found["/m/…"] = sorted(visible_words(member) & TELL_TALE)
+    for path in ("", "/leervragen"):
+        member = demo_client.get(f"/m/{token}{path}").get_data(as_text=True)
+        if visible_words(member) & TELL_TALE:
+            found[f"/m/…{path}"] = sorted(visible_words(member) & TELL_TALE)
     assert found == {}

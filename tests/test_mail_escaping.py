@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from learnnet.auth import services as auth_services
@@ -73,6 +74,10 @@ def everything_marked(app, facilitator):
         host_showcase=marked("showcase"),
         practical_info=marked("practical"),
     )
+    from learnnet.learning.models import AgendaItem, SessionProgramme
+
+    db.session.add(AgendaItem(session_id=session.id, title=marked("item"), lead_kind="host"))
+    db.session.add(SessionProgramme(session_id=session.id, prepare_question=marked("prepare")))
     contacts = {
         language: factories.contact(
             host,
@@ -145,3 +150,22 @@ def test_the_network_name_in_the_invitation_sentence_is_escaped(
     assert "<img" not in sentence
     text = next(line for line in message.text_body.splitlines() if "a session of" in line)
     assert marked("network") in text
+
+
+def test_the_invitation_shows_the_programme_and_the_question_to_prepare_as_text(
+    app, facilitator, everything_marked
+):
+    """The learning room's part of the invitation (one session): its agenda items and
+    the question to prepare, escaped in the HTML and as typed in the text."""
+    session, contacts = everything_marked
+    with app.test_request_context(base_url="https://learnnet.example.org"):
+        notify.invitation(session, contacts["nl"])
+    db.session.commit()
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
+    for label in ("item", "prepare"):
+        assert f"{MARKUP[0]}{label}{MARKUP[1]}" in message.text_body, label
+        assert str(escape(f"{MARKUP[0]}{label}{MARKUP[1]}")) in message.html_body, label
+    assert "Programma" in message.text_body and "Voorbereiden" in message.html_body
+    parser = Tags()
+    parser.feed(message.html_body)
+    assert parser.tags <= OWN_TAGS

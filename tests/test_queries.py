@@ -48,7 +48,8 @@ def test_statement_counts_do_not_grow_with_the_data(app, facilitator, logged_in,
         "facilities": statements(logged_in, count_queries, "/facilities"),
     }
     assert large_counts == small_counts
-    assert max(small_counts.values()) <= 10, small_counts
+    # 11: the network page also reads this werkjaar's theme with its goals (one statement).
+    assert max(small_counts.values()) <= 11, small_counts
 
 
 def test_timeline_statements_do_not_grow_with_sessions(app, facilitator, logged_in, count_queries):

@@ -144,10 +144,24 @@ def world(app, network, facilitator, admin):
     )
     db.session.add_all([minutes, action])
     db.session.commit()
+    from learnnet.learning.models import AgendaItem, LearningQuestion
+
+    item = AgendaItem(session_id=session.id, position=0, title="Welkom", lead_kind="host")
+    question = LearningQuestion(
+        contact_id=contact.id,
+        network_id=network.id,
+        session_id=session.id,
+        start_year=2026,
+        text="Hoe betrekken we vaders meer?",
+    )
+    db.session.add_all([item, question])
+    db.session.commit()
     return {
         "network_id": network.id,
         "token_id": api_token.id,
         "action_id": action.id,
+        "item_id": item.id,
+        "question_id": question.id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,

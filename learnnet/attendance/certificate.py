@@ -54,6 +54,7 @@ class CertificateLine:
     host: str
     title: str
     hours: float  # e.g. 2.5
+    theme: str = ""  # the theme of the session's werkjaar, when the network chose one
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ class Certificate:
     signed_by: str  # facilitator name(s)
     issued_on: date
     reference: str  # a short unique reference printed on it, e.g. "ATT-2027-000123-4F2C"
+
+    @property
+    def themes(self) -> list[str]:
+        """The themes of the sessions attended, each once, in the order of the lines."""
+        return list(dict.fromkeys(line.theme for line in self.lines if line.theme))
 
     @property
     def total_hours(self) -> float:
@@ -106,6 +112,7 @@ def render_html(certificate: Certificate, locale: str) -> str:
                 "network": line.network,
                 "host": line.host,
                 "title": line.title,
+                "theme": line.theme,
                 "hours": format_hours(line.hours, locale),
             }
             for line in certificate.lines

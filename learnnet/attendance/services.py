@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from learnnet import signals
 from learnnet.attendance import bridges as bridges_module
 from learnnet.attendance import checkin_code, rules
 from learnnet.attendance.certificate import Certificate, CertificateLine
@@ -518,6 +519,17 @@ def _safe_cell(value: str) -> str:
 # --- the certificate --------------------------------------------------------------------------
 
 
+def session_themes(session_ids: list[int]) -> dict[int, str]:
+    """The werkjaar theme of each session, from the room above that keeps themes
+    (learning), asked through a signal: attendance does not import it."""
+    found: dict[int, str] = {}
+    if not session_ids:
+        return found
+    for _receiver, answer in signals.session_themes_wanted.send(tuple(session_ids)):
+        found.update(answer or {})
+    return found
+
+
 def certificate_for(
     contact: Contact,
     period_label: str,
@@ -533,6 +545,7 @@ def certificate_for(
 
     lines = attended(contact, start, end)
     networks = sorted({line.session.network.name for line in lines})
+    themes = session_themes([line.session.id for line in lines])
     secret = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(secret, f"attest:{contact.id}:{period_label}".encode(), hashlib.sha256)
     return Certificate(
@@ -546,6 +559,7 @@ def certificate_for(
                 host=line.session.host.name,
                 title=line.session.title,
                 hours=line.hours,
+                theme=themes.get(line.session.id, ""),
             )
             for line in lines
         ),

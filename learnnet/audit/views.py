@@ -34,6 +34,10 @@ def entity_label(entity: str) -> str:
         "attendance": _("attendance"),
         "evaluation_setting": _("evaluation questions"),
         "api_token": _("API key"),
+        "werkjaar_theme": _("theme of the werkjaar"),
+        "learning_goal": _("learning goal"),
+        "agenda_item": _("agenda item"),
+        "programme": _("programme"),
     }.get(entity, entity)
 
 
@@ -86,6 +90,14 @@ def field_label(key: str) -> str:
         "expires_at": _("valid until"),
         "revoked_at": _("revoked on"),
         "prefix": _("key starts with"),
+        "prepare_question": _("question to prepare"),
+        "minutes": _("minutes"),
+        "lead_kind": _("led by"),
+        "lead_facility_id": _("leading facility"),
+        "position": _("place in the order"),
+        "start_year": _("werkjaar"),
+        "text": _("text"),
+        "description": _("description"),
     }.get(key, key.replace("_", " "))
 
 

@@ -122,6 +122,11 @@ class SessionProgramme(TimestampMixin, db.Model):
 
     session: Mapped[Session] = relationship()
 
+    @property
+    def id(self) -> int:
+        """The session's id: the audit trail names a programme by its session."""
+        return self.session_id
+
 
 class LearningQuestion(TimestampMixin, db.Model):
     """A contact's own learning question (leervraag), for one session or, with

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from learnnet.access import SESSION, USER, requires
 from learnnet.audit import services as audit_services
 from learnnet.extensions import db
+from learnnet.learning import services as learning_services
 from learnnet.mail.services import outbox_counts
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
@@ -146,14 +147,17 @@ def network_todos(
     now: datetime,
     answered: dict[int, int] | None = None,
     held: list[Session] | None = None,
+    programmed: set[int] | None = None,
 ) -> dict[int, NetworkTodo]:
     """Per network: attendance to record, flagged sessions, hosts to confirm, agendas to
     write, low response a week before, invitations to send, members without an active
     contact person. ``answered``: facilities answered per session (answered_facilities);
-    ``held``: sessions held without attendance (held_without_attendance)."""
+    ``held``: sessions held without attendance (held_without_attendance);
+    ``programmed``: sessions with agenda items (their programme is their agenda)."""
     todos = {n.id: NetworkTodo(without_contact=summaries[n.id].without_contact) for n in networks}
     zones = {n.id: n.timezone for n in networks}
     answered = answered or {}
+    programmed = programmed or set()
     for s in held or []:
         if s.network_id in todos:
             todos[s.network_id].sessions.append(SessionTodo(s, needs=["attendance"]))
@@ -170,7 +174,8 @@ def network_todos(
             # A flagged session first needs another host or date; the rest can wait.
             if s.status != CONFIRMED and not item.needs:
                 item.needs.append("confirm")
-            if not (s.agenda or "").strip() and "flag" not in item.needs:
+            has_agenda = (s.agenda or "").strip() or s.id in programmed
+            if not has_agenda and "flag" not in item.needs:
                 item.needs.append("agenda")
         open_ = notify.answers_open(s, now)
         members = summaries[s.network_id].members
@@ -230,6 +235,7 @@ def dashboard() -> str:
             now,
             answered=answered_facilities(soon),
             held=held_without_attendance([n.id for n in active], now),
+            programmed=learning_services.with_agenda_items([s.id for s in upcoming]),
         ),
         summaries=summaries,
         next_sessions=next_sessions,

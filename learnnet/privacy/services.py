@@ -14,6 +14,8 @@ from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
 from learnnet.learning import evaluation_services
+from learnnet.learning import services as learning
+from learnnet.learning.models import LearningQuestion
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
@@ -146,6 +148,7 @@ def export(contact: Contact) -> dict[str, Any]:
             {"made_at": _when(f.created_at), "revoked_at": _when(f.revoked_at)} for f in feeds
         ],
         "evaluations": evaluation_services.export_for(contact),
+        "learning_questions": learning.export_for(contact),
     }
 
 
@@ -177,7 +180,8 @@ def erase(contact: Contact) -> None:
     from learnnet.learning import minutes_services
 
     minutes_services.erase_contact(contact)  # her lines on action points, her name on them
-    # What they wrote to the facilitators goes with them.
+    # What they wrote to the facilitators goes with them, their learning questions too.
+    learning.erase_for(contact)
     db.session.execute(
         MemberMessage.__table__.delete().where(MemberMessage.contact_id == contact.id)
     )
@@ -317,6 +321,7 @@ def merge_contacts(duplicate: Contact, keeper: Contact) -> None:
         (Session, Session.host_confirmed_by_id),
         (Session, Session.host_declined_by_id),
         (MembershipRequest, MembershipRequest.decided_by_contact_id),
+        (LearningQuestion, LearningQuestion.contact_id),
     ):
         db.session.execute(
             update(model)

@@ -198,15 +198,13 @@ class SessionTimeForm(FlaskForm):
 
 
 class SessionDetailsForm(FlaskForm):
-    """What members need to know about a session."""
+    """What members need to know about a session. (What the host will show is part of
+    the programme: learning.views.programme_texts.)"""
 
     title = StringField(
         _l("Title"), filters=TRIM, validators=[DataRequired(_l("Enter a title.")), Length(max=160)]
     )
     agenda = TextAreaField(_l("Agenda"), filters=TRIM, validators=[Length(max=5000)])
-    host_showcase = TextAreaField(
-        _l("What the host will show of its practice"), filters=TRIM, validators=[Length(max=5000)]
-    )
     practical_info = TextAreaField(
         _l("Practical information"),
         description=_l("Address, room, parking, public transport, accessibility."),

@@ -655,7 +655,7 @@ def session_new(network: Network) -> str | Response:
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @requires(SESSION)
 def session_edit(session: Session) -> str | Response:
-    """Agenda, what the host shows, practical information, capacity, deadline."""
+    """Agenda, practical information, capacity, deadline."""
     form = SessionDetailsForm(obj=session)
     tz = session.network.timezone
     if request.method == "GET" and session.rsvp_deadline:
@@ -678,7 +678,6 @@ def session_edit(session: Session) -> str | Response:
                 {
                     "title": form.title.data,
                     "agenda": form.agenda.data or "",
-                    "host_showcase": form.host_showcase.data or "",
                     "practical_info": form.practical_info.data or "",
                     "capacity": form.capacity.data,
                     "rsvp_deadline": deadline,
