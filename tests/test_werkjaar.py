@@ -131,6 +131,7 @@ def test_werkjaar_page(app, network, logged_in):
     assert "Geannuleerd" in html and "<svg" in html
     assert "2 van 3 voorzieningen" in html  # the first session: members present of members then
     assert "nog geen afspraken in een gepubliceerd verslag" in html
+    assert f"/networks/{network.slug}/werkjaar?jaar={w['year']}" in html  # the theme's own page
     earlier = logged_in.get(
         f"/networks/{network.slug}/werkjaar/overview?jaar={w['year'] - 1}", headers=NL
     )
