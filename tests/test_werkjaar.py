@@ -283,3 +283,4 @@ def test_share_of_agreements_done_counts_published_minutes_only(app, network, lo
         as_text=True
     )
     assert "1 van 3 afspraken uitgevoerd (33 %)" in html
+    assert f"/sessions/{w['s1'].id}/minutes#agreements" in html  # the minutes, one tap away
