@@ -233,6 +233,9 @@ def _register_blueprints(app: Flask) -> None:
 
     werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
     _register_audit()
+    from learnnet.learning.material_views import init_app as materials_init
+
+    materials_init(app)
     from learnnet.attendance.views import init_app as attendance_init
 
     attendance_init(app)

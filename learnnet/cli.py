@@ -292,6 +292,19 @@ def prune_outbox_command(days: int) -> None:
     click.echo(f"{count} sent messages emptied.")
 
 
+@click.command("purge-materials")
+def purge_materials_command() -> None:
+    """Delete the materials whose retention date has passed (and stray stored bytes)."""
+    from flask import current_app
+
+    from learnnet.learning.material_services import purge
+    from learnnet.learning.material_store import store_for
+    from learnnet.timefmt import local_today
+
+    count = purge(store_for(current_app.config), local_today())
+    click.echo(f"{count} materials deleted.")
+
+
 def register_cli(app: Flask) -> None:
     """Add the commands to ``flask --app learnnet``."""
     app.cli.add_command(create_user_command)
@@ -304,3 +317,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(receive_mail_command)
     app.cli.add_command(fetch_mail_command)
     app.cli.add_command(prune_outbox_command)
+    app.cli.add_command(purge_materials_command)

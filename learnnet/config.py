@@ -52,6 +52,10 @@ class Defaults:
     # Request bodies above this are refused with 413 (CSV uploads included).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     CSV_MAX_BYTES = 1024 * 1024
+    # Materials (files shared with a network): the largest file, and where they are kept
+    # (empty: in the database; else a directory every app server mounts).
+    MATERIALS_MAX_MB = 15
+    MATERIALS_DIR = ""
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     # Flask-WTF's HTTPS check wants a Referer, which pages with a secret URL don't
     # send; learnnet.origin checks Origin, then Referer, on every POST instead.

@@ -699,6 +699,7 @@ def _evaluations(network: Network) -> int:
             )
             count += 1
     db.session.commit()
+    return count
 
 
 POLL_SLUG = "kempen-gezinsopvang"

@@ -80,6 +80,7 @@ class Client(FlaskClient):
                 "locale",
                 "data_version",
                 "personal_link",
+                "audit_actor",  # a personal link's request names its contact as the actor
             ):
                 g.pop(cached, None)
 

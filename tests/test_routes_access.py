@@ -156,12 +156,29 @@ def world(app, network, facilitator, admin):
     )
     db.session.add_all([item, question])
     db.session.commit()
+    from learnnet.learning.material_services import add as add_material
+    from learnnet.learning.material_store import DatabaseStore
+    from tests.material_files import pdf
+
+    # A file of the session, added by the facilitator: the member may see it, not delete it.
+    material = add_material(
+        DatabaseStore(),
+        network,
+        pdf(),
+        "plan.pdf",
+        photo_confirmed=False,
+        today=local_today(),
+        limit=10**6,
+        session=session,
+        user=facilitator,
+    )
     return {
         "network_id": network.id,
         "token_id": api_token.id,
         "action_id": action.id,
         "item_id": item.id,
         "question_id": question.id,
+        "material_id": material.public_id,
         "poll_id": poll.id,
         "code": "qr-code-1",
         "feed_token": feed_token,

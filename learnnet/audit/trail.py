@@ -23,6 +23,8 @@ SKIP = {
     "created_at",
     "last_login_at",
     "name_key",
+    "public_id",  # a material's URL id and where its bytes are: not for the trail
+    "storage_key",
     "note",  # an answer's note stays in the answer's own history, which erasure empties
 }
 

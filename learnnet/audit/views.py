@@ -38,6 +38,7 @@ def entity_label(entity: str) -> str:
         "learning_goal": _("learning goal"),
         "agenda_item": _("agenda item"),
         "programme": _("programme"),
+        "material": _("material (file)"),
     }.get(entity, entity)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -13,8 +14,9 @@ from learnnet.attendance.models import Attendance
 from learnnet.audit.models import AuditEvent
 from learnnet.calendar.models import CalendarFeed
 from learnnet.extensions import db
-from learnnet.learning import evaluation_services
+from learnnet.learning import evaluation_services, material_services
 from learnnet.learning import services as learning
+from learnnet.learning.material_store import store_for
 from learnnet.learning.models import LearningQuestion
 from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
@@ -149,6 +151,7 @@ def export(contact: Contact) -> dict[str, Any]:
         ],
         "evaluations": evaluation_services.export_for(contact),
         "learning_questions": learning.export_for(contact),
+        "materials": material_services.export(contact),
     }
 
 
@@ -229,6 +232,8 @@ def erase(contact: Contact) -> None:
         update(AuditEvent).where(AuditEvent.contact_id == contact.id).values(actor_name=ERASED_NAME)
     )
     evaluation_services.erase_for(contact)  # scores stay for the averages; texts go
+    # The files they added go (with the trail's record of their names).
+    material_services.erase(store_for(current_app.config), contact)
     db.session.flush()
     if was_active:
         signals.contact_left.send(contact)  # their seats for sessions to come are freed
