@@ -223,6 +223,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning import bp as learning_bp
 
     app.register_blueprint(learning_bp)
+    from learnnet.learning.record_views import init_app as record_init
+
+    record_init(app)  # the yearly record (jaaroverzicht): its own blueprint
     from learnnet import api
 
     api.init_app(app)

@@ -63,6 +63,8 @@ def _paths(live) -> list[str]:
             "/m/lost",
             f"/networks/gent-baby-peuter/polls/{poll}",
             f"/m/{token}/polls/{poll}",
+            f"/networks/gent-baby-peuter/facilities/{contact.facility_id}/jaaroverzicht",
+            f"/m/{token}/networks/{contact.facility.memberships[0].network_id}/jaaroverzicht",
         ]
         db.session.remove()
     return paths
