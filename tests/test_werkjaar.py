@@ -161,6 +161,7 @@ def test_weak_bridges_on_dashboard_and_call_list(app, network, logged_in):
     assert f"call-list#f{w['extra'].id}" in dash
     calls = logged_in.get(f"/networks/{network.slug}/call-list", headers=NL).get_data(as_text=True)
     assert "Belronde" in calls and 'href="tel:091234567"' in calls
+    assert f"/networks/{network.slug}/facilities/{w['extra'].id}/jaaroverzicht" in calls
     csv = logged_in.get(f"/networks/{network.slug}/call-list.csv", headers=NL)
     text = csv.data.decode("utf-8-sig")
     assert csv.headers["Content-Type"].startswith("text/csv")
