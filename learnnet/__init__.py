@@ -232,6 +232,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning.minutes_views import bp as minutes_bp
 
     app.register_blueprint(minutes_bp)
+    from learnnet.learning.werkjaar_views import init_app as werkjaar_init
+
+    werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
     _register_audit()
     from learnnet.learning.material_views import init_app as materials_init
 
