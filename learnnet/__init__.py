@@ -232,6 +232,9 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.learning.minutes_views import bp as minutes_bp
 
     app.register_blueprint(minutes_bp)
+    from learnnet.learning.werkjaar_views import init_app as werkjaar_init
+
+    werkjaar_init(app)  # across the network: the werkjaar view, bridges that weaken
     _register_audit()
     from learnnet.learning.material_views import init_app as materials_init
 
@@ -256,7 +259,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_audit() -> None:
     """The trail is the bottom room: the factory, which knows every room, says what to track."""
-    from learnnet.api.models import ApiToken
+    from learnnet.api.models import ApiToken, WebhookEndpoint
     from learnnet.attendance.models import Attendance
     from learnnet.audit import trail
     from learnnet.auth.models import User
@@ -274,6 +277,7 @@ def _register_audit() -> None:
 
     for model, entity in (
         (ApiToken, "api_token"),
+        (WebhookEndpoint, "webhook_endpoint"),
         (Minutes, "minutes"),
         (MinutesSection, "minutes_section"),
         (ActionPoint, "action_point"),

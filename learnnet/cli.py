@@ -130,6 +130,19 @@ def send_mail_command(limit: int) -> None:
         click.echo(f"  {error}", err=True)
 
 
+@click.command("send-webhooks")
+@click.option("--limit", default=500, show_default=True, help="At most this many deliveries.")
+def send_webhooks_command(limit: int) -> None:
+    """Deliver queued webhook events that are due, with retries (cron, every minute)."""
+    from flask import current_app
+
+    from learnnet.api.webhooks import deliver_due
+
+    production = current_app.config["ENV"] == "production"
+    delivered = deliver_due(production=production, limit=limit)
+    click.echo(f"{delivered} webhook deliveries accepted.")
+
+
 @click.command("mail-worker")
 @click.option(
     "--interval", default=2.0, show_default=True, help="Seconds between looks at the outbox."
@@ -311,6 +324,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(send_mail_command)
+    app.cli.add_command(send_webhooks_command)
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(mail_worker_command)
     app.cli.add_command(member_link_command)

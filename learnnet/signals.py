@@ -58,3 +58,25 @@ poll_mail_requested = _signals.signal("poll-mail-requested")
 #: attendance certificate). The learning room's receiver returns a dict session id →
 #: the title of the theme of that session's werkjaar (sessions without one left out).
 session_themes_wanted = _signals.signal("session-themes-wanted")
+
+# ---- announced for the API room's webhooks (issue 26); each is sent before the commit ----
+
+#: sender: a tuple of Sessions just created (a plan saved, one extra session), flushed.
+sessions_planned = _signals.signal("sessions-planned")
+
+#: sender: the Session that has just become "held" (its first attendance record).
+session_held = _signals.signal("session-held")
+
+#: sender: the Rsvp whose answer or waitlist place changed; ``by``: "contact",
+#: "facilitator" or the system's reason ("promoted": moved up from the waitlist, "left").
+answer_changed = _signals.signal("answer-changed")
+
+#: sender: the Attendance just recorded or corrected.
+attendance_recorded = _signals.signal("attendance-recorded")
+
+#: sender: a tuple of Memberships that have just started (new rows, flushed; a CSV
+#: import sends all of its new ones at once).
+membership_started = _signals.signal("membership-started")
+
+#: sender: the Contact just erased (its personal data already replaced).
+contact_erased = _signals.signal("contact-erased")

@@ -16,11 +16,17 @@ from typing import Any
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import event, text
 
 from learnnet import create_app
 from learnnet.extensions import db
 from tests import factories
+
+# Property tests judge answers, never speed: on a loaded CI machine (or beside another
+# pytest worker) a slow example is no failure.
+settings.register_profile("learnnet", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("learnnet")
 
 PG_URL = os.environ.get("LEARNNET_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])

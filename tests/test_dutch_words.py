@@ -54,6 +54,8 @@ def test_main_pages_hold_no_english_words(app, demo_client):
         f"/networks/{network.slug}/sessions",
         f"/networks/{network.slug}/plan",
         f"/networks/{network.slug}/import",
+        f"/networks/{network.slug}/werkjaar/overview",
+        f"/networks/{network.slug}/call-list",
         "/facilities",
         f"/facilities/{facility.id}",
         f"/sessions/{session.id}",

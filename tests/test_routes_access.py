@@ -155,6 +155,11 @@ def world(app, network, facilitator, admin):
         text="Hoe betrekken we vaders meer?",
     )
     db.session.add_all([item, question])
+    from learnnet.api.models import WebhookDelivery, WebhookEndpoint
+
+    hook = WebhookEndpoint(url="http://127.0.0.1:9/hook", secret="whsec_AA==", events=[])
+    delivery = WebhookDelivery(endpoint=hook, event_id="msg_1", event="session.held", body="{}")
+    db.session.add_all([hook, delivery])
     db.session.commit()
     from learnnet.learning.material_services import add as add_material
     from learnnet.learning.material_store import DatabaseStore
@@ -173,6 +178,8 @@ def world(app, network, facilitator, admin):
         user=facilitator,
     )
     return {
+        "webhook_id": hook.id,
+        "delivery_id": delivery.id,
         "network_id": network.id,
         "token_id": api_token.id,
         "action_id": action.id,

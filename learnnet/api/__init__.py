@@ -16,8 +16,9 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register the API, its document and the token pages."""
-    from learnnet.api import docs, tokens_views, views
+    from learnnet.api import docs, events, tokens_views, views, webhook_views  # noqa: F401 - events connects
 
     views.register(app)
     app.register_blueprint(docs.bp)
     app.register_blueprint(tokens_views.bp)
+    app.register_blueprint(webhook_views.bp)

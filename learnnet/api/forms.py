@@ -10,6 +10,7 @@ from wtforms import BooleanField, DateField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired
 
 from learnnet.api.models import READ, READ_WRITE
+from learnnet.api.webhook_rules import EVENTS
 from learnnet.forms import Length, OneLine, PlausibleDate, strip_filter
 from learnnet.networks.forms import MultiCheckboxField
 from learnnet.timefmt import local_today
@@ -50,4 +51,24 @@ class TokenForm(FlaskForm):
         _l("Valid until"),
         default=default_expiry,
         validators=[InputRequired(_l("Choose the last day the key works.")), PlausibleDate()],
+    )
+
+
+class WebhookForm(FlaskForm):
+    """URL, events and (optionally) the secret of a new webhook endpoint."""
+
+    url = StringField(
+        _l("URL"),
+        description=_l("Where learnnet sends the events, e.g. https://crm.example.org/hooks."),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Give the address.")), Length(max=500), OneLine()],
+    )
+    events = MultiCheckboxField(
+        _l("Events"), choices=lambda: [(e, e) for e in EVENTS], validate_choice=False
+    )
+    secret = StringField(
+        _l("Secret"),
+        description=_l("Leave empty and learnnet makes one (recommended)."),
+        filters=[strip_filter],
+        validators=[Length(max=80), OneLine()],
     )

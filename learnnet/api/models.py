@@ -74,7 +74,7 @@ class ApiToken(db.Model):
         return self.scope == READ_WRITE
 
 
-# ---- webhooks (issue 26, part 4: the outbox; no admin page or event source yet) --------
+# ---- webhooks (issue 26, part 4: the outbox; events in events.py, admin page) ------------
 
 QUEUED = "queued"
 SENDING = "sending"  # claimed by a sender; in doubt once its claim ran out (sent again)

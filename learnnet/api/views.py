@@ -30,7 +30,10 @@ Lists come in pages: pass the `next_cursor` of a page as `cursor` for the next o
 for syncing. Errors are `application/problem+json` (RFC 9457), in the token owner's
 language, with a message per field in `errors` for bad input.
 
-Not yet in the API: writes, webhooks, themes, the yearly record and learning content."""
+Webhooks (registered by an admin on the site, at /admin/webhooks) tell a receiver at once
+when sessions, answers, attendance or memberships change; see the README.
+
+Not yet in the API: writes, themes, the yearly record and learning content."""
 
 ERROR_CODES = (400, 401, 403, 404, 405, 422, 429)
 

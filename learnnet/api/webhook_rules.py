@@ -1,5 +1,5 @@
 """Rules of webhooks (issue 26, part 4), without Flask or a database. The outbox and its
-sender are in :mod:`learnnet.api.webhooks`; what is still to build is listed there.
+sender are in :mod:`learnnet.api.webhooks`, the event sources in :mod:`learnnet.api.events`.
 
 - Signing follows the Standard Webhooks specification: the headers ``webhook-id`` (the
   event's id, the same on every retry, so a receiver drops duplicates),
@@ -15,7 +15,7 @@ sender are in :mod:`learnnet.api.webhooks`; what is still to build is listed the
   way to reach its own network. The check runs on the resolved addresses both when the
   endpoint is saved and right before each delivery (a name can change its address).
 
-DESIGN (the outbox: tables and sender built, event sources and admin page not yet):
+DESIGN (built: the outbox, its sender, the event sources and the admin page):
   ``webhook_endpoint`` (url, secret, events, active, created_by) — admins only;
   ``webhook_delivery`` (event id = webhook-id, endpoint, event type, JSON body rendered
   when queued, status queued/sending/delivered/failed, attempts, next_attempt_at,
@@ -121,4 +121,18 @@ def url_problem(url: str, production: bool, addresses: list[str]) -> str | None:
         return "unresolved"
     if not all(address_allowed(a) for a in addresses):
         return "private_address"
+    return None
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a secret an admin typed cannot be used (a code), or None: ``whsec_`` and
+    base64 of 24 to 64 bytes, as the specification asks."""
+    if not secret.startswith(SECRET_PREFIX):
+        return "prefix"
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        return "base64"
+    if not 24 <= len(key) <= 64:
+        return "length"
     return None

@@ -8,8 +8,8 @@ leaves a claim that runs out, and the row is posted again (same ``webhook-id``, 
 the receiver uses to drop the duplicate). Redirects are not followed: a redirect could
 lead to an address the production check refused.
 
-Not built yet: the admin page (endpoints, the delivery log, "send again"), the event
-sources (the rooms' signals), a ``flask send-webhooks`` command for cron.
+The event sources are in :mod:`learnnet.api.events`, the admin page in
+:mod:`learnnet.api.webhook_views`; ``flask send-webhooks`` (cron) calls :func:`deliver_due`.
 """
 
 from __future__ import annotations
@@ -47,18 +47,33 @@ Post = Callable[[str, dict[str, str], bytes], tuple[int | None, str]]
 def queue(event: str, data: dict[str, Any], now: datetime | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint that wants ``event``; not committed (the caller's
     transaction holds the change and its deliveries together)."""
+    return queue_many(event, [data], now)
+
+
+def queue_many(
+    event: str, items: list[dict[str, Any]], now: datetime | None = None
+) -> list[WebhookDelivery]:
+    """As :func:`queue`, one event (one id) per item, with one look at the endpoints
+    (a CSV import starts hundreds of memberships at once)."""
     if event not in rules.EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
+    if not items:
+        return []
     now = now or utcnow()
-    event_id = f"msg_{uuid.uuid4().hex}"
-    body = json.dumps(
-        {"type": event, "timestamp": now.isoformat(), "data": data},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    wanting = [
+        endpoint
+        for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))
+        if event in (endpoint.events or [])
+    ]
     made = []
-    for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active)):
-        if event in (endpoint.events or []):
+    for data in items:
+        event_id = f"msg_{uuid.uuid4().hex}"
+        body = json.dumps(
+            {"type": event, "timestamp": now.isoformat(), "data": data},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        for endpoint in wanting:
             delivery = WebhookDelivery(
                 endpoint=endpoint, event_id=event_id, event=event, body=body, next_attempt_at=now
             )
@@ -169,7 +184,65 @@ def deliver_due(
 
 
 def send_again(delivery: WebhookDelivery, now: datetime | None = None) -> None:
-    """Queue a delivery anew (the log's "send again"), with the same event id."""
+    """Queue a delivery anew (the log's "send again"), with the same event id; in the
+    audit trail under its endpoint."""
+    from learnnet.audit import trail
+
     delivery.status, delivery.attempts = QUEUED, 0
     delivery.next_attempt_at, delivery.claimed_until = now or utcnow(), None
+    changes = {"send_again": [None, f"{delivery.event} {delivery.event_id}"]}
+    trail.record(db.session, WebhookEndpoint, "update", [(delivery.endpoint_id, changes, None)])
     db.session.commit()
+
+
+class EndpointError(Exception):
+    """A field of a new endpoint that cannot be used, with a code for the message."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field, self.code = field, code
+
+
+def create_endpoint(
+    url: str, events: list[str], secret: str, created_by_id: int | None, production: bool
+) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint (commits); returns it and its secret (generated when none is
+    given), which the admin sees once. In production only https to public addresses."""
+    url = url.strip()
+    problem = rules.url_problem(url, production, resolve(url) if production else [])
+    if problem is not None:
+        raise EndpointError("url", problem)
+    chosen = [e for e in rules.EVENTS if e in events]
+    if not chosen:
+        raise EndpointError("events", "none")
+    secret = secret.strip() or rules.new_secret()
+    problem = rules.secret_problem(secret)
+    if problem is not None:
+        raise EndpointError("secret", problem)
+    endpoint = WebhookEndpoint(url=url, secret=secret, events=chosen, created_by_id=created_by_id)
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint, secret
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
+    """Pause or resume an endpoint: a paused one gets no new events (commits)."""
+    endpoint.active = active
+    db.session.commit()
+
+
+def endpoints() -> list[WebhookEndpoint]:
+    """Every endpoint, newest first."""
+    return list(db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id.desc())))
+
+
+def delivery_log(endpoint: WebhookEndpoint, limit: int = 100) -> list[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first."""
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )

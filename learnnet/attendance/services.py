@@ -125,6 +125,8 @@ def _change(
             by_contact_id=by_contact.id if by_contact else None,
         )
     )
+    db.session.flush()
+    signals.attendance_recorded.send(attendance)
 
 
 def _check(session: Session, now: datetime, by_self: bool = False) -> None:
@@ -136,8 +138,9 @@ def _check(session: Session, now: datetime, by_self: bool = False) -> None:
 
 
 def _mark_held(session: Session) -> None:
-    if session.status != CANCELLED:
+    if session.status not in (CANCELLED, HELD):
         session.status = HELD
+        signals.session_held.send(session)
 
 
 def _expected(session: Session, contact: Contact) -> bool:

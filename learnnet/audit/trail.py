@@ -25,6 +25,7 @@ SKIP = {
     "name_key",
     "public_id",  # a material's URL id and where its bytes are: not for the trail
     "storage_key",
+    "secret",  # a webhook endpoint's signing secret
     "note",  # an answer's note stays in the answer's own history, which erasure empties
 }
 

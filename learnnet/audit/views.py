@@ -34,6 +34,7 @@ def entity_label(entity: str) -> str:
         "attendance": _("attendance"),
         "evaluation_setting": _("evaluation questions"),
         "api_token": _("API key"),
+        "webhook_endpoint": _("webhook"),
         "werkjaar_theme": _("theme of the werkjaar"),
         "learning_goal": _("learning goal"),
         "agenda_item": _("agenda item"),
@@ -46,6 +47,7 @@ def field_label(key: str) -> str:
     """A changed field, in words (unknown ones keep their name)."""
     return {
         "name": _("name"),
+        "send_again": _("sent again"),
         "street": _("street"),
         "postcode": _("postcode"),
         "city": _("municipality"),

@@ -268,7 +268,10 @@ def create_facility(data: dict[str, Any], network: Network | None, joined_on: da
     facility = Facility(name_key=name_key(data["name"]), **data)
     db.session.add(facility)
     if network is not None:
-        db.session.add(Membership(network=network, facility=facility, joined_on=joined_on))
+        membership = Membership(network=network, facility=facility, joined_on=joined_on)
+        db.session.add(membership)
+        db.session.flush()
+        signals.membership_started.send((membership,))
     db.session.commit()
     return facility
 
@@ -463,6 +466,8 @@ def add_member(
         return request
     membership = Membership(network=network, facility=facility, joined_on=joined_on)
     db.session.add(membership)
+    db.session.flush()
+    signals.membership_started.send((membership,))
     db.session.commit()
     return membership
 
@@ -539,6 +544,8 @@ def accept_request(
             joined_on=max(locked.joined_on, local_today()),
         )
         db.session.add(membership)
+        db.session.flush()
+        signals.membership_started.send((membership,))
     db.session.commit()
     return membership
 
@@ -856,10 +863,11 @@ def apply_import(
                         setattr(obj, key, value)
                     if model is Facility:
                         signals.facility_updated.send(obj, changed=changed)
-        for facility_id in work.joining:
-            db.session.add(
-                Membership(network_id=network.id, facility_id=facility_id, joined_on=today)
-            )
+        joined = [
+            Membership(network_id=network.id, facility_id=facility_id, joined_on=today)
+            for facility_id in work.joining
+        ]
+        db.session.add_all(joined)
         requests = [
             MembershipRequest(
                 network_id=network.id,
@@ -900,6 +908,12 @@ def apply_import(
             + work.new_contacts,
             ("facility_id", "email", "name"),
         )
+        if memberships_in:  # the new facilities' memberships, as rows for the webhooks
+            ids = [r["id"] for r in memberships_in]
+            joined += db.session.scalars(select(Membership).where(Membership.id.in_(ids)))
+        if joined:
+            db.session.flush()
+            signals.membership_started.send(tuple(joined))
         for model, rows in (
             (Facility, facilities_in),
             (Membership, memberships_in),

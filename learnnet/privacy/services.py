@@ -237,6 +237,7 @@ def erase(contact: Contact) -> None:
     db.session.flush()
     if was_active:
         signals.contact_left.send(contact)  # their seats for sessions to come are freed
+    signals.contact_erased.send(contact)
     db.session.commit()
 
 

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
+from learnnet import signals
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
@@ -91,6 +92,8 @@ def _record(
             new_note=rsvp.note,
         )
     )
+    by = by_system or ("facilitator" if by_user is not None else "contact")
+    signals.answer_changed.send(rsvp, by=by)
 
 
 @dataclass

@@ -215,6 +215,8 @@ def save_plan(
         )
         db.session.add(session)
         sessions.append(session)
+    db.session.flush()
+    signals.sessions_planned.send(tuple(sessions))
     db.session.commit()
     return sessions
 
@@ -510,6 +512,8 @@ def add_session(
         status=PLANNED,
     )
     db.session.add(session)
+    db.session.flush()
+    signals.sessions_planned.send((session,))
     db.session.commit()
     return session
 
