@@ -166,7 +166,7 @@ def main() -> None:
         desk = browser.new_context(viewport=DESKTOP, device_scale_factor=1, **options)
         page = desk.new_page()
         log_in(page, base, *login)
-        shoot(page, "dashboard", 900)
+        shoot(page, "dashboard", 1060)
 
         page.goto(f"{base}/networks/{NETWORK}/plan")
         page.click("button[name=action][value=preview]")
