@@ -59,6 +59,7 @@ def _answer(live, contact_id: int, session_id: int) -> str | None:
         db.session.remove()
         return found
 
+
 # A later session's row (the page also lists her agreements as rows).
 SESSION_ROW = "li.mrow[id^='session-']"
 
