@@ -236,7 +236,7 @@ def scopes_of_row(table: str, values: dict[str, Any], deleted: bool = False) -> 
     return needs
 
 
-def _row_needs(obj: Any, deleted: bool) -> set[Need]:
+def _row_needs(obj: Any, deleted: bool, new: bool = False) -> set[Need]:
     """The needs of one ORM object in a flush: its current and, when changed, its former
     scope columns (a row moved from one session to another touches both)."""
     state = inspect(obj)
@@ -263,8 +263,11 @@ def _row_needs(obj: Any, deleted: bool) -> set[Need]:
         column = prop.columns[0]
         if column.name != "id" and not _is_scope_column(column.name):
             continue
-        if prop.key not in state.dict:  # expired, not loaded
-            missing = True
+        if prop.key not in state.dict:
+            if new:  # never set: NULL, or a server default that is no scope of its own
+                now[column.name] = None
+                continue
+            missing = True  # expired, not loaded
             continue
         now[column.name] = state.dict[prop.key]
         history = state.attrs[prop.key].history
@@ -351,7 +354,7 @@ def _after_flush(session: OrmSession, flush_context: Any) -> None:
         session.info[_DIRTY] = True
         needs = session.info.setdefault(_NEEDS, set())
         for obj in session.new:
-            needs |= _row_needs(obj, False)
+            needs |= _row_needs(obj, False, new=True)
         for obj in session.dirty:
             if session.is_modified(obj):
                 needs |= _row_needs(obj, False)
