@@ -246,18 +246,40 @@ def dashboard() -> str:
     )
 
 
+SEARCH_SHOWN = 20  # people listed by the on-behalf form's search
+
+
+def _people_found(answers: Any, text: str) -> list[tuple[Any, Any]]:
+    """The contacts on the session page whose name or facility holds ``text`` (any case),
+    for the on-behalf form's search: (contact, facility), at most ``SEARCH_SHOWN``."""
+    wanted = text.casefold()
+    if not wanted:
+        return []
+    found = [
+        (contact, group.facility)
+        for group in answers.facilities
+        for contact, _row in group.rows
+        if wanted in contact.name.casefold() or wanted in group.facility.name.casefold()
+    ]
+    return found[:SEARCH_SHOWN]
+
+
 @bp.route("/sessions/<int:session_id>")
 @requires(SESSION)
 @scoped_view(lambda session: [changes.network_scope(session.network_id)])
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
     expected = expected_contacts(session)  # once, for the answers and both counts
+    answers = rsvp_services.session_answers(session, expected)
+    search = request.args.get("q", "").strip()[:100]
     return render_template(
         "pages/session.html",
+        search=search,
+        found=_people_found(answers, search),
         network=session.network,
         session=session,
         now=utcnow(),
-        answers=rsvp_services.session_answers(session, expected),
+        answers=answers,
         to_invite=len(notify.to_invite(session, expected)),
         answers_open=notify.answers_open(session),
         unanswered=len(notify.unanswered_with_email(session, expected)),
