@@ -302,9 +302,7 @@ def test_an_answer_bumps_its_network_and_its_member_not_the_others(app, two):
     finally:
         db.event.remove(db.engine, "before_cursor_execute", counter)
     assert response.status_code == 303
-    after = dict(
-        changes.versions([f"n:{two['a'].id}", f"n:{two['b'].id}", f"c:{two['sofie'].id}"])
-    )
+    after = dict(changes.versions([f"n:{two['a'].id}", f"n:{two['b'].id}", f"c:{two['sofie'].id}"]))
     start = dict(start)
     assert after[f"n:{two['b'].id}"] != start[f"n:{two['b'].id}"]
     assert after[f"n:{two['a'].id}"] == start[f"n:{two['a'].id}"]
