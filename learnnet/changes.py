@@ -13,16 +13,35 @@ never the other way round.
 
 The row is updated last in each transaction, after the feed stamps' and every other
 row, so two writers always take their locks in the same order: no deadlocks.
+
+Scoped versions (issue 24). One number for everything means one answer in network A
+empties the kept pages of network B. So each write transaction also adds one to a
+counter per *scope* it touched, in ``scope_version``:
+
+- ``n:<id>`` — a network: the rows of that network (its sessions, their answers and
+  attendance, memberships, blackouts, learning content…), and the facilities and
+  contacts shown on its pages (a facility counts for every network it is, was or is
+  asked to be a member of, or hosts for);
+- ``f:<id>`` and ``c:<id>`` — a facility and a contact: what a member's own page shows;
+- ``shared`` — everything that cannot be placed (users, deleted networks, facilities
+  and contacts, textual and bulk INSERT statements, tables without a rule).
+
+The scopes are derived from the rows written, in the ORM's flush events and for bulk
+UPDATE/DELETE from the rows they hit (:func:`scopes_of_row`): a write path cannot forget
+to name its scope, and a table nobody thought about counts as ``shared`` (kept pages go
+more often, never stale). A page that reads only some networks keys on ``shared`` and
+those scopes (:func:`versions`); other pages on the one number, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import BigInteger, Integer, bindparam, event, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, event, inspect, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, mapped_column
 from sqlalchemy.orm import Session as OrmSession
@@ -31,6 +50,8 @@ from sqlalchemy.sql.elements import TextClause
 from learnnet.extensions import db
 
 _DIRTY = "data_version_dirty"
+_NEEDS = "data_version_scopes"
+SHARED = "shared"
 
 
 class DataVersion(db.Model):  # type: ignore[name-defined]
@@ -40,6 +61,28 @@ class DataVersion(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class ScopeVersion(db.Model):  # type: ignore[name-defined]
+    """One counter per scope (``n:<network id>``, ``f:<facility id>``, ``c:<contact id>``,
+    ``shared``) counting the committed write transactions that touched it."""
+
+    __tablename__ = "scope_version"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+def network_scope(network_id: int) -> str:
+    return f"n:{network_id}"
+
+
+def facility_scope(facility_id: int) -> str:
+    return f"f:{facility_id}"
+
+
+def contact_scope(contact_id: int) -> str:
+    return f"c:{contact_id}"
 
 
 def current(session: OrmSession | None = None) -> int:
@@ -66,9 +109,257 @@ def note(value: int | None) -> None:
         g.data_version = value or 0
 
 
+Versions = tuple[tuple[str, int], ...]
+
+
+def versions(scopes: Iterable[str], session: OrmSession | None = None) -> Versions:
+    """The counters of ``scopes`` and of ``shared`` as this connection sees them now (one
+    indexed read), as a hashable key part; a scope never written counts 0."""
+    wanted = sorted({SHARED, *scopes})
+    table = ScopeVersion.__table__
+    session = session or db.session
+    found = dict(
+        session.execute(
+            select(table.c.scope, table.c.counter).where(table.c.scope.in_(wanted))
+        ).all()
+    )
+    return tuple((scope, found.get(scope, 0)) for scope in wanted)
+
+
+def facility_networks(facility_ids: Iterable[int], connection: Any = None) -> set[int]:
+    """The networks a facility's rows show up in: memberships (current, former), requests
+    to join, and networks it hosts a session for."""
+    ids = list(set(facility_ids))
+    if not ids:
+        return set()
+    tables = db.metadata.tables
+    parts = [
+        select(tables[name].c.network_id).where(tables[name].c[column].in_(ids))
+        for name, column in (
+            ("membership", "facility_id"),
+            ("membership_request", "facility_id"),
+            ("network_session", "host_facility_id"),
+        )
+        if name in tables
+    ]
+    run = connection.execute if connection is not None else db.session.execute
+    return {row[0] for row in run(union(*parts))}
+
+
+# --- which scopes a written row touches --------------------------------------------------------
+
+# Tables no scoped page reads (a test checks): their writes count only in the one number.
+UNSCOPED_TABLES = frozenset(
+    {
+        "data_version",
+        "scope_version",
+        "feed_stamp",
+        "api_token",
+        "api_token_network",
+        "webhook_endpoint",
+        "webhook_delivery",
+        "outbox_attachment",
+    }
+)
+# Rows written only with the row they describe, in the same transaction (the audit
+# trail's listener and its bulk twin): that row's scopes are theirs.
+FOLLOWING_TABLES = frozenset({"audit_event"})
+# Columns no page shows: a change to only these touches no scope.
+UNSHOWN_COLUMNS = {"user_account": frozenset({"last_login_at", "password_hash", "auth_token"})}
+# Rows placed through their parent row: (column, parent table).
+VIA_PARENT = {
+    "rsvp_change": ("rsvp_id", "rsvp"),
+    "attendance_change": ("attendance_id", "attendance"),
+    "learning_goal": ("theme_id", "werkjaar_theme"),
+}
+_SCOPE_COLUMNS = frozenset({"network_id", "session_id", "facility_id", "contact_id"})
+_VIA_COLUMNS = frozenset(column for column, _parent in VIA_PARENT.values())
+
+# A need: ("scope", text) is final; ("session", id), ("facility", id, with_networks),
+# ("contact", id, with_networks) and ("row", table, ((column, value), ...)) are
+# resolved at commit, with a few indexed reads.
+Need = tuple[Any, ...]
+
+
+def _is_scope_column(name: str) -> bool:
+    return (
+        name in _SCOPE_COLUMNS
+        or name in _VIA_COLUMNS
+        or name.endswith("_facility_id")
+        or name.endswith("_contact_id")
+    )
+
+
+def scopes_of_row(table: str, values: dict[str, Any], deleted: bool = False) -> set[Need]:
+    """What a written row of ``table`` touches, from its column values (a pure rule).
+
+    A network's, facility's or contact's own row is its scope (its deletion: ``shared``,
+    the pages listing it cannot be told); another row belongs to its network (its
+    ``network_id``, or its session's network), and to the facility and contact it
+    names (when it names no network: to their networks too); a row with none of these,
+    or of a table without a rule, is ``shared``.
+    """
+    if table in UNSCOPED_TABLES or table in FOLLOWING_TABLES:
+        return set()
+    ident = values.get("id")
+    if table in ("network", "facility", "contact"):
+        if deleted or ident is None:
+            return {("scope", SHARED)}
+        if table == "network":
+            return {("scope", network_scope(ident))}
+        if table == "facility":
+            return {("facility", ident, True)}
+        return {("contact", ident, False), ("facility", values.get("facility_id"), True)}
+    if table in VIA_PARENT:
+        column, parent = VIA_PARENT[table]
+        if values.get(column) is None:
+            return {("scope", SHARED)}
+        return {("row", parent, (("id", values[column]),))}
+    needs: set[Need] = set()
+    placed = False
+    if values.get("network_id") is not None:
+        needs.add(("scope", network_scope(values["network_id"])))
+        placed = True
+    if values.get("session_id") is not None:
+        needs.add(("session", values["session_id"]))
+        placed = True
+    facilities = [
+        v for k, v in values.items() if (k == "facility_id" or k.endswith("_facility_id")) and v
+    ]
+    contacts = [
+        v for k, v in values.items() if (k == "contact_id" or k.endswith("_contact_id")) and v
+    ]
+    needs |= {("facility", f, not placed) for f in facilities}
+    needs |= {("contact", c, not placed and not facilities) for c in contacts}
+    if not needs:
+        needs.add(("scope", SHARED))
+    return needs
+
+
+def _row_needs(obj: Any, deleted: bool, new: bool = False) -> set[Need]:
+    """The needs of one ORM object in a flush: its current and, when changed, its former
+    scope columns (a row moved from one session to another touches both)."""
+    state = inspect(obj)
+    mapper = state.mapper
+    name = getattr(mapper.local_table, "name", "")
+    if name in UNSCOPED_TABLES or name in FOLLOWING_TABLES:
+        return set()
+    if not deleted and state.persistent and name in UNSHOWN_COLUMNS:
+        changed = {
+            prop.columns[0].name
+            for prop in mapper.column_attrs
+            if state.attrs[prop.key].history.has_changes()
+        }
+        if changed and changed <= UNSHOWN_COLUMNS[name]:
+            return set()
+    if not deleted:
+        for rel in mapper.relationships:  # a link table written through a collection
+            if rel.secondary is not None and state.attrs[rel.key].history.has_changes():
+                return {("scope", SHARED)}
+    now: dict[str, Any] = {}
+    before: dict[str, Any] = {}
+    missing = False
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.name != "id" and not _is_scope_column(column.name):
+            continue
+        if prop.key not in state.dict:
+            if new:  # never set: NULL, or a server default that is no scope of its own
+                now[column.name] = None
+                continue
+            missing = True  # expired, not loaded
+            continue
+        now[column.name] = state.dict[prop.key]
+        history = state.attrs[prop.key].history
+        if history.deleted and history.deleted[0] is not None:
+            before[column.name] = history.deleted[0]
+    needs: set[Need] = set()
+    if missing:  # read the row at commit (or, when it is gone, count it as shared)
+        if deleted or state.identity is None:
+            return {("scope", SHARED)}
+        keys = tuple(zip((c.name for c in mapper.primary_key), state.identity, strict=True))
+        needs.add(("row", name, keys))
+    else:
+        needs |= scopes_of_row(name, now, deleted)
+    if before:
+        needs |= scopes_of_row(name, {**now, **before}, deleted)
+    return needs
+
+
+def _resolve(connection: Any, needs: set[Need]) -> set[str]:
+    """The scopes of the needs collected in a transaction (a few indexed reads)."""
+    tables = db.metadata.tables
+    pending = [n for n in needs if n[0] == "row"]
+    needs = {n for n in needs if n[0] != "row"}
+    seen: set[Need] = set()
+    while pending:
+        need = pending.pop()
+        if need in seen:
+            continue
+        seen.add(need)
+        _kind, name, keys = need
+        table = tables[name]
+        row = (
+            connection.execute(select(table).where(*(table.c[k] == v for k, v in keys)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            needs.add(("scope", SHARED))
+            continue
+        for found in scopes_of_row(name, dict(row)):
+            (pending.append if found[0] == "row" else needs.add)(found)  # type: ignore[operator]
+    scopes = {n[1] for n in needs if n[0] == "scope"}
+    sessions = {n[1] for n in needs if n[0] == "session"}
+    facilities: dict[Any, bool] = {}
+    for n in needs:
+        if n[0] == "facility":
+            facilities[n[1]] = facilities.get(n[1], False) or n[2]
+    if sessions:
+        table = tables["network_session"]
+        rows = connection.execute(
+            select(table.c.id, table.c.network_id, table.c.host_facility_id).where(
+                table.c.id.in_(sessions)
+            )
+        ).all()
+        if len(rows) < len(sessions):
+            scopes.add(SHARED)
+        for _id, network_id, host_id in rows:
+            scopes.add(network_scope(network_id))
+            facilities.setdefault(host_id, False)
+    contacts = [n for n in needs if n[0] == "contact"]
+    if contacts:
+        scopes |= {contact_scope(n[1]) for n in contacts}
+        placed = {n[1] for n in contacts if n[2]}
+        if placed:
+            table = tables["contact"]
+            rows = connection.execute(
+                select(table.c.id, table.c.facility_id).where(table.c.id.in_(placed))
+            ).all()
+            if len(rows) < len(placed):
+                scopes.add(SHARED)
+            for _id, facility_id in rows:
+                facilities[facility_id] = True
+    if None in facilities:
+        scopes.add(SHARED)
+        facilities.pop(None)
+    scopes |= {facility_scope(f) for f in facilities}
+    with_networks = [f for f, wanted in facilities.items() if wanted]
+    scopes |= {network_scope(n) for n in facility_networks(with_networks, connection)}
+    return scopes
+
+
 def _after_flush(session: OrmSession, flush_context: Any) -> None:
     if session.new or session.dirty or session.deleted:
         session.info[_DIRTY] = True
+        needs = session.info.setdefault(_NEEDS, set())
+        for obj in session.new:
+            needs |= _row_needs(obj, False, new=True)
+        for obj in session.dirty:
+            if session.is_modified(obj):
+                needs |= _row_needs(obj, False)
+        for obj in session.deleted:
+            needs |= _row_needs(obj, True)
 
 
 _DML = frozenset({"INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", "REPLACE"})
@@ -84,9 +375,56 @@ def _writes(statement: Any) -> bool:
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
+    if state.execution_options.get("changes_nothing"):
+        return  # e.g. a lock taken by writing a row as it is
     writes = state.is_insert or state.is_update or state.is_delete or _writes(state.statement)
     if writes:
         state.session.info[_DIRTY] = True
+        needs = state.session.info.setdefault(_NEEDS, set())
+        try:
+            needs |= _bulk_needs(state)
+        except Exception:  # a statement the rules cannot read: it touches everything
+            needs.add(("scope", SHARED))
+
+
+def _bulk_needs(state: ORMExecuteState) -> set[Need]:
+    """A bulk UPDATE or DELETE touches the scopes of the rows it hits (read before it
+    runs), an INSERT those of the rows it writes; an UPDATE of a scope column, a statement
+    without parameters to read and a textual statement: ``shared``."""
+    statement = state.statement
+    table = getattr(statement, "table", None)
+    name = getattr(table, "name", "")
+    if name in UNSCOPED_TABLES or name in FOLLOWING_TABLES:
+        return set()
+    if not name or not (state.is_insert or state.is_update or state.is_delete):
+        return {("scope", SHARED)}
+    if state.is_insert:
+        rows = state.parameters
+        rows = [rows] if isinstance(rows, dict) else rows
+        if not rows or statement._values or getattr(statement, "select", None) is not None:
+            return {("scope", SHARED)}
+        needs: set[Need] = set()
+        for row in rows:
+            needs |= scopes_of_row(name, {str(k): v for k, v in row.items()})
+        return needs
+    if state.is_update:
+        columns = {getattr(k, "name", getattr(k, "key", k)) for k in statement._values or {}}
+        if not columns:
+            return {("scope", SHARED)}
+        if name in UNSHOWN_COLUMNS and columns <= UNSHOWN_COLUMNS[name]:
+            return set()
+        if any(_is_scope_column(c) or c == "id" for c in columns):
+            return {("scope", SHARED)}
+    scope_columns = [c for c in table.columns if c.name == "id" or _is_scope_column(c.name)]
+    if not scope_columns:
+        return {("scope", SHARED)}
+    query = select(*scope_columns)
+    if statement.whereclause is not None:
+        query = query.where(statement.whereclause)
+    needs = set()
+    for row in state.session.connection().execute(query).mappings():
+        needs |= scopes_of_row(name, dict(row), deleted=state.is_delete)
+    return needs
 
 
 def _bump_statement(dialect: str) -> Any:
@@ -105,18 +443,40 @@ def _bump_statement(dialect: str) -> Any:
 _BUMP = {name: _bump_statement(name) for name in ("postgresql", "sqlite")}
 
 
+def _scope_bump_statement(dialect: str) -> Any:
+    """counter + 1 for one scope, or its row starting at the clock (see above)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ScopeVersion.__table__
+    statement = insert(table).values(scope=bindparam("scope"), counter=bindparam("start"))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.scope], set_={"counter": table.c.counter + 1}
+    )
+
+
+_SCOPE_BUMP = {name: _scope_bump_statement(name) for name in ("postgresql", "sqlite")}
+
+
 def _before_commit(session: OrmSession) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit flushes after this hook: count those changes now
     if session.info.pop(_DIRTY, False):
         # Core on the session's own connection: not an ORM statement, so it does not
-        # mark the session again.
+        # mark the session again. The scopes first, in order, then the one number: two
+        # writers take their locks in the same order.
         connection = session.connection()
-        connection.execute(_BUMP[connection.dialect.name], {"start": time.time_ns() // 1000})
+        start = time.time_ns() // 1000
+        scopes = _resolve(connection, session.info.pop(_NEEDS, set()))
+        if scopes:
+            connection.execute(
+                _SCOPE_BUMP[connection.dialect.name],
+                [{"scope": scope, "start": start} for scope in sorted(scopes)],
+            )
+        connection.execute(_BUMP[connection.dialect.name], {"start": start})
 
 
 def _forget(session: OrmSession, *args: Any) -> None:
     session.info.pop(_DIRTY, None)
+    session.info.pop(_NEEDS, None)
 
 
 def end_read_only(exc: BaseException | None) -> None:

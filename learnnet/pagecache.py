@@ -12,8 +12,12 @@ under a key of everything the HTML depends on:
   (a login starts a new session anyway: the id is a second lock);
 - the language;
 - the session's CSRF secret, so that the form tokens in the HTML are this browser's;
-- the data version (:mod:`learnnet.changes`), read before the page's own queries: any
-  committed write, on any app server, makes every kept page out of date at once.
+- the data versions (:mod:`learnnet.changes`), read before the page's own queries: a
+  page that declares the scopes it reads (a network's pages: that network; a member's
+  page: the member, their facility and its networks; the dashboard: the user's networks)
+  keys on those scopes and ``shared``, so that an answer in network A leaves the kept
+  pages of network B alone; any other page keys on the one number that every committed
+  write, on any app server, moves.
 
 What the version does not see is the clock (relative dates, "past" and "to come"):
 a kept page is used for at most ``PAGE_CACHE_SECONDS`` (60 by default). A request
@@ -32,7 +36,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -42,10 +46,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from learnnet import changes
+from learnnet.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 Page = str | bytes | tuple[str | bytes, int]
 _EXTENSION = "learnnet_page_cache"
+
+
+Versions = tuple[tuple[str, int], ...]
 
 
 class PageCache:
@@ -57,8 +65,8 @@ class PageCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self.version = 0  # the data version of every page kept
-        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self.counts: dict[str, int] = {}  # per scope, the count of the last page kept
+        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, Versions]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], now: float) -> bytes | None:
@@ -74,24 +82,26 @@ class PageCache:
             self.hits += 1
         return found[1]
 
-    def put(self, key: tuple[Any, ...], packed: bytes, now: float, version: int = 0) -> None:
-        """Keep ``packed`` (see :func:`pack`), rendered from data ``version``; the least
-        recently used pages make room. A page of another version than the last one kept
-        lets go of every page kept so far: the version moves forward with every write
-        (and when the database is recreated), backwards only when an older backup is
-        restored, and either way the other pages can never be served again. (With
-        threads, a slow request that read the data before a change may make the others
-        go once: a lost hit, never a wrong page, since the version is part of the key.)"""
+    def put(self, key: tuple[Any, ...], packed: bytes, now: float, versions: Versions = ()) -> None:
+        """Keep ``packed`` (see :func:`pack`), rendered from data ``versions`` (scope,
+        count); the least recently used pages make room. A scope whose count differs from
+        the last one kept lets go of every page kept under another count of it: counts
+        move forward with every write (and when the database is recreated), backwards
+        only when an older backup is restored, and either way those pages can never be
+        served again. (With threads, a slow request that read the data before a change
+        may make the others go once: a lost hit, never a wrong page, since the versions
+        are part of the key.)"""
         if len(packed) > self.max_bytes:
             return
         with self._lock:
-            if version != self.version:
-                self.version = version
-                self._pages.clear()
-                self.size = 0
+            moved = {s for s, count in versions if self.counts.get(s, count) != count}
+            self.counts.update(versions)
+            if moved:
+                for old in [k for k, v in self._pages.items() if _stale(v[2], moved, versions)]:
+                    self._drop(old)
             if key in self._pages:
                 self._drop(key)
-            self._pages[key] = (now, packed)
+            self._pages[key] = (now, packed, versions)
             self.size += len(packed)
             while self.size > self.max_bytes:
                 self._drop(next(iter(self._pages)))
@@ -106,6 +116,11 @@ class PageCache:
 
     def _drop(self, key: tuple[Any, ...]) -> None:
         self.size -= len(self._pages.pop(key)[1])
+
+
+def _stale(kept: Versions, moved: set[str], now: Versions) -> bool:
+    current = dict(now)
+    return any(s in moved and count != current[s] for s, count in kept)
 
 
 def pack(body: bytes) -> bytes:
@@ -140,10 +155,13 @@ def _flashes_pending() -> bool:
     return "_flashes" in session or bool(getattr(request_ctx, "flashes", None))
 
 
-def cached(build: Callable[[], Page]) -> tuple[str | bytes, int, dict[str, str]]:
+def cached(
+    build: Callable[[], Page], scopes: Iterable[str] | None = None
+) -> tuple[str | bytes, int, dict[str, str]]:
     """``build()``'s page as (body, status, headers), or the one kept for the same request
     and data (see above). Call it after the access rule ran, around everything the page
-    reads.
+    reads; ``scopes``: the scopes of everything the page reads (see
+    :mod:`learnnet.changes`), or None for a page that may read anything.
     """
     cache = cache_of(current_app)
     if cache is None or request.method != "GET" or _flashes_pending():
@@ -152,16 +170,23 @@ def cached(build: Callable[[], Page]) -> tuple[str | bytes, int, dict[str, str]]
     if field not in session:
         generate_csrf()  # the page's forms will use it; the key needs this session's secret
     user = current_user.get_id() if current_user.is_authenticated else None
-    version = changes.current()
-    key = (request.full_path, user, g.get("locale"), session.get(field), version)
+    if scopes is None:
+        versions: Versions = (("*", changes.current()),)
+    else:
+        versions = changes.versions(scopes)
+    key = (request.full_path, user, g.get("locale"), session.get(field), versions)
     now = time.monotonic()
     packed = cache.get(key, now)
     if packed is None:
+        if scopes is not None:
+            # The access rule loaded its objects before the versions were read: read them
+            # again, so that the page shows nothing older than its versions.
+            db.session.expire_all()
         html, status = _pair(build())
         if status != 200 or _flashes_pending():
             return html, status, {}
         packed = pack(html.encode() if isinstance(html, str) else html)
-        cache.put(key, packed, now, version)
+        cache.put(key, packed, now, versions)
     if request.accept_encodings["gzip"]:
         return packed, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     return unpack(packed), 200, {"Vary": "Accept-Encoding"}
@@ -172,10 +197,24 @@ def _pair(page: Page) -> tuple[str | bytes, int]:
 
 
 def cached_view(view: F) -> F:
-    """Decorator form of :func:`cached`, under ``@requires``."""
+    """Decorator form of :func:`cached`, under ``@requires``: a page that may read anything."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return cached(lambda: view(*args, **kwargs))  # Flask takes (body, status, headers)
 
     return wrapper  # type: ignore[return-value]
+
+
+def scoped_view(scopes: Callable[..., Iterable[str]]) -> Callable[[F], F]:
+    """Decorator form of :func:`cached` for a page that reads only ``scopes(**kwargs)``
+    (called with the view's arguments, after the access rule), under ``@requires``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return cached(lambda: view(*args, **kwargs), scopes=scopes(*args, **kwargs))
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -147,8 +147,9 @@ def test_a_kept_page_is_the_same_page_for_a_few_statements(app, logged_in, world
             again = logged_in.get(url)
             assert first.status_code == again.status_code == 200, url
             assert again.data == first.data, url  # the very same page, tokens included
-            # the user, the access rule's objects and the version; never the page's lists
-            assert counter.count <= 2 < rendered, (url, counter.statements)
+            # the user (with the one number), the access rule's objects and the scopes'
+            # counts; never the page's lists
+            assert counter.count <= 3 < rendered, (url, counter.statements)
     finally:
         db.event.remove(db.engine, "before_cursor_execute", counter)
     assert cache_of(app).hits == len(_pages(world))
@@ -354,13 +355,21 @@ def test_the_least_recently_used_pages_make_room():
 
 def test_a_new_data_version_lets_go_of_the_pages_of_older_ones():
     cache = PageCache(max_bytes=1 << 20, seconds=60)
-    cache.put(("a", 1), b"a1", now=0.0, version=1)
-    cache.put(("b", 1), b"b1", now=0.0, version=1)
-    cache.put(("a", 2), b"a2", now=1.0, version=2)
-    assert len(cache) == 1 and cache.size == 2 and cache.get(("a", 2), now=1.0) == b"a2"
-    # a database restored from an older backup: the version goes back, pages are kept again
-    cache.put(("c", 1), b"c1", now=2.0, version=1)
-    assert cache.get(("c", 1), now=2.0) == b"c1" and len(cache) == 1 and cache.size == 2
+    a1, b1 = (("*", 1),), (("shared", 5), ("n:1", 1))
+    cache.put(("a", a1), b"a1", now=0.0, versions=a1)
+    cache.put(("b", b1), b"b1", now=0.0, versions=b1)
+    a2 = (("*", 2),)
+    cache.put(("a", a2), b"a2", now=1.0, versions=a2)
+    assert len(cache) == 2 and cache.get(("a", a2), now=1.0) == b"a2"  # b keys on scopes
+    # network 1 moved: its pages go; a page of network 2 under the same shared count stays
+    b2, c = (("shared", 5), ("n:1", 2)), (("shared", 5), ("n:2", 7))
+    cache.put(("c", c), b"c", now=1.0, versions=c)
+    cache.put(("b", b2), b"b2", now=2.0, versions=b2)
+    assert cache.get(("b", b1), now=2.0) is None and cache.get(("c", c), now=2.0) == b"c"
+    assert len(cache) == 3 and cache.size == len(b"a2b2c")
+    # a database restored from an older backup: the count goes back, pages are kept again
+    cache.put(("d", a1), b"d1", now=3.0, versions=a1)
+    assert cache.get(("d", a1), now=3.0) == b"d1" and cache.get(("a", a2), now=3.0) is None
 
 
 def test_after_a_change_a_worker_keeps_only_the_current_pages(app, logged_in, world):

@@ -497,15 +497,16 @@ def test_the_session_page_shows_its_answers_once(logged_in, gent):
 
 
 def test_the_session_page_has_one_on_behalf_form_and_a_link_per_person(logged_in, gent):
-    """Not a form per person (400 contacts made a 450 KB page): one form, which a
-    person's link opens with them and their answer chosen; after saving, their row."""
+    """Not a form per person (400 contacts made a 450 KB page), nor a drop-down of every
+    contact: one form, which a person's link (or a search) opens with them and their
+    answer chosen; after saving, their row."""
     session, jan = gent["session"], gent["jan"]
     url = f"/sessions/{session.id}"
     html = logged_in.get(url).get_data(as_text=True)
-    assert html.count('class="on-behalf card"') == 1 and html.count('name="contact"') == 1
+    assert html.count('class="on-behalf card"') == 1 and 'name="contact"' not in html
+    assert f'<option value="{jan.id}"' not in html  # no drop-down of every person
     for person in (gent["sofie"], gent["hanne"], jan):
         assert f'href="{url}?person={person.id}#on-behalf"' in html
-    assert "selected" not in html.split('id="on-behalf-contact"')[1].split("</select>")[0]
 
     saved = logged_in.post(
         f"{url}/answers", data={"contact": jan.id, "answer": "maybe", "note": "Misschien later"}
@@ -513,13 +514,25 @@ def test_the_session_page_has_one_on_behalf_form_and_a_link_per_person(logged_in
     assert saved.status_code == 303 and saved.location.endswith(f"{url}#person-{jan.id}")
     chosen = logged_in.get(f"{url}?person={jan.id}").get_data(as_text=True)
     form = chosen.split('id="on-behalf"')[1].split("</form>")[0]
-    assert f'<option value="{jan.id}" selected>' in form
+    assert f'name="contact" id="on-behalf-contact" value="{jan.id}"' in form
+    assert jan.name in form
     assert '<option value="maybe" selected>' in form
     assert 'value="Misschien later"' in form
     for junk in ("x", "99999999999999", "-1"):  # a typed address chooses nobody, no 500
         page = logged_in.get(f"{url}?person={junk}")
         assert page.status_code == 200
-        assert (
-            " selected>"
-            not in page.get_data(as_text=True).split('id="on-behalf"')[1].split("</form>")[0]
-        )
+        assert 'name="contact"' not in page.get_data(as_text=True)
+
+
+def test_the_on_behalf_search_finds_people_by_name_or_facility(logged_in, gent):
+    """Without JavaScript: the search is a GET form; its results link to the form."""
+    session, jan, sofie = gent["session"], gent["jan"], gent["sofie"]
+    url = f"/sessions/{session.id}"
+    for text, person in ((jan.name.split()[0].upper(), jan), (sofie.facility.name[:6], sofie)):
+        html = logged_in.get(url, query_string={"q": text}).get_data(as_text=True)
+        found = html.split('class="plain on-behalf-found"')[1].split("</ul>")[0]
+        assert f'href="{url}?person={person.id}#on-behalf"' in found, text
+        assert f'value="{text}"' in html  # what was typed stays
+    nobody = logged_in.get(url, query_string={"q": "<Zzyzx>"}).get_data(as_text=True)
+    found = nobody.split('class="plain on-behalf-found"')[1].split("</ul>")[0]
+    assert "?person=" not in found and "&lt;Zzyzx&gt;" in found

@@ -96,7 +96,7 @@ class AgendaItemForm(FlaskForm):
             Length(max=rules.ITEM_TITLE_MAX),
         ],
     )
-    minutes = StringField(_l("Minutes"), filters=TRIM, validators=[Minutes()])
+    minutes = StringField(_l("Duration in minutes"), filters=TRIM, validators=[Minutes()])
     lead_kind = RadioField(
         _l("Led by"), choices=lead_kind_choices, default=LEAD_FACILITATOR, validate_choice=True
     )

@@ -92,6 +92,14 @@ def visible_networks(
     return list(db.session.scalars(query).unique())
 
 
+def visible_network_ids(user: User, mine_only: bool = False) -> list[int]:
+    """The ids of :func:`visible_networks` (one light statement: the page cache's key)."""
+    query = select(Network.id)
+    if not user.is_admin or mine_only:
+        query = query.join(network_facilitator).where(network_facilitator.c.user_id == user.id)
+    return sorted(db.session.scalars(query))
+
+
 @dataclass
 class NetworkSummary:
     """Counts for the dashboard card of a network, and the next step they suggest."""

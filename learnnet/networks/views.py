@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from learnnet import signals
+from learnnet import changes, signals
 from learnnet.access import (
     ADMIN,
     CONTACT,
@@ -49,7 +49,7 @@ from learnnet.networks.forms import (
 )
 from learnnet.networks.models import Contact, Facility, Membership, MembershipRequest, Network
 from learnnet.networks.rules import parse_id
-from learnnet.pagecache import cached_view
+from learnnet.pagecache import cached_view, scoped_view
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 
@@ -162,7 +162,7 @@ def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any
 
 @bp.route("/networks/<slug>")
 @requires(NETWORK)
-@cached_view
+@scoped_view(lambda network: [changes.network_scope(network.id)])
 def network_view(network: Network) -> str:
     """The next sessions, the members and their contacts, the directory, former members.
     The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""

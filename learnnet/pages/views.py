@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from learnnet import changes
 from learnnet.access import SESSION, USER, requires
 from learnnet.audit import services as audit_services
 from learnnet.extensions import db
@@ -21,7 +22,7 @@ from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Network
 from learnnet.networks.rules import parse_id
-from learnnet.pagecache import cached_view
+from learnnet.pagecache import scoped_view
 from learnnet.pages import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
@@ -196,9 +197,17 @@ def network_todos(
     return todos
 
 
+def _dashboard_scopes() -> list[str]:
+    """The dashboard reads the networks it lists (and ``shared``: the user, the links
+    between users and networks)."""
+    show_all = bool(current_user.is_admin and request.args.get("all") == "1")
+    ids = network_services.visible_network_ids(current_user, mine_only=not show_all)
+    return [changes.network_scope(n) for n in ids]
+
+
 @bp.route("/")
 @requires(USER)
-@cached_view
+@scoped_view(_dashboard_scopes)
 def dashboard() -> str:
     """What needs doing, per network, each with the action that resolves it; then my
     networks with their next session; archived networks apart. An admin sees the networks
@@ -243,18 +252,40 @@ def dashboard() -> str:
     )
 
 
+SEARCH_SHOWN = 20  # people listed by the on-behalf form's search
+
+
+def _people_found(answers: Any, text: str) -> list[tuple[Any, Any]]:
+    """The contacts on the session page whose name or facility holds ``text`` (any case),
+    for the on-behalf form's search: (contact, facility), at most ``SEARCH_SHOWN``."""
+    wanted = text.casefold()
+    if not wanted:
+        return []
+    found = [
+        (contact, group.facility)
+        for group in answers.facilities
+        for contact, _row in group.rows
+        if wanted in contact.name.casefold() or wanted in group.facility.name.casefold()
+    ]
+    return found[:SEARCH_SHOWN]
+
+
 @bp.route("/sessions/<int:session_id>")
 @requires(SESSION)
-@cached_view
+@scoped_view(lambda session: [changes.network_scope(session.network_id)])
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
     expected = expected_contacts(session)  # once, for the answers and both counts
+    answers = rsvp_services.session_answers(session, expected)
+    search = request.args.get("q", "").strip()[:100]
     return render_template(
         "pages/session.html",
+        search=search,
+        found=_people_found(answers, search),
         network=session.network,
         session=session,
         now=utcnow(),
-        answers=rsvp_services.session_answers(session, expected),
+        answers=answers,
         to_invite=len(notify.to_invite(session, expected)),
         answers_open=notify.answers_open(session),
         unanswered=len(notify.unanswered_with_email(session, expected)),

@@ -55,8 +55,10 @@ def lock_session(session_id: int) -> None:
     if not current_app.config["RSVP_LOCKING"]:
         return
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            text("UPDATE network_session SET id = id WHERE id = :id"), {"id": session_id}
+        db.session.execute(  # takes the write lock; changes nothing a page shows
+            text("UPDATE network_session SET id = id WHERE id = :id"),
+            {"id": session_id},
+            execution_options={"changes_nothing": True},
         )
     else:
         db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())

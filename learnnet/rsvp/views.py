@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from learnnet import changes
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires
 from learnnet.extensions import db, limiter
 from learnnet.mail import services as mail
@@ -198,7 +199,12 @@ def member(contact: Contact) -> Response:
     The phone that opens it remembers whose link it is (a signed, HttpOnly cookie), so
     that scanning a session's check-in QR code later identifies the member.
     """
-    response = make_response(*cached(lambda: _member_page(contact)))
+    scopes = [
+        changes.contact_scope(contact.id),
+        changes.facility_scope(contact.facility_id),
+        *(changes.network_scope(n) for n in changes.facility_networks([contact.facility_id])),
+    ]
+    response = make_response(*cached(lambda: _member_page(contact), scopes=scopes))
     contacts.remember_device(response, contact)
     return response
 

@@ -20,13 +20,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
-from learnnet import signals
+from learnnet import changes, signals
 from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
 from learnnet.networks.rules import parse_id
-from learnnet.pagecache import cached_view
+from learnnet.pagecache import scoped_view
 from learnnet.scheduling import bp, planning, rotation, schoolholidays, services
 from learnnet.scheduling.forms import (
     PeriodForm,
@@ -455,7 +455,7 @@ def passed_label(code: str) -> str:
 
 @bp.route("/networks/<slug>/sessions")
 @requires(NETWORK)
-@cached_view
+@scoped_view(lambda network: [changes.network_scope(network.id)])
 def timeline(network: Network) -> str:
     """Past and upcoming sessions with their hosts, the hosting tally and blackout periods."""
     return _render_timeline(network, PeriodForm(prefix="blackout"))

@@ -60,6 +60,10 @@ def _answer(live, contact_id: int, session_id: int) -> str | None:
         return found
 
 
+# A later session's row (the page also lists her agreements as rows).
+SESSION_ROW = "li.mrow[id^='session-']"
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_later_sessions_are_rows_that_answer_in_one_tap(live, browser, sofie, javascript):
     context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
@@ -70,10 +74,10 @@ def test_later_sessions_are_rows_that_answer_in_one_tap(live, browser, sofie, ja
         ids = sofie["ids"]
         assert len(ids) > FULL_CARDS + 2
         assert page.locator("article.msession").count() == FULL_CARDS
-        assert page.locator("li.mrow").count() == len(ids) - FULL_CARDS
+        assert page.locator(SESSION_ROW).count() == len(ids) - FULL_CARDS
         assert no_horizontal_scroll(page)
         # Compact: at least six later sessions on one phone screen.
-        rows = page.locator("li.mrow")
+        rows = page.locator(SESSION_ROW)
         rows.first.scroll_into_view_if_needed()
         heights = [rows.nth(k).bounding_box()["height"] for k in range(3)]
         assert max(heights) * 6 <= PHONE["height"], heights
@@ -95,7 +99,7 @@ def test_later_sessions_are_rows_that_answer_in_one_tap(live, browser, sofie, ja
         # Everything else is one tap away, at the same session.
         page.get_by_role("link", name="Toon alle bijeenkomsten met hun details").click()
         assert page.locator("article.msession").count() == len(ids)
-        assert page.locator("li.mrow").count() == 0
+        assert page.locator(SESSION_ROW).count() == 0
         card = page.locator(f"#session-{target}")
         assert card.get_by_text("Opmerking", exact=True).is_visible()
     finally:
