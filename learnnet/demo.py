@@ -924,8 +924,8 @@ def _minutes(network: Network) -> int:
 
 def _learning(network: Network) -> int:
     """The learning side of one network (data in demo_learning.json): a theme with three
-    goals for the werkjaar, a programme for the last held and the next session with the
-    goals they serve, and two learning questions. Returns the rows added (0 when there)."""
+    goals for the werkjaar, a programme for the last two held sessions and the next one,
+    with the goals they serve, and two learning questions. Returns the rows added (0 when there)."""
     import json
     from pathlib import Path
 
@@ -951,6 +951,8 @@ def _learning(network: Network) -> int:
     if not held or not upcoming:
         return 0
     chosen = {"held": held[-1], "upcoming": upcoming[0]}
+    if len(held) > 1:  # the session before it, so two held sessions have a programme
+        chosen = {"held_before": held[-2], **chosen}
     themes = {}
     for start_year in sorted({learning.session_start_year(s) for s in chosen.values()}):
         themes[start_year] = learning.save_theme(
