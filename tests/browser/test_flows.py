@@ -61,7 +61,7 @@ def test_log_in_open_a_network_and_add_a_facility(live_server, page_factory, vie
 
     page.goto(f"{live_server}/")
     page.get_by_role("link", name=NETWORK).click()
-    assert page.get_by_role("link", name=name).is_visible()
+    assert page.get_by_role("link", name=name, exact=True).is_visible()
 
 
 def test_import_preview_shows_every_rows_errors(live_server, page_factory, tmp_path):
@@ -101,7 +101,7 @@ def test_import_preview_shows_every_rows_errors(live_server, page_factory, tmp_p
     screenshot(page, "import-preview-ok-1280")
     page.get_by_role("button", name="Nu importeren").click()
     assert page.get_by_text("Import klaar").is_visible()
-    assert page.get_by_role("link", name="Kinderopvang De Linde").is_visible()
+    assert page.get_by_role("link", name="Kinderopvang De Linde", exact=True).is_visible()
 
 
 def test_english_interface_on_request(live_server, page_factory):
