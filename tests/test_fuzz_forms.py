@@ -85,8 +85,10 @@ def _field_names(client, urls: list[str]) -> list[str]:
     if not _NAMES:
         names: set[str] = set()
         for url in urls:
-            html = client.get(url).get_data(as_text=True)
-            names.update(re.findall(r'name="([^"]+)"', html))
+            response = client.get(url)
+            if response.mimetype != "text/html":  # a PDF, a file, a picture: no form
+                continue
+            names.update(re.findall(r'name="([^"]+)"', response.get_data(as_text=True)))
         names.discard("csrf_token")
         _NAMES.extend(sorted(names))
     return _NAMES
