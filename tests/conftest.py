@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,8 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
+from werkzeug.routing import rules as werkzeug_rules
 
 from learnnet import create_app
 from learnnet.extensions import db
@@ -28,7 +31,39 @@ from tests import factories
 settings.register_profile("learnnet", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("learnnet")
 
+# Under pytest-xdist each worker gets its own PostgreSQL database (<name>_gw0, <name>_gw1…),
+# created on first use, so workers never empty each other's tables.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_compile_builder = werkzeug_rules.Rule._compile_builder
+_builders: dict[tuple[Any, ...], Any] = {}
+
+
+def _cached_compile_builder(self: Any, append_unknown: bool = True) -> Any:
+    """Werkzeug's URL builder for a rule, compiled once per process instead of once per app.
+
+    Every test builds a new app, and compiling ~170 rules' builders (an AST each) was 40 %
+    of ``create_app``. The compiled function depends only on the rule text, its parsed
+    parts and defaults (it reads converters from the rule it is bound to), so equal keys
+    give identical functions.
+    """
+    key = (
+        append_unknown,
+        self.rule,
+        tuple(self._trace),
+        repr(sorted((self.defaults or {}).items(), key=repr)),
+    )
+    builder = _builders.get(key)
+    if builder is None:
+        builder = _builders[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+werkzeug_rules.Rule._compile_builder = _cached_compile_builder  # type: ignore[method-assign]
+
 PG_URL = os.environ.get("LEARNNET_TEST_DATABASE_URL", "")
+if PG_URL and _WORKER:
+    _base = make_url(PG_URL)
+    PG_URL = _base.set(database=f"{_base.database}_{_WORKER}").render_as_string(hide_password=False)
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 TEST_SECRET = "test-secret-" + "k" * 40
 _pg_ready = False
@@ -55,10 +90,79 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return PG_URL
 
 
+_empty_statement = ""
+
+
 def _empty_postgres() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
+    """Delete every row and restart every sequence, as ``TRUNCATE … RESTART IDENTITY`` would.
+
+    DELETE on tables that are (nearly) empty takes about 10 ms for the whole schema where
+    TRUNCATE takes 130 ms, and the suite empties the database once per test. Children go
+    before parents (reverse dependency order); if that ever fails, TRUNCATE does it.
+    """
+    global _empty_statement
+    if not _empty_statement:
+        sequences = db.session.execute(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename)"
+                " FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+        ).scalars()
+        _empty_statement = "; ".join(
+            [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]
+            + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+        )
+    try:
+        db.session.execute(text(_empty_statement))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+def _ensure_postgres_database() -> None:
+    """Create this worker's database when it does not exist yet."""
+    url = make_url(PG_URL)
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).first()
+            if not found:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        server.dispose()
+
+
+_sqlite_template = ""
+
+
+def _sqlite_schema(db_url: str) -> None:
+    """Give a new SQLite file the schema by copying a file made once per process.
+
+    ``create_all`` costs about 90 ms per test; copying a file with the empty schema, a
+    few. A file that already has content (a second app on the same database) is kept.
+    """
+    global _sqlite_template
+    path = Path(make_url(db_url).database or "")
+    if path.exists() and path.stat().st_size > 0:
+        return
+    if not _sqlite_template:
+        folder = Path(tempfile.mkdtemp(prefix="learnnet-schema-"))
+        template = folder / "schema.sqlite3"
+        maker = create_app(
+            base_config(f"sqlite:///{template}"), instance_path=str(folder / "instance")
+        )
+        with maker.app_context():
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()
+        _sqlite_template = str(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, path)
 
 
 class Client(FlaskClient):
@@ -94,12 +198,14 @@ class Client(FlaskClient):
 def make_app(db_url: str, tmp_path: Path, **extra: Any) -> Flask:
     """An app on ``db_url`` with its tables present and empty."""
     global _pg_ready
+    if db_url.startswith("sqlite"):
+        _sqlite_schema(db_url)
+    elif not _pg_ready and _WORKER:
+        _ensure_postgres_database()
     app = create_app(base_config(db_url, **extra), instance_path=str(tmp_path / "instance"))
     app.test_client_class = Client
     with app.app_context():
-        if db_url.startswith("sqlite"):
-            db.create_all()
-        else:
+        if not db_url.startswith("sqlite"):
             if not _pg_ready:
                 db.drop_all()
                 db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -40,7 +40,7 @@ from tests.browser.conftest import PHONE, Live, screenshot
 
 pytestmark = pytest.mark.browser
 
-REDIS_DB = "redis://127.0.0.1:6379/13"
+REDIS_DB = "redis://127.0.0.1:6379/11"
 
 
 def _redis_answers() -> bool:
