@@ -19,7 +19,7 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from werkzeug.routing import rules as werkzeug_rules
 
 from learnnet import create_app
@@ -59,6 +59,20 @@ def _cached_compile_builder(self: Any, append_unknown: bool = True) -> Any:
 
 
 werkzeug_rules.Rule._compile_builder = _cached_compile_builder  # type: ignore[method-assign]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk on each commit.
+
+    A killed process loses nothing this way (the operating system still has the
+    writes); only a power cut would, and no test is about that.
+    """
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
 
 PG_URL = os.environ.get("LEARNNET_TEST_DATABASE_URL", "")
 if PG_URL and _WORKER:

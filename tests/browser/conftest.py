@@ -56,23 +56,39 @@ def live_server(live: Live) -> str:
     return live.url
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """Serve a migrated database with the demo data on a free loopback port."""
-    folder = tmp_path_factory.mktemp("live")
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
-            "SECRET_KEY": TEST_SECRET,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
-        instance_path=str(folder / "instance"),
-    )
+def _live_config(path: Path) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": f"sqlite:///{path}",
+        "SECRET_KEY": TEST_SECRET,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the demo data, made once per test process.
+
+    Migrating and loading the demo takes seconds; each browser module copies this file
+    instead, so every module still starts from the same untouched demo.
+    """
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.sqlite3"
+    app = create_app(_live_config(path), instance_path=str(folder / "instance"))
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         demo.load()
         db.session.remove()
+        db.engine.dispose()  # the last connection folds the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Live]:
+    """Serve a migrated database with the demo data on a free loopback port."""
+    folder = tmp_path_factory.mktemp("live")
+    shutil.copyfile(demo_database, folder / "live.sqlite3")
+    app = create_app(_live_config(folder / "live.sqlite3"), instance_path=str(folder / "instance"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
