@@ -55,9 +55,11 @@ run: $(RUN_STAMP) translations pdf-libs
 	  trap 'kill $$app $$worker 2>/dev/null; wait $$app $$worker 2>/dev/null' EXIT INT TERM; \
 	  wait $$app
 
-## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set)
+## make test: set up and run the whole suite (SQLite; PostgreSQL too when LEARNNET_TEST_DATABASE_URL is set),
+## one pytest worker per core (TEST_WORKERS=0 runs it in one process); a test file stays on one worker.
+TEST_WORKERS ?= auto
 test: install translations browser js pdf-libs
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Browser tests drive Debian's chromium; install it when missing (needs root or sudo).
 browser:
