@@ -1,8 +1,12 @@
 """Demo data: three learning networks of childcare facilities in Flanders.
 
 Plausible but invented facilities and people, with addresses in real municipalities and
-email addresses under example.org, so no real person is ever mailed. Loading is
-idempotent: rows are matched on their natural keys and only missing ones are added.
+email addresses under example.org, so no real person is ever mailed. The data lives in
+files beside this module (demo_networks.json, demo_members/*.csv, demo_learning.json);
+this module holds the steps. Each network's members come in through the members-CSV
+import a facilitator uses (:func:`learnnet.networks.services.apply_import`), so the demo
+proves that import. Loading is idempotent: every step adds only what is missing (a
+network that has members is not imported again).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR, User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks import csvio
-from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks import services as network_services
+from learnnet.networks.models import Contact, Membership, Network
 from learnnet.scheduling import rotation, schoolholidays
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
@@ -613,60 +618,26 @@ def load() -> str:
         networks[spec["slug"]] = network
     db.session.flush()
 
-    def facility_for(row: csvio.FacilityRow) -> Facility:
-        facility = db.session.scalar(
-            select(Facility).where(Facility.name_key == row.key, Facility.postcode == row.postcode)
+    for slug, network in networks.items():
+        if network.memberships:  # imported before (the former member is no longer current)
+            continue
+        plan = network_services.apply_import(
+            network, member_rows(slug), JOINED, actor=network.facilitators[0]
         )
-        if facility is None:
-            facility = Facility(
-                name=row.name,
-                name_key=row.key,
-                street=row.street,
-                postcode=row.postcode,
-                city=row.city,
-                phone=row.phone,
-                email=row.email,
-                website=row.website,
-                room_capacity=row.room_capacity,
-                willing_to_host=row.willing_to_host,
-                accessibility_notes=row.accessibility,
-                parking_notes=row.parking,
-            )
-            db.session.add(facility)
-            created["facilities"] += 1
-        known = {c.email for c in facility.contacts}
-        for person in row.contacts:
-            if person.email not in known:
-                facility.contacts.append(
-                    Contact(
-                        name=person.name,
-                        email=person.email,
-                        phone=person.phone,
-                        function=person.function,
-                        preferred_language=person.language,
-                        share_details=person.share,
-                    )
-                )
-                created["contacts"] += 1
-        return facility
-
-    def ensure_member(
-        network: Network, facility: Facility, joined: date, left: date | None
-    ) -> None:
-        if any(m.network is network for m in facility.memberships):
-            return
-        facility.memberships.append(Membership(network=network, joined_on=joined, left_on=left))
-        created["memberships"] += 1
-
-    by_key: dict[tuple[str, str], Facility] = {}
-    for slug in SPEC_BY_SLUG:
-        for row in member_rows(slug):
-            facility = facility_for(row)
-            by_key[(row.name, row.postcode)] = facility
-            left = FORMER[3] if (slug, row.name, row.postcode) == FORMER[:3] else None
-            ensure_member(networks[slug], facility, JOINED, left)
-    for other, name, postcode, joined in SHARED:
-        ensure_member(networks[other], by_key[(name, postcode)], joined, None)
+        created["facilities"] += plan.new_facilities
+        created["memberships"] += plan.new_members
+        created["contacts"] += plan.new_contacts
+        db.session.refresh(network)
+        for membership in network.memberships:
+            facility = membership.facility
+            if (slug, facility.name, facility.postcode) == FORMER[:3]:
+                network_services.leave(membership, FORMER[3])
+    for slug, name, postcode, joined in SHARED:
+        network = networks[slug]
+        facility = network_services.find_facility(name, postcode)
+        if facility is not None and not any(m.network is network for m in facility.memberships):
+            facility.memberships.append(Membership(network=network, joined_on=joined))
+            created["memberships"] += 1
     db.session.commit()
     created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
     created["answers"] = _answers(networks["gent-baby-peuter"])
