@@ -51,6 +51,7 @@ USERS = (
 DATA = Path(__file__).parent
 SPEC = json.loads((DATA / "demo_networks.json").read_text("utf-8"))
 NETWORKS = tuple(SPEC["networks"])
+SPEC_BY_SLUG = {n["slug"]: n for n in NETWORKS}
 # Facilities that are also a member of a second network: (network, name, postcode, joined).
 SHARED = tuple(
     (s["network"], s["facility"], s["postcode"], date.fromisoformat(s["joined"]))
@@ -64,10 +65,8 @@ FORMER = (
     date.fromisoformat(SPEC["former"]["left"]),
 )
 
+# When the members joined (the import's "today"); the shared ones joined later.
 JOINED = date.fromisoformat(SPEC["joined"])
-
-
-SPEC_BY_SLUG = {n["slug"]: n for n in NETWORKS}
 # The parser's row errors, untranslated: the demo's own files have none.
 CSV_MESSAGES = {key: f"{key} (%(column)s: %(value)s)" for key in csvio.ERROR_KEYS}
 
