@@ -1,6 +1,11 @@
 # learnnet — the two commands a new user needs: `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The first Python >= 3.11 on the PATH (python3 itself when new enough); or make run PYTHON=…
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
+  if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then \
+  echo $$p; break; fi; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app learnnet
@@ -10,25 +15,33 @@ COMPILED := $(CATALOGS:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs screenshots
+.PHONY: run test lint format bench install translations extract-messages browser clean nodejs js pdf-libs screenshots python-check
 
 RUN_STAMP := $(VENV)/.installed-run
 
 ## make install: everything, with the test and development tools (what `make test` needs).
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | python-check
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev,production]'
 	touch $(STAMP) $(RUN_STAMP)
 
 ## Only what running needs (`make run`); a full install counts too.
-$(RUN_STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml | python-check
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then touch $@; else \
 	  $(PYTHON) -m venv $(VENV) && \
 	  $(PY) -m pip install --quiet --upgrade pip && \
 	  $(PY) -m pip install --quiet -e . && touch $@; fi
+
+## A clear message instead of a failing pip when no Python >= 3.11 is found.
+python-check:
+	@if [ ! -x $(PY) ] && ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	    >/dev/null 2>&1; then \
+	  echo "learnnet needs Python 3.11 or newer ($(if $(PYTHON),$(PYTHON) is not one,none on the PATH))."; \
+	  echo "Install one (macOS: brew install python@3.12; Debian/Ubuntu: apt install python3), or"; \
+	  echo "name it: make run PYTHON=/path/to/python3.12"; exit 1; fi
 
 translations: $(COMPILED)
 
@@ -36,8 +49,10 @@ learnnet/translations/%/LC_MESSAGES/messages.mo: learnnet/translations/%/LC_MESS
 	$(VENV)/bin/pybabel compile -i $< -o $@ --statistics 2>&1 | tail -1
 
 ## make run: set up, migrate, load the demo when empty, serve on http://127.0.0.1:5000
-## (another port: make run PORT=5050 — port 5000 is taken on many Macs)
-run: $(RUN_STAMP) translations pdf-libs
+## (another port: make run PORT=5050 — port 5000 is taken on many Macs). No root and no
+## system packages: on macOS and any Linux with Python >= 3.11. Without Pango (WeasyPrint's
+## library) the PDF links say what to install; their print versions work.
+run: $(RUN_STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo
@@ -69,7 +84,9 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-## WeasyPrint (PDF certificates) needs Pango, HarfBuzz's subsetter and fonts; install them when missing (needs root or sudo).
+## WeasyPrint (PDF certificates) needs Pango, HarfBuzz's subsetter and fonts; install them when
+## missing (Debian/Ubuntu, needs root or sudo). Only `make test` needs them (the PDF tests);
+## `make run` works without (learnnet/pdf.py gives the command for other systems).
 pdf-libs:
 	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' \
 	  || ! /sbin/ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \

@@ -1,15 +1,22 @@
 """Demo data: three learning networks of childcare facilities in Flanders.
 
 Plausible but invented facilities and people, with addresses in real municipalities and
-email addresses under example.org, so no real person is ever mailed. Loading is
-idempotent: rows are matched on their natural keys and only missing ones are added.
+email addresses under example.org, so no real person is ever mailed. The data lives in
+files beside this module (demo_networks.json, demo_members/*.csv, demo_learning.json);
+this module holds the steps. Each network's members come in through the members-CSV
+import a facilitator uses (:func:`learnnet.networks.services.apply_import`), so the demo
+proves that import. Loading is idempotent: every step adds only what is missing (a
+network that has members is not imported again).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import zlib
 from dataclasses import replace
 from datetime import date, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -17,12 +24,13 @@ from learnnet.auth import services as auth_services
 from learnnet.auth.models import ROLE_ADMIN, ROLE_FACILITATOR, User
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.networks.rules import name_key, slugify
+from learnnet.networks import csvio
+from learnnet.networks import services as network_services
+from learnnet.networks.models import Contact, Membership, Network
 from learnnet.scheduling import rotation, schoolholidays
 from learnnet.scheduling import services as scheduling
 from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
-from learnnet.scheduling.recurrence import MONTHLY, WEEKLY, Pattern
+from learnnet.scheduling.recurrence import Pattern
 
 # The demo member whose personal link `make run` prints.
 DEMO_MEMBER = ("Sofie Claes", "Kinderdagverblijf De Zonnebloem")
@@ -37,409 +45,48 @@ USERS = (
     (DEMO_ADMIN, "Beheerder Demo", ROLE_ADMIN),
 )
 
-NETWORKS = (
-    {
-        "slug": "gent-baby-peuter",
-        "name": "Lerend netwerk Gent — baby's en peuters",
-        "region": "Gent (Oost-Vlaanderen)",
-        "description": "Wennen, slapen en verzorgen bij de allerkleinsten: kinderdagverblijven "
-        "uit Gent tonen elkaar hoe zij de eerste weken met een nieuw kind en gezin aanpakken.",
-        "facilitators": ("begeleider@example.org",),
-    },
-    {
-        "slug": "kempen-gezinsopvang",
-        "name": "Lerend netwerk Kempen — gezinsopvang",
-        "region": "Kempen (Antwerpen)",
-        "description": "Onthaalouders en kleine opvanglocaties in de Kempen wisselen ervaringen "
-        "uit over ouderbetrokkenheid en een rijke speelomgeving in een gezinswoning.",
-        "facilitators": ("begeleider@example.org",),
-    },
-    {
-        "slug": "limburg-buitenspelen",
-        "name": "Lerend netwerk Limburg — buitenspelen",
-        "region": "Limburg",
-        "description": "Elke dag naar buiten, ook als het regent: opvanglocaties in Limburg "
-        "laten hun tuin, speelplaats en uitstappen zien.",
-        "facilitators": ("tom.janssens@example.org",),
-    },
-)
-
-# name, street, postcode, city, phone, capacity, host, accessibility, parking, contacts
-# contacts: (name, function, share_details)
-FACILITIES = {
-    "gent-baby-peuter": (
-        (
-            "Kinderdagverblijf De Zonnebloem",
-            "Sint-Pietersnieuwstraat 112",
-            "9000",
-            "Gent",
-            "09 223 45 10",
-            16,
-            True,
-            "Vergaderzaal gelijkvloers, rolstoeltoegankelijk.",
-            "Betalend parkeren in de straat; tram 1 halte Overpoort.",
-            (
-                ("Sofie Claes", "Verantwoordelijke", True),
-                ("Hanne De Smet", "Kinderbegeleider", False),
-            ),
-        ),
-        (
-            "Kinderopvang 't Kriebeltje",
-            "Wondelgemstraat 45",
-            "9000",
-            "Gent",
-            "09 226 71 02",
-            12,
-            True,
-            "",
-            "Fietsenstalling aan de ingang; bus 3.",
-            (("Ilse Vermeulen", "Coördinator", True),),
-        ),
-        (
-            "Kinderdagverblijf Het Vlindertje",
-            "Brusselsesteenweg 310",
-            "9050",
-            "Gentbrugge",
-            "09 231 88 40",
-            20,
-            True,
-            "Lift naar de eerste verdieping.",
-            "Gratis parking achter het gebouw.",
-            (
-                ("Pieter Maes", "Directeur", True),
-                ("Nora El Amrani", "Pedagogisch coach", True),
-                ("Lies Wouters", "Kinderbegeleider", False),
-            ),
-        ),
-        (
-            "Crèche Kleine Stapjes",
-            "Sleepstraat 88",
-            "9000",
-            "Gent",
-            "09 225 13 77",
-            10,
-            True,
-            "Trap naar de leefruimte.",
-            "Parking Sint-Michiels op 5 minuten.",
-            (("Fatma Yilmaz", "Verantwoordelijke", True),),
-        ),
-        (
-            "Kinderopvang De Speelboom",
-            "Kortrijksesteenweg 1020",
-            "9051",
-            "Sint-Denijs-Westrem",
-            "09 222 60 15",
-            18,
-            True,
-            "",
-            "Ruime parking.",
-            (("Karen Vandenberghe", "Directeur", True), ("Joke Baert", "Kinderbegeleider", False)),
-        ),
-        (
-            "Kinderdagverblijf Pimpampoentje",
-            "Antwerpsesteenweg 210",
-            "9040",
-            "Sint-Amandsberg",
-            "09 228 40 91",
-            14,
-            False,
-            "",
-            "",
-            (("Ellen Martens", "Verantwoordelijke", False),),
-        ),
-        (
-            "Kinderopvang Ukkepuk",
-            "Oudenaardsesteenweg 455",
-            "9000",
-            "Gent",
-            "09 245 19 30",
-            15,
-            True,
-            "Alles gelijkvloers.",
-            "Tramhalte Sterre voor de deur.",
-            (("Bram Goossens", "Coördinator", True), ("Sarah Hermans", "Kinderbegeleider", True)),
-        ),
-        (
-            "Buurtcrèche De Toren",
-            "Rabotstraat 9",
-            "9000",
-            "Gent",
-            "09 233 05 64",
-            12,
-            True,
-            "",
-            "Buurtparking Rabot.",
-            (("Amina Bouzid", "Verantwoordelijke", True),),
-        ),
-        (
-            "Kinderopvang Tuimeling",
-            "Drongensesteenweg 150",
-            "9030",
-            "Mariakerke",
-            "09 227 83 12",
-            16,
-            True,
-            "Ruime inkomhal, toegankelijk toilet.",
-            "Parking aan de kerk.",
-            (("Veerle De Wilde", "Directeur", True), ("Jonas Claeys", "Kinderbegeleider", False)),
-        ),
-    ),
-    "kempen-gezinsopvang": (
-        (
-            "Gezinsopvang Het Nestje",
-            "Gasthuisstraat 21",
-            "2300",
-            "Turnhout",
-            "014 41 22 35",
-            10,
-            True,
-            "",
-            "Parkeren in de straat.",
-            (("Marleen Van Dyck", "Onthaalouder", True),),
-        ),
-        (
-            "Onthaalouder De Kleine Wereld",
-            "Kapelstraat 7",
-            "2440",
-            "Geel",
-            "014 58 90 12",
-            8,
-            True,
-            "Gelijkvloers.",
-            "Oprit vrij voor twee wagens.",
-            (("Kristel Michiels", "Onthaalouder", True),),
-        ),
-        (
-            "Kinderopvang De Hummeltjes",
-            "Molenstraat 133",
-            "2400",
-            "Mol",
-            "014 31 47 80",
-            14,
-            True,
-            "",
-            "Parking aan de sporthal.",
-            (
-                ("Gert Verhoeven", "Verantwoordelijke", True),
-                ("Lotte Mertens", "Kinderbegeleider", False),
-            ),
-        ),
-        (
-            "Gezinsopvang 't Speelhuisje",
-            "Lierseweg 62",
-            "2200",
-            "Herentals",
-            "014 22 63 05",
-            9,
-            True,
-            "",
-            "Station Herentals op 10 minuten.",
-            (("Annelies Smets", "Onthaalouder", True),),
-        ),
-        (
-            "Kinderopvang Krokodil",
-            "Lichtaartsebaan 15",
-            "2460",
-            "Kasterlee",
-            "014 85 12 96",
-            12,
-            False,
-            "",
-            "",
-            (("Dirk Van Gorp", "Coördinator", False),),
-        ),
-        (
-            "Gezinsopvang De Rakkers",
-            "Markt 4",
-            "2470",
-            "Retie",
-            "014 37 71 18",
-            8,
-            True,
-            "Trap naar de speelruimte.",
-            "Parking op de markt.",
-            (("Els Van den Broeck", "Onthaalouder", True),),
-        ),
-        (
-            "Kinderopvang Klim-Op",
-            "Turnhoutsebaan 98",
-            "2360",
-            "Oud-Turnhout",
-            "014 45 20 73",
-            16,
-            True,
-            "",
-            "Eigen parking.",
-            (("Tine Jacobs", "Directeur", True), ("Eva Peeters", "Kinderbegeleider", True)),
-        ),
-        (
-            "Gezinsopvang Pluk",
-            "Stationsstraat 58",
-            "2340",
-            "Beerse",
-            "014 61 39 44",
-            8,
-            True,
-            "",
-            "",
-            (("Griet Wuyts", "Onthaalouder", True),),
-        ),
-        (
-            "Kinderopvang Sterrenkind",
-            "Collegestraat 30",
-            "2440",
-            "Geel",
-            "014 57 08 62",
-            18,
-            True,
-            "Lift aanwezig.",
-            "Parking Technologielaan.",
-            (
-                ("Wim Dierckx", "Verantwoordelijke", True),
-                ("Nele Lenaerts", "Pedagogisch coach", False),
-            ),
-        ),
-    ),
-    "limburg-buitenspelen": (
-        (
-            "Kinderdagverblijf Boomhut",
-            "Kempische Steenweg 300",
-            "3500",
-            "Hasselt",
-            "011 24 50 17",
-            20,
-            True,
-            "Alles gelijkvloers, grote tuin.",
-            "Ruime parking.",
-            (("Kathleen Schepers", "Directeur", True), ("Stijn Vanhoof", "Kinderbegeleider", True)),
-        ),
-        (
-            "Kinderopvang De Regenboog",
-            "Stalenstraat 12",
-            "3600",
-            "Genk",
-            "089 35 61 20",
-            16,
-            True,
-            "",
-            "Parking C-mine op 5 minuten.",
-            (("Yasmina Achahbar", "Verantwoordelijke", True),),
-        ),
-        (
-            "Kinderopvang Het Klaverblad",
-            "Tiensesteenweg 40",
-            "3800",
-            "Sint-Truiden",
-            "011 68 22 90",
-            14,
-            True,
-            "Toegankelijk toilet.",
-            "Parkeren aan de Veemarkt.",
-            (("Inge Bollen", "Coördinator", True), ("Ruben Vandeweyer", "Kinderbegeleider", False)),
-        ),
-        (
-            "Buitenopvang De Eikel",
-            "Maastrichterstraat 77",
-            "3700",
-            "Tongeren",
-            "012 23 15 48",
-            12,
-            True,
-            "Onverharde paden in de tuin.",
-            "",
-            (("Hilde Thijs", "Verantwoordelijke", True),),
-        ),
-        (
-            "Kinderopvang Zandloper",
-            "Luikersteenweg 11",
-            "3920",
-            "Lommel",
-            "011 54 33 70",
-            15,
-            True,
-            "",
-            "Parking achteraan.",
-            (("Ann Moonen", "Directeur", True),),
-        ),
-        (
-            "Kinderdagverblijf Bij de Beek",
-            "Koolmijnlaan 201",
-            "3580",
-            "Beringen",
-            "011 42 18 64",
-            18,
-            True,
-            "",
-            "Parking Be-MINE.",
-            (
-                ("Sven Aerts", "Verantwoordelijke", False),
-                ("Leen Stevens", "Kinderbegeleider", True),
-            ),
-        ),
-        (
-            "Kinderopvang Kabouterberg",
-            "Stationsstraat 25",
-            "3590",
-            "Diepenbeek",
-            "011 32 47 09",
-            10,
-            False,
-            "",
-            "",
-            (("Marijke Daems", "Onthaalouder", True),),
-        ),
-        (
-            "Kinderopvang De Speeltuin",
-            "Spurkerweg 6",
-            "3740",
-            "Bilzen",
-            "089 41 58 22",
-            14,
-            True,
-            "Hellend pad naar de ingang.",
-            "Parking aan de kerk.",
-            (("Greet Jorissen", "Coördinator", True), ("Jelle Nijs", "Kinderbegeleider", False)),
-        ),
-        # Also a member in the Kempen network: see SHARED below.
-    ),
-}
-
-# Facilities that are also a member of a second network.
-SHARED = (
-    ("kempen-gezinsopvang", "limburg-buitenspelen", "Kinderopvang De Hummeltjes", "2400"),
-    ("limburg-buitenspelen", "kempen-gezinsopvang", "Kinderopvang Zandloper", "3920"),
+# The demo's data, beside this module: networks, seasons and answers in demo_networks.json,
+# each network's member facilities and contacts in demo_members/<slug>.csv in the
+# members-CSV format (docs/csv.md), read by the same parser as a facilitator's upload.
+DATA = Path(__file__).parent
+SPEC = json.loads((DATA / "demo_networks.json").read_text("utf-8"))
+NETWORKS = tuple(SPEC["networks"])
+SPEC_BY_SLUG = {n["slug"]: n for n in NETWORKS}
+# Facilities that are also a member of a second network: (network, name, postcode, joined).
+SHARED = tuple(
+    (s["network"], s["facility"], s["postcode"], date.fromisoformat(s["joined"]))
+    for s in SPEC["shared"]
 )
 # A former member: left the Gent network at the end of the previous working year.
-FORMER = ("gent-baby-peuter", "Kinderopvang De Speelboom", "9051", date(2026, 6, 30))
-
-JOINED = date(2025, 9, 1)
-
-
-def _domain(facility: str) -> str:
-    return slugify(facility.replace("'", ""), max_length=40) + ".example.org"
-
-
-def _email_for(person: str, facility: str) -> str:
-    return f"{slugify(person).replace('-', '.')}@{_domain(facility)}"
-
-
-def _facility_email(facility: str) -> str:
-    return f"info@{_domain(facility)}"
-
-
-def _mobile_for(person: str) -> str:
-    """A stable, plausible Belgian mobile number derived from the name (fictitious)."""
-    digits = f"{zlib.crc32(person.encode()) % 10**6:06d}"
-    return f"0470 {digits[:2]} {digits[2:4]} {digits[4:]}"
-
-
-AGENDA = (
-    "19:00 Onthaal en rondleiding bij de gastvoorziening\n"
-    "19:30 De gastvoorziening vertelt: wat werkt bij ons, waar zoeken we nog?\n"
-    "20:15 Pauze\n"
-    "20:30 Uitwisseling in kleine groepjes\n"
-    "21:15 Wat neem ik mee naar mijn eigen werking?"
+FORMER = (
+    SPEC["former"]["network"],
+    SPEC["former"]["facility"],
+    SPEC["former"]["postcode"],
+    date.fromisoformat(SPEC["former"]["left"]),
 )
+
+# When the members joined (the import's "today"); the shared ones joined later.
+JOINED = date.fromisoformat(SPEC["joined"])
+# The parser's row errors, untranslated: the demo's own files have none.
+CSV_MESSAGES = {key: f"{key} (%(column)s: %(value)s)" for key in csvio.ERROR_KEYS}
+
+
+@functools.cache
+def member_file(slug: str) -> bytes:
+    """The network's member facilities and contacts: its CSV file as a facilitator uploads it."""
+    return (DATA / SPEC_BY_SLUG[slug]["members"]).read_bytes()
+
+
+def member_rows(slug: str) -> list[csvio.FacilityRow]:
+    """The network's member facilities with their contacts, read by the upload's parser."""
+    parsed = csvio.parse(member_file(slug), CSV_MESSAGES)
+    problems = [f"line {r.line}: {'; '.join(r.errors)}" for r in parsed.rows if r.errors]
+    if problems:  # a mistake in the demo's own file: say where
+        raise ValueError(f"{SPEC_BY_SLUG[slug]['members']}: {' / '.join(problems)}")
+    return parsed.facilities
+
+
+AGENDA = "\n".join(SPEC["agenda"])
 # The demo's periods without sessions are the Flemish school holidays of the school years
 # its seasons run in, computed by learnnet.scheduling.schoolholidays and added as the
 # timeline's one-click button adds them (same dates, same Dutch names), so that button
@@ -460,15 +107,7 @@ def _school_holiday_labels(school_year: int) -> dict[str, str]:
 
 
 # network slug -> how its season runs
-SEASONS = {
-    "gent-baby-peuter": {"kind": MONTHLY, "weekday": 1, "nth": 2},  # second Tuesday
-    "kempen-gezinsopvang": {"kind": MONTHLY, "weekday": 3, "nth": -1},  # last Thursday
-    "limburg-buitenspelen": {
-        "kind": WEEKLY,
-        "weekday": 0,
-        "interval_weeks": 4,
-    },  # every 4 weeks, Monday
-}
+SEASONS = {n["slug"]: n["season"] for n in NETWORKS}
 
 
 def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
@@ -514,8 +153,14 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
 
 
 def demo_member_email() -> str:
-    """The email address of the demo member (see DEMO_MEMBER)."""
-    return _email_for(*DEMO_MEMBER)
+    """The email address of the demo member (see DEMO_MEMBER), as her network's file gives it."""
+    person, facility = DEMO_MEMBER
+    for slug in SPEC_BY_SLUG:
+        for row in member_rows(slug):
+            for contact in row.contacts if row.name == facility else ():
+                if contact.name == person and contact.email:
+                    return contact.email
+    raise LookupError(f"{person} of {facility} is in none of the demo's member files")
 
 
 def _answers(network: Network) -> int:
@@ -551,12 +196,7 @@ def _answers(network: Network) -> int:
     others = [c for c in people if c is not colleague]
     count = 0
     first, second = upcoming
-    for contact, answer, note in (
-        (others[0], "yes", ""),
-        (others[1], "yes", "Ik kom iets later, rond 19:30."),
-        (others[2], "maybe", ""),
-        (others[3], "no", ""),
-    ):
+    for contact, (answer, note) in zip(others, SPEC["answers"], strict=False):
         try:
             rsvp.answer(first.id, contact, answer, note, by_contact=contact)
         except rsvp.AnswerError:  # its answers have closed already
@@ -615,34 +255,7 @@ def _attendance(network: Network) -> int:
 
 # Evaluation answers of the demo: (score, what they take with them, shared?, what they
 # will try, shared?); the demo's checked-in contacts answer them in turn.
-EVALUATIONS = (
-    (5, "Het idee van een vaste knuffelplek voor elk nieuw kind.", True, "", False),
-    (
-        4,
-        "Hoe de gastvoorziening de eerste week samen met de ouders opbouwt.",
-        False,
-        "Korter wennen, maar vaker.",
-        True,
-    ),
-    (
-        5,
-        "Dat we niet de enigen zijn die zoeken rond de slaapmomenten.",
-        True,
-        "Een wenschriftje dat ouders elke dag meekrijgen.",
-        False,
-    ),
-    (3, "", False, "Een foto-overzicht van de dag aan de inkom.", True),
-    (4, "Concrete tips voor de overdracht bij het afhalen.", False, "", False),
-    (
-        5,
-        "De rustige hoek met kussens die we in de leefgroep zagen.",
-        True,
-        "Zelf zo'n rustige hoek inrichten.",
-        True,
-    ),
-    (4, "", False, "Ouders vaker een foto sturen tijdens de wenperiode.", False),
-    (3, "Goede vragen van collega's over het slaapritme.", False, "", False),
-)
+EVALUATIONS = tuple(tuple(e) for e in SPEC["evaluations"])
 
 
 def _evaluations(network: Network) -> int:
@@ -702,12 +315,9 @@ def _evaluations(network: Network) -> int:
     return count
 
 
-POLL_SLUG = "kempen-gezinsopvang"
-POLL_DATES = 6
-POLL_TEXT = (
-    "Welke data passen jullie volgend werkjaar? Duid ook aan wanneer jullie het netwerk "
-    "kunnen ontvangen."
-)
+POLL_SLUG = SPEC["poll"]["network"]
+POLL_DATES = SPEC["poll"]["dates"]
+POLL_TEXT = SPEC["poll"]["text"]
 
 
 def _season_poll(network: Network) -> int:
@@ -806,36 +416,7 @@ def _season_poll(network: Network) -> int:
 # Minutes of the two latest held sessions (issue 23.4): per agenda item when the session
 # has a programme, else one text; agreements of which one is done with a line on how it
 # went, and one open, which the next session's look-back shows.
-MINUTES = (
-    {
-        "general": "Elke voorziening vertelde hoe de eerste wenweek verliep. Rode draad: "
-        "ouders krijgen meer rust als ze weten wat hun kind die dag gedaan heeft.",
-        "said": "We wisselden ervaringen uit over het wennen en over dagboekjes voor ouders.",
-        "actions": (
-            (
-                "Een wenboekje met foto's van de leefgroep maken voor nieuwe ouders",
-                "member",
-                "done",
-                "Het boekje is klaar en ligt bij het onthaal. Ouders nemen het graag mee.",
-            ),
-            ("Het eigen wenschema delen met het netwerk", "other", "open", ""),
-        ),
-    },
-    {
-        "general": "We keken naar slaapmomenten: vaste rituelen, een eigen knuffel, rustige "
-        "muziek. Niet elke voorziening heeft een aparte slaapruimte.",
-        "said": "Wat werkt bij het inslapen, en hoe stemmen we af met thuis?",
-        "actions": (
-            (
-                "Een slaapritueel uitproberen in de babygroep en er de volgende keer over "
-                "vertellen",
-                "contact",
-                "open",
-                "",
-            ),
-        ),
-    },
-)
+MINUTES = tuple(SPEC["minutes"])
 
 
 def _minutes(network: Network) -> int:
@@ -1036,64 +617,26 @@ def load() -> str:
         networks[spec["slug"]] = network
     db.session.flush()
 
-    def facility_for(row: tuple) -> Facility:  # type: ignore[type-arg]
-        name, street, postcode, city, phone, capacity, host, access, parking, contacts = row
-        facility = db.session.scalar(
-            select(Facility).where(
-                Facility.name_key == name_key(name), Facility.postcode == postcode
-            )
+    for slug, network in networks.items():
+        if network.memberships:  # imported before (the former member is no longer current)
+            continue
+        plan = network_services.apply_import(
+            network, member_rows(slug), JOINED, actor=network.facilitators[0]
         )
-        if facility is None:
-            facility = Facility(
-                name=name,
-                name_key=name_key(name),
-                street=street,
-                postcode=postcode,
-                city=city,
-                phone=phone,
-                email=_facility_email(name),
-                website="",
-                room_capacity=capacity,
-                willing_to_host=host,
-                accessibility_notes=access,
-                parking_notes=parking,
-            )
-            db.session.add(facility)
-            created["facilities"] += 1
-        known = {c.email for c in facility.contacts}
-        for person, function, share in contacts:
-            email = _email_for(person, name)
-            if email not in known:
-                facility.contacts.append(
-                    Contact(
-                        name=person,
-                        email=email,
-                        phone=_mobile_for(person),
-                        function=function,
-                        preferred_language="nl",
-                        share_details=share,
-                    )
-                )
-                created["contacts"] += 1
-        return facility
-
-    def ensure_member(
-        network: Network, facility: Facility, joined: date, left: date | None
-    ) -> None:
-        if any(m.network is network for m in facility.memberships):
-            return
-        facility.memberships.append(Membership(network=network, joined_on=joined, left_on=left))
-        created["memberships"] += 1
-
-    by_key: dict[tuple[str, str], Facility] = {}
-    for slug, rows in FACILITIES.items():
-        for row in rows:
-            facility = facility_for(row)
-            by_key[(row[0], row[2])] = facility
-            left = FORMER[3] if (slug, row[0], row[2]) == FORMER[:3] else None
-            ensure_member(networks[slug], facility, JOINED, left)
-    for _home, other, name, postcode in SHARED:
-        ensure_member(networks[other], by_key[(name, postcode)], date(2026, 1, 15), None)
+        created["facilities"] += plan.new_facilities
+        created["memberships"] += plan.new_members
+        created["contacts"] += plan.new_contacts
+        db.session.refresh(network)
+        for membership in network.memberships:
+            facility = membership.facility
+            if (slug, facility.name, facility.postcode) == FORMER[:3]:
+                network_services.leave(membership, FORMER[3])
+    for slug, name, postcode, joined in SHARED:
+        network = networks[slug]
+        facility = network_services.find_facility(name, postcode)
+        if facility is not None and not any(m.network is network for m in facility.memberships):
+            facility.memberships.append(Membership(network=network, joined_on=joined))
+            created["memberships"] += 1
     db.session.commit()
     created["sessions"] = sum(_plan_season(networks[spec["slug"]], spec) for spec in NETWORKS)
     created["answers"] = _answers(networks["gent-baby-peuter"])

@@ -86,6 +86,34 @@ def test_demo_is_idempotent_and_plausible(app, client):
     )
 
 
+def test_the_demo_members_come_in_through_the_csv_import(app):
+    """Issue 25.4: the demo's facilities and contacts are files in the members-CSV format,
+    loaded by the import a facilitator uses. Each network's export then reads back as
+    "nothing to change", and holds exactly its file's people (with the facility shared
+    from another network, without the former member)."""
+    from learnnet import demo
+    from learnnet.networks import csvio, services
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    admin = db.session.scalar(select(User).where(User.email == demo.DEMO_ADMIN[0]))
+    for spec in demo.NETWORKS:
+        network = db.session.scalar(select(Network).where(Network.slug == spec["slug"]))
+        exported = csvio.parse(csvio.write(services.export_rows(network)), demo.CSV_MESSAGES)
+        assert exported.valid
+        plan = services.plan_import(network, exported.facilities, actor=admin)
+        assert plan == services.ImportPlan(), spec["slug"]
+        in_file = {(f.name, c.email) for f in demo.member_rows(spec["slug"]) for c in f.contacts}
+        shared = {s[1] for s in demo.SHARED if s[0] == spec["slug"]}
+        former = demo.FORMER[1] if demo.FORMER[0] == spec["slug"] else None
+        in_export = {(f.name, c.email) for f in exported.facilities for c in f.contacts}
+        assert {k for k in in_export if k[0] not in shared} == {
+            k for k in in_file if k[0] != former
+        }
+    # What `make run` prints: the demo member's link leads to her, from her network's file.
+    sofie = db.session.scalar(select(Contact).where(Contact.email == demo.demo_member_email()))
+    assert (sofie.name, sofie.facility.name) == demo.DEMO_MEMBER
+
+
 def test_backup_makes_a_consistent_copy_of_a_live_database(app, db_url, tmp_path: Path):
     if not db_url.startswith("sqlite"):
         result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.sqlite3")])

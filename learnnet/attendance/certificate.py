@@ -11,7 +11,7 @@ touches the network (nor asks our own server, which could deadlock a single work
 whatever ends up in the HTML.
 
 WeasyPrint (and Pango under it) is imported only when a PDF is rendered, so the rest of
-the app starts, and runs, without paying for it.
+the app starts, and runs, without paying for it, and without Pango (see learnnet.pdf).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale, gettext, ngettext
 from werkzeug.security import safe_join
 
+from learnnet.pdf import weasyprint_html
 from learnnet.timefmt import format_day
 
 if TYPE_CHECKING:
@@ -131,15 +132,15 @@ def render_html(certificate: Certificate, locale: str) -> str:
 def render_pdf(certificate: Certificate, locale: str) -> bytes:
     """The certificate as an A4 PDF: WeasyPrint renders :func:`render_html`'s page.
 
-    Assets load from the static folder only (see :class:`StaticFetcher`).
+    Assets load from the static folder only (see :class:`StaticFetcher`). Raises
+    :class:`learnnet.pdf.PdfUnavailable` where WeasyPrint cannot load Pango.
     """
-    from weasyprint import HTML
-
+    html_class = weasyprint_html()  # PdfUnavailable without Pango
     html = render_html(certificate, locale)
     root = static_root()
     fetcher = static_fetcher(Path(current_app.static_folder or ""), root)
     # No target given: write_pdf returns the document's bytes.
-    return HTML(string=html, base_url=root, url_fetcher=fetcher).write_pdf()
+    return html_class(string=html, base_url=root, url_fetcher=fetcher).write_pdf()
 
 
 def static_root() -> str:

@@ -30,6 +30,7 @@ from learnnet.extensions import db, limiter
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
+from learnnet.pdf import PdfUnavailable, unavailable_page
 from learnnet.qr import qr_svg
 from learnnet.rsvp.contacts import DEVICE_COOKIE, remembered_contact
 from learnnet.scheduling.models import Session
@@ -507,7 +508,12 @@ def _certificate_response(document: Any, label: str) -> Any:
         document = dataclasses.replace(document, period_label=shown)
     locale = current_locale()
     if request.args.get("format") == "pdf":
-        response = Response(cert.render_pdf(document, locale), content_type="application/pdf")
+        try:
+            data = cert.render_pdf(document, locale)
+        except PdfUnavailable:
+            args = {k: v for k, v in request.args.items() if k != "format"}
+            return unavailable_page(url_for(request.endpoint, **request.view_args, **args))
+        response = Response(data, content_type="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="attest-{label}.pdf"'
         return response
     return cert.render_html(document, locale)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +21,7 @@ from learnnet.extensions import db
 from learnnet.learning import record_services as services
 from learnnet.learning.record import werkjaar_label
 from learnnet.networks.models import Contact, Facility, Network
+from learnnet.pdf import PdfUnavailable, unavailable_page, weasyprint_html
 from learnnet.templating import current_locale
 
 bp = Blueprint("record", __name__)
@@ -65,12 +66,17 @@ def _render_page(page: services.RecordPage, *, token: str | None) -> str:
     )
 
 
-def _pdf(page: services.RecordPage) -> Response:
+def _pdf(page: services.RecordPage) -> Response | tuple[str, int]:
     """The record as an A4 PDF, rendered by WeasyPrint from ``record_pdf.html``; assets
-    load from the static folder only (the certificate's fetcher)."""
+    load from the static folder only (the certificate's fetcher). Without Pango: a page
+    that says so, with the print version (see learnnet.pdf)."""
     from flask import current_app
-    from weasyprint import HTML
 
+    try:
+        html_class = weasyprint_html()
+    except PdfUnavailable:  # the same record as a page, which the browser prints
+        endpoint = (request.endpoint or "").removesuffix("_pdf")
+        return unavailable_page(url_for(endpoint, **request.view_args, **request.args))
     html = render_template(
         "learning/record_pdf.html",
         page=page,
@@ -82,7 +88,7 @@ def _pdf(page: services.RecordPage) -> Response:
     from pathlib import Path
 
     fetcher = cert.static_fetcher(Path(current_app.static_folder or ""), root)
-    data = HTML(string=html, base_url=root, url_fetcher=fetcher).write_pdf()
+    data = html_class(string=html, base_url=root, url_fetcher=fetcher).write_pdf()
     response = Response(data, content_type="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(page)}.pdf"'
     return response
@@ -154,7 +160,7 @@ def facility_record(network: Network, facility_id: int) -> str:
 
 @bp.route("/networks/<slug>/facilities/<int:facility_id>/jaaroverzicht.pdf")
 @requires(NETWORK)
-def facility_record_pdf(network: Network, facility_id: int) -> Response:
+def facility_record_pdf(network: Network, facility_id: int) -> Response | tuple[str, int]:
     """The jaaroverzicht as a PDF for the quality dossier."""
     facility = _facility(facility_id)
     return _pdf(_page(network, facility, can_see_people(current_user, facility.id)))
@@ -181,7 +187,7 @@ def member_record(contact: Contact, network_id: int) -> str:
 
 @bp.route("/m/<token>/networks/<int:network_id>/jaaroverzicht.pdf")
 @requires(PERSONAL_LINK)
-def member_record_pdf(contact: Contact, network_id: int) -> Response:
+def member_record_pdf(contact: Contact, network_id: int) -> Response | tuple[str, int]:
     """The own facility's jaaroverzicht as a PDF."""
     return _pdf(_page(_member_network(contact, network_id), contact.facility, True))
 
