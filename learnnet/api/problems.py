@@ -24,6 +24,7 @@ def _title(code: int) -> str:
         403: lambda: _("This token may not see this."),
         404: lambda: _("This does not exist, or this token may not see it."),
         405: lambda: _("This method is not allowed here."),
+        409: lambda: _("This conflicts with what is stored."),
         413: lambda: _("What you sent is too large."),
         422: lambda: _("Some values are not valid."),
         429: lambda: _("Too many requests. Wait a minute and try again."),
@@ -41,12 +42,15 @@ def _detail(code: int, description: str | None) -> str:
             "Contacts, answers and attendance are personal data: only a token made with "
             "'may see people' reads them."
         )
-    if code == 422:
+    if code == 403 and description == READ_ONLY:
+        return _("This token may only read: make one with 'read and write' to change data.")
+    if code in (409, 422):
         return _("See 'errors' for a message per field.")
     return ""
 
 
 PEOPLE = "people"
+READ_ONLY = "read-only"
 
 
 def response(status: int, description: str | None = None, messages: Any = None) -> Response:
