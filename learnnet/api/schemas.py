@@ -358,7 +358,11 @@ class FacilityChange(_Body):
         strict=True,
         allow_none=True,
         error_messages=_messages(invalid=N_("Enter a number from 1 to 1000.")),
-        metadata={"description": "How many people fit in the meeting room (1–1000)."},
+        metadata={
+            "description": "How many people fit in the meeting room (1–1000).",
+            "minimum": 1,
+            "maximum": 1000,
+        },
     )
     accessibility_notes = _text("Accessibility.")
     parking_notes = _text("Parking and public transport.")
