@@ -113,3 +113,16 @@ def test_the_readable_page_shows_every_endpoint_without_scripts(client):
     for path in document["paths"]:
         assert path in html
     assert "<script" not in html.split("</header>", 1)[-1] or "http" not in html
+
+
+def test_the_readable_page_shows_the_writes_bodies(client):
+    html = client.get("/api/v1/docs").get_data(as_text=True)
+    for method, path, body in (
+        ("POST", "/api/v1/facilities", "FacilityNew"),
+        ("PATCH", "/api/v1/contacts/{contact_id}", "ContactChange"),
+        ("POST", "/api/v1/answers", "AnswerNew"),
+    ):
+        section = html.split(f"<code>{method} {path}</code>", 1)[1].split("</section>", 1)[0]
+        assert f'href="#schema-{body}"' in section
+        assert "<code>201</code>" in section or "<code>200</code>" in section
+        assert "<code>403</code>" in section and "<code>422</code>" in section
