@@ -178,12 +178,13 @@ def test_a_read_token_cannot_write_and_a_token_writes_only_its_networks(app, net
     )
     # Without "may see people": no contact, no answer written.
     _, no_people = _writer(facilitator, [network], people=False)
-    _problem(
+    body = _problem(
         client.post(
             "/api/v1/contacts", json={"facility_id": facility.id, "name": "X"}, headers=no_people
         ),
         403,
     )
+    assert "wijzigt ze" in body["detail"]
     assert db.session.scalar(db.select(db.func.count(Contact.id))) == 2
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, json
+from flask import Response, current_app, json, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -36,6 +36,11 @@ def _detail(code: int, description: str | None) -> str:
         return _(
             "Send an active token as 'Authorization: Bearer <token>'. A facilitator "
             "makes one on their account page; an expired or revoked token no longer works."
+        )
+    if code == 403 and description == PEOPLE and request.method not in ("GET", "HEAD"):
+        return _(
+            "Contacts and answers are personal data: only a token made with 'may see "
+            "people' changes them."
         )
     if code == 403 and description == PEOPLE:
         return _(
