@@ -334,6 +334,8 @@ def _register_hooks(app: Flask) -> None:
         """
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
+        if _is_api():  # a bearer token, never a cookie: no page of another site can forge it
+            return
         if not comes_from_here(
             request.scheme,
             request.host,

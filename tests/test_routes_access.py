@@ -249,7 +249,7 @@ def test_every_route_checks_who_may_use_it(app, world, role):
         access = app.view_functions[rule.endpoint].access_rule
         url = rule.build({k: world[k] for k in rule.arguments}, append_unknown=False)[1]
         # The page, then the write with nothing filled in (a form's POST, or a script's).
-        for method in [m for m in ("GET", "POST") if m in rule.methods]:
+        for method in [m for m in ("GET", "POST", "PATCH") if m in rule.methods]:
             client = app.test_client()
             if role != "anonymous":
                 assert login(client, world["accounts"][role].email).status_code == 302
@@ -257,8 +257,8 @@ def test_every_route_checks_who_may_use_it(app, world, role):
             where = f"{role} {method} {url} ({rule.endpoint}, rule {access})"
             assert response.status_code != 500, where
             if access == API_TOKEN:
-                # No token: 401 for a GET, whoever is logged in; the API has no writes yet.
-                assert response.status_code == (401 if method == "GET" else 405), where
+                # No token: 401 for a read or a write, whoever is logged in.
+                assert response.status_code == 401, where
                 assert response.mimetype == "application/problem+json", where
             elif role in ALLOWED[access]:
                 assert response.status_code not in (401, 403, 404), where
@@ -269,7 +269,7 @@ def test_every_route_checks_who_may_use_it(app, world, role):
             else:
                 assert response.status_code == 403, where
             checked += 1
-            writes += method == "POST"
+            writes += method != "GET"
     assert checked >= 30 and writes >= 30
 
 
@@ -366,17 +366,22 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
     """Issue 26: every API route × every kind of token. A token sees only its networks
     (another network's rows are absent, its objects 404); people (contacts, answers,
     attendance) only with "may see people" (403 otherwise); an expired or revoked token,
-    or none, gets 401; a read token cannot write (no write route exists yet: 405)."""
+    or none, gets 401. Writes: a read token gets 403, a read/write token writes only in
+    its networks (another network's objects 404, references to them 422), contacts and
+    answers only with "may see people"."""
     from datetime import timedelta
 
-    from learnnet.api.models import ApiToken
+    from learnnet.api.models import READ_WRITE, ApiToken
     from learnnet.api.rules import token_hash
+    from learnnet.api.writes import PEOPLE_WRITES
     from learnnet.attendance.models import Attendance
     from learnnet.models import utcnow
     from learnnet.rsvp.models import Rsvp
+    from learnnet.timefmt import local_today
     from tests.api_helpers import bearer, make_token
 
     facility = network.memberships[0].facility
+    leaving = network.memberships[1]
     contact = facility.contacts[0]
     session = factories.session(network, facility)
     db.session.add(Rsvp(session=session, contact=contact, answer="yes"))
@@ -396,8 +401,11 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
     _, people = make_token(facilitator, [network], people=True)
     _, no_people = make_token(facilitator, [network])
     _, other = make_token(other_owner, [elsewhere], people=True)
-    _, expired = make_token(facilitator, [network], people=True)
-    _, revoked = make_token(facilitator, [network], people=True)
+    _, expired = make_token(facilitator, [network], people=True, scope=READ_WRITE)
+    _, revoked = make_token(facilitator, [network], people=True, scope=READ_WRITE)
+    _, writer = make_token(facilitator, [network], people=True, scope=READ_WRITE)
+    _, writer_no_people = make_token(facilitator, [network], scope=READ_WRITE)
+    _, other_writer = make_token(other_owner, [elsewhere], people=True, scope=READ_WRITE)
     for secret, field, value in (
         (expired, "expires_at", utcnow() - timedelta(minutes=1)),
         (revoked, "revoked_at", utcnow()),
@@ -412,14 +420,55 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
         "facility_id": facility.id,
         "contact_id": contact.id,
         "session_id": session.id,
+        "membership_id": leaving.id,
+    }
+    # A body each write takes from a token of the network (references to its rows).
+    bodies = {
+        "api.facility_create": {
+            "name": "Via de wandeling",
+            "postcode": "9000",
+            "city": "Gent",
+            "network_id": network.id,
+        },
+        "api.facility_update": {"phone": "09 123 45 67"},
+        "api.contact_create": {"facility_id": facility.id, "name": "Wandelaar"},
+        "api.contact_update": {"function": "directeur"},
+        "api.membership_create": {"network_id": network.id, "facility_id": facility.id},
+        "api.membership_end": {"left_on": local_today().isoformat()},
+        "api.answer_create": {"session_id": session.id, "contact_id": contact.id, "answer": "no"},
     }
     people_routes = {"api.contacts", "api.contact", "api.answers", "api.attendance"}
     client = app.test_client()
-    checked = 0
+    checked = writes = 0
     for rule in app.url_map.iter_rules():
         if getattr(app.view_functions[rule.endpoint], "access_rule", None) != API_TOKEN:
             continue
         url = rule.build({k: ids[k] for k in rule.arguments}, append_unknown=False)[1]
+        if "GET" not in rule.methods:
+            method = "POST" if "POST" in rule.methods else "PATCH"
+            body = bodies[rule.endpoint]
+            sees_people = rule.endpoint in PEOPLE_WRITES
+            for name, secret, expected in (
+                ("none", None, {401}),
+                ("expired", expired, {401}),
+                ("revoked", revoked, {401}),
+                ("read, people", people, {403}),
+                ("read", no_people, {403}),
+                ("other network", other_writer, {404} if rule.arguments else {422}),
+                ("writer, no people", writer_no_people, {403} if sees_people else None),
+                ("writer", writer, None),
+            ):
+                response = client.open(
+                    url, method=method, json=body, headers=bearer(secret) if secret else {}
+                )
+                where = f"{name} {method} {url}"
+                if expected is None:  # its own network: done, or a conflict with the last
+                    assert response.status_code in (200, 201, 409), where
+                    continue
+                assert response.status_code in expected, where
+                assert response.mimetype == "application/problem+json", where
+                writes += 1
+            continue
         listing = not rule.arguments
         sees_people = rule.endpoint in people_routes
         for name, secret, expected in (
@@ -443,7 +492,9 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
                     assert rows == [], where
             elif listing:
                 assert response.get_json()["data"], where  # the own rows are there
-            write = client.post(url, json={}, headers=bearer(secret) if secret else {})
-            assert write.status_code in (401, 405), where
             checked += 1
-    assert checked >= 6 * 11
+    assert checked >= 6 * 11 and writes >= 6 * 7
+    # The other network's writer changed nothing here: not a line in the audit trail.
+    assert not db.session.scalar(
+        db.select(db.func.count(AuditEvent.id)).where(AuditEvent.user_id == other_owner.id)
+    )

@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1/`` (issue 26): reads for a CRM or a website, behind
+"""The JSON API under ``/api/v1/`` (issue 26): reads and writes for a CRM or a website, behind
 bearer tokens that facilitators make on their account page.
 
 A room above the others: it reads their models through its own services and holds no
@@ -16,7 +16,14 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register the API, its document and the token pages."""
-    from learnnet.api import docs, events, tokens_views, views, webhook_views  # noqa: F401 - events connects
+    from learnnet.api import (  # noqa: F401 - events connects, writes adds its routes
+        docs,
+        events,
+        tokens_views,
+        views,
+        webhook_views,
+        writes,
+    )
 
     views.register(app)
     app.register_blueprint(docs.bp)

@@ -60,8 +60,11 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                         "schema": schema.get("$ref", "").rsplit("/", 1)[-1],
                     }
                 )
+            content = _resolve(spec, op.get("requestBody", {})).get("content", {})
+            body_schema = next(iter(content.values()), {}).get("schema", {})
             found.append(
                 {
+                    "body": body_schema.get("$ref", "").rsplit("/", 1)[-1],
                     "method": method.upper(),
                     "path": path,
                     "summary": op.get("summary", ""),

@@ -20,7 +20,7 @@ def scope_choices() -> list[tuple[str, str]]:
     """Read, or read and write; translated at render time."""
     return [
         (READ, str(_l("Read only"))),
-        (READ_WRITE, str(_l("Read and write (for the writes that come later)"))),
+        (READ_WRITE, str(_l("Read and write"))),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, json
+from flask import Response, current_app, json, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -24,6 +24,7 @@ def _title(code: int) -> str:
         403: lambda: _("This token may not see this."),
         404: lambda: _("This does not exist, or this token may not see it."),
         405: lambda: _("This method is not allowed here."),
+        409: lambda: _("This conflicts with what is stored."),
         413: lambda: _("What you sent is too large."),
         422: lambda: _("Some values are not valid."),
         429: lambda: _("Too many requests. Wait a minute and try again."),
@@ -36,17 +37,25 @@ def _detail(code: int, description: str | None) -> str:
             "Send an active token as 'Authorization: Bearer <token>'. A facilitator "
             "makes one on their account page; an expired or revoked token no longer works."
         )
+    if code == 403 and description == PEOPLE and request.method not in ("GET", "HEAD"):
+        return _(
+            "Contacts and answers are personal data: only a token made with 'may see "
+            "people' changes them."
+        )
     if code == 403 and description == PEOPLE:
         return _(
             "Contacts, answers and attendance are personal data: only a token made with "
             "'may see people' reads them."
         )
-    if code == 422:
+    if code == 403 and description == READ_ONLY:
+        return _("This token may only read: make one with 'read and write' to change data.")
+    if code in (409, 422):
         return _("See 'errors' for a message per field.")
     return ""
 
 
 PEOPLE = "people"
+READ_ONLY = "read-only"
 
 
 def response(status: int, description: str | None = None, messages: Any = None) -> Response:

@@ -288,3 +288,153 @@ ContactPage = _page_of(ContactOut, "ContactPage")
 SessionPage = _page_of(SessionOut, "SessionPage")
 AnswerPage = _page_of(AnswerOut, "AnswerPage")
 AttendancePage = _page_of(AttendanceOut, "AttendancePage")
+
+
+# ---- writes (issue 26, part 2) ----------------------------------------------------------
+#
+# The bodies only check types here; what a value may be (lengths, one line, postcode,
+# e-mail, website, capacity) is decided by learnnet.networks.checks, the rules the forms
+# and the CSV import apply, so the API's verdict is theirs (tests/test_form_csv_agree.py).
+
+
+class _Body(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def _an_object(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ma.ValidationError(N_("Send a JSON object."), "_")
+        return data
+
+
+def _text(description: str, required: bool = False, **kw: Any) -> ma.fields.String:
+    return ma.fields.String(
+        required=required,
+        error_messages=_messages(invalid=N_("Give text.")),
+        metadata={"description": description},
+        **kw,
+    )
+
+
+def _flag(description: str) -> ma.fields.Boolean:
+    return ma.fields.Boolean(
+        truthy={True},
+        falsy={False},
+        error_messages=_messages(invalid=N_("Give true or false.")),
+        metadata={"description": description},
+    )
+
+
+def _ref(description: str, required: bool = True) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        required=required,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID, error=N_("Give a number from 1 up.")),
+        error_messages=_messages(invalid=N_("Give a whole number.")),
+        metadata={"description": description},
+    )
+
+
+def _date(description: str, required: bool = False) -> ma.fields.Date:
+    return ma.fields.Date(
+        required=required,
+        error_messages=_messages(invalid=N_("Give a date as YYYY-MM-DD, e.g. 2027-01-12.")),
+        metadata={"description": description},
+    )
+
+
+class FacilityChange(_Body):
+    """A facility's details; on a change, only the fields sent are changed."""
+
+    name = _text("The facility's name (one line, at most 160 characters).")
+    street = _text("Street and number.")
+    postcode = _text("A Belgian postcode: four digits, 1000–9999.")
+    city = _text("The municipality.")
+    phone = _text("Phone number (one line).")
+    email = _text("E-mail address of the facility (stored lower-case).")
+    website = _text("Website; www.example.org is completed to https://www.example.org.")
+    room_capacity = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        error_messages=_messages(invalid=N_("Enter a number from 1 to 1000.")),
+        metadata={
+            "description": "How many people fit in the meeting room (1–1000).",
+            "minimum": 1,
+            "maximum": 1000,
+        },
+    )
+    accessibility_notes = _text("Accessibility.")
+    parking_notes = _text("Parking and public transport.")
+    willing_to_host = _flag("Whether it is willing to host a session.")
+
+
+class FacilityNew(FacilityChange):
+    """A new facility, which joins one of the token's networks at once."""
+
+    name = _text("The facility's name (one line, at most 160 characters).", required=True)
+    postcode = _text("A Belgian postcode: four digits, 1000–9999.", required=True)
+    city = _text("The municipality.", required=True)
+    network_id = _ref("The network it joins (one the token may write to).")
+    joined_on = _date("Member since (default: today).")
+
+
+class ContactChange(_Body):
+    """A contact's details; on a change, only the fields sent are changed."""
+
+    name = _text("The person's name (one line, at most 120 characters).")
+    email = _text(
+        "E-mail address (stored lower-case; unique within the facility).", allow_none=True
+    )
+    phone = _text("Phone number (one line).")
+    function = _text("E.g. director, childcare worker, pedagogical coach.")
+    preferred_language = _text("nl or en (default nl).")
+    share_details = _flag("May be shown in the network's directory (only with consent).")
+    active = _flag("Still works at the facility; false withdraws their answers to come.")
+
+
+class ContactNew(ContactChange):
+    """A new contact of a current member facility of the token's networks."""
+
+    name = _text("The person's name (one line, at most 120 characters).", required=True)
+    facility_id = _ref("The facility they work at.")
+
+
+class MembershipNew(_Body):
+    """A facility joins one of the token's networks."""
+
+    network_id = _ref("The network (one the token may write to).")
+    facility_id = _ref("A facility that is or was a member of one of the token's networks.")
+    joined_on = _date("Member since (default: today).")
+
+
+class MembershipEnd(_Body):
+    """A membership ends; the facility and its history stay."""
+
+    left_on = _date("The last day of the membership.", required=True)
+
+
+class AnswerNew(_Body):
+    """An answer (RSVP) given on someone's behalf, as a facilitator does after a phone call
+    (the answer deadline does not apply; a cancelled or started session is closed)."""
+
+    session_id = _ref("The session.")
+    contact_id = _ref("The person who answers.")
+    answer = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(ANSWERS, error=N_("Choose an answer.")),
+        error_messages=_messages(invalid=N_("Choose an answer.")),
+        metadata={"description": "yes, maybe or no."},
+    )
+    note = _text("A note with the answer (at most 500 characters).")
+
+
+class MembershipRequestOut(ma.Schema):
+    """The facility is or was in a network the token's owner does not facilitate: its
+    contacts are asked to agree first (by mail); the membership starts when they do."""
+
+    id = ma.fields.Integer(required=True)
+    network_id = ma.fields.Integer(required=True)
+    facility_id = ma.fields.Integer(required=True)
+    joined_on = ma.fields.Date(required=True)
+    status = ma.fields.String(required=True, metadata={"example": "pending"})

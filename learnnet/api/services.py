@@ -342,3 +342,63 @@ def answers(q: Query) -> tuple[list[Rsvp], str | None]:
 def attendance(q: Query) -> tuple[list[Attendance], str | None]:
     """A page of the attendance recorded at the sessions of the visible networks."""
     return _page(_of_sessions(Attendance, q), Attendance, q)
+
+
+# ---- writes (issue 26, part 2): only through the rooms' own services --------------------
+
+
+def writable_network(token: ApiToken, network_id: int) -> Network | None:
+    """One of the token's networks that its owner still facilitates, else None."""
+    if network_id not in visible_network_ids(token):
+        return None
+    return db.session.get(Network, network_id)
+
+
+def _current_in(network_ids: Iterable[int], facility_id: Any) -> Any:
+    today = local_today()
+    return (
+        exists()
+        .where(Membership.facility_id == facility_id)
+        .where(Membership.network_id.in_(tuple(network_ids)))
+        .where(Membership.joined_on <= today)
+        .where(or_(Membership.left_on.is_(None), Membership.left_on >= today))
+    )
+
+
+def writable_facility(token: ApiToken, facility_id: int) -> Facility | None:
+    """A facility the token may change: a *current* member of one of its networks, the
+    rule of the facility form (:func:`learnnet.access.can_see_people`)."""
+    return db.session.scalar(
+        select(Facility)
+        .where(Facility.id == facility_id)
+        .where(_current_in(visible_network_ids(token), Facility.id))
+    )
+
+
+def writable_contact(token: ApiToken, contact_id: int) -> Contact | None:
+    """A contact the token may change: one of a writable facility."""
+    return db.session.scalar(
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .where(_current_in(visible_network_ids(token), Contact.facility_id))
+    )
+
+
+def writable_membership(token: ApiToken, membership_id: int) -> Membership | None:
+    """A membership of one of the token's networks."""
+    return db.session.scalar(
+        select(Membership)
+        .where(Membership.id == membership_id)
+        .where(Membership.network_id.in_(visible_network_ids(token)))
+    )
+
+
+def known_facility(token: ApiToken, facility_id: int) -> Facility | None:
+    """A facility that is or was a member of one of the token's networks (one it may make
+    a member again); others stay unknown to it."""
+    return facility(Query(network_ids=tuple(visible_network_ids(token))), facility_id)
+
+
+def writable_session(token: ApiToken, session_id: int) -> Session | None:
+    """A session of one of the token's networks."""
+    return session(Query(network_ids=tuple(visible_network_ids(token))), session_id)

@@ -18,7 +18,8 @@ from learnnet.extensions import csrf
 from learnnet.models import utcnow
 
 DESCRIPTION = """Read learnnet's networks, member facilities, memberships, contacts,
-sessions, answers and attendance, e.g. to sync a CRM or list sessions on a website.
+sessions, answers and attendance, e.g. to sync a CRM or list sessions on a website; and
+write facilities, contacts, memberships (join, leave) and answers on someone's behalf.
 
 Every request carries `Authorization: Bearer <token>`. A facilitator or admin makes a
 token on their account page (Mijn account → API-sleutels): it sees only the networks
@@ -33,9 +34,16 @@ language, with a message per field in `errors` for bad input.
 Webhooks (registered by an admin on the site, at /admin/webhooks) tell a receiver at once
 when sessions, answers, attendance or memberships change; see the README.
 
-Not yet in the API: writes, themes, the yearly record and learning content."""
+Writes (POST, PATCH) need a token made with "read and write" (a read token gets 403)
+and change only the token's networks; contacts and answers only with "may see people".
+They apply the rules of the site's forms and CSV import, and each is in the audit trail
+under the token's name. Bad values: 422 with a message per field; a conflict with what
+is stored (the same facility twice, an e-mail address already used there, already a
+member): 409.
 
-ERROR_CODES = (400, 401, 403, 404, 405, 422, 429)
+Not yet in the API: themes, the yearly record and learning content."""
+
+ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429)
 
 
 class ProblemApi(Api):
@@ -60,7 +68,7 @@ class ProblemApi(Api):
             self.spec.components.response(status.name, response, lazy=True)
 
 
-bp = Blueprint("api", __name__, url_prefix=API_PREFIX, description="Reads (issue 26, part 1)")
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX, description="Reads and writes (issue 26)")
 
 
 def register(app: Flask) -> ProblemApi:
@@ -130,9 +138,18 @@ def _authenticate() -> None:
     if _rate_limited(token.id):
         abort(429)
     g.api_token = token
-    g.audit_actor = (token.user, None)  # a write (part 2) is the owner's, named by token
+    # A write is the owner's, named in the audit trail by the token (learnnet.audit.trail).
+    g.audit_actor = (token.user, None)
+    g.audit_actor_name = f"{token.name} (API)"[:120]
     languages = list(current_app.config["LANGUAGES"])
     use_locale(token.user.locale if token.user.locale in languages else languages[0])
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        from learnnet.api.writes import PEOPLE_WRITES
+
+        if not token.can_write:
+            abort(403, description=problems.READ_ONLY)
+        if request.endpoint in PEOPLE_WRITES and not token.may_see_people:
+            abort(403, description=problems.PEOPLE)
 
 
 @bp.after_request

@@ -74,7 +74,8 @@ def _actor() -> tuple[int | None, int | None, str]:
 
         user, contact = current_user, None
     if user is not None and getattr(user, "is_authenticated", False):
-        return user.id, None, user.name
+        # Through the API, the token's name: "which key (of whom) did this" is what counts.
+        return user.id, None, g.get("audit_actor_name") or user.name
     if contact is not None:
         return None, contact.id, contact.name
     return None, None, ""

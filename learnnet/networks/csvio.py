@@ -9,14 +9,11 @@ accepted; the delimiter (``;``, ``,`` or tab) is read from the header line.
 from __future__ import annotations
 
 import csv
-import functools
 import io
-import re
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
-
 from learnnet.names import is_one_line
+from learnnet.networks import checks
 from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
@@ -244,44 +241,10 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-# A plain ASCII dot-atom before the @-sign: email_validator takes it as it is.
-_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*\Z")
-
-
-@functools.lru_cache(maxsize=1024)
-def _plain_domain(domain: str) -> bool:
-    """Whether email_validator accepts ``domain`` and normalises it to its lower case.
-
-    Checking the domain is most of the cost of an address, and a member list repeats a
-    few domains: 5,000 addresses cost a few dozen checks instead of 5,000.
-    """
-    try:
-        result = validate_email("x@" + domain, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return bool(result.domain == domain.lower())
-
-
 def _email(value: str) -> tuple[str | None, str | None]:
-    """(normalised email or None, error message key or None)."""
-    value = value.strip()
-    if not value:
-        return None, None
-    local, _at, domain = value.rpartition("@")
-    if (
-        len(value) <= 254
-        and len(local) <= 64
-        and _PLAIN_LOCAL.match(local)
-        and domain.isascii()
-        and _plain_domain(domain)
-    ):
-        # What validate_email(value) would return, without checking the domain again.
-        return value.lower(), None
-    try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
-        return None, "email"
-    return result.normalized.lower(), None
+    """(normalised email or None, error message key or None): the rule of
+    :func:`learnnet.networks.checks.email`, which the forms and the API apply too."""
+    return checks.email(value)
 
 
 Messages = dict[str, str]
@@ -485,8 +448,12 @@ def _read_contact(values: dict[str, str], say: _Say, errors: list[str]) -> Conta
     )
 
 
-# Names and address lines: one line, the rule of learnnet.names (the forms apply it too).
-ONE_LINE_COLUMNS = frozenset({"facility_name", "street", "city", "contact_name"})
+# Names, address lines, phone numbers and functions: one line, the rule of learnnet.names
+# (the forms and the API apply it too, through learnnet.networks.checks).
+ONE_LINE_COLUMNS = frozenset(
+    {"facility_name", "street", "city", "phone"}
+    | {"contact_name", "contact_phone", "contact_function"}
+)
 
 ERROR_KEYS = (
     "extra_cells",

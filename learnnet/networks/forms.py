@@ -22,7 +22,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     NumberRange,
     Optional,
     Regexp,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from learnnet.forms import Length, OneLine, PlausibleDate, strip_filter
+from learnnet.networks import checks
 from learnnet.networks.rules import (
     CAPACITY_RANGE,
     LIMITS,
@@ -52,6 +52,17 @@ class BelgianPostcode:
         value = (field.data or "").strip()
         if value and not is_belgian_postcode(value):
             raise ValidationError(_l("Enter a Belgian postcode of four digits, e.g. 9000."))
+
+
+class EmailAddress:
+    """The e-mail rule shared with the CSV import and the API (``checks.email``)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data and checks.email(field.data)[1]:
+            raise ValidationError(self.message)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -185,7 +196,7 @@ class FacilityForm(FlaskForm):
     phone = TelField(
         _l("Phone"),
         filters=TRIM,
-        validators=[Length(max=LIMITS["phone"])],
+        validators=[Length(max=LIMITS["phone"]), OneLine()],
         render_kw={"autocomplete": "tel"},
     )
     email = EmailField(
@@ -193,7 +204,7 @@ class FacilityForm(FlaskForm):
         filters=TRIM,
         validators=[
             Optional(),
-            Email(_l("Enter a valid email address, e.g. info@example.org.")),
+            EmailAddress(_l("Enter a valid email address, e.g. info@example.org.")),
             Length(max=LIMITS["email"]),
         ],
     )
@@ -286,21 +297,21 @@ class ContactForm(FlaskForm):
         filters=TRIM,
         validators=[
             Optional(),
-            Email(_l("Enter a valid email address, e.g. name@example.org.")),
+            EmailAddress(_l("Enter a valid email address, e.g. name@example.org.")),
             Length(max=LIMITS["email"]),
         ],
     )
     phone = TelField(
         _l("Phone"),
         filters=TRIM,
-        validators=[Length(max=LIMITS["contact_phone"])],
+        validators=[Length(max=LIMITS["contact_phone"]), OneLine()],
         render_kw={"autocomplete": "off"},
     )
     function = StringField(
         _l("Function"),
         filters=TRIM,
         description=_l("E.g. director, childcare worker, pedagogical coach."),
-        validators=[Length(max=LIMITS["contact_function"])],
+        validators=[Length(max=LIMITS["contact_function"]), OneLine()],
     )
     preferred_language = SelectField(_l("Preferred language"), choices=_language_choices)
     share_details = BooleanField(

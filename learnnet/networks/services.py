@@ -20,7 +20,7 @@ from learnnet.audit import trail
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks import csvio
+from learnnet.networks import checks, csvio
 from learnnet.networks.models import (
     NETWORK_ACTIVE,
     NETWORK_ARCHIVED,
@@ -270,8 +270,16 @@ def _check_facility_unique(name: str, postcode: str, facility_id: int | None) ->
         raise DuplicateFacility(existing)
 
 
+def _stored_email(data: dict[str, Any]) -> dict[str, Any]:
+    """The address as every way in stores it (lower-case, as the CSV import does)."""
+    if not data.get("email"):
+        return data
+    return data | {"email": checks.email(data["email"])[0] or data["email"]}
+
+
 def create_facility(data: dict[str, Any], network: Network | None, joined_on: date) -> Facility:
     """Create a facility and, when a network is given, make it a member from ``joined_on``."""
+    data = _stored_email(data)
     _check_facility_unique(data["name"], data.get("postcode", ""), None)
     facility = Facility(name_key=name_key(data["name"]), **data)
     db.session.add(facility)
@@ -286,6 +294,7 @@ def create_facility(data: dict[str, Any], network: Network | None, joined_on: da
 
 def update_facility(facility: Facility, data: dict[str, Any]) -> None:
     """Change a facility's details; name plus postcode must stay unique."""
+    data = _stored_email(data)
     _check_facility_unique(data["name"], data.get("postcode", ""), facility.id)
     changed = frozenset(k for k, v in data.items() if getattr(facility, k) != v)
     for key, value in data.items():
@@ -593,9 +602,15 @@ def _check_contact_unique(facility: Facility, email: str | None, contact_id: int
         raise DuplicateContact("email")
 
 
+def _contact_email(raw: str | None) -> str | None:
+    """The address as every way in stores it (the rule of ``checks.email``)."""
+    raw = (raw or "").strip()
+    return checks.email(raw)[0] or raw.lower() or None
+
+
 def create_contact(facility: Facility, data: dict[str, Any]) -> Contact:
     """Add a person to a facility; an email address is unique within the facility."""
-    data["email"] = (data.get("email") or "").strip().lower() or None
+    data["email"] = _contact_email(data.get("email"))
     _check_contact_unique(facility, data["email"], None)
     contact = Contact(facility=facility, **data)
     db.session.add(contact)
@@ -605,7 +620,7 @@ def create_contact(facility: Facility, data: dict[str, Any]) -> Contact:
 
 def update_contact(contact: Contact, data: dict[str, Any]) -> None:
     """Change a contact's details."""
-    data["email"] = (data.get("email") or "").strip().lower() or None
+    data["email"] = _contact_email(data.get("email"))
     _check_contact_unique(contact.facility, data["email"], contact.id)
     was_active = contact.active
     for key, value in data.items():
