@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from learnnet.api.models import READ_WRITE
 from learnnet.extensions import db
-from learnnet.networks import csvio
+from learnnet.networks import checks, csvio
 from learnnet.networks import services as network_services
 from learnnet.networks.forms import ContactForm, FacilityForm
 from learnnet.networks.models import Contact, Facility, Membership
@@ -121,20 +121,8 @@ values = {
 
 BASE = {"facility_name": "Kinderopvang Test", "postcode": "9000", "city": "Gent"}
 # What the three ways in store, compared.
-STORED = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "phone",
-    "email",
-    "website",
-    "room_capacity",
-    "accessibility_notes",
-    "parking_notes",
-    "willing_to_host",
-)
-CONTACT_STORED = ("name", "email", "phone", "function", "preferred_language", "share_details")
+STORED = checks.FACILITY_FIELDS
+CONTACT_STORED = tuple(f for f in checks.CONTACT_FIELDS if f != "active")
 
 
 def _csv(row: dict[str, str]) -> csvio.ParsedFile | None:

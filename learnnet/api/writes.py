@@ -32,28 +32,8 @@ from learnnet.rsvp import rules as rsvp_rules
 from learnnet.rsvp import services as rsvp_services
 from learnnet.timefmt import local_today
 
-FACILITY_FIELDS = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "phone",
-    "email",
-    "website",
-    "room_capacity",
-    "accessibility_notes",
-    "parking_notes",
-    "willing_to_host",
-)
-CONTACT_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "function",
-    "preferred_language",
-    "share_details",
-    "active",
-)
+FACILITY_FIELDS = checks.FACILITY_FIELDS
+CONTACT_FIELDS = checks.CONTACT_FIELDS
 # Writes that touch people: only tokens made with "may see people" (views._authenticate).
 PEOPLE_WRITES = frozenset({"api.contact_create", "api.contact_update", "api.answer_create"})
 WRITE_CODES = (400, 401, 403, 409, 422, 429)

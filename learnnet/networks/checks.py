@@ -26,6 +26,31 @@ from learnnet.networks.rules import (
     is_web_address,
 )
 
+# What a facility and a contact hold that people may change, in every way in (the forms
+# name their fields after these; the API's PATCH starts from them).
+FACILITY_FIELDS = (
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "phone",
+    "email",
+    "website",
+    "room_capacity",
+    "accessibility_notes",
+    "parking_notes",
+    "willing_to_host",
+)
+CONTACT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "function",
+    "preferred_language",
+    "share_details",
+    "active",
+)
+
 # Codes: what is wrong with a value.
 REQUIRED = "required"
 TOO_LONG = "too_long"

@@ -35,7 +35,7 @@ from learnnet.audit.models import AuditEvent
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks import bp, csvio, services
+from learnnet.networks import bp, checks, csvio, services
 from learnnet.networks.forms import (
     AddMemberForm,
     ConfirmImportForm,
@@ -53,27 +53,9 @@ from learnnet.pagecache import cached_view, scoped_view
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 
-FACILITY_FIELDS = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "phone",
-    "email",
-    "website",
-    "room_capacity",
-    "accessibility_notes",
-    "parking_notes",
-)
-CONTACT_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "function",
-    "preferred_language",
-    "share_details",
-    "active",
-)
+# The form's fields; "willing_to_host" is a yes/no choice, read apart.
+FACILITY_FIELDS = tuple(f for f in checks.FACILITY_FIELDS if f != "willing_to_host")
+CONTACT_FIELDS = checks.CONTACT_FIELDS
 
 
 def _facility_data(form: FacilityForm) -> dict[str, Any]:
