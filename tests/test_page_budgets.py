@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from learnnet import create_app
 from learnnet.auth.models import User
 from learnnet.extensions import db
+from learnnet.networks.models import Contact
 from learnnet.scheduling.models import Session
 from tests.bench.http import BUDGETS_KB, PASSWORD, World, seed
 from tests.conftest import Client, base_config
@@ -49,9 +50,11 @@ def _facilitator(app: Flask, language: str) -> FlaskClient:
 
 
 def _member(app: Flask, language: str) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    return client
+    """A member's phone; her page speaks her own language."""
+    with app.app_context():
+        db.session.execute(db.update(Contact).values(preferred_language=language))
+        db.session.commit()
+    return app.test_client()
 
 
 def _paths(world: World) -> dict[str, tuple[str, bool]]:
