@@ -19,7 +19,7 @@ from learnnet.timefmt import local_today
 bp = Blueprint("werkjaar", __name__)
 
 # The dashboard names this many facilities per network; the rest is one tap away.
-DASHBOARD_SHOWN = 4
+DASHBOARD_SHOWN = 2  # per network; the call list holds them all
 
 
 def reason_labels() -> dict[str, str]:

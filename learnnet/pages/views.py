@@ -254,6 +254,7 @@ def dashboard() -> str:
 
 
 TODO_SHOWN = 3  # sessions per network in the dashboard's to-do list before "show all"
+PEOPLE_INLINE = 40  # expected people on a session page shown without asking
 SEARCH_SHOWN = 20  # people listed by the on-behalf form's search
 
 
@@ -297,7 +298,7 @@ def session_view(session: Session) -> str:
         answer_labels={**dict(answer_choices()), "withdrawn": _("withdrawn")},
         person=parse_id(request.args.get("person", "")),  # chosen in the on-behalf form
         # Every expected person's row (400 on a large network) only on request.
-        everyone=request.args.get("people") == "all",
+        everyone=request.args.get("people") == "all" or len(expected) <= PEOPLE_INLINE,
         session_changes=audit_services.for_session(session.id),
         member_messages=rsvp_services.member_messages(session.id),
     )
