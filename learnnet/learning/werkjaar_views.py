@@ -111,7 +111,7 @@ def call_list_csv(network: Network) -> Response:
 def dashboard_weak_bridges(networks: list[Network]) -> dict[str, Any]:
     """Template helper (dashboard): per network the facilities to reach out to (the
     first few, with their mail link), in two statements for all networks."""
-    found = services.weak_bridges(networks)
+    found = services.weak_bridges(networks, detailed=DASHBOARD_SHOWN)
     groups = []
     for network in networks:
         lines = found.get(network.id, [])
