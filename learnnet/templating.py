@@ -74,6 +74,21 @@ def relative_day(value: datetime | None, tz: str | None = None) -> str:
     return ""
 
 
+_OPEN_ID = 2_147_483_647  # stands for the id a row fills in (see link_parts)
+
+
+def link_parts(endpoint: str, key: str, **values: Any) -> tuple[str, str]:
+    """Jinja: ``url_for`` with the id argument ``key`` left open, as (before, after),
+    built once per page for a link on every row of a long list: a row then writes
+    ``before ~ id ~ after`` instead of building a URL (about 10 µs each, 1,000 on a
+    network page of 200 members)."""
+    from flask import url_for
+
+    url = url_for(endpoint, **values, **{key: _OPEN_ID})
+    before, _sep, after = url.rpartition(str(_OPEN_ID))
+    return before, after
+
+
 def hours_filter(value: float | None) -> str:
     """Jinja: hours the local way ("2,5" in Dutch, "2.5" in English)."""
     from babel.numbers import format_decimal
@@ -196,7 +211,10 @@ def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     # After Flask-Babel's own: ``_`` goes straight to gettext, not through Jinja's alias.
     app.jinja_env.globals.update(
-        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext
+        _=template_gettext,
+        gettext=template_gettext,
+        ngettext=template_ngettext,
+        link_parts=link_parts,
     )
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(day_filter, "day")

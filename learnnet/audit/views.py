@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from learnnet.access import ADMIN, requires
 from learnnet.audit import bp, services
@@ -19,89 +20,114 @@ def trail() -> str:
     return render_template("audit/trail.html", events=services.recent(entity), entity=entity)
 
 
+# Labels as lazy strings, translated one at a time: building the whole table for each
+# label cost a session page about 400 translations (issue 24).
+_ENTITIES = {
+    "facility": _l("facility"),
+    "contact": _l("contact person"),
+    "membership": _l("membership"),
+    "membership_request": _l("membership request"),
+    "network": _l("network"),
+    "session": _l("session"),
+    "account": _l("account"),
+    "user": _l("account"),
+    "rsvp": _l("answer"),
+    "attendance": _l("attendance"),
+    "evaluation_setting": _l("evaluation questions"),
+    "api_token": _l("API key"),
+    "webhook_endpoint": _l("webhook"),
+    "werkjaar_theme": _l("theme of the werkjaar"),
+    "learning_goal": _l("learning goal"),
+    "agenda_item": _l("agenda item"),
+    "programme": _l("programme"),
+    "material": _l("material (file)"),
+}
+
+_FIELDS = {
+    "name": _l("name"),
+    "send_again": _l("sent again"),
+    "street": _l("street"),
+    "postcode": _l("postcode"),
+    "city": _l("municipality"),
+    "phone": _l("phone"),
+    "email": _l("email address"),
+    "website": _l("website"),
+    "room_capacity": _l("room capacity"),
+    "willing_to_host": _l("hosts"),
+    "accessibility_notes": _l("accessibility"),
+    "parking_notes": _l("parking"),
+    "function": _l("function"),
+    "preferred_language": _l("language"),
+    "share_details": _l("in the directory"),
+    "active": _l("works here"),
+    "joined_on": _l("member since"),
+    "left_on": _l("left on"),
+    "starts_at": _l("starts"),
+    "ends_at": _l("ends"),
+    "title": _l("title"),
+    "agenda": _l("agenda"),
+    "host_showcase": _l("what the host shows"),
+    "practical_info": _l("practical information"),
+    "capacity": _l("places"),
+    "rsvp_deadline": _l("answers until"),
+    "status": _l("status"),
+    "host": _l("host"),
+    "host_facility_id": _l("host"),
+    "host_confirmed_at": _l("host confirmed on"),
+    "merged_into": _l("merged into"),
+    "host_declined_at": _l("host cannot host, said on"),
+    "host_declined_reason": _l("the host's reason"),
+    "answer": _l("answer"),
+    "note": _l("note"),
+    "present": _l("present"),
+    "facility": _l("facility"),
+    "contact": _l("contact person"),
+    "person_name": _l("person"),
+    "facility_name": _l("facility"),
+    "role": _l("role"),
+    "locale": _l("language"),
+    "scope": _l("rights"),
+    "may_see_people": _l("may see people"),
+    "expires_at": _l("valid until"),
+    "revoked_at": _l("revoked on"),
+    "prefix": _l("key starts with"),
+    "prepare_question": _l("question to prepare"),
+    "minutes": _l("minutes"),
+    "lead_kind": _l("led by"),
+    "lead_facility_id": _l("leading facility"),
+    "position": _l("place in the order"),
+    "start_year": _l("werkjaar"),
+    "text": _l("text"),
+    "description": _l("description"),
+}
+
+_WORDS = {
+    "planned": _l("planned"),
+    "confirmed": _l("confirmed"),
+    "held": _l("held"),
+    "cancelled": _l("cancelled"),
+    "yes": _l("yes"),
+    "no": _l("no"),
+    "maybe": _l("maybe"),
+    "withdrawn": _l("withdrawn"),
+    "present": _l("present"),
+    "absent": _l("absent"),
+    "excused": _l("excused"),
+    "read": _l("read only"),
+    "read_write": _l("read and write"),
+}
+
+
 def entity_label(entity: str) -> str:
     """What a trail event is about, in words."""
-    return {
-        "facility": _("facility"),
-        "contact": _("contact person"),
-        "membership": _("membership"),
-        "membership_request": _("membership request"),
-        "network": _("network"),
-        "session": _("session"),
-        "account": _("account"),
-        "user": _("account"),
-        "rsvp": _("answer"),
-        "attendance": _("attendance"),
-        "evaluation_setting": _("evaluation questions"),
-        "api_token": _("API key"),
-        "webhook_endpoint": _("webhook"),
-        "werkjaar_theme": _("theme of the werkjaar"),
-        "learning_goal": _("learning goal"),
-        "agenda_item": _("agenda item"),
-        "programme": _("programme"),
-        "material": _("material (file)"),
-    }.get(entity, entity)
+    found = _ENTITIES.get(entity)
+    return str(found) if found is not None else entity
 
 
 def field_label(key: str) -> str:
     """A changed field, in words (unknown ones keep their name)."""
-    return {
-        "name": _("name"),
-        "send_again": _("sent again"),
-        "street": _("street"),
-        "postcode": _("postcode"),
-        "city": _("municipality"),
-        "phone": _("phone"),
-        "email": _("email address"),
-        "website": _("website"),
-        "room_capacity": _("room capacity"),
-        "willing_to_host": _("hosts"),
-        "accessibility_notes": _("accessibility"),
-        "parking_notes": _("parking"),
-        "function": _("function"),
-        "preferred_language": _("language"),
-        "share_details": _("in the directory"),
-        "active": _("works here"),
-        "joined_on": _("member since"),
-        "left_on": _("left on"),
-        "starts_at": _("starts"),
-        "ends_at": _("ends"),
-        "title": _("title"),
-        "agenda": _("agenda"),
-        "host_showcase": _("what the host shows"),
-        "practical_info": _("practical information"),
-        "capacity": _("places"),
-        "rsvp_deadline": _("answers until"),
-        "status": _("status"),
-        "host": _("host"),
-        "host_facility_id": _("host"),
-        "host_confirmed_at": _("host confirmed on"),
-        "merged_into": _("merged into"),
-        "host_declined_at": _("host cannot host, said on"),
-        "host_declined_reason": _("the host's reason"),
-        "answer": _("answer"),
-        "note": _("note"),
-        "present": _("present"),
-        "facility": _("facility"),
-        "contact": _("contact person"),
-        "person_name": _("person"),
-        "facility_name": _("facility"),
-        "role": _("role"),
-        "locale": _("language"),
-        "scope": _("rights"),
-        "may_see_people": _("may see people"),
-        "expires_at": _("valid until"),
-        "revoked_at": _("revoked on"),
-        "prefix": _("key starts with"),
-        "prepare_question": _("question to prepare"),
-        "minutes": _("minutes"),
-        "lead_kind": _("led by"),
-        "lead_facility_id": _("leading facility"),
-        "position": _("place in the order"),
-        "start_year": _("werkjaar"),
-        "text": _("text"),
-        "description": _("description"),
-    }.get(key, key.replace("_", " "))
+    found = _FIELDS.get(key)
+    return str(found) if found is not None else key.replace("_", " ")
 
 
 def value_label(value: object) -> str:
@@ -116,24 +142,9 @@ def value_label(value: object) -> str:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    words = {
-        "planned": _("planned"),
-        "confirmed": _("confirmed"),
-        "held": _("held"),
-        "cancelled": _("cancelled"),
-        "yes": _("yes"),
-        "no": _("no"),
-        "maybe": _("maybe"),
-        "withdrawn": _("withdrawn"),
-        "present": _("present"),
-        "absent": _("absent"),
-        "excused": _("excused"),
-        "read": _("read only"),
-        "read_write": _("read and write"),
-    }
     if isinstance(value, str):
-        if value in words:
-            return words[value]
+        if value in _WORDS:
+            return str(_WORDS[value])
         try:
             if "T" in value and len(value) >= 16:
                 return format_moment(datetime.fromisoformat(value), locale=current_locale())

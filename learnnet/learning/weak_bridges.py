@@ -78,7 +78,10 @@ class Member:
 
     def member_on(self, day: date) -> bool:
         """True when one of its memberships covers ``day``."""
-        return any(stay.covers(day) for stay in self.stays)
+        for stay in self.stays:  # a loop, not any(): asked for every member and session
+            if stay.joined_on <= day and (stay.left_on is None or day <= stay.left_on):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,16 @@ def weak_bridges(
     recent_hosts = {
         m.host_id for m in meetings if not m.cancelled and previous_start <= m.day <= end
     }
+    # The last day each facility was there and last hosted, once for all members.
+    last_there: dict[int, date] = {}
+    for m in counted:  # by day: the last one written wins
+        last_there[m.host_id] = m.day
+        for fid in m.present_facility_ids:
+            last_there[fid] = m.day
+    last_hosted: dict[int, date] = {}
+    for m in meetings:
+        if not m.cancelled and m.day <= today and last_hosted.get(m.host_id, m.day) <= m.day:
+            last_hosted[m.host_id] = m.day
     found = []
     for member in members:
         if not member.member_on(today):
@@ -144,19 +157,13 @@ def weak_bridges(
         if member.can_host and member.member_on(previous_start) and member.id not in recent_hosts:
             reasons.append(NOT_HOSTED)
         if reasons:
-            there = [m.day for m in counted if was_there(m, member.id)]
-            hosted = [
-                m.day
-                for m in meetings
-                if m.host_id == member.id and not m.cancelled and m.day <= today
-            ]
             found.append(
                 WeakBridge(
                     facility_id=member.id,
                     name=member.name,
                     reasons=tuple(reasons),
-                    last_there=max(there) if there else None,
-                    last_hosted=max(hosted) if hosted else None,
+                    last_there=last_there.get(member.id),
+                    last_hosted=last_hosted.get(member.id),
                 )
             )
     found.sort(key=lambda w: (-len(w.reasons), w.name.casefold(), w.name, w.facility_id))

@@ -19,7 +19,7 @@ from learnnet.timefmt import local_today
 bp = Blueprint("werkjaar", __name__)
 
 # The dashboard names this many facilities per network; the rest is one tap away.
-DASHBOARD_SHOWN = 4
+DASHBOARD_SHOWN = 2  # per network; the call list holds them all
 
 
 def reason_labels() -> dict[str, str]:
@@ -111,7 +111,7 @@ def call_list_csv(network: Network) -> Response:
 def dashboard_weak_bridges(networks: list[Network]) -> dict[str, Any]:
     """Template helper (dashboard): per network the facilities to reach out to (the
     first few, with their mail link), in two statements for all networks."""
-    found = services.weak_bridges(networks)
+    found = services.weak_bridges(networks, detailed=DASHBOARD_SHOWN)
     groups = []
     for network in networks:
         lines = found.get(network.id, [])

@@ -168,7 +168,22 @@ def network_view(network: Network) -> str:
         dsort=dsort,
         member_sort_url=sort_url("sort", "members"),
         directory_sort_url=sort_url("dsort", "directory"),
+        # A long directory and a large bridges picture (about 75 and 110 KB for 200
+        # members) are one link away, so the members' table is what the page brings first.
+        directory_shown=request.args.get("directory") == "all"
+        or len(page.directory) <= INLINE_ROWS,
+        bridges_shown=request.args.get("bridges") == "all" or len(page.current) <= INLINE_ROWS,
+        show_url=lambda part: url_for(
+            "networks.network_view",
+            slug=network.slug,
+            **_kept_args(part, "slug"),
+            **{part: "all"},
+            _anchor=part,
+        ),
     )
+
+
+INLINE_ROWS = 30  # a directory or bridges picture this small is shown without asking
 
 
 def _kept_args(*replaced: str) -> dict[str, str]:

@@ -249,9 +249,12 @@ def dashboard() -> str:
         summaries=summaries,
         next_sessions=next_sessions,
         coming=rsvp_services.confirmed_counts([s.id for s in next_sessions.values()]),
+        todo_shown=None if request.args.get("todo") == "all" else TODO_SHOWN,
     )
 
 
+TODO_SHOWN = 3  # sessions per network in the dashboard's to-do list before "show all"
+PEOPLE_INLINE = 40  # expected people on a session page shown without asking
 SEARCH_SHOWN = 20  # people listed by the on-behalf form's search
 
 
@@ -294,6 +297,8 @@ def session_view(session: Session) -> str:
         answer_choices=answer_choices(),
         answer_labels={**dict(answer_choices()), "withdrawn": _("withdrawn")},
         person=parse_id(request.args.get("person", "")),  # chosen in the on-behalf form
+        # Every expected person's row (400 on a large network) only on request.
+        everyone=request.args.get("people") == "all" or len(expected) <= PEOPLE_INLINE,
         session_changes=audit_services.for_session(session.id),
         member_messages=rsvp_services.member_messages(session.id),
     )

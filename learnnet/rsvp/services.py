@@ -477,6 +477,12 @@ class SessionAnswers:
     free: int | None
     history: list[RsvpChange]
 
+    @property
+    def answered_facilities(self) -> list[FacilityAnswers]:
+        """The facilities where someone answered: what the session page shows first (the
+        others, who only have people without an answer, are one link away)."""
+        return [g for g in self.facilities if any(r is not None for _c, r in g.rows)]
+
 
 def session_answers(session: Session, expected: list[Contact] | None = None) -> SessionAnswers:
     """What the facilitator sees of a session's answers (``expected``: the session's

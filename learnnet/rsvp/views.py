@@ -90,6 +90,7 @@ def answer_message(outcome: services.Outcome, contact: Contact, own: bool) -> st
 
 
 FULL_CARDS = 5  # sessions shown in full on the member's page; the later ones as rows
+LATER_SHOWN = 30  # compact rows after the cards; the rest one link away (?later=all)
 
 
 def _member_page(
@@ -117,6 +118,15 @@ def _member_page(
         )
 
     ready = _ready_answer(page, contact)
+    show_all = request.args.get("all") == "1"
+    later_all = show_all or request.args.get("later") == "all"
+    shown = page.sessions
+    if not later_all:  # a session sent back with an error stays in view
+        shown = [
+            ms
+            for i, ms in enumerate(page.sessions)
+            if i < FULL_CARDS + LATER_SHOWN or ms.session.id in (errors or {})
+        ]
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -129,7 +139,11 @@ def _member_page(
         colleague_form=colleague_form or ColleagueForm(prefix="colleague"),
         map_url=notify.map_url,
         full_cards=FULL_CARDS,
-        show_all=request.args.get("all") == "1",
+        show_all=show_all,
+        sessions_shown=shown,
+        sessions_hidden=len(page.sessions) - len(shown),
+        # The rows' answers come back to the page with every row (see _back).
+        later_query="?later=all" if request.args.get("later") == "all" and not show_all else "",
         host_forms=forms_for,
         message_form=message_form,
         facilitators=facilitators_of(page.networks),
@@ -187,8 +201,11 @@ def _ready_answer(page: Any, contact: Contact) -> dict[str, Any] | None:
 
 
 def _back(token: str, session_id: int | None = None) -> Response:
+    """To the member's page at the session; to the page with every row when the answer
+    came from there (a row beyond the first ones is not on the shorter page)."""
     anchor = f"#session-{session_id}" if session_id else ""
-    return redirect(url_for("rsvp.member", token=token) + anchor, code=303)
+    later = "all" if request.args.get("later") == "all" else None
+    return redirect(url_for("rsvp.member", token=token, later=later) + anchor, code=303)
 
 
 @bp.route("/m/<token>")

@@ -462,6 +462,7 @@ def timeline(network: Network) -> str:
 
 
 PAST_SHOWN = 10  # past sessions on the timeline before "show the older ones"
+TALLY_SHOWN = 12  # members in the hosting tally, next in line first, before "show all"
 
 
 def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
@@ -522,6 +523,8 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         blackout_form=blackout_form,
         school_years=offered_school_years(_today(network)),
         passed_label=passed_label,
+        tally_shown=None if request.args.get("tally") == "all" else TALLY_SHOWN,
+        past_all=request.args.get("past") == "all",
     )
 
 
