@@ -268,3 +268,39 @@ def test_the_deletion_moment_is_utc(app, network):
     assert row.deleted_at.tzinfo is not None
     assert abs(row.deleted_at - datetime.now(UTC)) < timedelta(hours=1)
     assert row.entity == "session" and row.network_id == network.id
+
+
+def test_deletions_and_themed_networks_cost_the_same_statements_on_every_page(
+    app, network, facilitator, count_queries
+):
+    """Keyset paging for the new lists too: the first page and a later one, at several
+    page sizes, issue the same number of SQL statements (every network has a theme, so
+    the theme's goals are loaded on every page)."""
+    current = start_year_of(local_today())
+    host = network.memberships[0].facility
+    networks = [network]
+    for i in range(11):
+        networks.append(factories.network(facilitators=[facilitator], name=f"Netwerk {i}"))
+    for i, net in enumerate(networks):
+        theme = WerkjaarTheme(network=net, start_year=current, title=f"Thema {i}")
+        theme.goals = [LearningGoal(position=1, text="Doel")]
+        db.session.add(theme)
+    sessions = [factories.session(network, host, days_ahead=5 + i) for i in range(12)]
+    db.session.commit()
+    for s in sessions:
+        recovery.delete_session(s)
+    _, secret = make_token(facilitator, networks)
+    client = app.test_client()
+    client.get("/api/v1/networks", headers=bearer(secret))  # its first use is written once
+    for url in ("/api/v1/deletions", "/api/v1/networks"):
+        counts = []
+        for limit in (1, 2, 5):
+            cursor = None
+            for _ in range(2):
+                query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+                count_queries.statements.clear()
+                body = _get(client, url + query, secret)
+                counts.append(count_queries.count)
+                cursor = body["next_cursor"]
+                assert len(body["data"]) == limit, url
+        assert len(set(counts)) == 1, (url, counts)
