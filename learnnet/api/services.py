@@ -423,7 +423,9 @@ def current_themes(network_ids: list[int]) -> dict[int, Any]:
     return {t.network_id: t for t in themes}
 
 
-def records(q: Query, facility_id: int, start_year: int | None, show_names: bool) -> list[Any]:
+def records(
+    q: Query, facility_id: int, start_year: int | None, show_names: bool
+) -> list[Any] | None:
     """The facility's yearly records for one werkjaar, one per visible network it was a
     member of in that werkjaar, loaded by the record page's own service (one set of sums).
     None when the facility is not one the token may see."""
@@ -432,7 +434,7 @@ def records(q: Query, facility_id: int, start_year: int | None, show_names: bool
 
     found = facility(q, facility_id)
     if found is None:
-        return None  # type: ignore[return-value]
+        return None
     year = start_year if start_year is not None else record_rules.start_year_of(local_today())
     networks = db.session.scalars(
         select(Network)
