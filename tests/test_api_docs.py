@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from learnnet.api.models import READ_WRITE
+from learnnet.api.models import READ_WRITE, WebhookEndpoint
 from learnnet.extensions import db
 from learnnet.networks.models import Contact
+from tests import factories
 from tests.api_helpers import make_token
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
@@ -61,16 +63,33 @@ def _run(client, command: str, secret: str, ids: dict[str, int]) -> Any:
     )
 
 
-def test_the_documented_calls_work_as_documented(app, network, facilitator):
+def test_the_documented_calls_work_as_documented(app, network, facilitator, admin):
     calls = _curl_calls()
-    assert len(calls) >= 2 and any("-X POST" in c for c in calls)
+    assert len(calls) >= 3 and any("-X POST" in c for c in calls)
+    # Issue 26, "done when": an example lists a network's sessions and registers a webhook.
+    assert any("/api/v1/sessions?network_id=" in c for c in calls)
+    assert any("-X POST" in c and "/api/v1/webhooks" in c for c in calls)
     _, secret = make_token(facilitator, [network], people=True, scope=READ_WRITE)
+    _, admin_secret = make_token(admin, [network], scope=READ_WRITE)  # webhooks: an admin's
     facility = network.memberships[0].facility
     ids = {"network_id": network.id, "facility_id": facility.id}
     client = app.test_client()
+    session = factories.session(network, facility, starts_at=datetime(2027, 2, 2, 18, tzinfo=UTC))
+    db.session.commit()
     for command in calls:
-        response = _run(client, command, secret, ids)
+        key = admin_secret if "/webhooks" in command else secret
+        response = _run(client, command, key, ids)
         assert response.status_code in (200, 201), (command, response.get_data(as_text=True))
+        if "/api/v1/sessions?" in command:
+            assert session.id in [s["id"] for s in response.get_json()["data"]], response.get_json()
+        if "-X POST" in command and "/webhooks" in command:
+            assert response.status_code == 201
+            body = response.get_json()
+            endpoint = db.session.get(WebhookEndpoint, body["id"])
+            assert body["secret"].startswith("whsec_") and body["secret"] == endpoint.secret
+            assert endpoint.url == "https://crm.example.org/learnnet"
+            assert endpoint.events == ["session.planned", "session.changed", "session.cancelled"]
+            continue
         if "-X POST" in command and "/contacts" in command:
             assert response.status_code == 201
             body = response.get_json()

@@ -371,12 +371,13 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
     answers only with "may see people"."""
     from datetime import timedelta
 
-    from learnnet.api.models import READ_WRITE, ApiToken
+    from learnnet.api.models import READ_WRITE, ApiToken, WebhookEndpoint
     from learnnet.api.rules import token_hash
     from learnnet.api.writes import PEOPLE_WRITES
     from learnnet.attendance.models import Attendance
     from learnnet.models import utcnow
     from learnnet.rsvp.models import Rsvp
+    from learnnet.scheduling import recovery
     from learnnet.timefmt import local_today
     from tests.api_helpers import bearer, make_token
 
@@ -438,12 +439,48 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
         "api.answer_create": {"session_id": session.id, "contact_id": contact.id, "answer": "no"},
     }
     people_routes = {"api.contacts", "api.contact", "api.answers", "api.attendance"}
+    # Webhooks carry every network's events: only an admin's read/write token (below).
+    hook = WebhookEndpoint(url="http://127.0.0.1:9/h", secret="whsec_AA==", events=[])
+    db.session.add(hook)
+    # A deleted session: the deletions list has a row for the network's tokens.
+    recovery.delete_session(factories.session(network, facility))
+    ids["webhook_id"] = hook.id
+    admin = factories.user(email="beheer@example.org", role="admin")
+    _, admin_read = make_token(admin, [network])
+    _, admin_writer = make_token(admin, [network], scope=READ_WRITE)
+    webhook_bodies = {
+        "api.webhook_create": {"url": "http://127.0.0.1:9/n", "events": ["session.held"]}
+    }
+    webhook_routes = {}
     client = app.test_client()
     checked = writes = 0
     for rule in app.url_map.iter_rules():
         if getattr(app.view_functions[rule.endpoint], "access_rule", None) != API_TOKEN:
             continue
         url = rule.build({k: ids[k] for k in rule.arguments}, append_unknown=False)[1]
+        if rule.endpoint.startswith("api.webhook_"):
+            (method,) = rule.methods - {"HEAD", "OPTIONS"}
+            webhook_routes[rule.endpoint] = (method, url)
+            for name, secret, expected in (
+                ("none", None, 401),
+                ("expired", expired, 401),
+                ("revoked", revoked, 401),
+                ("facilitator, read", people, 403),
+                ("facilitator, read and write", writer, 403),
+                ("other network's writer", other_writer, 403),
+                ("admin, read", admin_read, 403),
+            ):
+                response = client.open(
+                    url,
+                    method=method,
+                    json=webhook_bodies.get(rule.endpoint),
+                    headers=bearer(secret) if secret else {},
+                )
+                where = f"{name} {method} {url}"
+                assert response.status_code == expected, where
+                assert response.mimetype == "application/problem+json", where
+                writes += 1
+            continue
         if "GET" not in rule.methods:
             method = "POST" if "POST" in rule.methods else "PATCH"
             body = bodies[rule.endpoint]
@@ -494,6 +531,25 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
                 assert response.get_json()["data"], where  # the own rows are there
             checked += 1
     assert checked >= 6 * 11 and writes >= 6 * 7
+    # The admin's read/write token: list, log, register, delete (in that order).
+    assert set(webhook_routes) == {
+        "api.webhook_list",
+        "api.webhook_deliveries",
+        "api.webhook_create",
+        "api.webhook_delete",
+    }
+    for endpoint, status in (
+        ("api.webhook_list", 200),
+        ("api.webhook_deliveries", 200),
+        ("api.webhook_create", 201),
+        ("api.webhook_delete", 204),
+    ):
+        method, url = webhook_routes[endpoint]
+        response = client.open(
+            url, method=method, json=webhook_bodies.get(endpoint), headers=bearer(admin_writer)
+        )
+        assert response.status_code == status, f"admin {method} {url}"
+    assert db.session.get(WebhookEndpoint, hook.id) is None
     # The other network's writer changed nothing here: not a line in the audit trail.
     assert not db.session.scalar(
         db.select(db.func.count(AuditEvent.id)).where(AuditEvent.user_id == other_owner.id)

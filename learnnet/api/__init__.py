@@ -17,13 +17,17 @@ API_PREFIX = "/api/v1"
 def init_app(app: Flask) -> None:
     """Register the API, its document and the token pages."""
     from learnnet.api import (  # noqa: F401 - events connects, writes adds its routes
+        deletions,
         docs,
         events,
         tokens_views,
         views,
+        webhook_api,
         webhook_views,
         writes,
     )
+
+    deletions.register()
 
     views.register(app)
     app.register_blueprint(docs.bp)

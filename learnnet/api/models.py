@@ -129,3 +129,24 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+# ---- deletions (issue 26: what ``updated_since`` cannot show) ------------------------------
+
+
+class ApiDeletion(db.Model):
+    """A tombstone: a row of the API's resources that was deleted, or a contact that was
+    erased, so a syncing CRM learns what to remove. Written in the transaction of the
+    delete (:mod:`learnnet.api.deletions`). Only ids and a moment: never a name."""
+
+    __tablename__ = "api_deletion"
+    __table_args__ = (Index("ix_api_deletion_deleted_at", "deleted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))  # session, membership, contact, answer…
+    entity_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(12), default="deleted")  # or "erased"
+    # Which token may learn of it: one of its networks, or (a contact) its facility's.
+    network_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    facility_id: Mapped[int | None] = mapped_column(Integer)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -47,6 +47,11 @@ def _detail(code: int, description: str | None) -> str:
             "Contacts, answers and attendance are personal data: only a token made with "
             "'may see people' reads them."
         )
+    if code == 403 and description == ADMIN:
+        return _(
+            "Webhooks carry the events of every network: only a 'read and write' token "
+            "of an admin manages them."
+        )
     if code == 403 and description == READ_ONLY:
         return _("This token may only read: make one with 'read and write' to change data.")
     if code in (409, 422):
@@ -56,6 +61,7 @@ def _detail(code: int, description: str | None) -> str:
 
 PEOPLE = "people"
 READ_ONLY = "read-only"
+ADMIN = "admin"
 
 
 def response(status: int, description: str | None = None, messages: Any = None) -> Response:

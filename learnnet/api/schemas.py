@@ -15,6 +15,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from learnnet.api import rules
+from learnnet.api.webhook_rules import EVENTS as WEBHOOK_EVENTS
 from learnnet.attendance.models import STATUSES as ATTENDANCE_STATUSES
 from learnnet.networks.models import NETWORK_STATUSES
 from learnnet.rsvp.models import ANSWERS, WITHDRAWN
@@ -153,8 +154,26 @@ class Facilitator(ma.Schema):
     name = ma.fields.String(required=True)
 
 
+class GoalOut(ma.Schema):
+    """A learning goal (leerdoel) of a werkjaar's theme."""
+
+    id = ma.fields.Integer(required=True)
+    text = ma.fields.String(required=True)
+
+
+class ThemeOut(ma.Schema):
+    """A network's theme for one werkjaar (1 September – 31 August), with its goals."""
+
+    id = ma.fields.Integer(required=True)
+    start_year = ma.fields.Integer(required=True, metadata={"example": 2026})
+    werkjaar = ma.fields.String(required=True, metadata={"example": "2026-2027"})
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    goals = ma.fields.List(ma.fields.Nested(GoalOut), required=True)
+
+
 class NetworkOut(_Stamped):
-    """A learning network."""
+    """A learning network, with the theme of the current werkjaar (null: none set)."""
 
     id = ma.fields.Integer(required=True)
     slug = ma.fields.String(required=True)
@@ -165,6 +184,7 @@ class NetworkOut(_Stamped):
     status = ma.fields.String(required=True, validate=validate.OneOf(NETWORK_STATUSES))
     expected_attendance = ma.fields.Integer(required=True, allow_none=True)
     facilitators = ma.fields.List(ma.fields.Nested(Facilitator), required=True)
+    theme = ma.fields.Nested(ThemeOut, required=True, allow_none=True)
 
 
 class FacilityOut(_Stamped):
@@ -288,6 +308,201 @@ ContactPage = _page_of(ContactOut, "ContactPage")
 SessionPage = _page_of(SessionOut, "SessionPage")
 AnswerPage = _page_of(AnswerOut, "AnswerPage")
 AttendancePage = _page_of(AttendanceOut, "AttendancePage")
+
+
+# ---- the yearly record (jaaroverzicht) -----------------------------------------------------
+
+
+class RecordArgs(ma.Schema):
+    """Which werkjaar, and optionally which network."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    werkjaar = ma.fields.Integer(
+        validate=validate.Range(min=2000, max=2100, error=N_("Give a year from 2000 to 2100.")),
+        error_messages=_messages(invalid=N_("Give a whole number.")),
+        metadata={
+            "description": "The werkjaar by its first year: 2026 is 1 September 2026 – "
+            "31 August 2027. Default: the current werkjaar."
+        },
+    )
+    network_id = _id("Only the record in this network (one the token may see).")
+
+
+class RecordSession(ma.Schema):
+    """A held session the facility attended."""
+
+    session_id = ma.fields.Integer(required=True)
+    day = ma.fields.Date(required=True)
+    title = ma.fields.String(required=True)
+    host_name = ma.fields.String(required=True)
+    hours = ma.fields.Float(required=True, metadata={"description": "Per person present."})
+    people_present = ma.fields.Integer(required=True)
+    people = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "Who was there; null for tokens that may not see people."},
+    )
+
+
+class RecordPerson(ma.Schema):
+    """Someone of the facility present at least once, with sessions and learning hours."""
+
+    name = ma.fields.String(required=True)
+    sessions = ma.fields.Integer(required=True)
+    hours = ma.fields.Float(required=True)
+
+
+class RecordHosted(ma.Schema):
+    """A held session at the facility."""
+
+    session_id = ma.fields.Integer(required=True)
+    day = ma.fields.Date(required=True)
+    title = ma.fields.String(required=True)
+
+
+class RecordGoal(ma.Schema):
+    """A learning goal the attended sessions served, and how many of them."""
+
+    goal_id = ma.fields.Integer(required=True)
+    theme = ma.fields.String(required=True)
+    text = ma.fields.String(required=True)
+    sessions = ma.fields.Integer(required=True)
+
+
+class RecordActionPoint(ma.Schema):
+    """An action point of the facility, made at one of the werkjaar's held sessions."""
+
+    id = ma.fields.Integer(required=True)
+    session_day = ma.fields.Date(required=True)
+    what = ma.fields.String(required=True)
+    owner_name = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "Null without people."}
+    )
+    due_on = ma.fields.Date(required=True, allow_none=True)
+    done = ma.fields.Boolean(required=True)
+    notes = ma.fields.List(ma.fields.String(), required=True)
+
+
+class RecordQuote(ma.Schema):
+    """A shared evaluation answer of the facility's people, without a name."""
+
+    day = ma.fields.Date(required=True)
+    question = ma.fields.String(required=True)
+    text = ma.fields.String(required=True)
+
+
+class RecordOut(ma.Schema):
+    """The facility's yearly record (jaaroverzicht) in one network, summed by the rules of
+    the record page, its PDF and CSV (learnnet.learning.record)."""
+
+    network_id = ma.fields.Integer(required=True)
+    facility_id = ma.fields.Integer(required=True)
+    start_year = ma.fields.Integer(required=True)
+    werkjaar = ma.fields.String(required=True, metadata={"example": "2026-2027"})
+    first_day = ma.fields.Date(required=True)
+    last_day = ma.fields.Date(required=True)
+    theme = ma.fields.String(required=True, metadata={"description": "'' when none was set."})
+    goals_total = ma.fields.Integer(required=True)
+    member_from = ma.fields.Date(required=True, allow_none=True)
+    member_until = ma.fields.Date(required=True, allow_none=True)
+    held_as_member = ma.fields.Integer(required=True)
+    sessions_attended = ma.fields.Integer(required=True)
+    total_hours = ma.fields.Float(required=True)
+    action_points_done = ma.fields.Integer(required=True)
+    attended = ma.fields.List(ma.fields.Nested(RecordSession), required=True)
+    people = ma.fields.List(
+        ma.fields.Nested(RecordPerson),
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null for tokens that may not see people."},
+    )
+    hosted = ma.fields.List(ma.fields.Nested(RecordHosted), required=True)
+    goals = ma.fields.List(ma.fields.Nested(RecordGoal), required=True)
+    action_points = ma.fields.List(ma.fields.Nested(RecordActionPoint), required=True)
+    quotes = ma.fields.List(ma.fields.Nested(RecordQuote), required=True)
+
+
+class RecordList(ma.Schema):
+    """The facility's records for one werkjaar: one per network of the token it was a
+    member of in that werkjaar (none: an empty list)."""
+
+    data = ma.fields.List(ma.fields.Nested(RecordOut), required=True)
+
+
+# ---- deletions -----------------------------------------------------------------------------
+
+
+class DeletionListArgs(ListArgs):
+    """Deletions: ``updated_since`` is the moment of the deletion."""
+
+
+class DeletionOut(ma.Schema):
+    """A row that is gone: ``reason`` "deleted", or "erased" for a contact erased on request
+    (GDPR): forget that person. Ids and a moment only."""
+
+    id = ma.fields.Integer(required=True, metadata={"description": "The id the row had."})
+    type = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(("session", "membership", "contact", "answer", "attendance")),
+    )
+    reason = ma.fields.String(required=True, validate=validate.OneOf(("deleted", "erased")))
+    deleted_at = ma.fields.AwareDateTime(required=True)
+
+
+DeletionPage = _page_of(DeletionOut, "DeletionPage")
+
+
+# ---- webhooks (admins' read/write tokens) ------------------------------------------------
+
+
+class WebhookListArgs(ma.Schema):
+    """Paging only."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    cursor = ListArgs._declared_fields["cursor"]
+    limit = ListArgs._declared_fields["limit"]
+
+
+class WebhookOut(_Stamped):
+    """A registered receiver (its secret is shown only when it is made)."""
+
+    id = ma.fields.Integer(required=True)
+    url = ma.fields.String(required=True)
+    events = ma.fields.List(ma.fields.String(), required=True)
+    active = ma.fields.Boolean(required=True)
+
+
+class WebhookCreated(WebhookOut):
+    """The new receiver with its signing secret: shown this once."""
+
+    secret = ma.fields.String(required=True, metadata={"example": "whsec_…"})
+
+
+WebhookPage = _page_of(WebhookOut, "WebhookPage")
+
+
+class DeliveryOut(ma.Schema):
+    """One event for the receiver: its state, attempts and last response code."""
+
+    id = ma.fields.Integer(required=True)
+    event_id = ma.fields.String(required=True, metadata={"description": "The webhook-id."})
+    event = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(("queued", "sending", "delivered", "failed"))
+    )
+    attempts = ma.fields.Integer(required=True)
+    last_status = ma.fields.Integer(required=True, allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    next_attempt_at = ma.fields.AwareDateTime(required=True)
+    delivered_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+
+
+DeliveryPage = _page_of(DeliveryOut, "DeliveryPage")
 
 
 # ---- writes (issue 26, part 2) ----------------------------------------------------------
@@ -438,3 +653,20 @@ class MembershipRequestOut(ma.Schema):
     facility_id = ma.fields.Integer(required=True)
     joined_on = ma.fields.Date(required=True)
     status = ma.fields.String(required=True, metadata={"example": "pending"})
+
+
+class WebhookNew(_Body):
+    """A receiver: an admin's (a webhook carries events of every network). In production
+    only https, to a host with public addresses only."""
+
+    url = _text("Where the events go (https://…).", required=True)
+    events = ma.fields.List(
+        ma.fields.String(
+            validate=validate.OneOf(WEBHOOK_EVENTS, error=N_("Not an event learnnet sends.")),
+            error_messages=_messages(invalid=N_("Give text.")),
+        ),
+        required=True,
+        error_messages=_messages(invalid=N_("Give a list of events.")),
+        metadata={"description": "The events it wants: " + ", ".join(WEBHOOK_EVENTS) + "."},
+    )
+    secret = _text("whsec_ + base64 of 24–64 bytes; omit and learnnet makes one.")

@@ -402,3 +402,81 @@ def known_facility(token: ApiToken, facility_id: int) -> Facility | None:
 def writable_session(token: ApiToken, session_id: int) -> Session | None:
     """A session of one of the token's networks."""
     return session(Query(network_ids=tuple(visible_network_ids(token))), session_id)
+
+
+# ---- themes, the yearly record and deletions --------------------------------------------
+
+
+def current_themes(network_ids: list[int]) -> dict[int, Any]:
+    """The current werkjaar's theme of each network (with its goals), in two statements."""
+    from learnnet.learning import record as record_rules
+    from learnnet.learning.models import WerkjaarTheme
+
+    if not network_ids:
+        return {}
+    year = record_rules.start_year_of(local_today())
+    themes = db.session.scalars(
+        select(WerkjaarTheme)
+        .where(WerkjaarTheme.network_id.in_(network_ids), WerkjaarTheme.start_year == year)
+        .options(selectinload(WerkjaarTheme.goals))
+    )
+    return {t.network_id: t for t in themes}
+
+
+def records(
+    q: Query, facility_id: int, start_year: int | None, show_names: bool
+) -> list[Any] | None:
+    """The facility's yearly records for one werkjaar, one per visible network it was a
+    member of in that werkjaar, loaded by the record page's own service (one set of sums).
+    None when the facility is not one the token may see."""
+    from learnnet.learning import record as record_rules
+    from learnnet.learning import record_services
+
+    found = facility(q, facility_id)
+    if found is None:
+        return None
+    year = start_year if start_year is not None else record_rules.start_year_of(local_today())
+    networks = db.session.scalars(
+        select(Network)
+        .where(
+            Network.id.in_(q.networks),
+            exists()
+            .where(Membership.network_id == Network.id)
+            .where(Membership.facility_id == facility_id),
+        )
+        .order_by(Network.id)
+    )
+    pages = []
+    for network_row in networks:
+        page = record_services.load(
+            network_row, found, record_rules.werkjaar_label(year), show_names=show_names
+        )
+        # load() falls back to another werkjaar when the asked one is not the facility's.
+        if page is not None and page.record.start_year == year and year in page.werkjaren:
+            pages.append(page)
+    return pages
+
+
+def deletions(q: Query, may_see_people: bool) -> tuple[list[Any], str | None]:
+    """A page of the tombstones the token may learn of: sessions and memberships of its
+    networks; with "may see people" also answers and attendance of them, and contacts of
+    facilities that are or were members of them."""
+    from learnnet.api.models import ApiDeletion
+
+    of_networks = ApiDeletion.network_id.in_(q.networks)
+    shown = (ApiDeletion.entity.in_(("session", "membership"))) & of_networks
+    if may_see_people:
+        was_member = (
+            exists()
+            .where(Membership.facility_id == ApiDeletion.facility_id)
+            .where(Membership.network_id.in_(q.networks))
+        )
+        shown = (
+            shown
+            | (ApiDeletion.entity.in_(("answer", "attendance")) & of_networks)
+            | ((ApiDeletion.entity == "contact") & was_member)
+        )
+    query = select(ApiDeletion).where(shown)
+    if q.updated_since is not None:
+        query = query.where(ApiDeletion.deleted_at >= q.updated_since)
+    return _page(query, ApiDeletion, q)

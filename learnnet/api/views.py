@@ -31,8 +31,16 @@ Lists come in pages: pass the `next_cursor` of a page as `cursor` for the next o
 for syncing. Errors are `application/problem+json` (RFC 9457), in the token owner's
 language, with a message per field in `errors` for bad input.
 
-Webhooks (registered by an admin on the site, at /admin/webhooks) tell a receiver at once
-when sessions, answers, attendance or memberships change; see the README.
+`/deletions` lists what is gone since a moment (sessions, memberships and, for tokens
+that may see people, contacts erased on request, answers and attendance): ids and the
+moment only, so a CRM removes them too.
+
+`/facilities/{id}/record` is a facility's yearly record (jaaroverzicht) per network, with
+the sums of the record page, its PDF and CSV; networks carry the current werkjaar's theme.
+
+Webhooks tell a receiver at once when sessions, answers, attendance or memberships
+change. An admin registers them on the site (/admin/webhooks) or here (`/webhooks`, with
+a read-and-write token of an admin; other tokens get 403).
 
 Writes (POST, PATCH) need a token made with "read and write" (a read token gets 403)
 and change only the token's networks; contacts and answers only with "may see people".
@@ -41,7 +49,7 @@ under the token's name. Bad values: 422 with a message per field; a conflict wit
 is stored (the same facility twice, an e-mail address already used there, already a
 member): 409.
 
-Not yet in the API: themes, the yearly record and learning content."""
+Not yet in the API: learning content (programmes, minutes, materials, evaluations)."""
 
 ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429)
 
@@ -179,11 +187,30 @@ def _page(rows: list[Any], cursor: str | None, out: Callable[[Any], Any] = lambd
     return {"data": [out(r) for r in rows], "next_cursor": cursor}
 
 
-def _network(n: Any) -> dict[str, Any]:
+def _theme(theme: Any) -> dict[str, Any] | None:
+    if theme is None:
+        return None
     return {
-        **{k: getattr(n, k) for k in s.NetworkOut._declared_fields if k != "facilitators"},
-        "facilitators": [{"id": f.id, "name": f.name} for f in n.facilitators],
+        "id": theme.id,
+        "start_year": theme.start_year,
+        "werkjaar": f"{theme.start_year}-{theme.start_year + 1}",
+        "title": theme.title,
+        "description": theme.description or "",
+        "goals": [{"id": g.id, "text": g.text} for g in theme.goals],
     }
+
+
+def _networks(rows: list[Any]) -> list[dict[str, Any]]:
+    themes = services.current_themes([n.id for n in rows])
+    plain = [k for k in s.NetworkOut._declared_fields if k not in ("facilitators", "theme")]
+    return [
+        {
+            **{k: getattr(n, k) for k in plain},
+            "facilitators": [{"id": f.id, "name": f.name} for f in n.facilitators],
+            "theme": _theme(themes.get(n.id)),
+        }
+        for n in rows
+    ]
 
 
 def _sessions(rows: list[Any]) -> list[dict[str, Any]]:
@@ -218,9 +245,9 @@ def _answer(r: Any) -> dict[str, Any]:
 @_errors(400, 401, 405, 429)
 @requires(API_TOKEN)
 def networks(**args: Any) -> Any:
-    """The networks this token may see, with their facilitators."""
+    """The networks this token may see, with their facilitators and current theme."""
     rows, cursor = services.networks(_query(args))
-    return _page(rows, cursor, _network)
+    return {"data": _networks(rows), "next_cursor": cursor}
 
 
 @bp.route("/networks/<int:network_id>")
@@ -228,11 +255,11 @@ def networks(**args: Any) -> Any:
 @_errors(400, 401, 404, 405, 429)
 @requires(API_TOKEN)
 def network(network_id: int) -> Any:
-    """One network, with its facilitators."""
+    """One network, with its facilitators and the theme of the current werkjaar."""
     found = services.network(_query({}), network_id)
     if found is None:
         abort(404)
-    return _network(found)
+    return _networks([found])[0]
 
 
 @bp.route("/facilities")
@@ -334,3 +361,81 @@ def attendance(**args: Any) -> Any:
     """Attendance recorded at the sessions of the token's networks (may see people only)."""
     _people()
     return _page(*services.attendance(_query(args)))
+
+
+def _record(page: Any) -> dict[str, Any]:
+    """A record page's sums as the API gives them; names only for tokens that may see
+    people (as the record page shows them only to those who may)."""
+    r = page.record
+    names = page.show_names
+    return {
+        "network_id": page.network.id,
+        "facility_id": page.facility.id,
+        "start_year": r.start_year,
+        "werkjaar": r.label,
+        "first_day": r.first_day,
+        "last_day": r.last_day,
+        "theme": page.theme,
+        "goals_total": page.goals_total,
+        "member_from": r.member_from,
+        "member_until": r.member_until,
+        "held_as_member": r.held_as_member,
+        "sessions_attended": len(r.attended),
+        "total_hours": r.total_hours,
+        "action_points_done": r.action_points_done,
+        "attended": [
+            {
+                "session_id": a.session_id,
+                "day": a.day,
+                "title": a.title,
+                "host_name": a.host_name,
+                "hours": a.hours,
+                "people_present": len(a.people),
+                "people": list(a.people) if names else None,
+            }
+            for a in r.attended
+        ],
+        "people": [p.__dict__ for p in r.people] if names else None,
+        "hosted": [h.__dict__ for h in r.hosted],
+        "goals": [g.__dict__ for g in r.goals],
+        "action_points": [
+            {**a.__dict__, "owner_name": a.owner_name if names else None, "notes": list(a.notes)}
+            for a in r.action_points
+        ],
+        "quotes": [q.__dict__ for q in r.quotes],
+    }
+
+
+@bp.route("/facilities/<int:facility_id>/record")
+@bp.arguments(s.RecordArgs, location="query", as_kwargs=True)
+@bp.response(200, s.RecordList)
+@_errors(400, 401, 404, 405, 429)
+@requires(API_TOKEN)
+def facility_record(facility_id: int, werkjaar: int | None = None, **args: Any) -> Any:
+    """A facility's yearly record (jaaroverzicht) for one werkjaar, per network of the
+    token it was a member of then: sessions attended, learning hours, hosted sessions,
+    goals covered, action points and shared evaluation quotes. People's names only for
+    tokens that may see people."""
+    pages = services.records(
+        _query(args), facility_id, werkjaar, show_names=g.api_token.may_see_people
+    )
+    if pages is None:
+        abort(404)
+    return {"data": [_record(p) for p in pages]}
+
+
+@bp.route("/deletions")
+@bp.arguments(s.DeletionListArgs, location="query", as_kwargs=True)
+@bp.response(200, s.DeletionPage)
+@_errors(400, 401, 405, 429)
+@requires(API_TOKEN)
+def deletions(**args: Any) -> Any:
+    """What is gone, with ``updated_since`` since a moment: deleted sessions and
+    memberships of the token's networks; for tokens that may see people also deleted
+    answers and attendance, and contacts erased on request (forget them). Ids only."""
+    rows, cursor = services.deletions(_query(args), g.api_token.may_see_people)
+    out = [
+        {"id": r.entity_id, "type": r.entity, "reason": r.reason, "deleted_at": r.deleted_at}
+        for r in rows
+    ]
+    return {"data": out, "next_cursor": cursor}
