@@ -667,3 +667,101 @@ def test_a_facility_answers_a_networks_request_over_https(https_live, phone, wor
         )
         assert (member is not None) is (decision == "accept")
         db.session.remove()
+
+
+def _hosted_session(live: Live, *, under_way: bool) -> tuple[int, int, str]:
+    """A session of another facility than Sofie's with the token of a contact of its host
+    facility: the last one planned, or (``under_way``) one moved to this very hour, where
+    the host may check people in. Session id, host contact id, token."""
+    with live.app.app_context():
+        sofie = db.session.scalar(select(Contact).where(Contact.email == demo_member_email()))
+        query = (
+            select(Session)
+            .where(Session.starts_at > utcnow() + timedelta(days=2))
+            .where(Session.status != "cancelled", Session.host_facility_id != sofie.facility_id)
+            .order_by(Session.starts_at.desc() if not under_way else Session.starts_at)
+        )
+        session, host = next(
+            (s, c)
+            for s in db.session.scalars(query)
+            for c in s.host.contacts
+            if c.active and c.email
+        )
+        if under_way:  # as the facilitator would move it, and allow the host's check-in
+            session.starts_at = utcnow() - timedelta(minutes=10)
+            session.ends_at = utcnow() + timedelta(hours=2)
+            attendance.set_host_checkin(session, True)
+        found = (session.id, host.id, token_of(ensure_link(host)))
+        db.session.commit()
+        db.session.remove()
+    return found
+
+
+def test_a_host_fills_in_what_it_shows_then_declines_over_https(https_live, phone):
+    session_id, host_id, token = _hosted_session(https_live, under_way=False)
+    phone.goto(f"{https_live.url}/m/{token}?all=1#session-{session_id}")
+    box = phone.locator(f"#host-{session_id}")
+    box.locator("summary", has_text="Wat we tonen, parkeren en ingang").click()
+    box.get_by_label("Wat we tonen").fill("Onze nieuwe buitenspeelplaats met de moestuin.")
+    _submit(phone, box.locator("form[action$='/host/details'] button"))
+    assert "Wie komt, ziet het op de eigen pagina" in _flash(phone)
+    with https_live.app.app_context():
+        session = db.session.get(Session, session_id)
+        assert session.host_showcase == "Onze nieuwe buitenspeelplaats met de moestuin."
+        db.session.remove()
+
+    phone.goto(f"{https_live.url}/m/{token}?all=1#session-{session_id}")
+    box = phone.locator(f"#host-{session_id}")
+    box.locator("summary", has_text="Nee, het lukt niet").click()
+    box.get_by_label("Reden (niet verplicht)").fill("Onze leefruimte wordt geschilderd.")
+    _submit(phone, box.get_by_role("button", name="Laat de begeleider weten dat het niet lukt"))
+    assert "De begeleider is verwittigd" in _flash(phone)
+    with https_live.app.app_context():
+        session = db.session.get(Session, session_id)
+        assert session.host_declined_at is not None and session.host_declined_by_id == host_id
+        assert session.host_declined_reason == "Onze leefruimte wordt geschilderd."
+        db.session.remove()
+
+
+def test_a_host_checks_people_in_and_a_member_says_she_is_here_over_https(https_live, phone):
+    """The host's check-in list through the personal link (a tap on "Aanwezig"), and a
+    member's "Ik ben er" on her own page, during a session under way."""
+    session_id, host_id, token = _hosted_session(https_live, under_way=True)
+    phone.goto(f"{https_live.url}/m/{token}")
+    phone.locator(f"#host-{session_id}").get_by_role("link", name="Aanwezigheid noteren").click()
+    phone.wait_for_url(f"**/m/{token}/sessions/{session_id}/checkin")
+    me = phone.locator(f"#p-c{host_id}")
+    me.locator("button.mark-present").click()
+    phone.locator(f"#p-c{host_id}.status-present").wait_for()
+    assert "Bad Request" not in phone.content()
+    screenshot(phone, "https-host-checkin")
+
+    with https_live.app.app_context():
+        session = db.session.get(Session, session_id)
+        row = db.session.scalar(
+            select(Attendance).where(
+                Attendance.session_id == session_id, Attendance.contact_id == host_id
+            )
+        )
+        assert row is not None and row.status == "present"
+        member = next(
+            c
+            for m in session.network.memberships
+            if m.left_on is None
+            for c in m.facility.contacts
+            if c.active and c.id != host_id
+        )
+        member_id, member_token = member.id, token_of(ensure_link(member))
+        db.session.commit()
+        db.session.remove()
+    phone.goto(f"{https_live.url}/m/{member_token}")
+    _submit(phone, phone.locator(f"#session-{session_id}").get_by_role("button", name="Ik ben er"))
+    assert "Je aanwezigheid is genoteerd" in _flash(phone)
+    with https_live.app.app_context():
+        row = db.session.scalar(
+            select(Attendance).where(
+                Attendance.session_id == session_id, Attendance.contact_id == member_id
+            )
+        )
+        assert row is not None and row.status == "present"
+        db.session.remove()
