@@ -5,6 +5,12 @@ trusted-host list, CSRF on; Redis for the limits when it answers, else the lapto
 settings over the same TLS), behind a self-signed certificate on loopback that the
 browser is told to accept. Before the fix, Flask-WTF's HTTPS check refused each of
 these posts with 400: the token pages sent no Referer at all.
+
+Covered: the answer (with and without script), a colleague, the feed's renewal, the host's
+"yes", details, "no" and check-in list, the QR and "Ik ben er" check-ins, the season poll,
+a leervraag (write, change, remove), an agreement done and how it went, the evaluation, a
+file shared and deleted, a message to the facilitator, the confirmation-mail choice, a
+network's request (accept, decline) and the password links.
 """
 
 from __future__ import annotations
