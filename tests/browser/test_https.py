@@ -426,6 +426,7 @@ def world(https_live: Live) -> dict[str, Any]:
             "token": token_of(ensure_link(sofie)),
             "sofie": sofie.id,
             "facility": facility_id,
+            "takes_turns": bool(sofie.facility.willing_to_host),
             "network": network.id,
             "poll": poll.id,
             "minutes_session": minutes_session.id,
@@ -453,17 +454,25 @@ def test_a_member_answers_the_season_poll_over_https(https_live, phone, world):
     assert dates.count() == 3
     for i, choice in enumerate(["Kan", "Kan niet", "Kan"]):
         dates.nth(i).get_by_label(choice, exact=True).click()
+    receive = dates.nth(2).get_by_label("Wij kunnen ontvangen")
+    assert receive.count() == int(world["takes_turns"])
+    if world["takes_turns"]:  # "kan ontvangen": only a facility that takes turns hosting
+        receive.check()
     _submit(phone, phone.get_by_role("button", name="Bewaar mijn antwoorden"))
     assert "3 antwoorden bewaard" in _flash(phone)
     screenshot(phone, "https-poll-answer")
     with https_live.app.app_context():
-        answers = db.session.scalars(
-            select(PollAnswer.answer)
+        answers = db.session.execute(
+            select(PollAnswer.answer, PollAnswer.host)
             .join(PollDate, PollDate.id == PollAnswer.poll_date_id)
             .where(PollDate.poll_id == world["poll"], PollAnswer.contact_id == world["sofie"])
             .order_by(PollDate.day)
         )
-        assert list(answers) == ["can", "cannot", "can"]
+        assert [tuple(a) for a in answers] == [
+            ("can", False),
+            ("cannot", False),
+            ("can", world["takes_turns"]),
+        ]
         db.session.remove()
 
 
