@@ -14,12 +14,16 @@ from sqlalchemy import select
 from learnnet.auth import services as auth
 from learnnet.calendar import imip
 from learnnet.extensions import db
-from learnnet.learning import evaluation_services
+from learnnet.learning import evaluation_services, minutes_services
+from learnnet.learning.actions import REMINDER_DAYS
 from learnnet.mail import services as mail
 from learnnet.mail.models import OutboxMessage
+from learnnet.networks import services as networks
 from learnnet.rsvp import notify
 from learnnet.rsvp.models import Rsvp
 from learnnet.scheduling.before import snapshot
+from learnnet.scheduling.poll_services import create_poll
+from learnnet.timefmt import local_today
 from tests import factories
 from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
 from tests.test_dutch_words import TELL_TALE, visible_words
@@ -93,6 +97,7 @@ def _every_kind(app, network, facilitator) -> dict[str, str]:
             facility=zonnebloem,
         )
         html[template] = rendered.html
+    _newer_kinds(network, facilitator, zonnebloem, sofie, keep)
     auth.invite_user("nieuw@example.org", "Nieuwe Begeleider", locale="nl", invited_by=facilitator)
     auth.request_password_reset(facilitator.email, "nl")
     for kind in ("account_invite", "password_reset"):
@@ -101,12 +106,61 @@ def _every_kind(app, network, facilitator) -> dict[str, str]:
     return html
 
 
+def _newer_kinds(network, facilitator, zonnebloem, sofie, keep) -> None:
+    """The season poll's invitation and reminder, published minutes with an agreement of
+    Sofie's facility, that agreement's reminder, and another network asking her facility
+    to join: each made by its service, as the app sends it. Commits."""
+    today = local_today()
+    first = today + timedelta(days=40)
+    poll = create_poll(
+        network,
+        facilitator,
+        [first + timedelta(days=7 * n) for n in range(4)],
+        first - timedelta(days=10),
+        "Welke data passen in het voorjaar?",
+    )
+    keep("poll_invitation", notify.poll_mail(poll, sofie, False, today))
+    keep("poll_reminder", notify.poll_mail(poll, sofie, True, today))
+    held = factories.session(network, zonnebloem, days_ahead=-7, agenda="Welkom\nWennen")
+    due = today + timedelta(days=REMINDER_DAYS)
+    minutes_services.save_minutes(
+        held,
+        facilitator,
+        "We spraken over het wennen van baby's en over de rol van de ouders daarbij.",
+        {},
+        [
+            minutes_services.ActionInput(
+                None, "Een wenschema voor nieuwe ouders opstellen", f"f-{zonnebloem.id}", due
+            ),
+            minutes_services.ActionInput(
+                None, "Foto's van de speelhoek delen met het netwerk", f"c-{sofie.id}", due
+            ),
+        ],
+        publish=True,
+    )
+    minutes_services.send_due_action_reminders(today)
+    other = factories.network(
+        facilitators=[factories.user(email="tom@example.org", name="Tom Janssens")],
+        name="Lerend netwerk Limburg — buitenspelen",
+    )
+    networks.add_member(other, zonnebloem, today, other.facilitators[0])
+    for kind in ("minutes", "action_reminder", "membership_request"):
+        keep(
+            kind,
+            db.session.scalar(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == kind, OutboxMessage.contact_id == sofie.id)
+                .order_by(OutboxMessage.id)
+            ),
+        )
+
+
 def test_every_mail_kind_fits_a_phone_and_speaks_dutch(app, network, facilitator, page_factory):
     facilitator.locale = "nl"
     db.session.commit()
     with app.test_request_context("/"):
         kinds = _every_kind(app, network, facilitator)
-    assert len(kinds) >= 18
+    assert len(kinds) >= 25
     page = page_factory(PHONE)
     for name, html in kinds.items():
         page.set_content(html)
