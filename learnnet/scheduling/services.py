@@ -76,13 +76,13 @@ def members_by_network(
     # tally asks this for every member on every view).
     query = (
         select(
-            Membership.network_id,
             Membership.facility_id,
             Membership.joined_on,
             Membership.left_on,
             Facility.name,
             Facility.room_capacity,
             Facility.willing_to_host,
+            Membership.network_id,
         )
         .join(Facility, Facility.id == Membership.facility_id)
         .where(Membership.network_id.in_(set(network_ids)))
@@ -109,20 +109,21 @@ def members_by_network(
     counting: dict[int, dict[int, Any]] = {}
     for m in sorted(memberships, key=lambda m: (m.left_on is None, m.joined_on)):
         counting.setdefault(m.network_id, {})[m.facility_id] = m
+
+    def member(m: Any) -> rotation.Member:
+        return rotation.Member(
+            id=m.facility_id,
+            name=m.name,
+            capacity=m.room_capacity,
+            willing=m.willing_to_host,
+            joined_on=m.joined_on,
+            left_on=m.left_on,
+            unavailable=tuple(periods.get(m.facility_id, ())),
+            has_contact=m.facility_id in with_contact,
+        )
+
     return {
-        network_id: {
-            facility_id: rotation.Member(
-                id=facility_id,
-                name=m.name,
-                capacity=m.room_capacity,
-                willing=m.willing_to_host,
-                joined_on=m.joined_on,
-                left_on=m.left_on,
-                unavailable=tuple(periods.get(facility_id, ())),
-                has_contact=facility_id in with_contact,
-            )
-            for facility_id, m in by_facility.items()
-        }
+        network_id: {facility_id: member(m) for facility_id, m in by_facility.items()}
         for network_id, by_facility in counting.items()
     }
 
