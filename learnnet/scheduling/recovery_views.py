@@ -56,12 +56,25 @@ def _render(confirm: Confirm) -> str:
     return render_template("scheduling/confirm.html", confirm=confirm)
 
 
-def _session_crumbs(session: Session) -> list[tuple[str, str]]:
-    network = session.network
+def _network_crumbs(network: Network) -> list[tuple[str, str]]:
     return [
         (network.name, url_for("networks.network_view", slug=network.slug)),
         (_("Sessions"), url_for("scheduling.timeline", slug=network.slug)),
-        (session_when(session), url_for("pages.session_view", session_id=session.id)),
+    ]
+
+
+def _timeline(network: Network, anchor: str = "") -> str:
+    return url_for("scheduling.timeline", slug=network.slug) + anchor
+
+
+def _session_page(session: Session) -> str:
+    return url_for("pages.session_view", session_id=session.id)
+
+
+def _session_crumbs(session: Session) -> list[tuple[str, str]]:
+    return [
+        *_network_crumbs(session.network),
+        (session_when(session), _session_page(session)),
     ]
 
 
@@ -108,7 +121,7 @@ def _ask_delete_session(session: Session) -> Confirm:
     """Delete a session nobody was told about; otherwise say why and offer to cancel."""
     facts = recovery.facts_for([session])[session.id]
     codes = recovery.deletion_blockers(facts, utcnow())
-    back = url_for("pages.session_view", session_id=session.id)
+    back = _session_page(session)
     summary = (session_when(session), session.host.name)
     if codes:
         can_cancel = not session.is_cancelled and recovery.ENDED not in codes
@@ -158,7 +171,7 @@ def _delete_session(session: Session) -> Response | None:
 def _ask_cancel(session: Session) -> Confirm | Response:
     """Ask before cancelling, with an optional reason (nothing to ask when it is cancelled
     or over)."""
-    back = url_for("pages.session_view", session_id=session.id)
+    back = _session_page(session)
     if session.is_cancelled:
         return redirect(back)
     if session.ends_at <= utcnow():
@@ -182,7 +195,7 @@ def _cancel_question(session: Session, form: CancelForm) -> Confirm:
     return Confirm(
         heading=_("Cancel this session?"),
         crumbs=_session_crumbs(session),
-        back=url_for("pages.session_view", session_id=session.id),
+        back=_session_page(session),
         back_label=_("Keep the session"),
         items=[(session_when(session), session.host.name)],
         lines=[
@@ -243,21 +256,10 @@ def session_restore(session: Session) -> Response:
         flash(_("Session restored."), "success")
         if withdrawn:
             flash(_("The host has to confirm again."), "info")
-    return redirect(url_for("pages.session_view", session_id=session.id))
+    return redirect(_session_page(session))
 
 
 # --- a series ---------------------------------------------------------------------------------
-
-
-def _network_crumbs(network: Network) -> list[tuple[str, str]]:
-    return [
-        (network.name, url_for("networks.network_view", slug=network.slug)),
-        (_("Sessions"), url_for("scheduling.timeline", slug=network.slug)),
-    ]
-
-
-def _timeline(network: Network, anchor: str = "") -> str:
-    return url_for("scheduling.timeline", slug=network.slug) + anchor
 
 
 def _ask_delete_series(series: Series) -> Confirm:
@@ -422,10 +424,6 @@ class ConfirmKind:
     act: Callable[[Any], ResponseReturnValue | None]
     after: Callable[[Any], str]
     post_endpoint: str | None = None
-
-
-def _session_page(session: Session) -> str:
-    return url_for("pages.session_view", session_id=session.id)
 
 
 #: The confirmation pages by endpoint (the GET's; the POST shares it unless named apart).
