@@ -19,6 +19,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from learnnet.config import (
+    MIGRATIONS,
+    ROOT,
     Defaults,
     check_environment,
     check_production,
@@ -29,9 +31,6 @@ from learnnet.extensions import babel, csrf, db, limiter, login_manager
 from learnnet.logredact import RedactTokens as _RedactTokens  # noqa: F401 - tests import it
 from learnnet.logredact import install as _redact_tokens_in_logs
 from learnnet.origin import comes_from_here
-
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

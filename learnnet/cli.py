@@ -83,7 +83,7 @@ def _empty_database() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import MetaData
 
-    from learnnet import MIGRATIONS
+    from learnnet.config import MIGRATIONS
 
     db.session.remove()
     reflected = MetaData()

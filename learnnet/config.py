@@ -18,6 +18,10 @@ from urllib.parse import urlsplit
 
 from werkzeug.sansio.utils import host_is_trusted
 
+#: The checkout (or installed tree) and its Alembic migrations (the app and the CLI use them).
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
 # The marker we replace on a laptop and refuse in production.
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105  # nosec B105
 MIN_SECRET_KEY_LENGTH = 32

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-API_PREFIX = "/api/v1"
+from learnnet.api.paths import API_PREFIX
+
+__all__ = ["API_PREFIX", "init_app"]
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template
 
 from learnnet.access import PUBLIC, requires
-from learnnet.api import API_PREFIX
+from learnnet.api.paths import API_PREFIX
 
 bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)
 

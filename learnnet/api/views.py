@@ -12,8 +12,9 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from learnnet.access import API_TOKEN, requires, use_locale
-from learnnet.api import API_PREFIX, problems, rules, services
+from learnnet.api import problems, rules, services
 from learnnet.api import schemas as s
+from learnnet.api.paths import API_PREFIX
 from learnnet.extensions import csrf
 from learnnet.models import utcnow
 

@@ -39,6 +39,14 @@ def _on_session_changed(
     notify.announce_change(session, changes, before)
 
 
+@signals.answer_changed.connect
+def _on_answer_changed(rsvp: Any, by: str = "", **_: Any) -> None:
+    # A seat came free and the waitlist moved up (an answer, a raised capacity, someone
+    # who left): the promoted are told in the same transaction as their promotion.
+    if by == "promoted":
+        notify.promoted(rsvp)
+
+
 @signals.membership_ended.connect
 def _on_membership_ended(membership: Any, **_: Any) -> None:
     services.withdraw_for_membership(membership)

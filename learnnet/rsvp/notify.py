@@ -43,6 +43,7 @@ from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
 from learnnet.rsvp.models import MAYBE, NO, WITHDRAWN, YES, Invitation, Rsvp
+from learnnet.rsvp.services import lock_session
 from learnnet.scheduling.before import Before, compare, snapshot
 from learnnet.scheduling.models import CANCELLED, Session
 from learnnet.timefmt import format_day, format_moment, format_span, local_date
@@ -487,8 +488,6 @@ def send_due_reminders(days: list[int], now: datetime | None = None) -> int:
     same moment (cron on two servers) take turns per session, and the second finds the
     first one's reminders instead of failing on their keys.
     """
-    from learnnet.rsvp.services import lock_session
-
     now = now or utcnow()
     horizon = max([d for d in days if d > 0], default=0)
     if not horizon:
@@ -603,6 +602,13 @@ def member_message(message: Any) -> int:
         reply_to=contact.email or None,
         body=message.body,
     )
+
+
+def send_member_message(message: Any) -> int:
+    """Mail a member's message (just stored) to the facilitators and commit both."""
+    count = member_message(message)
+    db.session.commit()
+    return count
 
 
 LINK_AGAIN = "link_again"

@@ -5,6 +5,11 @@ answers for the same session, from any number of worker processes, are decided o
 after the other: on PostgreSQL with ``SELECT … FOR UPDATE``; on SQLite, where that
 clause does nothing, with a no-op ``UPDATE`` of the row as the transaction's first
 write, which takes SQLite's single write lock (other writers wait up to busy_timeout).
+
+Nothing here queues mail (``notify`` sits above this module and imports it): a use case
+returns or announces what happened, and the caller queues the message. A seat given to
+the waitlist is announced with ``signals.answer_changed`` (``by="promoted"``) before the
+commit, and the room's receiver queues the promotion mail in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.rsvp import notify, rules
+from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import expected_contacts, is_member_on, member_networks
 from learnnet.rsvp.models import (
     MAYBE,
@@ -192,7 +197,8 @@ def waitlist(session_id: int) -> list[Rsvp]:
 
 
 def _promote(session: Session, now: datetime) -> list[Rsvp]:
-    """Give free seats to the waitlist, in order, and tell the promoted (no commit)."""
+    """Give free seats to the waitlist, in order (no commit); each promotion is announced
+    (``answer_changed``, by "promoted"), which queues its mail."""
     if session.status == CANCELLED or session.starts_at <= now:
         return []
     free = rules.free_seats(session.capacity, _confirmed_count(session.id))
@@ -203,7 +209,6 @@ def _promote(session: Session, now: datetime) -> list[Rsvp]:
         rsvp.waitlisted = False
         rsvp.queued_at = None
         _record(rsvp, old, by_system="promoted")
-        notify.promoted(rsvp)
     db.session.flush()
     return chosen
 
@@ -557,10 +562,10 @@ class MessageError(Exception):
         self.code = code
 
 
-def send_member_message(contact: Contact, session_id: int, body: str) -> MemberMessage:
+def add_member_message(contact: Contact, session_id: int, body: str) -> MemberMessage:
     """Store a member's message about one of their sessions (not ended, of a network their
-    facility belongs to) and mail it to the facilitators with the member's address as
-    Reply-To; commits. Raises :class:`MessageError`."""
+    facility belongs to); no commit: the caller mails it to the facilitators
+    (``notify.send_member_message``). Raises :class:`MessageError`."""
     session = db.session.get(Session, session_id)
     now = utcnow()
     if session is None or session.ends_at <= now or not contact.active:
@@ -569,8 +574,6 @@ def send_member_message(contact: Contact, session_id: int, body: str) -> MemberM
         raise MessageError("session")
     message = MemberMessage(session=session, contact=contact, body=body.strip())
     db.session.add(message)
-    notify.member_message(message)
-    db.session.commit()
     return message
 
 

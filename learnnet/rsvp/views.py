@@ -401,11 +401,12 @@ def member_message(contact: Contact) -> Any:
     if form.validate_on_submit():
         ident = parse_id(form.session.data or "")
         try:
-            services.send_member_message(contact, ident or 0, form.body.data or "")
+            message = services.add_member_message(contact, ident or 0, form.body.data or "")
         except services.MessageError:
             db.session.rollback()
             form.session.errors = [_("Choose one of your sessions.")]
         else:
+            notify.send_member_message(message)
             flash(
                 _("Your message has been sent to the facilitator. The answer comes by mail.")
                 if contact.email

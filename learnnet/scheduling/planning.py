@@ -22,15 +22,16 @@ from sqlalchemy.orm import selectinload
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Facility, Membership, Network
+from learnnet.networks.models import Contact, Membership, Network
 from learnnet.scheduling import poll_services, rotation, schoolholidays
-from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session, Unavailability
+from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session
 from learnnet.scheduling.poll_models import Poll
 from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
 from learnnet.scheduling.services import (
     SeriesDetails,
     build_request,
     hosting_history,
+    members_by_network,
     planner_members,
     save_plan,
     session_times,
@@ -421,39 +422,7 @@ def conflicts_for_networks(
     if not sessions:
         return {}
     hosts = {s.host_facility_id for s in sessions}
-    periods: dict[int, list[rotation.Period]] = {}
-    for u in db.session.scalars(
-        select(Unavailability).where(Unavailability.facility_id.in_(hosts))
-    ):
-        periods.setdefault(u.facility_id, []).append(
-            rotation.Period(u.starts_on, u.ends_on, u.reason)
-        )
-    with_contact = set(
-        db.session.scalars(
-            select(Contact.facility_id)
-            .where(Contact.facility_id.in_(hosts), Contact.active.is_(True))
-            .distinct()
-        )
-    )
-    # Per network and host: the membership that counts (the current one, if any).
-    members: dict[tuple[int, int], rotation.Member] = {}
-    memberships = db.session.execute(
-        select(Membership, Facility.willing_to_host, Facility.room_capacity, Facility.name)
-        .join(Facility, Facility.id == Membership.facility_id)
-        .where(Membership.network_id.in_(by_id), Membership.facility_id.in_(hosts))
-        .order_by(Membership.left_on.is_(None), Membership.joined_on)
-    )
-    for membership, willing, capacity, name in memberships:
-        members[(membership.network_id, membership.facility_id)] = rotation.Member(
-            id=membership.facility_id,
-            name=name,
-            capacity=capacity,
-            willing=willing,
-            joined_on=membership.joined_on,
-            left_on=membership.left_on,
-            unavailable=tuple(periods.get(membership.facility_id, ())),
-            has_contact=membership.facility_id in with_contact,
-        )
+    members = members_by_network(by_id, hosts)  # per network and host
     blackouts: dict[int, list[rotation.Period]] = {}
     for b in db.session.scalars(select(Blackout).where(Blackout.network_id.in_(by_id))):
         blackouts.setdefault(b.network_id, []).append(
@@ -474,13 +443,11 @@ def conflicts_for_networks(
             )
             for s in mine
         ]
-        network_members = {
-            facility_id: member
-            for (nid, facility_id), member in members.items()
-            if nid == network_id
-        }
         flagged = rotation.conflicts(
-            bookings, network_members, blackouts.get(network_id, []), expected[network_id]
+            bookings,
+            members.get(network_id, {}),
+            blackouts.get(network_id, []),
+            expected[network_id],
         )
         flags = [Flag(s, flagged[s.id]) for s in mine if s.id in flagged]
         if flags:

@@ -7,6 +7,7 @@ call it, and write the outcome in one transaction.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -60,11 +61,20 @@ def public_holidays(start: date, end: date, language: str = "nl") -> dict[date, 
     return found
 
 
-def planner_members(network: Network) -> list[rotation.Member]:
-    """Every facility that is or was a member, with membership dates and unavailability."""
+def members_by_network(
+    network_ids: Iterable[int], facility_ids: Iterable[int] | None = None
+) -> dict[int, dict[int, rotation.Member]]:
+    """The planner's facts of every facility that is or was a member, per network and by
+    facility id: membership dates, room, willingness, unavailable periods and whether it
+    has an active contact person. Three statements whatever the number of networks and
+    members; the planner, the hosting tally and the conflict check all read them here.
+
+    ``facility_ids`` keeps only those facilities (the conflict check needs the hosts). A
+    facility that left and rejoined is one member, with its current (else latest) period.
+    """
     # The columns the planner reads, not Membership and Facility objects (the timeline's
     # tally asks this for every member on every view).
-    memberships = db.session.execute(
+    query = (
         select(
             Membership.facility_id,
             Membership.joined_on,
@@ -72,31 +82,36 @@ def planner_members(network: Network) -> list[rotation.Member]:
             Facility.name,
             Facility.room_capacity,
             Facility.willing_to_host,
+            Membership.network_id,
         )
         .join(Facility, Facility.id == Membership.facility_id)
-        .where(Membership.network_id == network.id)
-    ).all()
-    facility_ids = {m.facility_id for m in memberships}
+        .where(Membership.network_id.in_(set(network_ids)))
+    )
+    if facility_ids is not None:
+        query = query.where(Membership.facility_id.in_(set(facility_ids)))
+    memberships = db.session.execute(query).all()
+    facilities = {m.facility_id for m in memberships}
     with_contact = set(
         db.session.scalars(
             select(Contact.facility_id)
-            .where(Contact.facility_id.in_(facility_ids), Contact.active.is_(True))
+            .where(Contact.facility_id.in_(facilities), Contact.active.is_(True))
             .distinct()
         )
     )
     periods: dict[int, list[rotation.Period]] = {}
     for u in db.session.scalars(
-        select(Unavailability).where(Unavailability.facility_id.in_(facility_ids))
+        select(Unavailability).where(Unavailability.facility_id.in_(facilities))
     ):
         periods.setdefault(u.facility_id, []).append(
             rotation.Period(u.starts_on, u.ends_on, u.reason)
         )
-    # One planner member per facility; if it left and rejoined, take the current period.
-    by_facility: dict[int, Any] = {}
+    # One planner member per network and facility; the current period, else the latest.
+    counting: dict[int, dict[int, Any]] = {}
     for m in sorted(memberships, key=lambda m: (m.left_on is None, m.joined_on)):
-        by_facility[m.facility_id] = m
-    return [
-        rotation.Member(
+        counting.setdefault(m.network_id, {})[m.facility_id] = m
+
+    def member(m: Any) -> rotation.Member:
+        return rotation.Member(
             id=m.facility_id,
             name=m.name,
             capacity=m.room_capacity,
@@ -106,8 +121,16 @@ def planner_members(network: Network) -> list[rotation.Member]:
             unavailable=tuple(periods.get(m.facility_id, ())),
             has_contact=m.facility_id in with_contact,
         )
-        for m in by_facility.values()
-    ]
+
+    return {
+        network_id: {facility_id: member(m) for facility_id, m in by_facility.items()}
+        for network_id, by_facility in counting.items()
+    }
+
+
+def planner_members(network: Network) -> list[rotation.Member]:
+    """Every facility that is or was a member, with membership dates and unavailability."""
+    return list(members_by_network([network.id]).get(network.id, {}).values())
 
 
 def hosting_history(network: Network) -> list[rotation.Hosting]:

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Response,
-    abort,
     flash,
     has_request_context,
     redirect,
@@ -36,7 +35,7 @@ from learnnet.scheduling.forms import (
     SwapForm,
     parse_dates,
 )
-from learnnet.scheduling.models import Blackout, Session, Unavailability
+from learnnet.scheduling.models import Session
 from learnnet.scheduling.recurrence import DATES, local_to_utc
 from learnnet.templating import current_locale
 from learnnet.timefmt import format_day, local_date, to_local
@@ -587,18 +586,6 @@ def school_holidays_add(network: Network) -> Response:
     return back
 
 
-@bp.route("/networks/<slug>/blackouts/<int:blackout_id>/delete", methods=["POST"])
-@requires(NETWORK)
-def blackout_delete(network: Network, blackout_id: int) -> Response:
-    """Remove a blackout period."""
-    blackout = db.get_or_404(Blackout, blackout_id)
-    if blackout.network_id != network.id:
-        abort(404)
-    services.remove_period(blackout)
-    flash(_("Period removed."), "success")
-    return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
-
-
 def _host_choices(network: Network, form: Any) -> None:
     form.host_id.choices = [(0, _("Choose a host…")), *services.current_member_names(network)]
 
@@ -779,18 +766,6 @@ def unavailability_add(facility: Facility) -> str | Response:
     )
     flash(_("Unavailable period added."), "success")
     flash_conflicts(planning.conflicts_for_facility(facility.id))
-    return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
-
-
-@bp.route("/facilities/<int:facility_id>/unavailability/<int:period_id>/delete", methods=["POST"])
-@requires(MEMBER_FACILITY)
-def unavailability_delete(facility: Facility, period_id: int) -> Response:
-    """Remove an unavailable period."""
-    period = db.get_or_404(Unavailability, period_id)
-    if period.facility_id != facility.id:
-        abort(404)
-    services.remove_period(period)
-    flash(_("Period removed."), "success")
     return redirect(url_for("networks.facility_view", facility_id=facility.id) + "#unavailable")
 
 
