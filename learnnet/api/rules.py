@@ -32,6 +32,10 @@ PAGE_SIZE = 50
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 
+# The writes that concern people (contacts and their answers): only for tokens that may
+# see people. Endpoint names, checked before the view runs.
+PEOPLE_WRITES = frozenset({"api.contact_create", "api.contact_update", "api.answer_create"})
+
 
 def new_token() -> str:
     """A fresh random token."""

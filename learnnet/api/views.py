@@ -153,11 +153,9 @@ def _authenticate() -> None:
     languages = list(current_app.config["LANGUAGES"])
     use_locale(token.user.locale if token.user.locale in languages else languages[0])
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        from learnnet.api.writes import PEOPLE_WRITES
-
         if not token.can_write:
             abort(403, description=problems.READ_ONLY)
-        if request.endpoint in PEOPLE_WRITES and not token.may_see_people:
+        if request.endpoint in rules.PEOPLE_WRITES and not token.may_see_people:
             abort(403, description=problems.PEOPLE)
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from learnnet import signals
 from learnnet.access import API_TOKEN, requires
-from learnnet.api import problems
+from learnnet.api import problems, rules
 from learnnet.api import schemas as s
 from learnnet.api import services as api_services
 from learnnet.api.views import _answer, _errors, bp
@@ -35,7 +35,7 @@ from learnnet.timefmt import local_today
 FACILITY_FIELDS = checks.FACILITY_FIELDS
 CONTACT_FIELDS = checks.CONTACT_FIELDS
 # Writes that touch people: only tokens made with "may see people" (views._authenticate).
-PEOPLE_WRITES = frozenset({"api.contact_create", "api.contact_update", "api.answer_create"})
+PEOPLE_WRITES = rules.PEOPLE_WRITES
 WRITE_CODES = (400, 401, 403, 409, 422, 429)
 
 
