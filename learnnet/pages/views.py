@@ -221,7 +221,7 @@ def dashboard() -> str:
     for s in upcoming:
         next_sessions.setdefault(s.network_id, s)
     summaries = network_services.network_summaries([n.id for n in active])
-    flags = planning.conflicts_for_networks(active, now)
+    flags = planning.conflicts_for_networks(active, now, upcoming)  # the same sessions
     soon = [
         s.id
         for s in upcoming
