@@ -26,7 +26,7 @@ from learnnet.pagecache import scoped_view
 from learnnet.pages import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
-from learnnet.rsvp.contacts import expected_contacts
+from learnnet.rsvp.contacts import expected_people
 from learnnet.rsvp.forms import answer_choices
 from learnnet.scheduling import planning
 from learnnet.scheduling.models import CANCELLED, CONFIRMED, Session
@@ -221,7 +221,7 @@ def dashboard() -> str:
     for s in upcoming:
         next_sessions.setdefault(s.network_id, s)
     summaries = network_services.network_summaries([n.id for n in active])
-    flags = planning.conflicts_for_networks(active, now)
+    flags = planning.conflicts_for_networks(active, now, upcoming)  # the same sessions
     soon = [
         s.id
         for s in upcoming
@@ -278,7 +278,8 @@ def _people_found(answers: Any, text: str) -> list[tuple[Any, Any]]:
 @scoped_view(lambda session: [changes.network_scope(session.network_id)])
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
-    expected = expected_contacts(session)  # once, for the answers and both counts
+    # Once, for the answers and both counts; as columns (the page only reads them).
+    expected = expected_people(session)
     answers = rsvp_services.session_answers(session, expected)
     search = request.args.get("q", "").strip()[:100]
     return render_template(

@@ -6,6 +6,7 @@ The lowest part of the answering room; both :mod:`services` and :mod:`notify` us
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks.models import Contact, Membership
+from learnnet.networks.models import Contact, Facility, Membership
 from learnnet.rsvp import rules
 from learnnet.rsvp.models import PersonalLink
 from learnnet.scheduling.models import Session
@@ -152,6 +153,51 @@ def expected_contacts(session: Session) -> list[Contact]:
             .order_by(Contact.facility_id, func.lower(Contact.name))
         ).unique()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedFacility:
+    """A facility as a session page names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """An expected contact as a session page reads one: columns, not an ORM object."""
+
+    id: int
+    facility_id: int
+    name: str
+    email: str | None
+    facility: ExpectedFacility
+
+
+def expected_people(session: Session) -> list[Expected]:
+    """:func:`expected_contacts` as rows of the columns a session page shows, in the same
+    order: 400 contacts and their facilities as ORM objects were a third of its time."""
+    day = to_local(session.starts_at, session.network.timezone).date()
+    rows = db.session.execute(
+        select(Contact.id, Contact.facility_id, Contact.name, Contact.email, Facility.name)
+        .join(Facility, Facility.id == Contact.facility_id)
+        .join(Membership, Membership.facility_id == Contact.facility_id)
+        .where(
+            Membership.network_id == session.network_id,
+            Membership.joined_on <= day,
+            or_(Membership.left_on.is_(None), Membership.left_on >= day),
+            Contact.active.is_(True),
+        )
+        .order_by(Contact.facility_id, func.lower(Contact.name))
+    )
+    places: dict[int, ExpectedFacility] = {}
+    found: dict[int, Expected] = {}  # a facility with two memberships that day: once
+    for ident, facility_id, name, email, facility_name in rows:
+        place = places.get(facility_id) or places.setdefault(
+            facility_id, ExpectedFacility(facility_id, facility_name)
+        )
+        found.setdefault(ident, Expected(ident, facility_id, name, email, place))
+    return list(found.values())
 
 
 # --- the phone that opened a personal link ----------------------------------------------------

@@ -41,7 +41,7 @@ from learnnet.mail.models import BULK, FAILED, NORMAL, URGENT, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp import rules
-from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
+from learnnet.rsvp.contacts import Expected, ensure_link, expected_contacts, token_of
 from learnnet.rsvp.models import MAYBE, NO, WITHDRAWN, YES, Invitation, Rsvp
 from learnnet.rsvp.services import lock_session
 from learnnet.scheduling.before import Before, compare, snapshot
@@ -357,9 +357,12 @@ def invited_contacts(session: Session) -> list[Contact]:
     return [c for c in expected_contacts(session) if c.id in invited]
 
 
-def to_invite(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
+def to_invite(
+    session: Session, expected: list[Contact] | list[Expected] | None = None
+) -> list[Any]:
     """Contacts with an email address who have not been invited to the session yet
-    (of ``expected``, when the caller has the session's expected contacts already)."""
+    (of ``expected``, when the caller has the session's expected contacts already, as
+    objects or as rows: the same kind comes back)."""
     done = set(
         db.session.scalars(select(Invitation.contact_id).where(Invitation.session_id == session.id))
     )
@@ -430,8 +433,11 @@ def send_season_invitations(
     return queued
 
 
-def unanswered_with_email(session: Session, expected: list[Contact] | None = None) -> list[Contact]:
-    """Expected contacts with an email address and no answer for the session."""
+def unanswered_with_email(
+    session: Session, expected: list[Contact] | list[Expected] | None = None
+) -> list[Any]:
+    """Expected contacts with an email address and no answer for the session (of
+    ``expected`` as objects or as rows: the same kind comes back)."""
     answered = set(
         db.session.scalars(
             select(Rsvp.contact_id).where(Rsvp.session_id == session.id, Rsvp.answer != WITHDRAWN)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -30,7 +31,13 @@ from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.rsvp import rules
-from learnnet.rsvp.contacts import expected_contacts, is_member_on, member_networks
+from learnnet.rsvp.contacts import (
+    Expected,
+    ExpectedFacility,
+    expected_contacts,
+    is_member_on,
+    member_networks,
+)
 from learnnet.rsvp.models import (
     MAYBE,
     NO,
@@ -370,18 +377,45 @@ class MemberSession:
     waitlist_position: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """A coming session of the member as a few columns: enough to count it, offer it in
+    the message form and find it again, without building the ORM object."""
+
+    id: int
+    network_id: int
+    starts_at: datetime
+    ends_at: datetime
+    is_cancelled: bool
+
+
 @dataclass
 class MemberPage:
-    """Everything the personal-link page shows, in a fixed number of statements."""
+    """Everything the personal-link page shows, in a fixed number of statements.
+
+    ``upcoming`` holds every coming session as columns; ``sessions`` the ones worked out
+    in full (all of them, or those :func:`member_page` was asked for), in the same order.
+    """
 
     contact: Contact
     networks: list[Network]
     sessions: list[MemberSession]
     colleagues: list[Contact]
+    upcoming: list[Upcoming] = field(default_factory=list)
 
 
-def member_page(contact: Contact, now: datetime | None = None) -> MemberPage:
-    """Upcoming sessions of the contact's networks, with answers and who comes."""
+def member_page(
+    contact: Contact,
+    now: datetime | None = None,
+    first: int | None = None,
+    also: Collection[int] = (),
+) -> MemberPage:
+    """Upcoming sessions of the contact's networks, with answers and who comes.
+
+    Every coming session is read as columns; only the ``first`` ones (all when None) and
+    those whose id is in ``also`` are worked out in full (the session object, its answers):
+    the page shows 35 of 200, and building the others cost half of its time.
+    """
     now = now or utcnow()
     today = now.date()
     periods = member_networks(contact.facility_id, today)
@@ -390,17 +424,28 @@ def member_page(contact: Contact, now: datetime | None = None) -> MemberPage:
             select(Network).where(Network.id.in_(periods)).order_by(func.lower(Network.name))
         )
     )
-    sessions = [
-        s
-        for s in db.session.scalars(
-            select(Session)
+    zones = {n.id: n.timezone for n in networks}
+    upcoming = [
+        Upcoming(ident, network_id, starts_at, ends_at, status == CANCELLED)
+        for ident, network_id, starts_at, ends_at, status in db.session.execute(
+            select(
+                Session.id, Session.network_id, Session.starts_at, Session.ends_at, Session.status
+            )
             .where(Session.network_id.in_(periods), Session.ends_at > now)
-            .options(selectinload(Session.host), selectinload(Session.network))
-            .order_by(Session.starts_at)
+            .order_by(Session.starts_at, Session.id)
         )
-        if periods[s.network_id] is None
-        or to_local(s.starts_at, s.network.timezone).date() <= periods[s.network_id]
+        if periods[network_id] is None
+        or to_local(starts_at, zones[network_id]).date() <= periods[network_id]
     ]
+    wanted = [u.id for i, u in enumerate(upcoming) if first is None or i < first or u.id in also]
+    # The networks are in the session already: a session's network comes from there.
+    loaded = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Session).where(Session.id.in_(wanted)).options(selectinload(Session.host))
+        )
+    }
+    sessions = [loaded[ident] for ident in wanted if ident in loaded]
     # Thousands of answers for 200 sessions: the columns shown, not Rsvp, Contact and
     # Facility objects for each (a third of the page's time went into building those).
     answered = db.session.execute(
@@ -457,7 +502,9 @@ def member_page(contact: Contact, now: datetime | None = None) -> MemberPage:
                 ),
             )
         )
-    return MemberPage(contact=contact, networks=networks, sessions=rows, colleagues=mates)
+    return MemberPage(
+        contact=contact, networks=networks, sessions=rows, colleagues=mates, upcoming=upcoming
+    )
 
 
 # --- the facilitator's view of a session -----------------------------------------------------
@@ -467,8 +514,8 @@ def member_page(contact: Contact, now: datetime | None = None) -> MemberPage:
 class FacilityAnswers:
     """One member facility's people and their answers for a session."""
 
-    facility: Facility
-    rows: list[tuple[Contact, Rsvp | None]]
+    facility: Facility | ExpectedFacility
+    rows: list[tuple[Contact | Expected, Rsvp | None]]
 
 
 @dataclass
@@ -477,7 +524,7 @@ class SessionAnswers:
 
     facilities: list[FacilityAnswers]
     waitlist: list[Rsvp]
-    unanswered: list[Contact]
+    unanswered: list[Contact | Expected]
     counts: dict[str, int]
     free: int | None
     history: list[RsvpChange]
@@ -489,9 +536,11 @@ class SessionAnswers:
         return [g for g in self.facilities if any(r is not None for _c, r in g.rows)]
 
 
-def session_answers(session: Session, expected: list[Contact] | None = None) -> SessionAnswers:
+def session_answers(
+    session: Session, expected: list[Contact] | list[Expected] | None = None
+) -> SessionAnswers:
     """What the facilitator sees of a session's answers (``expected``: the session's
-    expected contacts, when the caller has them already)."""
+    expected contacts, when the caller has them already, as objects or as rows)."""
     contacts = expected if expected is not None else expected_contacts(session)
     rsvps = list(
         db.session.scalars(

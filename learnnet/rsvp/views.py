@@ -103,7 +103,14 @@ def _member_page(
     message_form: MessageForm | None = None,
     same_colleague: Contact | None = None,
 ) -> tuple[str, int]:
-    page = services.member_page(contact)
+    show_all = request.args.get("all") == "1"
+    later_all = show_all or request.args.get("later") == "all"
+    keep = set(errors or {})  # a session sent back with an error stays in view
+    page = services.member_page(
+        contact,
+        first=None if later_all else FULL_CARDS + LATER_SHOWN,
+        also=keep | {_ready_session_id()} - {None},
+    )
     message_form = message_form or MessageForm(prefix="message", formdata=None)
     message_form.session.choices = _message_choices(page)
     submitted = host_forms or {}
@@ -118,15 +125,10 @@ def _member_page(
         )
 
     ready = _ready_answer(page, contact)
-    show_all = request.args.get("all") == "1"
-    later_all = show_all or request.args.get("later") == "all"
     shown = page.sessions
-    if not later_all:  # a session sent back with an error stays in view
-        shown = [
-            ms
-            for i, ms in enumerate(page.sessions)
-            if i < FULL_CARDS + LATER_SHOWN or ms.session.id in (errors or {})
-        ]
+    if not later_all:  # the ready answer's session is worked out, not shown as a row
+        first = {u.id for u in page.upcoming[: FULL_CARDS + LATER_SHOWN]}
+        shown = [ms for ms in page.sessions if ms.session.id in first or ms.session.id in keep]
     return render_template(
         "rsvp/member.html",
         page=page,
@@ -141,7 +143,7 @@ def _member_page(
         full_cards=FULL_CARDS,
         show_all=show_all,
         sessions_shown=shown,
-        sessions_hidden=len(page.sessions) - len(shown),
+        sessions_hidden=len(page.upcoming) - len(shown),
         # The rows' answers come back to the page with every row (see _back).
         later_query="?later=all" if request.args.get("later") == "all" and not show_all else "",
         host_forms=forms_for,
@@ -169,25 +171,32 @@ def _message_choices(page: services.MemberPage) -> list[tuple[str, str]]:
     from learnnet.timefmt import format_span
 
     locale = current_locale()
+    networks = {n.id: n for n in page.networks}
+    several = len(page.networks) > 1
     return [
         (
-            str(ms.session.id),
-            format_span(
-                ms.session.starts_at, ms.session.ends_at, ms.session.network.timezone, locale
-            )
-            + (f" · {ms.session.network.name}" if len(page.networks) > 1 else ""),
+            str(u.id),
+            format_span(u.starts_at, u.ends_at, networks[u.network_id].timezone, locale)
+            + (f" · {networks[u.network_id].name}" if several else ""),
         )
-        for ms in page.sessions
-        if not ms.session.is_cancelled
+        for u in page.upcoming
+        if not u.is_cancelled
     ]
+
+
+def _ready_session_id() -> int | None:
+    """The session of ``?session=…&answer=…`` (a mail's answer button), if well formed."""
+    if request.args.get("answer", "") not in (YES, MAYBE, NO):
+        return None
+    return parse_id(request.args.get("session", ""))
 
 
 def _ready_answer(page: Any, contact: Contact) -> dict[str, Any] | None:
     """``?session=…&answer=…`` from a mail's answer button: that answer, ready to confirm,
     for one of the member's own sessions that is open for answers (else nothing)."""
     value = request.args.get("answer", "")
-    ident = parse_id(request.args.get("session", ""))
-    if value not in (YES, MAYBE, NO) or ident is None:
+    ident = _ready_session_id()
+    if ident is None:
         return None
     found = next((ms for ms in page.sessions if ms.session.id == ident), None)
     if found is None or found.closed:

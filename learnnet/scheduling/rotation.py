@@ -418,7 +418,9 @@ def takers_by_day(members: list[Member], expected: int | None) -> Callable[[date
 def _close_rounds(turns: dict[int, int], takers: frozenset[int]) -> int:
     """End the round while everyone owed a turn has had it; returns how many rounds ended."""
     closed = 0
-    while takers and all(turns.get(i, 0) >= 1 for i in takers):
+    # Turns are never negative, so "at least one" is "truthy" (a missing key gives None):
+    # map() runs in C, a generator was most of a timeline's rotation time.
+    while takers and all(map(turns.get, takers)):
         for key, value in turns.items():
             if value:
                 turns[key] = value - 1

@@ -277,6 +277,48 @@ def sessions_of(network: Network) -> list[Session]:
     )
 
 
+@dataclass
+class TimelineSessions:
+    """What the timeline lists: the coming sessions, the latest past ones (newest first),
+    how many older ones are one link away, and every session's title (for the usual one)."""
+
+    upcoming: list[Session]
+    past: list[Session]
+    older: int
+    titles: list[str]
+
+
+def timeline_sessions(network: Network, now: datetime, past_shown: int | None) -> TimelineSessions:
+    """The sessions the timeline shows as objects with their hosts, the others as columns.
+
+    A network with years of history has hundreds of past sessions; the timeline shows
+    ``past_shown`` of them (all when None), and building the rest with their hosts cost
+    more than rendering the page's rows.
+    """
+    outline = db.session.execute(
+        select(Session.id, Session.title, Session.ends_at)
+        .where(Session.network_id == network.id)
+        .order_by(Session.starts_at)
+    ).all()
+    coming = [ident for ident, _title, ends_at in outline if ends_at > now]
+    past = [ident for ident, _title, ends_at in reversed(outline) if ends_at <= now]
+    shown = past if past_shown is None else past[:past_shown]
+    loaded = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Session)
+            .where(Session.id.in_(coming + shown))
+            .options(selectinload(Session.host), selectinload(Session.host_confirmed_by))
+        )
+    }
+    return TimelineSessions(
+        upcoming=[loaded[i] for i in coming],
+        past=[loaded[i] for i in shown],
+        older=len(past) - len(shown),
+        titles=[title for _ident, title, _ends_at in outline],
+    )
+
+
 def current_member_names(network: Network) -> list[tuple[int, str]]:
     """(facility id, name) of the current members, by name: the hosts one can choose."""
     rows = db.session.execute(
@@ -707,6 +749,7 @@ def hosting_tally(
     order = [
         m.id for m in rotation.next_in_line(members, history, after, expected) if m.id in current
     ]
+    places = {ident: n for n, ident in enumerate(order, 1)}  # not order.index() per row
     facilities = {
         f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(current)))
     }
@@ -727,7 +770,7 @@ def hosting_tally(
             planned=len(upcoming),
             last=max(held) if held else None,
             next_planned=upcoming[0] if upcoming else None,
-            position=order.index(m.id) + 1 if m.id in order else None,
+            position=places.get(m.id),
             willing=m.willing,
         )
         if m.id not in state.takers:

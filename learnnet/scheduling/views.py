@@ -472,7 +472,10 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
     from learnnet.audit.models import AuditEvent
 
     now = utcnow()
-    sessions = services.sessions_of(network)
+    # The coming sessions and the latest past ones; years of history a link away.
+    listed = services.timeline_sessions(
+        network, now, None if request.args.get("past") == "all" else PAST_SHOWN
+    )
     # "Moved": the audit trail holds a change of the date, the time or the host after the
     # session was planned (not a cancellation, a restore or an agenda edit). One statement.
     moved = {
@@ -500,20 +503,17 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
             groups[-1][1].append(s)
         return groups
 
-    titles = Counter(s.title for s in sessions)
-    # Years of history are a link away: the latest past sessions, then "show N older".
-    past = [s for s in reversed(sessions) if s.ends_at <= now]
-    shown = len(past) if request.args.get("past") == "all" else PAST_SHOWN
+    titles = Counter(listed.titles)
     return render_template(
         "scheduling/timeline.html",
         network=network,
         moved=moved,
         by_werkjaar=by_werkjaar,
         usual_title=titles.most_common(1)[0][0] if titles else "",
-        upcoming=[s for s in sessions if s.ends_at > now],
+        upcoming=listed.upcoming,
         flags={f.session.id: f.codes for f in planning.conflicts(network, now)},
-        past=past[:shown],
-        older=len(past[shown:]),
+        past=listed.past,
+        older=listed.older,
         now=now,
         tally=services.hosting_tally(
             network, _today(network), planning.expected_attendance(network)[0]
