@@ -196,12 +196,16 @@ def _answers(network: Network) -> int:
     others = [c for c in people if c is not colleague]
     count = 0
     first, second = upcoming
+    # The demo starts "today", whatever day that is: when the next session's answers have
+    # closed already, its invitations went out and its members answered before that,
+    # as they would have in a season that really ran.
+    answered_at = None
+    if first.rsvp_deadline is not None and first.rsvp_deadline < now:
+        answered_at = first.rsvp_deadline - timedelta(days=2)
+        first.invited_at = first.rsvp_deadline - timedelta(days=14)
+        db.session.commit()
     for contact, (answer, note) in zip(others, SPEC["answers"], strict=False):
-        try:
-            rsvp.answer(first.id, contact, answer, note, by_contact=contact)
-        except rsvp.AnswerError:  # its answers have closed already
-            db.session.rollback()
-            break
+        rsvp.answer(first.id, contact, answer, note, by_contact=contact, now=answered_at)
         count += 1
     coming = [colleague, *others[:3]]
     second.capacity = len(coming)
