@@ -25,11 +25,8 @@ ALLOWED: set[frozenset[str]] = {
     # last so that their routes register on it; the views import ``bp`` from the package.
     # Undone by making ``bp`` in a module of its own per package, or in the views module.
     frozenset({"learnnet.attendance", "learnnet.attendance.views"}),
-    frozenset({"learnnet.audit", "learnnet.audit.views"}),
-    frozenset({"learnnet.auth", "learnnet.auth.views"}),
     frozenset({"learnnet.calendar", "learnnet.calendar.views"}),
     frozenset({"learnnet.learning", "learnnet.learning.views"}),
-    frozenset({"learnnet.networks", "learnnet.networks.views"}),
     frozenset({"learnnet.pages", "learnnet.pages.views"}),
     frozenset({"learnnet.privacy", "learnnet.privacy.views"}),
     frozenset({"learnnet.rsvp", "learnnet.rsvp.views"}),
