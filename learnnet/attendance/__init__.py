@@ -5,8 +5,5 @@ Above ``rsvp`` (it compares who came with who answered) and below ``pages``.
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("attendance", __name__)
-
-from learnnet.attendance import views  # noqa: E402,F401
+from learnnet.attendance import views  # noqa: F401  (its routes register on bp)
+from learnnet.attendance.blueprint import bp as bp  # the app factory registers it

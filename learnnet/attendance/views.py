@@ -23,7 +23,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires, use_locale
-from learnnet.attendance import bp, checkin_code, rules, services
+from learnnet.attendance import checkin_code, rules, services
+from learnnet.attendance.blueprint import bp
 from learnnet.attendance.forms import WalkInForm
 from learnnet.attendance.models import STATUSES, Attendance
 from learnnet.extensions import db, limiter

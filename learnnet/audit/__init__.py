@@ -5,8 +5,5 @@ records every insert, update and delete of the tracked tables, with the acting a
 (or contact, through a personal link) that the web layer names for the request.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("audit", __name__)
-
-from learnnet.audit import views  # noqa: E402,F401
+from learnnet.audit import views  # noqa: F401  (its routes register on bp)
+from learnnet.audit.blueprint import bp as bp  # the app factory registers it

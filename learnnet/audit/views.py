@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from learnnet.access import ADMIN, requires
-from learnnet.audit import bp, services
+from learnnet.audit import services
+from learnnet.audit.blueprint import bp
 
 
 @bp.route("/admin/audit")

@@ -1,7 +1,4 @@
 """Login, accounts and access rules."""
 
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from learnnet.auth import views  # noqa: E402,F401
+from learnnet.auth import views  # noqa: F401  (its routes register on bp)
+from learnnet.auth.blueprint import bp as bp  # the app factory registers it

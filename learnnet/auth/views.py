@@ -22,7 +22,8 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from learnnet.access import ADMIN, PUBLIC, USER, requires, use_locale
-from learnnet.auth import bp, services
+from learnnet.auth import services
+from learnnet.auth.blueprint import bp
 from learnnet.auth.forms import (
     MIN_PASSWORD,
     ForgotPasswordForm,

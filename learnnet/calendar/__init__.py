@@ -14,11 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from learnnet import signals
-
-bp = Blueprint("calendar", __name__)
+from learnnet.calendar.blueprint import bp as bp  # the app factory registers it
 
 
 @signals.personal_link_renewed.connect

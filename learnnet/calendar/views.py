@@ -19,7 +19,8 @@ from learnnet.access import (
     USER,
     requires,
 )
-from learnnet.calendar import bp, ical, imip, services, stamps
+from learnnet.calendar import ical, imip, services, stamps
+from learnnet.calendar.blueprint import bp
 from learnnet.calendar.models import CONTACT
 from learnnet.calendar.models import NETWORK as NETWORK_FEED
 from learnnet.calendar.models import USER as USER_FEED

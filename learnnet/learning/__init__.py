@@ -6,8 +6,5 @@ Above ``scheduling`` and ``attendance`` (it reads their sessions and werkjaar), 
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("learning", __name__)
-
-from learnnet.learning import models, views  # noqa: E402,F401
+from learnnet.learning import models, views  # noqa: F401  (its routes register on bp)
+from learnnet.learning.blueprint import bp as bp  # the app factory registers it

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from learnnet import signals
 from learnnet.access import NETWORK, PERSONAL_LINK, SESSION, requires
 from learnnet.extensions import db
-from learnnet.learning import bp, rules, services
+from learnnet.learning import rules, services
+from learnnet.learning.blueprint import bp
 from learnnet.learning.forms import (
     AgendaItemForm,
     ProgrammeTextsForm,

@@ -1,7 +1,4 @@
 """Networks, member facilities, memberships and contacts."""
 
-from flask import Blueprint
-
-bp = Blueprint("networks", __name__)
-
-from learnnet.networks import views  # noqa: E402,F401
+from learnnet.networks import views  # noqa: F401  (its routes register on bp)
+from learnnet.networks.blueprint import bp as bp  # the app factory registers it

@@ -35,7 +35,8 @@ from learnnet.audit.models import AuditEvent
 from learnnet.auth.services import active_facilitator_choices
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.networks import bp, checks, csvio, services
+from learnnet.networks import checks, csvio, services
+from learnnet.networks.blueprint import bp
 from learnnet.networks.forms import (
     AddMemberForm,
     ConfirmImportForm,

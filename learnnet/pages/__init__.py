@@ -6,8 +6,5 @@ part and renders them together; nothing imports it.
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("pages", __name__)
-
-from learnnet.pages import views  # noqa: E402,F401
+from learnnet.pages import views  # noqa: F401  (its routes register on bp)
+from learnnet.pages.blueprint import bp as bp  # the app factory registers it

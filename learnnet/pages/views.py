@@ -23,7 +23,7 @@ from learnnet.networks import services as network_services
 from learnnet.networks.models import Network
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import scoped_view
-from learnnet.pages import bp
+from learnnet.pages.blueprint import bp
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import expected_people

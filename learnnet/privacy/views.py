@@ -11,7 +11,8 @@ from learnnet.access import ADMIN, CONTACT, requires
 from learnnet.extensions import db
 from learnnet.networks.models import Contact
 from learnnet.networks.rules import parse_id
-from learnnet.privacy import bp, services
+from learnnet.privacy import services
+from learnnet.privacy.blueprint import bp
 
 
 def _contact(contact_id: int) -> Contact:

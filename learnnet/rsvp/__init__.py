@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, has_request_context
+from flask import flash, has_request_context
 from flask_babel import ngettext
 
 from learnnet import signals
 from learnnet.rsvp import notify, services
-
-bp = Blueprint("rsvp", __name__)
+from learnnet.rsvp.blueprint import bp as bp  # the app factory registers it
 
 
 @signals.session_changed.connect

@@ -32,7 +32,8 @@ from learnnet.networks.rules import parse_id
 from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
 from learnnet.qr import qr_svg
-from learnnet.rsvp import bp, contacts, notify, rules, services
+from learnnet.rsvp import contacts, notify, rules, services
+from learnnet.rsvp.blueprint import bp
 from learnnet.rsvp.forms import (
     AnswerForm,
     ColleagueForm,

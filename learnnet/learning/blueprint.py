@@ -1,0 +1,6 @@
+"""The ``learning`` blueprint in a module of its own: the views register their routes on it
+without reading anything from the package's ``__init__``, which imports them."""
+
+from flask import Blueprint
+
+bp = Blueprint("learning", __name__)
