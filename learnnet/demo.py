@@ -27,10 +27,10 @@ from learnnet.models import utcnow
 from learnnet.networks import csvio
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Membership, Network
-from learnnet.scheduling import rotation, schoolholidays
-from learnnet.scheduling import services as scheduling
-from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
-from learnnet.scheduling.recurrence import Pattern
+from learnnet.planning import rotation, schoolholidays
+from learnnet.planning.recurrence import Pattern
+from learnnet.sessions import services as scheduling
+from learnnet.sessions.models import CONFIRMED, HELD, Blackout, Session
 
 # The demo member whose personal link `make run` prints.
 DEMO_MEMBER = ("Sofie Claes", "Kinderdagverblijf De Zonnebloem")
@@ -88,7 +88,7 @@ def member_rows(slug: str) -> list[csvio.FacilityRow]:
 
 AGENDA = "\n".join(SPEC["agenda"])
 # The demo's periods without sessions are the Flemish school holidays of the school years
-# its seasons run in, computed by learnnet.scheduling.schoolholidays and added as the
+# its seasons run in, computed by learnnet.planning.schoolholidays and added as the
 # timeline's one-click button adds them (same dates, same Dutch names), so that button
 # finds them already there.
 SCHOOL_HOLIDAY_NAMES = {
@@ -329,10 +329,10 @@ def _season_poll(network: Network) -> int:
     within its rules (each swaps the queue's hosts of two dates in a row where it can),
     so the plan from the poll has its hosts where they offered.
     """
-    from learnnet.scheduling import poll as poll_rules
-    from learnnet.scheduling import poll_services
-    from learnnet.scheduling.poll_models import Poll
-    from learnnet.scheduling.recurrence import DATES, candidate_dates
+    from learnnet.planning import poll as poll_rules
+    from learnnet.planning import poll_services
+    from learnnet.planning.poll_models import Poll
+    from learnnet.planning.recurrence import DATES, candidate_dates
     from learnnet.timefmt import local_today
 
     if db.session.scalar(select(func.count(Poll.id)).where(Poll.network_id == network.id)):
@@ -430,7 +430,7 @@ def _minutes(network: Network) -> int:
         MinutesSection,
     )
     from learnnet.learning.models import AgendaItem
-    from learnnet.scheduling.models import CANCELLED
+    from learnnet.sessions.models import CANCELLED
 
     now = utcnow()
     held = list(

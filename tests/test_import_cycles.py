@@ -33,14 +33,6 @@ ALLOWED: set[frozenset[str]] = {
     frozenset({"learnnet.pages", "learnnet.pages.views"}),
     frozenset({"learnnet.privacy", "learnnet.privacy.views"}),
     frozenset({"learnnet.rsvp", "learnnet.rsvp.views"}),
-    frozenset(
-        {
-            "learnnet.scheduling",
-            "learnnet.scheduling.poll_views",
-            "learnnet.scheduling.recovery_views",
-            "learnnet.scheduling.views",
-        }
-    ),
 }
 
 

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.scheduling import planning, services
-from learnnet.scheduling.models import Unavailability
+from learnnet.planning import planning
+from learnnet.sessions import services
+from learnnet.sessions.models import Unavailability
 from tests import factories
 
 

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from learnnet.forms import EARLIEST, LATEST, Length, PlausibleDate, strip_filter
-from learnnet.scheduling.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
+from learnnet.planning.recurrence import DATES, MAX_SESSIONS, MONTHLY, WEEKLY
 from learnnet.timefmt import local_today
 
 TRIM = [strip_filter]

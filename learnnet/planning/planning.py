@@ -23,11 +23,11 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership, Network
-from learnnet.scheduling import poll_services, rotation, schoolholidays
-from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session
-from learnnet.scheduling.poll_models import Poll
-from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
-from learnnet.scheduling.services import (
+from learnnet.planning import poll_services, rotation, schoolholidays
+from learnnet.planning.poll_models import Poll
+from learnnet.planning.recurrence import DATES, MONTHLY, Pattern, utc_to_local
+from learnnet.sessions.models import CANCELLED, Blackout, Series, Session
+from learnnet.sessions.services import (
     SeriesDetails,
     build_request,
     hosting_history,

@@ -21,11 +21,12 @@ from learnnet.extensions import db
 from learnnet.forms import Length, PlausibleDate, strip_filter
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
-from learnnet.scheduling import bp, planning, poll_services
-from learnnet.scheduling import poll as rules
-from learnnet.scheduling.forms import parse_dates
-from learnnet.scheduling.poll_models import Poll
-from learnnet.scheduling.recurrence import DATES
+from learnnet.planning import planning, poll_services
+from learnnet.planning import poll as rules
+from learnnet.planning.blueprint import bp
+from learnnet.planning.poll_models import Poll
+from learnnet.planning.recurrence import DATES
+from learnnet.sessions.forms import parse_dates
 from learnnet.timefmt import local_today
 
 
@@ -132,7 +133,7 @@ def poll_new(network: Network) -> Any:
                 ),
                 "success",
             )
-            return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id))
+            return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id))
     status = 400 if request.method == "POST" else 200
     return render_template("scheduling/poll_new.html", network=network, form=form), status
 
@@ -167,7 +168,7 @@ def poll_view(network: Network, poll_id: int) -> str:
     threshold, dropped = _grid_state(poll)
     view = poll_services.overview(poll, threshold, dropped)
 
-    base = url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id)
+    base = url_for("planning.poll_view", slug=network.slug, poll_id=poll.id)
 
     def grid_url(add: Any = (), remove: date | None = None) -> str:
         """The grid with these dates dropped too, or one put back (the threshold kept).
@@ -227,7 +228,7 @@ def poll_plan(network: Network, poll_id: int) -> Any:
     today = local_today(network.timezone)
     params = _plan_values(poll, dropped, planning.defaults(network, today), today)
     return redirect(
-        url_for("scheduling.plan_season", slug=network.slug, _anchor="preview", **params), 303
+        url_for("sessions.plan_season", slug=network.slug, _anchor="preview", **params), 303
     )
 
 
@@ -248,7 +249,7 @@ def poll_send(network: Network, poll_id: int) -> Any:
         )
     else:
         flash(_("Every contact with an email address already has the poll."), "info")
-    return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id), 303)
+    return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id), 303)
 
 
 @bp.route("/networks/<slug>/polls/<int:poll_id>/remind", methods=["POST"])
@@ -272,7 +273,7 @@ def poll_remind(network: Network, poll_id: int) -> Any:
             "info",
         )
     return redirect(
-        url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id) + "#missing", 303
+        url_for("planning.poll_view", slug=network.slug, poll_id=poll.id) + "#missing", 303
     )
 
 
@@ -283,7 +284,7 @@ def poll_close(network: Network, poll_id: int) -> Any:
     poll = _poll_of(network, poll_id)
     if poll_services.close_poll(poll):
         flash(_("The poll is closed. Later answers are kept but not counted."), "success")
-    return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id), 303)
+    return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id), 303)
 
 
 def _member_poll_page(

@@ -19,9 +19,10 @@ from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling import rotation, schoolholidays
-from learnnet.scheduling.before import Before, snapshot
-from learnnet.scheduling.models import (
+from learnnet.planning import rotation, schoolholidays
+from learnnet.planning.recurrence import local_to_utc, utc_to_local
+from learnnet.sessions.before import Before, snapshot
+from learnnet.sessions.models import (
     CANCELLED,
     CONFIRMED,
     PLANNED,
@@ -30,7 +31,6 @@ from learnnet.scheduling.models import (
     Session,
     Unavailability,
 )
-from learnnet.scheduling.recurrence import local_to_utc, utc_to_local
 from learnnet.timefmt import to_local
 
 DEFAULT_TITLE = "Netwerkbijeenkomst"

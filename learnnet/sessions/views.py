@@ -26,8 +26,11 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Facility, Network
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import scoped_view
-from learnnet.scheduling import bp, planning, rotation, schoolholidays, services
-from learnnet.scheduling.forms import (
+from learnnet.planning import planning, rotation, schoolholidays
+from learnnet.planning.recurrence import DATES, local_to_utc
+from learnnet.sessions import services
+from learnnet.sessions.blueprint import bp
+from learnnet.sessions.forms import (
     PeriodForm,
     PlanForm,
     SessionDetailsForm,
@@ -35,8 +38,7 @@ from learnnet.scheduling.forms import (
     SwapForm,
     parse_dates,
 )
-from learnnet.scheduling.models import Session
-from learnnet.scheduling.recurrence import DATES, local_to_utc
+from learnnet.sessions.models import Session
 from learnnet.templating import current_locale
 from learnnet.timefmt import format_day, local_date, to_local
 
@@ -294,7 +296,7 @@ def _pattern_key(values: Any) -> str:
 def _preview_url(network: Network, values: Any, state: dict[str, str]) -> str:
     params = {name: values.get(name, "") for name in PLAN_FIELDS}
     return url_for(
-        "scheduling.plan_season",
+        "sessions.plan_season",
         slug=network.slug,
         preview="1",
         **{k: v for k, v in params.items() if v != ""},
@@ -436,7 +438,7 @@ def _save(
         "success",
     )
     # An explicit fragment: browsers would otherwise keep the preview's "#preview".
-    return redirect(url_for("scheduling.timeline", slug=network.slug, _anchor="upcoming"), code=303)
+    return redirect(url_for("sessions.timeline", slug=network.slug, _anchor="upcoming"), code=303)
 
 
 def passed_label(code: str) -> str:
@@ -533,14 +535,14 @@ def blackout_add(network: Network) -> str | Response:
     """Add a period without sessions (e.g. school holidays). A GET (a reload after a form
     with errors) goes back to the page that holds the form."""
     if request.method == "GET":
-        return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+        return redirect(url_for("sessions.timeline", slug=network.slug) + "#blackouts")
     form = PeriodForm(prefix="blackout")
     if not form.validate_on_submit():
         return _render_timeline(network, form)
     services.add_blackout(network, form.starts_on.data, form.ends_on.data, form.label.data or "")
     flash(_("Period without sessions added."), "success")
     flash_conflicts(planning.conflicts(network))
-    return redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+    return redirect(url_for("sessions.timeline", slug=network.slug) + "#blackouts")
 
 
 def school_holiday_labels(school_year: int) -> dict[str, str]:
@@ -566,7 +568,7 @@ def offered_school_years(today: date) -> list[int]:
 def school_holidays_add(network: Network) -> Response:
     """The Flemish school holidays of a school year as periods without sessions, in one click."""
     school_year = parse_id(request.form.get("school_year", ""))
-    back = redirect(url_for("scheduling.timeline", slug=network.slug) + "#blackouts")
+    back = redirect(url_for("sessions.timeline", slug=network.slug) + "#blackouts")
     if school_year not in offered_school_years(_today(network)):
         flash(_("Choose one of the school years offered."), "error")
         return back
@@ -742,7 +744,7 @@ def session_swap(session: Session) -> str | Response:
                 _error(form, exc)
             else:
                 flash(_("Hosts swapped."), "success")
-                return redirect(url_for("scheduling.timeline", slug=network.slug))
+                return redirect(url_for("sessions.timeline", slug=network.slug))
     return render_template(
         "scheduling/session_swap.html", network=network, form=form, session=session
     )
