@@ -203,7 +203,7 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.calendar import bp as calendar_bp
     from learnnet.networks import bp as networks_bp
     from learnnet.pages import bp as pages_bp
-    from learnnet.planning import poll_views  # noqa: F401  (its routes register on bp)
+    from learnnet.planning import plan_views, poll_views  # noqa: F401  (its routes register on bp)
     from learnnet.planning.blueprint import bp as planning_bp
     from learnnet.rsvp import bp as rsvp_bp
     from learnnet.sessions import recovery_views, views  # noqa: F401  (likewise)

@@ -16,9 +16,9 @@ import pytest
 from learnnet.extensions import db
 from learnnet.planning import poll as rules
 from learnnet.planning import poll_services
+from learnnet.planning.plan_views import PLAN_FIELDS
 from learnnet.planning.poll import CAN, CANNOT, RATHER_NOT, Answer
 from learnnet.sessions.models import Session
-from learnnet.sessions.views import PLAN_FIELDS
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.test_scheduling import form_from_preview

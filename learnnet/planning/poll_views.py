@@ -24,9 +24,9 @@ from learnnet.networks.rules import parse_id
 from learnnet.planning import planning, poll_services
 from learnnet.planning import poll as rules
 from learnnet.planning.blueprint import bp
+from learnnet.planning.forms import parse_dates
 from learnnet.planning.poll_models import Poll
 from learnnet.planning.recurrence import DATES
-from learnnet.sessions.forms import parse_dates
 from learnnet.timefmt import local_today
 
 
@@ -228,7 +228,7 @@ def poll_plan(network: Network, poll_id: int) -> Any:
     today = local_today(network.timezone)
     params = _plan_values(poll, dropped, planning.defaults(network, today), today)
     return redirect(
-        url_for("sessions.plan_season", slug=network.slug, _anchor="preview", **params), 303
+        url_for("planning.plan_season", slug=network.slug, _anchor="preview", **params), 303
     )
 
 
