@@ -28,6 +28,7 @@ from learnnet.networks import csvio
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Membership, Network
 from learnnet.planning import rotation, schoolholidays
+from learnnet.planning import services as planning_services
 from learnnet.planning.recurrence import Pattern
 from learnnet.sessions import services as scheduling
 from learnnet.sessions.models import CONFIRMED, HELD, Blackout, Session
@@ -124,14 +125,14 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
             scheduling.add_school_holidays(network, year, _school_holiday_labels(year))
     pattern = Pattern(start=start, **SEASONS[spec["slug"]])
     network.expected_attendance = 8  # what the demo networks usually get
-    request = scheduling.build_request(
+    request = planning_services.build_request(
         network, pattern, today=start, count=10, until=None, expected=8
     )
     plan = rotation.plan(request)
-    details = scheduling.SeriesDetails(
+    details = planning_services.SeriesDetails(
         start_time=time(19, 0), duration_minutes=150, title="Netwerkbijeenkomst", rsvp_days=7
     )
-    sessions = scheduling.save_plan(network, plan, details)
+    sessions = planning_services.save_plan(network, plan, details)
     now = utcnow()
     confirmed = 0
     for session in sessions:
@@ -342,7 +343,7 @@ def _season_poll(network: Network) -> int:
     )
     today = local_today(network.timezone)
     start = max(today, last.date() if last else today) + timedelta(days=7)
-    holidays = scheduling.public_holidays(start, start + SEASON_REACH)
+    holidays = planning_services.public_holidays(start, start + SEASON_REACH)
     days: list[date] = []
     for day in candidate_dates(Pattern(start=start, **SEASONS[POLL_SLUG])):
         if day not in holidays and schoolholidays.holiday_on(day) is None:
@@ -380,7 +381,7 @@ def _season_poll(network: Network) -> int:
         if day != weak
     )
     # The queue's hosts, then each pair of dates swapped: kept where the planner follows.
-    request = scheduling.build_request(
+    request = planning_services.build_request(
         network,
         Pattern(DATES, today, dates=tuple(days)),
         today,

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from learnnet.extensions import db
 from learnnet.planning import planning
+from learnnet.planning.services import network_blackouts
 from learnnet.sessions.models import Blackout
-from learnnet.sessions.services import network_blackouts
 from learnnet.timefmt import to_local
 from tests import factories
 from tests.test_scheduling import members as members  # the fixture

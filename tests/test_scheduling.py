@@ -576,7 +576,7 @@ def test_the_demo_uses_the_official_school_holidays_and_adding_them_gives_no_dup
     from learnnet import demo
     from learnnet.networks.models import Network
     from learnnet.planning import schoolholidays
-    from learnnet.sessions.services import network_blackouts
+    from learnnet.planning.services import network_blackouts
     from learnnet.timefmt import to_local
     from tests.conftest import login
 

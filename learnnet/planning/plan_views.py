@@ -26,10 +26,10 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Network
 from learnnet.networks.rules import parse_id
 from learnnet.planning import planning, rotation, schoolholidays
+from learnnet.planning import services as planning_services
 from learnnet.planning.blueprint import bp
 from learnnet.planning.forms import PlanForm, parse_dates
 from learnnet.planning.recurrence import DATES
-from learnnet.sessions import services
 from learnnet.sessions.models import Session
 from learnnet.templating import current_locale
 from learnnet.timefmt import format_day, local_date, to_local
@@ -376,7 +376,7 @@ def plan_season(network: Network) -> str | Response:
         skip_label=skip_label,
         reason_label=reason_label,
         passed_label=passed_label,
-        blackouts=services.network_blackouts(network),
+        blackouts=planning_services.network_blackouts(network),
         school_holiday_name=lambda h: school_holiday_labels(h.school_year)[h.holiday.key],
     )
 

@@ -26,8 +26,7 @@ from learnnet.networks.models import Contact, Membership, Network
 from learnnet.planning import poll_services, rotation, schoolholidays
 from learnnet.planning.poll_models import Poll
 from learnnet.planning.recurrence import DATES, MONTHLY, Pattern, utc_to_local
-from learnnet.sessions.models import CANCELLED, Blackout, Series, Session
-from learnnet.sessions.services import (
+from learnnet.planning.services import (
     SeriesDetails,
     build_request,
     hosting_history,
@@ -36,6 +35,7 @@ from learnnet.sessions.services import (
     save_plan,
     session_times,
 )
+from learnnet.sessions.models import CANCELLED, Blackout, Series, Session
 from learnnet.timefmt import to_local
 
 # A facility rarely sends more than two people to a session.

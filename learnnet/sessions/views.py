@@ -24,6 +24,7 @@ from learnnet.networks.models import Facility, Network
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import scoped_view
 from learnnet.planning import planning
+from learnnet.planning import services as planning_services
 from learnnet.planning.plan_views import (
     flash_conflicts,
     network_today,
@@ -112,7 +113,7 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         tally=services.hosting_tally(
             network, network_today(network), planning.expected_attendance(network)[0]
         ),
-        blackouts=services.network_blackouts(network),
+        blackouts=planning_services.network_blackouts(network),
         blackout_form=blackout_form,
         school_years=offered_school_years(network_today(network)),
         passed_label=passed_label,
