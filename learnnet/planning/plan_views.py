@@ -365,7 +365,7 @@ def plan_season(network: Network) -> str | Response:
     expected, estimated = planning.expected_attendance(network)
     state = _state_params(*_shown_state(request.args)) | poll_params(request.args) if result else {}
     return render_template(
-        "scheduling/plan.html",
+        "planning/plan.html",
         network=network,
         form=form,
         preview=result,

@@ -100,7 +100,7 @@ def _poll_of(network: Network, poll_id: int) -> Poll:
 def poll_list(network: Network) -> str:
     """The network's season polls."""
     return render_template(
-        "scheduling/poll_list.html", network=network, polls=poll_services.network_polls(network)
+        "planning/poll_list.html", network=network, polls=poll_services.network_polls(network)
     )
 
 
@@ -135,7 +135,7 @@ def poll_new(network: Network) -> Any:
             )
             return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("scheduling/poll_new.html", network=network, form=form), status
+    return render_template("planning/poll_new.html", network=network, form=form), status
 
 
 def _grid_state(poll: Poll) -> tuple[int | None, frozenset[date]]:
@@ -180,7 +180,7 @@ def poll_view(network: Network, poll_id: int) -> str:
         return f"{base}?{urlencode(params, safe=',')}"
 
     return render_template(
-        "scheduling/poll_view.html",
+        "planning/poll_view.html",
         network=network,
         view=view,
         mailed=poll_services.mailed(poll),
@@ -291,7 +291,7 @@ def _member_poll_page(
     contact: Contact, poll: Poll, typed: dict[date, tuple[str, bool]], error: str = ""
 ) -> tuple[str, int]:
     return render_template(
-        "scheduling/poll_answer.html",
+        "planning/poll_answer.html",
         contact=contact,
         poll=poll,
         token=request.view_args["token"],  # type: ignore[index]

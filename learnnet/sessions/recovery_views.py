@@ -54,7 +54,7 @@ class Confirm:
 
 
 def _render(confirm: Confirm) -> str:
-    return render_template("scheduling/confirm.html", confirm=confirm)
+    return render_template("sessions/confirm.html", confirm=confirm)
 
 
 def _network_crumbs(network: Network) -> list[tuple[str, str]]:

@@ -100,7 +100,7 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
 
     titles = Counter(listed.titles)
     return render_template(
-        "scheduling/timeline.html",
+        "sessions/timeline.html",
         network=network,
         moved=moved,
         by_werkjaar=by_werkjaar,
@@ -216,7 +216,7 @@ def session_new(network: Network) -> str | Response:
             flash(_("Session added."), "success")
             _warn_about(session)
             return redirect(url_for("pages.session_view", session_id=session.id))
-    return render_template("scheduling/session_time.html", network=network, form=form, session=None)
+    return render_template("sessions/session_time.html", network=network, form=form, session=None)
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -253,7 +253,7 @@ def session_edit(session: Session) -> str | Response:
             flash(_("Session saved."), "success")
             return redirect(url_for("pages.session_view", session_id=session.id))
     return render_template(
-        "scheduling/session_edit.html", network=session.network, form=form, session=session
+        "sessions/session_edit.html", network=session.network, form=form, session=session
     )
 
 
@@ -287,7 +287,7 @@ def session_move(session: Session) -> str | Response:
                 _warn_about(session)
             return redirect(url_for("pages.session_view", session_id=session.id))
     return render_template(
-        "scheduling/session_time.html", network=network, form=form, session=session
+        "sessions/session_time.html", network=network, form=form, session=session
     )
 
 
@@ -321,7 +321,7 @@ def session_swap(session: Session) -> str | Response:
                 flash(_("Hosts swapped."), "success")
                 return redirect(url_for("sessions.timeline", slug=network.slug))
     return render_template(
-        "scheduling/session_swap.html", network=network, form=form, session=session
+        "sessions/session_swap.html", network=network, form=form, session=session
     )
 
 
