@@ -203,12 +203,16 @@ def _register_blueprints(app: Flask) -> None:
     from learnnet.calendar import bp as calendar_bp
     from learnnet.networks import bp as networks_bp
     from learnnet.pages import bp as pages_bp
+    from learnnet.planning import plan_views, poll_views  # noqa: F401  (its routes register on bp)
+    from learnnet.planning.blueprint import bp as planning_bp
     from learnnet.rsvp import bp as rsvp_bp
-    from learnnet.scheduling import bp as scheduling_bp
+    from learnnet.sessions import recovery_views, views  # noqa: F401  (likewise)
+    from learnnet.sessions.blueprint import bp as sessions_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(networks_bp)
-    app.register_blueprint(scheduling_bp)
+    app.register_blueprint(sessions_bp)
+    app.register_blueprint(planning_bp)
     app.register_blueprint(rsvp_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(calendar_bp)
@@ -272,7 +276,7 @@ def _register_audit() -> None:
         Network,
     )
     from learnnet.rsvp.models import Rsvp
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     for model, entity in (
         (ApiToken, "api_token"),

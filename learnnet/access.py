@@ -286,7 +286,7 @@ def _check(rule: str, kwargs: dict[str, Any]) -> None:
             abort(403)
         kwargs["contact"] = contact
     elif rule == SESSION:
-        from learnnet.scheduling.models import Session
+        from learnnet.sessions.models import Session
 
         query = select(Session, _facilitated(Session.network_id)).where(
             Session.id == kwargs.pop("session_id")

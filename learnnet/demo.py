@@ -27,10 +27,11 @@ from learnnet.models import utcnow
 from learnnet.networks import csvio
 from learnnet.networks import services as network_services
 from learnnet.networks.models import Contact, Membership, Network
-from learnnet.scheduling import rotation, schoolholidays
-from learnnet.scheduling import services as scheduling
-from learnnet.scheduling.models import CONFIRMED, HELD, Blackout, Session
-from learnnet.scheduling.recurrence import Pattern
+from learnnet.planning import rotation, schoolholidays
+from learnnet.planning import services as planning_services
+from learnnet.planning.recurrence import Pattern
+from learnnet.sessions import services as scheduling
+from learnnet.sessions.models import CONFIRMED, HELD, Blackout, Session
 
 # The demo member whose personal link `make run` prints.
 DEMO_MEMBER = ("Sofie Claes", "Kinderdagverblijf De Zonnebloem")
@@ -88,7 +89,7 @@ def member_rows(slug: str) -> list[csvio.FacilityRow]:
 
 AGENDA = "\n".join(SPEC["agenda"])
 # The demo's periods without sessions are the Flemish school holidays of the school years
-# its seasons run in, computed by learnnet.scheduling.schoolholidays and added as the
+# its seasons run in, computed by learnnet.planning.schoolholidays and added as the
 # timeline's one-click button adds them (same dates, same Dutch names), so that button
 # finds them already there.
 SCHOOL_HOLIDAY_NAMES = {
@@ -124,14 +125,14 @@ def _plan_season(network: Network, spec: dict) -> int:  # type: ignore[type-arg]
             scheduling.add_school_holidays(network, year, _school_holiday_labels(year))
     pattern = Pattern(start=start, **SEASONS[spec["slug"]])
     network.expected_attendance = 8  # what the demo networks usually get
-    request = scheduling.build_request(
+    request = planning_services.build_request(
         network, pattern, today=start, count=10, until=None, expected=8
     )
     plan = rotation.plan(request)
-    details = scheduling.SeriesDetails(
+    details = planning_services.SeriesDetails(
         start_time=time(19, 0), duration_minutes=150, title="Netwerkbijeenkomst", rsvp_days=7
     )
-    sessions = scheduling.save_plan(network, plan, details)
+    sessions = planning_services.save_plan(network, plan, details)
     now = utcnow()
     confirmed = 0
     for session in sessions:
@@ -333,10 +334,10 @@ def _season_poll(network: Network) -> int:
     within its rules (each swaps the queue's hosts of two dates in a row where it can),
     so the plan from the poll has its hosts where they offered.
     """
-    from learnnet.scheduling import poll as poll_rules
-    from learnnet.scheduling import poll_services
-    from learnnet.scheduling.poll_models import Poll
-    from learnnet.scheduling.recurrence import DATES, candidate_dates
+    from learnnet.planning import poll as poll_rules
+    from learnnet.planning import poll_services
+    from learnnet.planning.poll_models import Poll
+    from learnnet.planning.recurrence import DATES, candidate_dates
     from learnnet.timefmt import local_today
 
     if db.session.scalar(select(func.count(Poll.id)).where(Poll.network_id == network.id)):
@@ -346,7 +347,7 @@ def _season_poll(network: Network) -> int:
     )
     today = local_today(network.timezone)
     start = max(today, last.date() if last else today) + timedelta(days=7)
-    holidays = scheduling.public_holidays(start, start + SEASON_REACH)
+    holidays = planning_services.public_holidays(start, start + SEASON_REACH)
     days: list[date] = []
     for day in candidate_dates(Pattern(start=start, **SEASONS[POLL_SLUG])):
         if day not in holidays and schoolholidays.holiday_on(day) is None:
@@ -384,7 +385,7 @@ def _season_poll(network: Network) -> int:
         if day != weak
     )
     # The queue's hosts, then each pair of dates swapped: kept where the planner follows.
-    request = scheduling.build_request(
+    request = planning_services.build_request(
         network,
         Pattern(DATES, today, dates=tuple(days)),
         today,
@@ -434,7 +435,7 @@ def _minutes(network: Network) -> int:
         MinutesSection,
     )
     from learnnet.learning.models import AgendaItem
-    from learnnet.scheduling.models import CANCELLED
+    from learnnet.sessions.models import CANCELLED
 
     now = utcnow()
     held = list(

@@ -1,8 +1,8 @@
 """Events a lower room announces and a higher room acts on, inside the same transaction.
 
-``scheduling`` and ``networks`` may not import ``rsvp`` (it is above them), yet a moved
-session must notify the people who answered and a facility that leaves must free its
-seats. The lower room sends one of these signals just before it commits; the higher
+``planning``, ``sessions`` and ``networks`` may not import ``rsvp`` (it is above them),
+yet a moved session must notify the people who answered and a facility that leaves must
+free its seats. The lower room sends one of these signals just before it commits; the higher
 room's receivers add their rows (answers withdrawn, messages queued) to the same
 database transaction, so both land together or not at all.
 """
@@ -15,7 +15,7 @@ _signals = Namespace()
 
 #: sender: the Session; ``changes``: a frozenset of "time", "place", "cancelled",
 #: "capacity", "restored" (a cancelled session goes ahead after all); ``before``: a
-#: ``scheduling.before.Before`` of its time and place before a move or a new place (or
+#: ``sessions.before.Before`` of its time and place before a move or a new place (or
 #: None), so that the change mail shows old and new.
 session_changed = _signals.signal("session-changed")
 

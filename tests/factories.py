@@ -11,7 +11,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

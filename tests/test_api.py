@@ -342,7 +342,7 @@ def test_paging_returns_every_row_once(app, network, facilitator, limit):
     factories.member(other, hosts[0])
     factories.session(other, hosts[0])
     db.session.commit()
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     expected = sorted(
         db.session.scalars(db.select(Session.id).where(Session.network_id == network.id))

@@ -19,7 +19,7 @@ from learnnet.learning.record import start_year_of
 from learnnet.models import utcnow
 from learnnet.privacy.services import erase
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling import recovery
+from learnnet.sessions import recovery
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.api_helpers import bearer, make_token

@@ -15,7 +15,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import HELD
+from learnnet.sessions.models import HELD
 from tests import factories
 from tests.conftest import login
 from tests.rsvp_helpers import answer, token_for

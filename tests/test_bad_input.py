@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from learnnet.config import env_overrides
 from learnnet.extensions import db
 from learnnet.networks.models import Contact, Facility
-from learnnet.scheduling.models import CONFIRMED, Session
+from learnnet.sessions.models import CONFIRMED, Session
 from tests import factories
 from tests.test_scheduling import plan_data
 

@@ -15,7 +15,7 @@ from learnnet.calendar.models import CalendarFeed, FeedStamp
 from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
 from learnnet.models import utcnow
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests import factories
 from tests.ical_oracles import parse_icaljs, parse_vobject
 from tests.rsvp_helpers import answer, token_for

@@ -18,7 +18,7 @@ from learnnet.mail.models import OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks import services as network_services
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests import factories
 from tests.ical_oracles import parse_icaljs, parse_vobject
 from tests.itip_replies import SHAPES, reply

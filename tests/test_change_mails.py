@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
-from learnnet.scheduling.before import Before, compare
+from learnnet.sessions.before import Before, compare
 from learnnet.timefmt import format_day, to_local
 from tests import factories
 

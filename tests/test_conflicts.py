@@ -8,9 +8,9 @@ import re
 from datetime import date, timedelta
 
 from learnnet.extensions import db
-from learnnet.scheduling import planning
-from learnnet.scheduling.models import Blackout
-from learnnet.scheduling.services import network_blackouts
+from learnnet.planning import planning
+from learnnet.planning.services import network_blackouts
+from learnnet.sessions.models import Blackout
 from learnnet.timefmt import to_local
 from tests import factories
 from tests.test_scheduling import members as members  # the fixture
@@ -59,7 +59,7 @@ def test_choose_another_host_in_one_click_clears_the_flag(logged_in, network, me
     first, _second = _planned(network, members)
     day = _day(first)
     factories_period = dict(starts_on=day, ends_on=day, reason="Dicht")
-    from learnnet.scheduling.models import Unavailability
+    from learnnet.sessions.models import Unavailability
 
     db.session.add(Unavailability(facility=members[0], **factories_period))
     db.session.commit()
@@ -155,7 +155,7 @@ def test_blackouts_in_the_past_or_cancelled_sessions_are_not_flagged(app, networ
 
 
 def test_school_holidays_of_a_school_year_in_one_click(logged_in, network, members):
-    from learnnet.scheduling.schoolholidays import school_holidays, school_year_of
+    from learnnet.planning.schoolholidays import school_holidays, school_year_of
 
     year = school_year_of(date.today())
     page = logged_in.get(f"/networks/{network.slug}/sessions").get_data(as_text=True)

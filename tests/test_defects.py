@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from learnnet.extensions import db
-from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.planning.recurrence import local_to_utc
 from learnnet.timefmt import local_today, to_local
 from tests import factories
 from tests.test_scheduling import members as members  # the fixture

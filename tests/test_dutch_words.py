@@ -12,7 +12,7 @@ from learnnet import demo
 from learnnet.extensions import db
 from learnnet.networks.models import Contact, Facility, Network
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.conftest import login
 
 TELL_TALE = {

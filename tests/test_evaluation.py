@@ -553,7 +553,7 @@ def test_two_answers_at_once_make_one(app, held, db_url):
     def submit() -> None:
         with app.app_context():
             from learnnet.networks.models import Contact
-            from learnnet.scheduling.models import Session
+            from learnnet.sessions.models import Session
 
             s = db.session.get(Session, session_id)
             c = db.session.get(Contact, contact_id)

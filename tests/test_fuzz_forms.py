@@ -24,7 +24,7 @@ from learnnet.mail.models import QUEUED, SENDING, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.names import is_one_line
 from learnnet.networks.models import Contact, Facility, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests import factories
 from tests.conftest import login
 from tests.test_routes_access import routes, world  # noqa: F401  (the fixture)

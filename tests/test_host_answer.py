@@ -10,8 +10,8 @@ from sqlalchemy import select
 from learnnet.audit.models import AuditEvent
 from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
-from learnnet.scheduling import planning, rotation
-from learnnet.scheduling.models import CONFIRMED
+from learnnet.planning import planning, rotation
+from learnnet.sessions.models import CONFIRMED
 from tests import factories
 from tests.conftest import login
 from tests.rsvp_helpers import token_for

@@ -1,5 +1,5 @@
 """One loader of the planner's member facts: the planner, the hosting tally and the conflict
-check read them through ``services.members_by_network``, in statements that do not grow
+check read them through ``planning_services.members_by_network``, in statements that do not grow
 with the number of networks, members, contacts or unavailable periods."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.scheduling import planning, services
-from learnnet.scheduling.models import Unavailability
+from learnnet.planning import planning
+from learnnet.planning import services as planning_services
+from learnnet.sessions import services
+from learnnet.sessions.models import Unavailability
 from tests import factories
 
 
@@ -45,9 +47,9 @@ def _costs(count_queries, networks: list) -> dict[str, int]:
     today = utcnow().date()
     return {
         "loader": _statements(
-            count_queries, lambda: services.members_by_network([n.id for n in networks])
+            count_queries, lambda: planning_services.members_by_network([n.id for n in networks])
         ),
-        "planner": _statements(count_queries, lambda: services.planner_members(first)),
+        "planner": _statements(count_queries, lambda: planning_services.planner_members(first)),
         "tally": _statements(count_queries, lambda: services.hosting_tally(first, today)),
         "conflicts": _statements(count_queries, lambda: planning.conflicts_for_networks(networks)),
     }
@@ -71,7 +73,7 @@ def test_one_member_per_facility_with_its_current_period_and_its_facts(app, faci
     factories.member(net, gone, joined_on=date(2024, 9, 1), left_on=date(2025, 6, 30))
     factories.contact(gone, active=False)
     db.session.commit()
-    found = services.members_by_network([net.id, other.id])
+    found = planning_services.members_by_network([net.id, other.id])
     mine = found[net.id]
     assert set(mine) == {m.facility_id for m in net.memberships}
     assert (mine[back.id].joined_on, mine[back.id].left_on) == (date(2026, 1, 5), None)
@@ -80,6 +82,6 @@ def test_one_member_per_facility_with_its_current_period_and_its_facts(app, faci
     host = net.memberships[0].facility_id
     assert mine[host].has_contact and len(mine[host].unavailable) == 1
     assert set(found[other.id]).isdisjoint(mine)
-    assert services.planner_members(net) == list(mine.values())
-    only = services.members_by_network([net.id, other.id], [back.id])
+    assert planning_services.planner_members(net) == list(mine.values())
+    only = planning_services.members_by_network([net.id, other.id], [back.id])
     assert only == {net.id: {back.id: mine[back.id]}}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from learnnet.attendance.models import Attendance
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.scheduling.models import HELD, PLANNED
+from learnnet.sessions.models import HELD, PLANNED
 from tests import factories
 from tests.rsvp_helpers import answer, token_for
 

@@ -190,7 +190,7 @@ def test_changes_and_cancellations_never_wait_behind_invitations(app_factory):
         second = factories.session(network, first.host, days_ahead=40)
         db.session.commit()
         notify.send_invitations(second)
-        from learnnet.scheduling import services as scheduling
+        from learnnet.sessions import services as scheduling
 
         scheduling.cancel_session(first)
         report = deliver_due(limit=5)

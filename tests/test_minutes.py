@@ -15,7 +15,7 @@ from learnnet.learning.minutes_models import ActionNote, ActionPoint, Minutes
 from learnnet.learning.models import AgendaItem
 from learnnet.mail.models import OutboxMessage
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import CANCELLED
+from learnnet.sessions.models import CANCELLED
 from learnnet.timefmt import local_today
 from tests import factories
 
@@ -272,7 +272,7 @@ def test_the_demo_has_minutes_with_one_agreement_done_and_one_open_on_the_next_s
     from learnnet import demo
     from learnnet.models import utcnow
     from learnnet.networks.models import Contact, Network
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
     from tests.conftest import login
     from tests.test_dutch_words import TELL_TALE, visible_words
 

@@ -19,7 +19,7 @@ from learnnet import create_app
 from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.networks.models import Contact
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.bench.http import BUDGETS_KB, PASSWORD, World, seed
 from tests.conftest import Client, base_config
 

@@ -19,7 +19,7 @@ from learnnet import changes
 from learnnet.extensions import db
 from learnnet.pagecache import cache_of
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import Unavailability
+from learnnet.sessions.models import Unavailability
 from tests import factories
 from tests.conftest import QueryCounter, csrf_token_from, login
 from tests.rsvp_helpers import answer, token_for

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from learnnet.extensions import db
-from learnnet.scheduling.rotation import Member, takers_by_day, turn_takers
+from learnnet.planning.rotation import Member, takers_by_day, turn_takers
 from learnnet.timefmt import NL_MONTHS, format_day
 from tests import factories
 from tests.rsvp_helpers import answer, token_for
@@ -167,7 +167,7 @@ def test_a_feed_revalidation_is_one_statement_for_every_kind_of_feed(
 def test_the_timeline_shows_the_latest_past_and_the_rest_on_request(
     app, logged_in, network, count_queries
 ):
-    from learnnet.scheduling.views import PAST_SHOWN
+    from learnnet.sessions.views import PAST_SHOWN
 
     host = network.memberships[0].facility
     past = [factories.session(network, host, days_ahead=-7 * n) for n in range(1, 26)]

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from learnnet.extensions import db
-from learnnet.scheduling.models import Series, Session
+from learnnet.sessions.models import Series, Session
 from tests import factories
 from tests.test_scheduling import (
     form_from_preview,
@@ -186,7 +186,7 @@ def test_a_school_holiday_that_is_also_a_network_period_is_shown_without_a_tickb
     logged_in, network, members
 ):
     """The network's own period applies whatever the plan says: unticking could not help."""
-    from learnnet.scheduling.services import add_blackout
+    from learnnet.sessions.services import add_blackout
 
     add_blackout(network, date(2028, 7, 1), date(2028, 8, 31), "Zomervakantie 2027–2028")
     data = plan_data(pattern="dates", dates="14/03/2028\n11/04/2028\n11/07/2028", count="")

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern
-from learnnet.scheduling.rotation import (
+from learnnet.planning.recurrence import DATES, MONTHLY, Pattern
+from learnnet.planning.rotation import (
     CONFLICT_BLACKOUT,
     CONFLICT_NO_CONTACT,
     CONFLICT_NOT_MEMBER,

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from learnnet.extensions import db
+from learnnet.planning import poll as rules
+from learnnet.planning import poll_services
+from learnnet.planning.poll import CAN, CANNOT, RATHER_NOT, Answer
+from learnnet.planning.poll_models import Poll, PollAnswer, PollDate
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling import poll as rules
-from learnnet.scheduling import poll_services
-from learnnet.scheduling.poll import CAN, CANNOT, RATHER_NOT, Answer
-from learnnet.scheduling.poll_models import Poll, PollAnswer, PollDate
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.conftest import login
@@ -172,7 +172,7 @@ def test_a_wrong_poll_is_refused_next_to_the_field_and_kept(
 def test_the_poll_form_starts_from_the_latest_series_pattern(app, network, logged_in):
     from datetime import time
 
-    from learnnet.scheduling.models import Series
+    from learnnet.sessions.models import Series
 
     db.session.add(
         Series(

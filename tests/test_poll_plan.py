@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from learnnet.extensions import db
-from learnnet.scheduling import poll as rules
-from learnnet.scheduling import poll_services
-from learnnet.scheduling.models import Session
-from learnnet.scheduling.poll import CAN, CANNOT, RATHER_NOT, Answer
-from learnnet.scheduling.views import PLAN_FIELDS
+from learnnet.planning import poll as rules
+from learnnet.planning import poll_services
+from learnnet.planning.plan_views import PLAN_FIELDS
+from learnnet.planning.poll import CAN, CANNOT, RATHER_NOT, Answer
+from learnnet.sessions.models import Session
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.test_scheduling import form_from_preview

@@ -222,7 +222,7 @@ def test_only_the_facilitys_own_shared_answers_are_quoted_without_names(
     app, network, year, logged_in
 ):
     from learnnet.learning.evaluation_models import EvaluationAnswer, EvaluationResponse
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     held = db.session.scalar(db.select(Session).where(Session.title == "Voorlezen"))
     cancelled = db.session.scalar(db.select(Session).where(Session.title == "Afgelast"))
@@ -270,7 +270,7 @@ def test_the_facilitys_agreements_from_published_minutes_and_how_they_went(
         Minutes,
     )
     from learnnet.models import utcnow
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     first, second = year["first"], year["second"]
     held = db.session.scalar(db.select(Session).where(Session.title == "Voorlezen"))

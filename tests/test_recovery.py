@@ -16,8 +16,8 @@ from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
 from learnnet.models import utcnow
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling import recovery
-from learnnet.scheduling.models import (
+from learnnet.sessions import recovery
+from learnnet.sessions.models import (
     CANCELLED,
     CONFIRMED,
     PLANNED,

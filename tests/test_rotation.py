@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from learnnet.scheduling.recurrence import (
+from learnnet.planning.recurrence import (
     DATES,
     MONTHLY,
     WEEKLY,
@@ -19,7 +19,7 @@ from learnnet.scheduling.recurrence import (
     local_to_utc,
     nth_weekday,
 )
-from learnnet.scheduling.rotation import (
+from learnnet.planning.rotation import (
     CAPACITY,
     CONSECUTIVE,
     FAIRNESS,
@@ -329,7 +329,7 @@ def test_holidays_and_school_holidays_are_skipped_with_their_names():
 
 
 def test_school_holidays_the_request_applies_are_skipped_with_their_key():
-    """The caller passes the school holidays it applies (learnnet.scheduling.planning: all
+    """The caller passes the school holidays it applies (learnnet.planning.planning: all
     of them, unless the facilitator unticked one); a network's own period comes after."""
     request = Request(
         members=GENT,

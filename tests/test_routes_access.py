@@ -29,7 +29,7 @@ from learnnet.access import (
 )
 from learnnet.audit.models import AuditEvent
 from learnnet.extensions import db
-from learnnet.scheduling.models import Blackout, Series, Unavailability
+from learnnet.sessions.models import Blackout, Series, Unavailability
 from tests import factories
 from tests.conftest import login
 
@@ -123,7 +123,7 @@ def world(app, network, facilitator, admin):
     db.session.commit()
     from datetime import timedelta
 
-    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.planning.poll_services import create_poll
     from learnnet.timefmt import local_today
 
     poll_day = local_today() + timedelta(days=30)
@@ -377,7 +377,7 @@ def test_every_api_route_checks_the_token(app, network, facilitator):
     from learnnet.attendance.models import Attendance
     from learnnet.models import utcnow
     from learnnet.rsvp.models import Rsvp
-    from learnnet.scheduling import recovery
+    from learnnet.sessions import recovery
     from learnnet.timefmt import local_today
     from tests.api_helpers import bearer, make_token
 

@@ -15,7 +15,7 @@ from learnnet.models import utcnow
 from learnnet.rsvp import contacts as links
 from learnnet.rsvp import services
 from learnnet.rsvp.models import Rsvp, RsvpChange
-from learnnet.scheduling.models import CANCELLED
+from learnnet.sessions.models import CANCELLED
 from tests import factories
 from tests.conftest import login
 from tests.rsvp_helpers import answer, token_for

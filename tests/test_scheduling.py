@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Facility
-from learnnet.scheduling.models import CANCELLED, CONFIRMED, Blackout, Session, Unavailability
+from learnnet.sessions.models import CANCELLED, CONFIRMED, Blackout, Session, Unavailability
 from tests import factories
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -575,8 +575,8 @@ def test_the_demo_uses_the_official_school_holidays_and_adding_them_gives_no_dup
     duplicates). Now they come from the same source."""
     from learnnet import demo
     from learnnet.networks.models import Network
-    from learnnet.scheduling import schoolholidays
-    from learnnet.scheduling.services import network_blackouts
+    from learnnet.planning import schoolholidays
+    from learnnet.planning.services import network_blackouts
     from learnnet.timefmt import to_local
     from tests.conftest import login
 

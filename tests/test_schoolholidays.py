@@ -15,7 +15,7 @@ from dateutil.easter import easter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learnnet.scheduling.schoolholidays import (
+from learnnet.planning.schoolholidays import (
     AUTUMN,
     CHRISTMAS,
     EASTER,

@@ -80,7 +80,7 @@ def test_facility_table_sorts_by_its_columns(logged_in, facilitator):
 def test_dashboard_is_a_to_do_list(logged_in, network):
     """Hosts to confirm and agendas to write for the coming sessions, with their actions;
     relative dates; a session far ahead is not yet a to-do."""
-    from learnnet.scheduling.models import CONFIRMED
+    from learnnet.sessions.models import CONFIRMED
 
     host = network.memberships[0].facility
     soon = factories.session(network, host, days_ahead=10, agenda="")
@@ -222,7 +222,7 @@ def test_timeline_groups_by_werkjaar_and_marks_moved_sessions(logged_in, network
     carries "verplaatst"; an agenda edit does not; the usual title is not repeated."""
     from datetime import time, timedelta
 
-    from learnnet.scheduling import services as scheduling
+    from learnnet.sessions import services as scheduling
     from learnnet.timefmt import to_local
 
     host = network.memberships[0].facility

@@ -19,7 +19,7 @@ from learnnet.networks import services as network_services
 from learnnet.networks.models import Membership
 from learnnet.privacy import services as privacy_services
 from learnnet.rsvp import services as rsvp_services
-from learnnet.scheduling import services as scheduling_services
+from learnnet.sessions import services as scheduling_services
 from tests import factories
 
 PERSONAL = ("Sofie", "Claes", "sofie@example.org", "0470", "een notitie")

@@ -10,7 +10,7 @@ from learnnet.extensions import db
 from learnnet.learning import werkjaar_services as services
 from learnnet.learning.models import LearningGoal, WerkjaarTheme, session_goal
 from learnnet.learning.weak_bridges import MISSED_LAST_TWO, NOT_COME, NOT_HOSTED
-from learnnet.scheduling.models import CANCELLED, HELD
+from learnnet.sessions.models import CANCELLED, HELD
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.conftest import login

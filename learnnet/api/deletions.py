@@ -24,7 +24,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 _ENTITIES: dict[type, str] = {
     Session: "session",

@@ -19,7 +19,7 @@ from learnnet.api.webhook_rules import EVENTS as WEBHOOK_EVENTS
 from learnnet.attendance.models import STATUSES as ATTENDANCE_STATUSES
 from learnnet.networks.models import NETWORK_STATUSES
 from learnnet.rsvp.models import ANSWERS, WITHDRAWN
-from learnnet.scheduling.models import STATUSES as SESSION_STATUSES
+from learnnet.sessions.models import STATUSES as SESSION_STATUSES
 
 MAX_ID = 2**31 - 1
 

@@ -21,7 +21,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network, network_facilitator
 from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from learnnet.timefmt import local_today
 
 

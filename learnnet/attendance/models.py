@@ -16,7 +16,7 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Contact, Facility
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 PRESENT = "present"
 ABSENT = "absent"

@@ -37,8 +37,8 @@ from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.rsvp.contacts import expected_contacts, is_member_on
 from learnnet.rsvp.models import YES, Rsvp
 from learnnet.rsvp.services import lock_session
-from learnnet.scheduling.models import CANCELLED, HELD, Session
-from learnnet.scheduling.services import current_member_names
+from learnnet.sessions.models import CANCELLED, HELD, Session
+from learnnet.sessions.services import current_member_names
 from learnnet.timefmt import local_today, to_local
 
 

@@ -34,8 +34,8 @@ from learnnet.networks.rules import parse_id
 from learnnet.pdf import PdfUnavailable, unavailable_page
 from learnnet.qr import qr_svg
 from learnnet.rsvp.contacts import DEVICE_COOKIE, remembered_contact
-from learnnet.scheduling.models import Session
-from learnnet.scheduling.services import current_member_names
+from learnnet.sessions.models import Session
+from learnnet.sessions.services import current_member_names
 from learnnet.templating import current_locale
 from learnnet.timefmt import local_today
 

@@ -44,7 +44,7 @@ def _on_contact_left(contact: Any, **_: Any) -> None:
 
 @signals.facility_updated.connect
 def _on_facility_updated(facility: Any, changed: frozenset[str] = frozenset(), **_: Any) -> None:
-    from learnnet.scheduling import services
+    from learnnet.sessions import services
 
     services.host_relocated(facility, changed)
 

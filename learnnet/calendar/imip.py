@@ -52,7 +52,7 @@ from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import current_link, ensure_link
 from learnnet.rsvp.models import MAYBE, NO, YES, Invitation, Rsvp, RsvpChange
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import format_span, to_local
 
 log = logging.getLogger(__name__)

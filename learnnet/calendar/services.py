@@ -43,7 +43,7 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership, Network, network_facilitator
 from learnnet.rsvp import rules
 from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import to_local
 
 # Part of every ETag: raise it when the feed's layout changes, so that calendar apps

@@ -25,7 +25,7 @@ from learnnet.calendar.models import CONTACT, FACILITY, NETWORK, USER, FeedStamp
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 _KEY = "feed_stamps"
 _SESSIONS = "feed_stamp_sessions"

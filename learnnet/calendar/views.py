@@ -35,7 +35,7 @@ from learnnet.rsvp.contacts import (
     remembered_contact,
     token_of,
 )
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from learnnet.templating import current_locale
 from learnnet.timefmt import to_local
 

@@ -11,7 +11,7 @@ from learnnet.extensions import db
 from learnnet.learning import evaluation as rules
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 
 class EvaluationSetting(TimestampMixin, db.Model):

@@ -33,7 +33,7 @@ from learnnet.mail.models import BULK, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import format_day, local_date
 
 EVALUATION = "evaluation"  # the mail's kind

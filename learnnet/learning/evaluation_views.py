@@ -30,7 +30,7 @@ from learnnet.extensions import db
 from learnnet.learning import evaluation as rules
 from learnnet.learning import evaluation_services as services
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from learnnet.timefmt import local_date, local_today
 
 bp = Blueprint("evaluation", __name__)

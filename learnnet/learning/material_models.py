@@ -13,7 +13,7 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import TimestampMixin
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 
 def new_public_id() -> str:

@@ -23,7 +23,7 @@ from learnnet.learning.material_models import Material
 from learnnet.learning.material_store import MaterialStore
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import local_date
 
 MiB = 1024 * 1024

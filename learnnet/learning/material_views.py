@@ -41,7 +41,7 @@ from learnnet.learning import materials as rules
 from learnnet.learning.material_models import Material
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from learnnet.templating import current_locale
 from learnnet.timefmt import format_span, local_today
 

@@ -17,7 +17,7 @@ from learnnet.extensions import db
 from learnnet.learning.models import AgendaItem
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Contact, Facility
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 DRAFT = "draft"
 PUBLISHED = "published"

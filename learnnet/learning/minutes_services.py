@@ -35,7 +35,7 @@ from learnnet.mail.models import BULK, NORMAL, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership
 from learnnet.rsvp.contacts import ensure_link, expected_contacts, token_of
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import format_day, format_span, local_date, local_today
 
 MINUTES_MAIL = "minutes"

@@ -19,7 +19,7 @@ from learnnet.learning.minutes_forms import EMPTY_ROWS, MinutesForm, NoteForm
 from learnnet.networks.models import Contact
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import cached
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 bp = Blueprint("minutes", __name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnnet.extensions import db
 from learnnet.models import TimestampMixin
 from learnnet.networks.models import Contact, Facility, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 # Who leads an agenda item.
 LEAD_FACILITATOR = "facilitator"

@@ -20,7 +20,7 @@ from learnnet.learning.minutes_models import PUBLISHED, ActionNote, ActionPoint,
 from learnnet.learning.models import LearningGoal, WerkjaarTheme, session_goal
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import local_today, to_local
 
 

@@ -30,8 +30,8 @@ from learnnet.learning.models import (
 )
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling.models import CANCELLED, Session
-from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.planning.recurrence import local_to_utc
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import local_date, local_today
 
 

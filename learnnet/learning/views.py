@@ -29,7 +29,7 @@ from learnnet.learning.forms import (
 from learnnet.learning.models import LEAD_FACILITY, LearningQuestion
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 
 def error_message(key: str) -> str:

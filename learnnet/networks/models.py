@@ -49,7 +49,7 @@ class Network(TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
     status: Mapped[str] = mapped_column(String(20), default=NETWORK_ACTIVE)
     # "We are usually about 14": the attendance the planner checks rooms against.
-    # None: estimated from the members' contacts (see scheduling.services).
+    # None: estimated from the members' contacts (see planning.planning.expected_attendance).
     expected_attendance: Mapped[int | None] = mapped_column(Integer)
 
     facilitators: Mapped[list[User]] = relationship(

@@ -196,7 +196,7 @@ def _kept_args(*replaced: str) -> dict[str, str]:
 
 def next_sessions(network: Network, limit: int = 3) -> list[Any]:
     """The network's next sessions (not cancelled) with their hosts, in one statement."""
-    from learnnet.scheduling.models import CANCELLED, Session
+    from learnnet.sessions.models import CANCELLED, Session
 
     return list(
         db.session.scalars(
@@ -691,8 +691,8 @@ def facility_view(facility: Facility) -> str:
 
 def render_facility(facility: Facility, period_form: Any = None) -> str:
     """The facility page; ``period_form`` carries a rejected unavailability with its errors."""
-    from learnnet.scheduling.forms import PeriodForm
-    from learnnet.scheduling.services import unavailability_of
+    from learnnet.sessions.forms import PeriodForm
+    from learnnet.sessions.services import unavailability_of
 
     memberships = sorted(facility.memberships, key=lambda m: (m.left_on is not None, m.joined_on))
     return render_template(
@@ -718,7 +718,7 @@ def hosting_history(facility: Facility) -> list[Any]:
     """The sessions the facility hosts or hosted, latest first, in the networks the user
     facilitates (admins: all networks), with their networks, in two statements."""
     from learnnet.networks.models import network_facilitator
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     query = (
         select(Session)

@@ -24,12 +24,12 @@ from learnnet.networks.models import Network
 from learnnet.networks.rules import parse_id
 from learnnet.pagecache import scoped_view
 from learnnet.pages.blueprint import bp
+from learnnet.planning import planning
 from learnnet.rsvp import notify
 from learnnet.rsvp import services as rsvp_services
 from learnnet.rsvp.contacts import expected_people
 from learnnet.rsvp.forms import answer_choices
-from learnnet.scheduling import planning
-from learnnet.scheduling.models import CANCELLED, CONFIRMED, Session
+from learnnet.sessions.models import CANCELLED, CONFIRMED, Session
 from learnnet.timefmt import local_date
 
 # What needs doing looks this far ahead: hosts to confirm and agendas to write for the

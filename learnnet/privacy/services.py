@@ -22,7 +22,7 @@ from learnnet.mail.models import SENT, OutboxAttachment, OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership
 from learnnet.rsvp.models import MemberMessage, PersonalLink, Rsvp, RsvpChange
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 ERASED_NAME = "verwijderde contactpersoon"
 

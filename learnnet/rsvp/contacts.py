@@ -20,7 +20,7 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership
 from learnnet.rsvp import rules
 from learnnet.rsvp.models import PersonalLink
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from learnnet.timefmt import to_local
 
 # --- personal links ---------------------------------------------------------------------------

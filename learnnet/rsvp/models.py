@@ -12,7 +12,7 @@ from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
 from learnnet.models import TimestampMixin, UTCDateTime, utcnow
 from learnnet.networks.models import Contact
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 
 YES = "yes"
 MAYBE = "maybe"

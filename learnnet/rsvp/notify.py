@@ -44,8 +44,8 @@ from learnnet.rsvp import rules
 from learnnet.rsvp.contacts import Expected, ensure_link, expected_contacts, token_of
 from learnnet.rsvp.models import MAYBE, NO, WITHDRAWN, YES, Invitation, Rsvp
 from learnnet.rsvp.services import lock_session
-from learnnet.scheduling.before import Before, compare, snapshot
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.before import Before, compare, snapshot
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import format_day, format_moment, format_span, local_date
 
 WAITLISTED = "waitlisted"
@@ -709,14 +709,14 @@ POLL_REMINDER = "poll_reminder"
 def poll_url(contact: Contact, poll: Any) -> str:
     """The contact's answer page of the poll, through their personal link, as a full URL."""
     token = token_of(ensure_link(contact))
-    return url_for("scheduling.member_poll", token=token, poll_id=poll.id, _external=True)
+    return url_for("planning.member_poll", token=token, poll_id=poll.id, _external=True)
 
 
 def poll_mail(poll: Any, contact: Contact, reminder: bool, today: Any) -> OutboxMessage | None:
     """The poll's invitation, or a reminder to answer it, to one contact in their language,
     linking to their answer page. The invitation goes once per contact, a reminder at most
     once a day; None when already sent or the contact has no address. No commit."""
-    from learnnet.scheduling import poll as poll_rules
+    from learnnet.planning import poll as poll_rules
 
     if not contact.email or not contact.active:
         return None

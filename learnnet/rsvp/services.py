@@ -47,7 +47,7 @@ from learnnet.rsvp.models import (
     Rsvp,
     RsvpChange,
 )
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import to_local
 
 
@@ -276,7 +276,7 @@ def withdraw_for_contact(contact: Contact) -> None:
 
 
 def _start_of_day_after(day: date | None, tz: str) -> datetime:
-    from learnnet.scheduling.recurrence import local_to_utc
+    from learnnet.planning.recurrence import local_to_utc
 
     if day is None:
         return utcnow()

@@ -31,6 +31,7 @@ from learnnet.networks.models import Contact, MembershipRequest, Network
 from learnnet.networks.rules import parse_id
 from learnnet.networks.services import DuplicateContact
 from learnnet.pagecache import cached
+from learnnet.planning.recurrence import local_to_utc
 from learnnet.qr import qr_svg
 from learnnet.rsvp import contacts, notify, rules, services
 from learnnet.rsvp.blueprint import bp
@@ -45,9 +46,8 @@ from learnnet.rsvp.forms import (
     ReopenForm,
 )
 from learnnet.rsvp.models import MAYBE, NO, YES
-from learnnet.scheduling import services as scheduling
-from learnnet.scheduling.models import Session
-from learnnet.scheduling.recurrence import local_to_utc
+from learnnet.sessions import services as scheduling
+from learnnet.sessions.models import Session
 from learnnet.timefmt import local_date
 
 

@@ -116,7 +116,7 @@ def seed(app: Any) -> World:
     from learnnet.networks.rules import name_key
     from learnnet.rsvp.contacts import ensure_link, token_of
     from learnnet.rsvp.models import MAYBE, NO, YES, Rsvp
-    from learnnet.scheduling.models import CANCELLED, HELD, PLANNED, Session
+    from learnnet.sessions.models import CANCELLED, HELD, PLANNED, Session
 
     rng = random.Random(11)
     world = World()

@@ -13,8 +13,8 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from learnnet.scheduling.recurrence import WEEKLY, Pattern
-from learnnet.scheduling.rotation import Hosting, Member, Period, Request, plan
+from learnnet.planning.recurrence import WEEKLY, Pattern
+from learnnet.planning.rotation import Hosting, Member, Period, Request, plan
 
 
 def make_request(seed: int) -> Request:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from learnnet import create_app
 from learnnet.extensions import db
-from learnnet.scheduling import planning, poll_services
-from learnnet.scheduling.poll import CAN, CANNOT, RATHER_NOT
-from learnnet.scheduling.recurrence import DATES
+from learnnet.planning import planning, poll_services
+from learnnet.planning.poll import CAN, CANNOT, RATHER_NOT
+from learnnet.planning.recurrence import DATES
 from learnnet.timefmt import local_today
 from tests import factories
 
@@ -110,7 +110,7 @@ def main() -> None:
             median, worst, cpu = timed(action)
             print(f"{name:<30}{median:>9.1f}{worst:>9.1f}{cpu:>9.1f}")
         with app.test_request_context():
-            from learnnet.scheduling.poll_models import Poll
+            from learnnet.planning.poll_models import Poll
 
             poll = db.session.get(Poll, poll_id)
             today = local_today()

@@ -16,7 +16,7 @@ from learnnet.networks.models import Contact
 from learnnet.rsvp.contacts import ensure_link, token_of
 from learnnet.rsvp.models import Rsvp
 from learnnet.rsvp.views import FULL_CARDS
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from learnnet.extensions import db
 from learnnet.networks.models import Contact, Facility
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_flows import log_in
 
@@ -27,8 +27,8 @@ def _a_poll() -> int:
 
     from learnnet.auth.models import User
     from learnnet.networks.models import Network
-    from learnnet.scheduling.poll_models import Poll
-    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.planning.poll_models import Poll
+    from learnnet.planning.poll_services import create_poll
     from learnnet.timefmt import local_today
 
     network = db.session.scalar(select(Network).where(Network.slug == "gent-baby-peuter"))

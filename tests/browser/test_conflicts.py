@@ -12,7 +12,7 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Network
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from learnnet.timefmt import to_local
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in

@@ -14,7 +14,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.browser

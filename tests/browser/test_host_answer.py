@@ -14,7 +14,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Network
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in
 

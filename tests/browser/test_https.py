@@ -41,7 +41,7 @@ from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp.contacts import ensure_link, token_of
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import PHONE, Live, screenshot
 
 pytestmark = pytest.mark.browser
@@ -319,8 +319,8 @@ def world(https_live: Live) -> dict[str, Any]:
     from learnnet.learning.minutes_models import ActionPoint
     from learnnet.networks import services as networks
     from learnnet.networks.models import Facility, Membership, MembershipRequest, Network
-    from learnnet.scheduling.models import CANCELLED
-    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.planning.poll_services import create_poll
+    from learnnet.sessions.models import CANCELLED
     from learnnet.timefmt import local_today
 
     app = https_live.app
@@ -444,7 +444,7 @@ def world(https_live: Live) -> dict[str, Any]:
 
 
 def test_a_member_answers_the_season_poll_over_https(https_live, phone, world):
-    from learnnet.scheduling.poll_models import PollAnswer, PollDate
+    from learnnet.planning.poll_models import PollAnswer, PollDate
 
     token = world["token"]
     phone.goto(f"{https_live.url}/m/{token}")

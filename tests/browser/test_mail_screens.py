@@ -19,10 +19,10 @@ from learnnet.learning.actions import REMINDER_DAYS
 from learnnet.mail import services as mail
 from learnnet.mail.models import OutboxMessage
 from learnnet.networks import services as networks
+from learnnet.planning.poll_services import create_poll
 from learnnet.rsvp import notify
 from learnnet.rsvp.models import Rsvp
-from learnnet.scheduling.before import snapshot
-from learnnet.scheduling.poll_services import create_poll
+from learnnet.sessions.before import snapshot
 from learnnet.timefmt import local_today
 from tests import factories
 from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot

@@ -21,7 +21,7 @@ def next_session_id(live) -> int:
     from learnnet.extensions import db
     from learnnet.models import utcnow
     from learnnet.networks.models import Network
-    from learnnet.scheduling.models import Session
+    from learnnet.sessions.models import Session
 
     with live.app.app_context():
         network = db.session.scalar(db.select(Network).where(Network.slug == SLUG))

@@ -25,7 +25,7 @@ def the_world(live) -> dict:
     from learnnet.models import utcnow
     from learnnet.networks.models import Network
     from learnnet.rsvp.contacts import ensure_link, token_of
-    from learnnet.scheduling.models import CANCELLED, Session
+    from learnnet.sessions.models import CANCELLED, Session
 
     with live.app.app_context():
         network = db.session.scalar(select(Network).where(Network.slug == SLUG))

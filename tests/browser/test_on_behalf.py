@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from learnnet.extensions import db
 from learnnet.models import utcnow
-from learnnet.scheduling.models import CANCELLED, Session
+from learnnet.sessions.models import CANCELLED, Session
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in
 

@@ -20,7 +20,7 @@ def open_poll(live) -> int:
     """A poll of 6 weekly dates in the demo network, opened by its facilitator."""
     from learnnet.extensions import db
     from learnnet.networks.models import Network
-    from learnnet.scheduling.poll_services import create_poll
+    from learnnet.planning.poll_services import create_poll
     from learnnet.timefmt import local_today
 
     with live.app.app_context():
@@ -114,8 +114,8 @@ def answer_for_the_others(live, poll_id: int, weak_index: int) -> str:
     """Each other member facility answers "kan" on every date but one ("kan niet"), and
     offers to host on all of them; the date everyone else cannot (ISO)."""
     from learnnet.extensions import db
-    from learnnet.scheduling import poll_services
-    from learnnet.scheduling.poll_models import Poll
+    from learnnet.planning import poll_services
+    from learnnet.planning.poll_models import Poll
 
     with live.app.app_context():
         poll = db.session.get(Poll, poll_id)

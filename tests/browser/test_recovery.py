@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from learnnet.extensions import db
-from learnnet.scheduling.models import Series, Session
+from learnnet.sessions.models import Series, Session
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll, screenshot
 from tests.browser.test_flows import log_in
 

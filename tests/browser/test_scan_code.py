@@ -22,7 +22,7 @@ from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact
 from learnnet.rsvp.contacts import ensure_link, token_of
-from learnnet.scheduling.models import Session
+from learnnet.sessions.models import Session
 from tests.browser.conftest import PHONE, chromium_path, no_horizontal_scroll, screenshot
 from tests.browser.test_axe import AXE
 from tests.browser.test_flows import log_in

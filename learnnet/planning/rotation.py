@@ -85,7 +85,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from learnnet.scheduling.recurrence import (
+from learnnet.planning.recurrence import (
     DATES,
     HORIZON_DAYS,
     MAX_SESSIONS,

@@ -21,11 +21,12 @@ from learnnet.extensions import db
 from learnnet.forms import Length, PlausibleDate, strip_filter
 from learnnet.networks.models import Contact, Network
 from learnnet.networks.rules import parse_id
-from learnnet.scheduling import bp, planning, poll_services
-from learnnet.scheduling import poll as rules
-from learnnet.scheduling.forms import parse_dates
-from learnnet.scheduling.poll_models import Poll
-from learnnet.scheduling.recurrence import DATES
+from learnnet.planning import planning, poll_services
+from learnnet.planning import poll as rules
+from learnnet.planning.blueprint import bp
+from learnnet.planning.forms import parse_dates
+from learnnet.planning.poll_models import Poll
+from learnnet.planning.recurrence import DATES
 from learnnet.timefmt import local_today
 
 
@@ -99,7 +100,7 @@ def _poll_of(network: Network, poll_id: int) -> Poll:
 def poll_list(network: Network) -> str:
     """The network's season polls."""
     return render_template(
-        "scheduling/poll_list.html", network=network, polls=poll_services.network_polls(network)
+        "planning/poll_list.html", network=network, polls=poll_services.network_polls(network)
     )
 
 
@@ -132,9 +133,9 @@ def poll_new(network: Network) -> Any:
                 ),
                 "success",
             )
-            return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id))
+            return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("scheduling/poll_new.html", network=network, form=form), status
+    return render_template("planning/poll_new.html", network=network, form=form), status
 
 
 def _grid_state(poll: Poll) -> tuple[int | None, frozenset[date]]:
@@ -167,7 +168,7 @@ def poll_view(network: Network, poll_id: int) -> str:
     threshold, dropped = _grid_state(poll)
     view = poll_services.overview(poll, threshold, dropped)
 
-    base = url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id)
+    base = url_for("planning.poll_view", slug=network.slug, poll_id=poll.id)
 
     def grid_url(add: Any = (), remove: date | None = None) -> str:
         """The grid with these dates dropped too, or one put back (the threshold kept).
@@ -179,7 +180,7 @@ def poll_view(network: Network, poll_id: int) -> str:
         return f"{base}?{urlencode(params, safe=',')}"
 
     return render_template(
-        "scheduling/poll_view.html",
+        "planning/poll_view.html",
         network=network,
         view=view,
         mailed=poll_services.mailed(poll),
@@ -227,7 +228,7 @@ def poll_plan(network: Network, poll_id: int) -> Any:
     today = local_today(network.timezone)
     params = _plan_values(poll, dropped, planning.defaults(network, today), today)
     return redirect(
-        url_for("scheduling.plan_season", slug=network.slug, _anchor="preview", **params), 303
+        url_for("planning.plan_season", slug=network.slug, _anchor="preview", **params), 303
     )
 
 
@@ -248,7 +249,7 @@ def poll_send(network: Network, poll_id: int) -> Any:
         )
     else:
         flash(_("Every contact with an email address already has the poll."), "info")
-    return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id), 303)
+    return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id), 303)
 
 
 @bp.route("/networks/<slug>/polls/<int:poll_id>/remind", methods=["POST"])
@@ -272,7 +273,7 @@ def poll_remind(network: Network, poll_id: int) -> Any:
             "info",
         )
     return redirect(
-        url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id) + "#missing", 303
+        url_for("planning.poll_view", slug=network.slug, poll_id=poll.id) + "#missing", 303
     )
 
 
@@ -283,14 +284,14 @@ def poll_close(network: Network, poll_id: int) -> Any:
     poll = _poll_of(network, poll_id)
     if poll_services.close_poll(poll):
         flash(_("The poll is closed. Later answers are kept but not counted."), "success")
-    return redirect(url_for("scheduling.poll_view", slug=network.slug, poll_id=poll.id), 303)
+    return redirect(url_for("planning.poll_view", slug=network.slug, poll_id=poll.id), 303)
 
 
 def _member_poll_page(
     contact: Contact, poll: Poll, typed: dict[date, tuple[str, bool]], error: str = ""
 ) -> tuple[str, int]:
     return render_template(
-        "scheduling/poll_answer.html",
+        "planning/poll_answer.html",
         contact=contact,
         poll=poll,
         token=request.view_args["token"],  # type: ignore[index]

@@ -23,11 +23,10 @@ from learnnet.auth.models import User
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership, Network
-from learnnet.scheduling import poll_services, rotation, schoolholidays
-from learnnet.scheduling.models import CANCELLED, Blackout, Series, Session
-from learnnet.scheduling.poll_models import Poll
-from learnnet.scheduling.recurrence import DATES, MONTHLY, Pattern, utc_to_local
-from learnnet.scheduling.services import (
+from learnnet.planning import poll_services, rotation, schoolholidays
+from learnnet.planning.poll_models import Poll
+from learnnet.planning.recurrence import DATES, MONTHLY, Pattern, utc_to_local
+from learnnet.planning.services import (
     SeriesDetails,
     build_request,
     hosting_history,
@@ -36,6 +35,7 @@ from learnnet.scheduling.services import (
     save_plan,
     session_times,
 )
+from learnnet.sessions.models import CANCELLED, Blackout, Series, Session
 from learnnet.timefmt import to_local
 
 # A facility rarely sends more than two people to a session.

@@ -25,7 +25,7 @@ from learnnet import signals
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Membership
-from learnnet.scheduling.models import CANCELLED, PLANNED, Series, Session
+from learnnet.sessions.models import CANCELLED, PLANNED, Series, Session
 from learnnet.timefmt import local_date
 
 # Why a session cannot be deleted, in the order they are shown.

@@ -2,7 +2,7 @@
 
 A change notice that only says "see the new date, time or place below" leaves the member
 comparing it with an older mail. Where a session is moved, its host swapped or its host's
-address changed, the scheduling room takes a :class:`Before` of it first and sends it
+address changed, the sessions room takes a :class:`Before` of it first and sends it
 along with ``signals.session_changed``; the message shows old and new side by side,
 :func:`compare` marking what differs. Pure: no Flask, no database.
 """

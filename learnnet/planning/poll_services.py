@@ -1,6 +1,6 @@
 """The season poll's use cases: open, answer, close, and read a poll with its answers.
 
-The rules (how answers combine, who is missing) live in :mod:`learnnet.scheduling.poll`;
+The rules (how answers combine, who is missing) live in :mod:`learnnet.planning.poll`;
 this module loads and stores, and hands the rules plain :class:`poll.Answer` values.
 """
 
@@ -18,10 +18,10 @@ from learnnet.extensions import db
 from learnnet.mail.models import OutboxMessage
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
-from learnnet.scheduling import poll as rules
-from learnnet.scheduling.models import Series
-from learnnet.scheduling.poll_models import Poll, PollAnswer, PollDate
-from learnnet.scheduling.recurrence import DATES, Pattern, candidate_dates
+from learnnet.planning import poll as rules
+from learnnet.planning.poll_models import Poll, PollAnswer, PollDate
+from learnnet.planning.recurrence import DATES, Pattern, candidate_dates
+from learnnet.sessions.models import Series
 from learnnet.timefmt import local_today
 
 PREFILL_DATES = 10

@@ -24,9 +24,10 @@ from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Network
-from learnnet.scheduling import bp, recovery, services
-from learnnet.scheduling.forms import CancelForm
-from learnnet.scheduling.models import Blackout, Series, Session, Unavailability
+from learnnet.sessions import recovery, services
+from learnnet.sessions.blueprint import bp
+from learnnet.sessions.forms import CancelForm
+from learnnet.sessions.models import Blackout, Series, Session, Unavailability
 from learnnet.templating import day_filter, moment_filter, session_when
 
 
@@ -53,18 +54,18 @@ class Confirm:
 
 
 def _render(confirm: Confirm) -> str:
-    return render_template("scheduling/confirm.html", confirm=confirm)
+    return render_template("sessions/confirm.html", confirm=confirm)
 
 
 def _network_crumbs(network: Network) -> list[tuple[str, str]]:
     return [
         (network.name, url_for("networks.network_view", slug=network.slug)),
-        (_("Sessions"), url_for("scheduling.timeline", slug=network.slug)),
+        (_("Sessions"), url_for("sessions.timeline", slug=network.slug)),
     ]
 
 
 def _timeline(network: Network, anchor: str = "") -> str:
-    return url_for("scheduling.timeline", slug=network.slug) + anchor
+    return url_for("sessions.timeline", slug=network.slug) + anchor
 
 
 def _session_page(session: Session) -> str:
@@ -138,7 +139,7 @@ def _ask_delete_session(session: Session) -> Confirm:
                     "was invited gets a message."
                 ),
                 _("Cancel session"),
-                url_for("scheduling.session_cancel_confirm", session_id=session.id),
+                url_for("sessions.session_cancel_confirm", session_id=session.id),
             )
             if can_cancel
             else None,
@@ -153,7 +154,7 @@ def _ask_delete_session(session: Session) -> Confirm:
             _("Nobody has been told about it yet, so nobody gets a message."),
             _("This cannot be undone."),
         ],
-        action=url_for("scheduling.session_delete", session_id=session.id),
+        action=url_for("sessions.session_delete", session_id=session.id),
         button=_("Delete session"),
     )
 
@@ -163,7 +164,7 @@ def _delete_session(session: Session) -> Response | None:
         recovery.delete_session(session)
     except recovery.RecoveryError:
         flash(_("This session can no longer be deleted."), "error")
-        return redirect(url_for("scheduling.session_delete", session_id=session.id))
+        return redirect(url_for("sessions.session_delete", session_id=session.id))
     flash(_("Session deleted."), "success")
     return None
 
@@ -190,7 +191,7 @@ def _cancel_question(session: Session, form: CancelForm) -> Confirm:
         alternative = (
             _("Nobody has been told about this session yet: you can also delete it."),
             _("Delete session"),
-            url_for("scheduling.session_delete", session_id=session.id),
+            url_for("sessions.session_delete", session_id=session.id),
         )
     return Confirm(
         heading=_("Cancel this session?"),
@@ -203,7 +204,7 @@ def _cancel_question(session: Session, form: CancelForm) -> Confirm:
             told,
             _("You can restore it later, as long as its time is still free."),
         ],
-        action=url_for("scheduling.session_cancel", session_id=session.id),
+        action=url_for("sessions.session_cancel", session_id=session.id),
         button=_("Cancel session"),
         alternative=alternative,
         form=form if session.invited_at is not None else None,
@@ -288,7 +289,7 @@ def _ask_delete_series(series: Series) -> Confirm:
                 if blocked[s.id]
             ],
         )
-    action = url_for("scheduling.series_delete", slug=network.slug, series_id=series.id)
+    action = url_for("sessions.series_delete", slug=network.slug, series_id=series.id)
     if not sessions:
         lines = [_("This series has no sessions left.")]
     else:
@@ -321,7 +322,7 @@ def _delete_series(series: Series) -> Response | None:
     except recovery.SeriesInUse:
         flash(_("This series can no longer be deleted as a whole."), "error")
         return redirect(
-            url_for("scheduling.series_delete", slug=series.network.slug, series_id=series.id)
+            url_for("sessions.series_delete", slug=series.network.slug, series_id=series.id)
         )
     flash(
         ngettext("Series deleted: %(num)d session.", "Series deleted: %(num)d sessions.", count),
@@ -366,7 +367,7 @@ def _ask_remove_blackout(blackout: Blackout) -> Confirm:
             "The planner may plan sessions in this period again. Sessions already "
             "planned do not change."
         ),
-        url_for("scheduling.blackout_delete", slug=network.slug, blackout_id=blackout.id),
+        url_for("sessions.blackout_delete", slug=network.slug, blackout_id=blackout.id),
     )
 
 
@@ -385,7 +386,7 @@ def _ask_remove_unavailability(period: Unavailability) -> Confirm:
             "already planned do not change.",
             name=facility.name,
         ),
-        url_for("scheduling.unavailability_delete", facility_id=facility.id, period_id=period.id),
+        url_for("sessions.unavailability_delete", facility_id=facility.id, period_id=period.id),
     )
 
 
