@@ -7,7 +7,7 @@ helper so that lower rooms' pages can show subscription links. A renewed persona
 link takes the contact's feed with it (``signals.personal_link_renewed``). A contact
 taken off the sessions still to come (their facility leaves the network, they leave the
 facility) gets a CANCEL for each one they were invited to; a host's new name or address
-is a new LOCATION, announced with a new SEQUENCE (``scheduling.services.host_relocated``).
+is a new LOCATION, announced with a new SEQUENCE (``sessions.services.host_relocated``).
 """
 
 from __future__ import annotations

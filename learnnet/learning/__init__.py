@@ -1,6 +1,6 @@
 """Learning: the werkjaar's theme and goals, the programme of a session, learning questions.
 
-Above ``scheduling`` and ``attendance`` (it reads their sessions and werkjaar), below
+Above ``planning``, ``sessions`` and ``attendance`` (it reads their sessions and werkjaar), below
 ``pages``: it may import those rooms, they never import it.
 """
 

@@ -1,6 +1,6 @@
 """Pages that show several domains at once: the dashboard and the session page.
 
-The highest room: it asks ``networks``, ``scheduling``, ``rsvp`` and ``mail`` for their
+The highest room: it asks ``networks``, ``planning``, ``sessions``, ``rsvp`` and ``mail`` for their
 part and renders them together; nothing imports it.
 """
 

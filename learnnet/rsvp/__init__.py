@@ -1,6 +1,6 @@
 """Answering: personal links, RSVPs with capacity and waitlist, invitations and reminders.
 
-Sits above ``networks``, ``scheduling`` and ``mail``; listens to their signals so that
+Sits above ``networks``, ``planning``, ``sessions`` and ``mail``; listens to their signals so that
 a moved or cancelled session, a facility that leaves or a person who leaves is handled
 in the same transaction as the change itself.
 """
