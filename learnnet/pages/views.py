@@ -10,7 +10,6 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from learnnet import changes
 from learnnet.access import SESSION, USER, requires
@@ -70,25 +69,6 @@ class NetworkTodo:
             + (1 if self.uninvited else 0)
             + len(self.without_contact)
         )
-
-
-def upcoming_sessions(network_ids: list[int], now: datetime) -> list[Session]:
-    """The coming sessions (not cancelled) of these networks with their hosts, in time
-    order, in two statements."""
-    if not network_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Session)
-            .where(
-                Session.network_id.in_(network_ids),
-                Session.status != CANCELLED,
-                Session.starts_at > now,
-            )
-            .options(selectinload(Session.host))
-            .order_by(Session.starts_at)
-        )
-    )
 
 
 def answered_facilities(session_ids: list[int]) -> dict[int, int]:
@@ -216,7 +196,7 @@ def dashboard() -> str:
     networks = network_services.visible_networks(current_user, mine_only=not show_all)
     active = [n for n in networks if not n.is_archived]
     now = utcnow()
-    upcoming = upcoming_sessions([n.id for n in active], now)
+    upcoming = planning.upcoming_sessions([n.id for n in active], now)
     next_sessions: dict[int, Session] = {}
     for s in upcoming:
         next_sessions.setdefault(s.network_id, s)

@@ -394,6 +394,25 @@ class Flag:
     codes: tuple[str, ...]
 
 
+def upcoming_sessions(network_ids: list[int], now: datetime) -> list[Session]:
+    """The coming sessions (not cancelled) of these networks with their hosts, in time
+    order, in two statements (the dashboard and the conflict check read the same)."""
+    if not network_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(
+                Session.network_id.in_(network_ids),
+                Session.status != CANCELLED,
+                Session.starts_at > now,
+            )
+            .options(selectinload(Session.host))
+            .order_by(Session.starts_at)
+        )
+    )
+
+
 def conflicts(network: Network, now: datetime | None = None) -> list[Flag]:
     """The network's upcoming sessions (not cancelled) whose host has a problem now."""
     return conflicts_for_networks([network], now).get(network.id, [])
@@ -411,22 +430,7 @@ def conflicts_for_networks(
     by_id = {n.id: n for n in networks}
     if not by_id:
         return {}
-    sessions = (
-        upcoming
-        if upcoming is not None
-        else list(
-            db.session.scalars(
-                select(Session)
-                .where(
-                    Session.network_id.in_(by_id),
-                    Session.status != CANCELLED,
-                    Session.starts_at > now,
-                )
-                .options(selectinload(Session.host))
-                .order_by(Session.starts_at)
-            )
-        )
-    )
+    sessions = upcoming if upcoming is not None else upcoming_sessions(list(by_id), now)
     if not sessions:
         return {}
     hosts = {s.host_facility_id for s in sessions}
