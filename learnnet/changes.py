@@ -26,6 +26,9 @@ counter per *scope* it touched, in ``scope_version``:
 - ``shared`` — everything that cannot be placed (users, deleted networks, facilities
   and contacts, textual and bulk INSERT statements, tables without a rule).
 
+Each of these (not ``shared``) has a settled twin (``ns:<id>``, ``fs:<id>``, ``cs:<id>``,
+see :func:`settled`) that moves with every write to it except members' answers.
+
 The scopes are derived from the rows written, in the ORM's flush events and for bulk
 UPDATE/DELETE from the rows they hit (:func:`scopes_of_row`): a write path cannot forget
 to name its scope, and a table nobody thought about counts as ``shared`` (kept pages go
@@ -51,7 +54,11 @@ from learnnet.extensions import db
 
 _DIRTY = "data_version_dirty"
 _NEEDS = "data_version_scopes"
+_ANSWER_NEEDS = "data_version_answer_scopes"
 SHARED = "shared"
+# Members' answers: the most frequent write by far. Their rows move a scope but not its
+# settled twin (see :func:`settled`).
+ANSWER_TABLES = frozenset({"rsvp", "rsvp_change"})
 
 
 class DataVersion(db.Model):  # type: ignore[name-defined]
@@ -83,6 +90,21 @@ def facility_scope(facility_id: int) -> str:
 
 def contact_scope(contact_id: int) -> str:
     return f"c:{contact_id}"
+
+
+def settled(scope: str) -> str:
+    """The twin of a network, facility or contact scope that every write moves except
+    members' answers (``n:4`` → ``ns:4``; ``shared`` is its own twin).
+
+    Answers come in bursts in the weeks before a session, and each one moves its
+    network's scope, so every page of that network is rendered anew. Most of what those
+    pages compute does not read an answer (the bridges that weaken, host conflicts, the
+    hosting tally, the member list): :mod:`learnnet.sections` keeps such parts under the
+    settled twins, which an answer leaves alone."""
+    if scope == SHARED:
+        return SHARED
+    kind, _, ident = scope.partition(":")
+    return f"{kind}s:{ident}"
 
 
 def current(session: OrmSession | None = None) -> int:
@@ -349,17 +371,27 @@ def _resolve(connection: Any, needs: set[Need]) -> set[str]:
     return scopes
 
 
+def _table_of(obj: Any) -> str:
+    return getattr(inspect(obj).mapper.local_table, "name", "")
+
+
+def _needs_for(session: OrmSession, obj: Any = None, table: str = "") -> set[Need]:
+    """Where a written row's needs go: an answer's apart (they move no settled twin)."""
+    table = table or (_table_of(obj) if obj is not None else "")
+    key = _ANSWER_NEEDS if table in ANSWER_TABLES else _NEEDS
+    return session.info.setdefault(key, set())
+
+
 def _after_flush(session: OrmSession, flush_context: Any) -> None:
     if session.new or session.dirty or session.deleted:
         session.info[_DIRTY] = True
-        needs = session.info.setdefault(_NEEDS, set())
         for obj in session.new:
-            needs |= _row_needs(obj, False, new=True)
+            _needs_for(session, obj).update(_row_needs(obj, False, new=True))
         for obj in session.dirty:
             if session.is_modified(obj):
-                needs |= _row_needs(obj, False)
+                _needs_for(session, obj).update(_row_needs(obj, False))
         for obj in session.deleted:
-            needs |= _row_needs(obj, True)
+            _needs_for(session, obj).update(_row_needs(obj, True))
 
 
 _DML = frozenset({"INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", "REPLACE"})
@@ -380,7 +412,8 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
     writes = state.is_insert or state.is_update or state.is_delete or _writes(state.statement)
     if writes:
         state.session.info[_DIRTY] = True
-        needs = state.session.info.setdefault(_NEEDS, set())
+        table = getattr(getattr(state.statement, "table", None), "name", "")
+        needs = _needs_for(state.session, table=str(table or ""))
         try:
             needs |= _bulk_needs(state)
         except Exception:  # a statement the rules cannot read: it touches everything
@@ -466,6 +499,8 @@ def _before_commit(session: OrmSession) -> None:
         connection = session.connection()
         start = time.time_ns() // 1000
         scopes = _resolve(connection, session.info.pop(_NEEDS, set()))
+        scopes |= {settled(s) for s in scopes}
+        scopes |= _resolve(connection, session.info.pop(_ANSWER_NEEDS, set()))
         if scopes:
             connection.execute(
                 _SCOPE_BUMP[connection.dialect.name],
@@ -474,9 +509,16 @@ def _before_commit(session: OrmSession) -> None:
         connection.execute(_BUMP[connection.dialect.name], {"start": start})
 
 
+def writing(session: OrmSession | None = None) -> bool:
+    """Whether this session's transaction has written anything not committed yet."""
+    session = session or db.session()
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_DIRTY))
+
+
 def _forget(session: OrmSession, *args: Any) -> None:
     session.info.pop(_DIRTY, None)
     session.info.pop(_NEEDS, None)
+    session.info.pop(_ANSWER_NEEDS, None)
 
 
 def end_read_only(exc: BaseException | None) -> None:

@@ -51,6 +51,7 @@ from learnnet.extensions import db
 F = TypeVar("F", bound=Callable[..., Any])
 Page = str | bytes | tuple[str | bytes, int]
 _EXTENSION = "learnnet_page_cache"
+SETTLED = "learnnet.settled_versions"  # this request's settled versions (learnnet.sections)
 
 
 Versions = tuple[tuple[str, int], ...]
@@ -173,10 +174,18 @@ def cached(
     if scopes is None:
         versions: Versions = (("*", changes.current()),)
     else:
-        versions = changes.versions(scopes)
+        # With their settled twins, in the same statement: the kept parts of a page
+        # rendered anew (learnnet.sections) key on those.
+        scopes = set(scopes)
+        read = changes.versions(scopes | {changes.settled(s) for s in scopes})
+        request.environ.setdefault(SETTLED, {}).update(read)
+        versions = tuple((s, n) for s, n in read if s in scopes or s == changes.SHARED)
     key = (request.full_path, user, g.get("locale"), session.get(field), versions)
     now = time.monotonic()
     packed = cache.get(key, now)
+    # Whether the page came from the cache: for `make bench` (which must know that a page
+    # "after a change" was rendered anew) and for whoever debugs a stale-looking page.
+    served = {"X-Page-Cache": "hit" if packed is not None else "miss"}
     if packed is None:
         if scopes is not None:
             # The access rule loaded its objects before the versions were read: read them
@@ -188,8 +197,8 @@ def cached(
         packed = pack(html.encode() if isinstance(html, str) else html)
         cache.put(key, packed, now, versions)
     if request.accept_encodings["gzip"]:
-        return packed, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-    return unpack(packed), 200, {"Vary": "Accept-Encoding"}
+        return packed, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding", **served}
+    return unpack(packed), 200, {"Vary": "Accept-Encoding", **served}
 
 
 def _pair(page: Page) -> tuple[str | bytes, int]:

@@ -9,13 +9,15 @@ compared with the fresh render.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import text, update
 
-from learnnet import changes
+from learnnet import changes, sections
+from learnnet.attendance.models import Attendance
 from learnnet.extensions import db
 from learnnet.pagecache import cache_of
 from learnnet.rsvp.models import Rsvp
@@ -224,6 +226,24 @@ def _writes(app: Any, client: Any, two: dict[str, Any]) -> list[tuple[str, Any]]
         db.session.delete(jonas)
         db.session.commit()
 
+    def membership_ended_in_a() -> None:  # the network page's member table (a kept part)
+        stay = next(m for m in two["a"].memberships if m.facility_id == ukkepuk.id)
+        stay.left_on = date(2026, 6, 30)
+        db.session.commit()
+
+    def attendance_in_a() -> None:  # the bridges that weaken (a kept part of the dashboard)
+        db.session.add(
+            Attendance(
+                session_id=two["a_session"].id,
+                contact_id=two["lien"].id,
+                facility_id=ukkepuk.id,
+                person_name="Lien Maes",
+                facility_name=ukkepuk.name,
+                status="present",
+            )
+        )
+        db.session.commit()
+
     return [
         ("an answer in B", answer_in_b),
         ("a colleague's answer in A", colleague_answer_in_a),
@@ -236,6 +256,8 @@ def _writes(app: Any, client: Any, two: dict[str, Any]) -> list[tuple[str, Any]]
         ("an ORM bulk statement in B", bulk_in_b),
         ("a textual statement", textual),
         ("a contact deleted", contact_gone),
+        ("a membership ended in A", membership_ended_in_a),
+        ("attendance recorded in A", attendance_in_a),
     ]
 
 
@@ -310,3 +332,103 @@ def test_an_answer_bumps_its_network_and_its_member_not_the_others(app, two):
     assert after["shared"] == start["shared"]
     bumps = [s for s in counter.statements if "scope_version" in s and "INSERT" in s.upper()]
     assert len(bumps) == 1  # one statement for all the scopes
+
+
+# --- kept parts (learnnet.sections) -----------------------------------------------------------
+
+
+def test_settled_twins_move_with_every_write_but_an_answer(app, two):
+    """An answer moves its network, member and host facility, not their settled twins;
+    any other write moves both."""
+    a, b = two["a"], two["b"]
+    watched = [
+        changes.network_scope(b.id),
+        changes.settled(changes.network_scope(b.id)),
+        changes.contact_scope(two["jonas"].id),
+        changes.settled(changes.contact_scope(two["jonas"].id)),
+        changes.settled(changes.network_scope(a.id)),
+    ]
+    assert changes.settled("n:7") == "ns:7" and changes.settled("shared") == "shared"
+    start = dict(changes.versions(watched))
+    answer(app.test_client(), two["tokens"]["Jonas Peeters"], two["b_session"].id, "yes")
+    after = dict(changes.versions(watched))
+    assert after[f"n:{b.id}"] != start[f"n:{b.id}"]
+    assert after[f"c:{two['jonas'].id}"] != start[f"c:{two['jonas'].id}"]
+    assert after[f"ns:{b.id}"] == start[f"ns:{b.id}"]
+    assert after[f"cs:{two['jonas'].id}"] == start[f"cs:{two['jonas'].id}"]
+    two["b_session"].title = "Taal en spel"
+    db.session.commit()
+    later = dict(changes.versions(watched))
+    assert later[f"n:{b.id}"] != after[f"n:{b.id}"]
+    assert later[f"ns:{b.id}"] != after[f"ns:{b.id}"]
+    assert later[f"ns:{a.id}"] == after[f"ns:{a.id}"]
+
+
+def test_a_page_rendered_anew_after_an_answer_keeps_its_parts_and_is_the_fresh_page(
+    second_app,  # noqa: F811
+    app,
+    two,
+):
+    """After an answer each page of the network is rendered anew (the page cache has
+    nothing) but takes its answer-free parts as kept, and still equals the fresh page."""
+    fresh_app = second_app(PAGE_CACHE_SECONDS=0)
+    kept_client, fresh_client = app.test_client(), fresh_app.test_client()
+    for c in (kept_client, fresh_client):
+        assert login(c, "an@example.org").status_code == 302
+    urls = ["/", *_b_pages(two)]
+    _fill(kept_client, urls)
+    parts = sections.sections_of(app)
+    assert parts is not None and len(parts) >= 4
+    for value in ("yes", "no", "maybe"):
+        answer(app.test_client(), two["tokens"]["Jonas Peeters"], two["b_session"].id, value)
+        db.session.expire_all()
+        for url in urls:
+            page_hits, part_hits = cache_of(app).hits, parts.hits
+            kept = kept_client.get(url).get_data(as_text=True)
+            assert cache_of(app).hits == page_hits, url  # rendered anew
+            if not url.startswith("/m/"):  # Jonas's own page: his answer moved his scopes
+                assert parts.hits > part_hits, url  # with its parts as kept
+            with fresh_app.app_context():
+                fresh = fresh_client.get(url).get_data(as_text=True)
+            assert _same(kept) == _same(fresh), (value, url)
+
+
+def test_kept_parts_never_read_an_answer(app, two, monkeypatch):
+    """What a part reads is kept under versions that answers do not move: it must not
+    read the answer tables."""
+    client = app.test_client()
+    login(client, "an@example.org")
+    urls = [u for u in _all_pages(two) if not u.startswith("/facilities")]
+    _fill(client, urls)
+    counter = QueryCounter()
+    building = []
+    real_kept = sections.kept
+
+    def watched(name, scopes, build, key=()):
+        def build_watched():
+            building.append(name)
+            try:
+                return build()
+            finally:
+                building.pop()
+
+        return real_kept(name, scopes, build_watched, key)
+
+    monkeypatch.setattr(sections, "kept", watched)
+
+    def listen(*args: Any) -> None:
+        if building:
+            counter(*args)
+
+    db.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        for url in urls:
+            cache_of(app).clear()
+            sections.sections_of(app).clear()
+            assert client.get(url).status_code == 200
+    finally:
+        db.event.remove(db.engine, "before_cursor_execute", listen)
+    assert counter.statements  # the parts were built, and read
+    read = " ".join(counter.statements)
+    for table in changes.ANSWER_TABLES:
+        assert not re.search(rf"\b{table}\b", read), table

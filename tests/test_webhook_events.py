@@ -22,7 +22,7 @@ from learnnet.rsvp import services as rsvp_services
 from learnnet.sessions import services as scheduling_services
 from tests import factories
 
-PERSONAL = ("Sofie", "Claes", "sofie@example.org", "0470", "een notitie")
+PERSONAL = ("Sofie", "Claes", "sofie@example.org", "0470 12 34 56", "een notitie")
 
 
 @pytest.fixture
@@ -57,7 +57,9 @@ def _world(facilitator):
     net = factories.network(facilitators=[facilitator], name="Netwerk Gent")
     host = factories.facility(name="KDV De Zonnebloem", room_capacity=1)
     factories.member(net, host)
-    sofie = factories.contact(host, name="Sofie Claes", email="sofie@example.org", phone="0470")
+    sofie = factories.contact(
+        host, name="Sofie Claes", email="sofie@example.org", phone="0470 12 34 56"
+    )
     hanne = factories.contact(host, name="Hanne De Smet", email="hanne@example.org")
     db.session.commit()
     return net, host, sofie, hanne

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, g, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
+from learnnet import sections
 from learnnet.access import NETWORK, requires
 from learnnet.attendance.services import csv_bytes
+from learnnet.changes import network_scope
 from learnnet.learning import weak_bridges as weak_rules
 from learnnet.learning import werkjaar as rules
 from learnnet.learning import werkjaar_services as services
@@ -129,10 +132,28 @@ def dashboard_weak_bridges(networks: list[Network]) -> dict[str, Any]:
     return {"groups": groups, "reasons": reason_labels()}
 
 
+def dashboard_weak_bridges_html(networks: list[Network]) -> Markup:
+    """Template helper (dashboard): the section "Bridges that weaken", rendered. It reads
+    memberships, contacts and attendance, never an answer, so it is kept under the
+    networks' settled versions (:mod:`learnnet.sections`) and their dates of today."""
+    return sections.kept(
+        "dashboard-weak-bridges",
+        [network_scope(n.id) for n in networks],
+        lambda: sections.render(
+            "learning/_weak_bridges.html", weak=dashboard_weak_bridges(networks)
+        ),
+        key=(
+            tuple(n.id for n in networks),
+            g.get("locale"),
+            tuple(local_today(n.timezone) for n in networks),
+        ),
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprint and the dashboard's template helper."""
     app.register_blueprint(bp)
 
     @app.context_processor
     def _werkjaar_helpers() -> dict[str, Any]:
-        return {"dashboard_weak_bridges": dashboard_weak_bridges}
+        return {"dashboard_weak_bridges_html": dashboard_weak_bridges_html}

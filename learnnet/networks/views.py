@@ -5,18 +5,30 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from itsdangerous import BadSignature, Signer
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from learnnet import changes, signals
+from learnnet import changes, sections, signals
 from learnnet.access import (
     ADMIN,
     CONTACT,
@@ -149,6 +161,40 @@ def _sorted(items: list[Any], sort: str, keys: dict[str, Any]) -> tuple[list[Any
 def network_view(network: Network) -> str:
     """The next sessions, the members and their contacts, the directory, former members.
     The member and directory tables sort by their columns (``?sort=``, ``?dsort=``)."""
+    lists = sections.kept(
+        "network-lists",
+        [changes.network_scope(network.id)],
+        lambda: network_lists(network),
+        key=(network.id, g.get("locale"), tuple(sorted(request.args.items(multi=True)))),
+    )
+    return render_template(
+        "networks/network.html",
+        network=network,
+        lists=lists,
+        requests=services.pending_requests(network) if lists.has_requests else [],
+        next_sessions=next_sessions(network),
+        now=utcnow(),
+        bridges_shown=request.args.get("bridges") == "all" or lists.members_count <= INLINE_ROWS,
+        show_url=_show_url(network),
+    )
+
+
+@dataclass(frozen=True)
+class NetworkLists:
+    """The network page's long lists, rendered, with their counts: they read members,
+    contacts and memberships, never an answer, so a page rendered anew after an answer
+    takes them as they were (:mod:`learnnet.sections`)."""
+
+    members_count: int
+    directory_count: int
+    former_count: int
+    has_requests: bool
+    members: Markup
+    directory: Markup
+
+
+def network_lists(network: Network) -> NetworkLists:
+    """Render the member table, the directory and the former members (sorted as asked)."""
     page = services.network_page(network, with_requests=True)
     page.current, sort = _sorted(page.current, request.args.get("sort", ""), MEMBER_SORTS)
     page.directory, dsort = _sorted(page.directory, request.args.get("dsort", ""), DIRECTORY_SORTS)
@@ -159,28 +205,36 @@ def network_view(network: Network) -> str:
             "networks.network_view", slug=network.slug, **args, **{param: key}, _anchor=anchor
         )
 
-    return render_template(
-        "networks/network.html",
-        network=network,
-        page=page,
-        next_sessions=next_sessions(network),
-        now=utcnow(),
-        sort=sort,
-        dsort=dsort,
-        member_sort_url=sort_url("sort", "members"),
-        directory_sort_url=sort_url("dsort", "directory"),
-        # A long directory and a large bridges picture (about 75 and 110 KB for 200
-        # members) are one link away, so the members' table is what the page brings first.
-        directory_shown=request.args.get("directory") == "all"
+    context = {
+        "network": network,
+        "page": page,
+        "sort": sort,
+        "dsort": dsort,
+        "member_sort_url": sort_url("sort", "members"),
+        "directory_sort_url": sort_url("dsort", "directory"),
+        # A long directory (about 75 KB for 200 members) is one link away, so the
+        # members' table is what the page brings first.
+        "directory_shown": request.args.get("directory") == "all"
         or len(page.directory) <= INLINE_ROWS,
-        bridges_shown=request.args.get("bridges") == "all" or len(page.current) <= INLINE_ROWS,
-        show_url=lambda part: url_for(
-            "networks.network_view",
-            slug=network.slug,
-            **_kept_args(part, "slug"),
-            **{part: "all"},
-            _anchor=part,
-        ),
+        "show_url": _show_url(network),
+    }
+    return NetworkLists(
+        members_count=len(page.current),
+        directory_count=len(page.directory),
+        former_count=len(page.former),
+        has_requests=bool(page.requests),
+        members=sections.render("networks/_members_table.html", **context),
+        directory=sections.render("networks/_directory.html", **context),
+    )
+
+
+def _show_url(network: Network) -> Any:
+    return lambda part: url_for(
+        "networks.network_view",
+        slug=network.slug,
+        **_kept_args(part, "slug"),
+        **{part: "all"},
+        _anchor=part,
     )
 
 

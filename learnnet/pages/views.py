@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, g, render_template, request
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
-from learnnet import changes
+from learnnet import changes, sections
 from learnnet.access import SESSION, USER, requires
 from learnnet.audit import services as audit_services
 from learnnet.extensions import db
@@ -196,12 +198,22 @@ def dashboard() -> str:
     networks = network_services.visible_networks(current_user, mine_only=not show_all)
     active = [n for n in networks if not n.is_archived]
     now = utcnow()
-    upcoming = planning.upcoming_sessions([n.id for n in active], now)
+    ids = tuple(n.id for n in active)
+    scopes = [changes.network_scope(n) for n in ids]
+    # Members, contacts, sessions and hosts' conflicts read no answer: kept between
+    # renders (learnnet.sections); the answers and counts below are read afresh.
+    summaries = sections.kept(
+        "network-summaries", scopes, lambda: network_services.network_summaries(list(ids)), ids
+    )
+    plan = sections.kept("dashboard-sessions", scopes, lambda: _dashboard_plan(active, now), ids)
+    upcoming = planning.sessions_by_id(plan.session_ids, now)
     next_sessions: dict[int, Session] = {}
     for s in upcoming:
         next_sessions.setdefault(s.network_id, s)
-    summaries = network_services.network_summaries([n.id for n in active])
-    flags = planning.conflicts_for_networks(active, now, upcoming)  # the same sessions
+    flags: dict[int, list[planning.Flag]] = {}
+    for s in upcoming:
+        if s.id in plan.flags:
+            flags.setdefault(s.network_id, []).append(planning.Flag(s, plan.flags[s.id]))
     soon = [
         s.id
         for s in upcoming
@@ -233,6 +245,31 @@ def dashboard() -> str:
     )
 
 
+@dataclass(frozen=True)
+class DashboardPlan:
+    """The coming sessions the dashboard shows or weighs (the next one of each network,
+    those within TODO_DAYS, the flagged ones) and the flagged sessions' codes."""
+
+    session_ids: tuple[int, ...]
+    flags: dict[int, tuple[str, ...]]
+
+
+def _dashboard_plan(networks: list[Network], now: datetime) -> DashboardPlan:
+    """Of the networks' coming sessions, those the dashboard needs (a day's margin on
+    TODO_DAYS for the time the plan is kept), and the conflicts of all of them."""
+    upcoming = planning.upcoming_sessions([n.id for n in networks], now)
+    flags = planning.conflicts_for_networks(networks, now, upcoming)
+    flagged = {f.session.id: f.codes for fs in flags.values() for f in fs}
+    horizon = now + timedelta(days=TODO_DAYS + 1)
+    first: set[int] = set()
+    wanted = []
+    for s in upcoming:
+        if s.network_id not in first or s.starts_at <= horizon or s.id in flagged:
+            wanted.append(s.id)
+        first.add(s.network_id)
+    return DashboardPlan(session_ids=tuple(wanted), flags=flagged)
+
+
 TODO_SHOWN = 3  # sessions per network in the dashboard's to-do list before "show all"
 PEOPLE_INLINE = 40  # expected people on a session page shown without asking
 SEARCH_SHOWN = 20  # people listed by the on-behalf form's search
@@ -258,8 +295,16 @@ def _people_found(answers: Any, text: str) -> list[tuple[Any, Any]]:
 @scoped_view(lambda session: [changes.network_scope(session.network_id)])
 def session_view(session: Session) -> str:
     """A session's details, host and confirmation, answers, waitlist and messages."""
-    # Once, for the answers and both counts; as columns (the page only reads them).
-    expected = expected_people(session)
+    # Once, for the answers and both counts; as columns (the page only reads them). Who
+    # is expected reads memberships and contacts, not answers: kept (learnnet.sections).
+    expected = list(
+        sections.kept(
+            "expected-people",
+            [changes.network_scope(session.network_id)],
+            lambda: tuple(expected_people(session)),
+            key=session.id,
+        )
+    )
     answers = rsvp_services.session_answers(session, expected)
     search = request.args.get("q", "").strip()[:100]
     return render_template(
@@ -281,5 +326,27 @@ def session_view(session: Session) -> str:
         # Every expected person's row (400 on a large network) only on request.
         everyone=request.args.get("people") == "all" or len(expected) <= PEOPLE_INLINE,
         session_changes=audit_services.for_session(session.id),
+        learning_part=sections.kept(
+            "session-learning",
+            [changes.network_scope(session.network_id)],
+            lambda: session_learning(session),
+            # Its forms carry this browser's CSRF token (see the template).
+            key=(session.id, g.get("locale"), flask_session.get(_csrf_field())),
+        ),
+    )
+
+
+def _csrf_field() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def session_learning(session: Session) -> Markup:
+    """The session page's programme, minutes, materials, members' messages and evaluation,
+    rendered: they read no answer, so a page rendered anew after one keeps them."""
+    return sections.render(
+        "pages/_session_learning.html",
+        session=session,
+        network=session.network,
+        now=utcnow(),
         member_messages=rsvp_services.member_messages(session.id),
     )

@@ -19,7 +19,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from learnnet import sections
 from learnnet.auth.models import User
+from learnnet.changes import network_scope
 from learnnet.extensions import db
 from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Membership, Network
@@ -408,7 +410,22 @@ def upcoming_sessions(network_ids: list[int], now: datetime) -> list[Session]:
                 Session.starts_at > now,
             )
             .options(selectinload(Session.host))
-            .order_by(Session.starts_at)
+            .order_by(Session.starts_at, Session.id)
+        )
+    )
+
+
+def sessions_by_id(ids: tuple[int, ...] | list[int], now: datetime) -> list[Session]:
+    """These sessions with their hosts, those still to come (not cancelled), in time
+    order, in two statements."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.id.in_(ids), Session.status != CANCELLED, Session.starts_at > now)
+            .options(selectinload(Session.host))
+            .order_by(Session.starts_at, Session.id)
         )
     )
 
@@ -425,12 +442,42 @@ def conflicts_for_networks(
 
     ``upcoming``: the networks' sessions after ``now`` that are not cancelled, in time
     order, when the caller has them already (the dashboard does: two statements fewer).
+
+    The check reads sessions, memberships, closures and blackouts, never an answer: it is
+    kept under the networks' settled versions (:mod:`learnnet.sections`), so a page
+    rendered anew after an answer takes it as it was and loads only the flagged sessions.
     """
     now = now or utcnow()
     by_id = {n.id: n for n in networks}
     if not by_id:
         return {}
-    sessions = upcoming if upcoming is not None else upcoming_sessions(list(by_id), now)
+    loaded: list[Session] = []  # the sessions read when the check runs here and now
+
+    def check() -> ConflictCodes:
+        loaded.extend(upcoming if upcoming is not None else upcoming_sessions(list(by_id), now))
+        return _conflict_codes(by_id, loaded)
+
+    codes = sections.kept(
+        "conflicts", [network_scope(n) for n in by_id], check, key=tuple(sorted(by_id))
+    )
+    flagged = {sid: found for per_network in codes.values() for sid, found in per_network}
+    if not flagged:
+        return {}
+    if upcoming is None:
+        upcoming = loaded or sessions_by_id(list(flagged), now)
+    found: dict[int, list[Flag]] = {}
+    for s in upcoming:
+        if s.id in flagged and s.starts_at > now:
+            found.setdefault(s.network_id, []).append(Flag(s, flagged[s.id]))
+    return found
+
+
+ConflictCodes = dict[int, tuple[tuple[int, tuple[str, ...]], ...]]
+
+
+def _conflict_codes(by_id: dict[int, Network], sessions: list[Session]) -> ConflictCodes:
+    """Per network, (session id, codes) of its flagged upcoming ``sessions`` in time
+    order: plain values, kept between requests."""
     if not sessions:
         return {}
     hosts = {s.host_facility_id for s in sessions}
@@ -441,7 +488,7 @@ def conflicts_for_networks(
             rotation.Period(b.starts_on, b.ends_on, b.label)
         )
     expected = _expected_for(list(by_id.values()))
-    found: dict[int, list[Flag]] = {}
+    found: ConflictCodes = {}
     for network_id, network in by_id.items():
         mine = [s for s in sessions if s.network_id == network_id]
         if not mine:
@@ -461,7 +508,7 @@ def conflicts_for_networks(
             blackouts.get(network_id, []),
             expected[network_id],
         )
-        flags = [Flag(s, flagged[s.id]) for s in mine if s.id in flagged]
+        flags = tuple((s.id, tuple(flagged[s.id])) for s in mine if s.id in flagged)
         if flags:
             found[network_id] = flags
     return found

@@ -3,6 +3,7 @@ facilitator's actions on answers: on someone's behalf, invitations, reminders, l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
@@ -11,17 +12,20 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 
-from learnnet import changes
+from learnnet import changes, sections
 from learnnet.access import CONTACT, NETWORK, PERSONAL_LINK, PUBLIC, SESSION, requires
 from learnnet.extensions import db, limiter
 from learnnet.mail import services as mail
@@ -113,7 +117,6 @@ def _member_page(
         also=keep | {_ready_session_id()} - {None},
     )
     message_form = message_form or MessageForm(prefix="message", formdata=None)
-    message_form.session.choices = _message_choices(page)
     submitted = host_forms or {}
 
     def forms_for(session: Session) -> tuple[HostDeclineForm, HostDetailsForm]:
@@ -148,11 +151,59 @@ def _member_page(
         # The rows' answers come back to the page with every row (see _back).
         later_query="?later=all" if request.args.get("later") == "all" and not show_all else "",
         host_forms=forms_for,
-        message_form=message_form,
-        facilitators=facilitators_of(page.networks),
         same_colleague=same_colleague,
         ready=ready,
+        parts=sections.kept(
+            "member-parts",
+            g.get("member_scopes") or _member_scopes(contact),
+            lambda: member_parts(contact, page, message_form),
+            # Its forms carry this browser's CSRF token (see the templates).
+            key=(request.full_path, g.get("locale"), flask_session.get(_csrf_field())),
+        ),
     ), status
+
+
+@dataclass(frozen=True)
+class MemberParts:
+    """The member page's facilitators, minutes and materials, rendered:
+    they read no answer, so a page rendered anew after one keeps them."""
+
+    reach_line: Markup
+    minutes: Markup
+    reach: Markup
+
+
+def member_parts(
+    contact: Contact, page: services.MemberPage, message_form: MessageForm
+) -> MemberParts:
+    """Render the parts of the member page that read no answer (see MemberParts)."""
+    message_form.session.choices = _message_choices(page)
+    context = {
+        "contact": contact,
+        "page": page,
+        "token": request.view_args["token"] if request.view_args else "",
+        "now": utcnow(),
+        "message_form": message_form,
+        "facilitators": facilitators_of(page.networks),
+    }
+    return MemberParts(
+        reach_line=sections.render("rsvp/_reach_line.html", **context),
+        minutes=sections.render("rsvp/_member_minutes_part.html", **context),
+        reach=sections.render("rsvp/_member_reach_part.html", **context),
+    )
+
+
+def _csrf_field() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _member_scopes(contact: Contact) -> list[str]:
+    """What a member's page reads: her own rows, her facility's and its networks'."""
+    return [
+        changes.contact_scope(contact.id),
+        changes.facility_scope(contact.facility_id),
+        *(changes.network_scope(n) for n in changes.facility_networks([contact.facility_id])),
+    ]
 
 
 def facilitators_of(networks: list[Network]) -> list[tuple[Any, list[str]]]:
@@ -226,11 +277,7 @@ def member(contact: Contact) -> Response:
     The phone that opens it remembers whose link it is (a signed, HttpOnly cookie), so
     that scanning a session's check-in QR code later identifies the member.
     """
-    scopes = [
-        changes.contact_scope(contact.id),
-        changes.facility_scope(contact.facility_id),
-        *(changes.network_scope(n) for n in changes.facility_networks([contact.facility_id])),
-    ]
+    scopes = g.member_scopes = _member_scopes(contact)
     response = make_response(*cached(lambda: _member_page(contact), scopes=scopes))
     contacts.remember_device(response, contact)
     return response

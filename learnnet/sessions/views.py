@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
 from flask import (
     Response,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,8 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup
 
-from learnnet import changes
+from learnnet import changes, sections
 from learnnet.access import MEMBER_FACILITY, NETWORK, SESSION, requires
 from learnnet.extensions import db
 from learnnet.models import utcnow
@@ -60,6 +63,35 @@ TALLY_SHOWN = 12  # members in the hosting tally, next in line first, before "sh
 
 
 def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
+    lists = sections.kept(
+        "timeline-lists",
+        [changes.network_scope(network.id)],
+        lambda: timeline_lists(network),
+        key=(network.id, g.get("locale"), tuple(sorted(request.args.items(multi=True)))),
+    )
+    return render_template(
+        "sessions/timeline.html",
+        network=network,
+        lists=lists,
+        blackouts=planning_services.network_blackouts(network),
+        blackout_form=blackout_form,
+        school_years=offered_school_years(network_today(network)),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineLists:
+    """The timeline's sessions and hosting tally, rendered. They read sessions, hosts,
+    memberships and the audit trail of sessions, never an answer, so a timeline rendered
+    anew after an answer takes them as they were (:mod:`learnnet.sections`)."""
+
+    html: Markup
+    has_past: bool
+
+
+def timeline_lists(network: Network) -> TimelineLists:
+    """Render the coming and past sessions (with their conflicts and "moved" marks) and
+    the hosting tally."""
     from collections import Counter
 
     from sqlalchemy import select
@@ -99,8 +131,8 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         return groups
 
     titles = Counter(listed.titles)
-    return render_template(
-        "sessions/timeline.html",
+    html = sections.render(
+        "sessions/_timeline_lists.html",
         network=network,
         moved=moved,
         by_werkjaar=by_werkjaar,
@@ -113,13 +145,11 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         tally=services.hosting_tally(
             network, network_today(network), planning.expected_attendance(network)[0]
         ),
-        blackouts=planning_services.network_blackouts(network),
-        blackout_form=blackout_form,
-        school_years=offered_school_years(network_today(network)),
         passed_label=passed_label,
         tally_shown=None if request.args.get("tally") == "all" else TALLY_SHOWN,
         past_all=request.args.get("past") == "all",
     )
+    return TimelineLists(html=html, has_past=bool(listed.past))
 
 
 @bp.route("/networks/<slug>/blackouts", methods=["GET", "POST"])
