@@ -165,8 +165,10 @@ def cached(
     :mod:`learnnet.changes`), or None for a page that may read anything.
     """
     cache = cache_of(current_app)
-    if cache is None or request.method != "GET" or _flashes_pending():
+    if cache is None or request.method != "GET":
         return (*_pair(build()), {})
+    if _flashes_pending():  # rendered anew, not kept (see above)
+        return (*_pair(build()), {"X-Page-Cache": "miss"})
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field not in session:
         generate_csrf()  # the page's forms will use it; the key needs this session's secret
