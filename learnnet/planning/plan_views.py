@@ -522,14 +522,14 @@ def _conflict_helpers() -> dict[str, Any]:
         """The problem of a session's host and the planner's proposal, for the session page."""
         if session.is_cancelled or session.ends_at <= utcnow():
             return None
-        found = [f for f in planning.conflicts(session.network) if f.session.id == session.id]
-        if not found:
+        codes = planning.conflict_codes_of(session)
+        if not codes:
             return None
         labels = conflict_labels()
         return {
-            "labels": [labels[c] for c in found[0].codes],
+            "labels": [labels[c] for c in codes],
             "proposal": planning.propose_host(session, network_today(session.network)),
-            "blackout": rotation.CONFLICT_BLACKOUT in found[0].codes,
+            "blackout": rotation.CONFLICT_BLACKOUT in codes,
         }
 
     return {

@@ -435,6 +435,16 @@ def conflicts(network: Network, now: datetime | None = None) -> list[Flag]:
     return conflicts_for_networks([network], now).get(network.id, [])
 
 
+def conflict_codes_of(session: Session, now: datetime | None = None) -> tuple[str, ...]:
+    """What is wrong with a coming session's host (nothing: an empty tuple), from the
+    network's kept check: the session page reads no other session for its flag."""
+    now = now or utcnow()
+    if session.is_cancelled or session.starts_at <= now:
+        return ()
+    codes = _kept_codes({session.network_id: session.network}, now, [])
+    return dict(codes.get(session.network_id, ())).get(session.id, ())
+
+
 def conflicts_for_networks(
     networks: list[Network], now: datetime | None = None, upcoming: list[Session] | None = None
 ) -> dict[int, list[Flag]]:
@@ -452,14 +462,7 @@ def conflicts_for_networks(
     if not by_id:
         return {}
     loaded: list[Session] = []  # the sessions read when the check runs here and now
-
-    def check() -> ConflictCodes:
-        loaded.extend(upcoming if upcoming is not None else upcoming_sessions(list(by_id), now))
-        return _conflict_codes(by_id, loaded)
-
-    codes = sections.kept(
-        "conflicts", [network_scope(n) for n in by_id], check, key=tuple(sorted(by_id))
-    )
+    codes = _kept_codes(by_id, now, loaded, upcoming)
     flagged = {sid: found for per_network in codes.values() for sid, found in per_network}
     if not flagged:
         return {}
@@ -473,6 +476,24 @@ def conflicts_for_networks(
 
 
 ConflictCodes = dict[int, tuple[tuple[int, tuple[str, ...]], ...]]
+
+
+def _kept_codes(
+    by_id: dict[int, Network],
+    now: datetime,
+    loaded: list[Session],
+    upcoming: list[Session] | None = None,
+) -> ConflictCodes:
+    """The networks' conflict codes, kept between requests; when the check runs, the
+    coming sessions it read are added to ``loaded``."""
+
+    def check() -> ConflictCodes:
+        loaded.extend(upcoming if upcoming is not None else upcoming_sessions(list(by_id), now))
+        return _conflict_codes(by_id, loaded)
+
+    return sections.kept(
+        "conflicts", [network_scope(n) for n in by_id], check, key=tuple(sorted(by_id))
+    )
 
 
 def _conflict_codes(by_id: dict[int, Network], sessions: list[Session]) -> ConflictCodes:

@@ -714,49 +714,63 @@ PROFILED = 5  # renders per page
 
 
 def profile(url: str, world: World, instance: Path, top: int = 8) -> None:
-    """Where the time of a page rendered anew goes: cProfile around the app in this
-    process (no gunicorn, no page cache), the functions with the most own time."""
+    """Where the time of a page rendered anew after a change goes: cProfile around the
+    app in this process (no gunicorn), the page cache on and an answer before each render
+    (untimed, outside the profile) as in the table above, the functions with the most own
+    time."""
     import cProfile
+    import itertools
     import pstats
 
     from learnnet import create_app
 
     app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "PAGE_CACHE_SECONDS": 0,
-            "WTF_CSRF_ENABLED": False,
-        },
+        {"DATABASE_URL": url, "SECRET_KEY": SECRET, "WTF_CSRF_ENABLED": False},
         instance_path=str(instance / "profile"),
     )
     client = app.test_client()
     client.post("/login", data={"email": "bench@example.org", "password": PASSWORD})
+    members = app.test_client()
+
+    def answers(token: str) -> Any:
+        page = members.get(f"/m/{token}").data
+        forms = re.findall(rb'<form method="post" action="(/m/[^"]+/sessions/\d+)"', page)
+        return itertools.cycle([(f.decode(), v) for f in forms for v in ("yes", "maybe", "no")])
+
+    big, own = answers(world.big_member_token), answers(world.member_token)
     slug = world.network_slug
-    print(f"\nPROFILE: pages rendered anew in one process, {PROFILED} renders each (cProfile)")
-    for name, path in (
-        ("dashboard", "/"),
-        ("network page", f"/networks/{slug}"),
-        ("timeline", f"/networks/{slug}/sessions"),
-        ("session page", f"/sessions/{world.session_id}"),
-        ("member page", f"/m/{world.member_token}"),
+    print(
+        f"\nPROFILE: pages rendered anew after an answer, in one process, {PROFILED} renders "
+        "each (cProfile)"
+    )
+    for name, path, changes in (
+        ("dashboard", "/", big),
+        ("network page", f"/networks/{slug}", big),
+        ("timeline", f"/networks/{slug}/sessions", big),
+        ("session page", f"/sessions/{world.session_id}", big),
+        ("member page", f"/m/{world.member_token}", own),
     ):
-        client.get(path)  # templates compiled
+        client.get(path)  # templates compiled, the parts kept
         profiler = cProfile.Profile()
-        start = time.perf_counter()
-        profiler.enable()
+        elapsed = 0.0
         for _ in range(PROFILED):
+            form, value = next(changes)
+            members.post(form, data={"answer": value})
+            start = time.perf_counter()
+            profiler.enable()
             client.get(path)
-        profiler.disable()
-        elapsed = (time.perf_counter() - start) * 1000 / PROFILED
+            profiler.disable()
+            elapsed += time.perf_counter() - start
         stats = pstats.Stats(profiler)
         rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
-        print(f"{name}: {elapsed:.1f} ms per render under the profiler; most own time:")
-        for (file, line, function), (_cc, calls, own, _cum, _callers) in rows:
+        print(
+            f"{name}: {elapsed * 1000 / PROFILED:.1f} ms per render under the profiler; most own time:"
+        )
+        for (file, line, function), (_cc, calls, own_time, _cum, _callers) in rows:
             where = f"{Path(file).name}:{line}" if line else file
             print(
-                f"  {own * 1000 / PROFILED:>6.1f} ms {calls // PROFILED:>7} calls  {function} "
-                f"({where})"
+                f"  {own_time * 1000 / PROFILED:>6.1f} ms {calls // PROFILED:>7} calls  "
+                f"{function} ({where})"
             )
 
 
