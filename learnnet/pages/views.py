@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,7 +49,7 @@ class SessionTodo:
     """A coming session and what it still needs: keys the template words, each with the
     one action that resolves it."""
 
-    session: Session
+    session: Any  # a Session, or a Coming row until the page shows it
     needs: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)  # the planner's flags, if any
     answered: int = 0  # member facilities with an answer (for "low response")
@@ -57,9 +58,10 @@ class SessionTodo:
 
 @dataclass
 class NetworkTodo:
-    """What needs doing in one network."""
+    """What needs doing in one network (``shown``: the sessions the page lists)."""
 
     sessions: list[SessionTodo] = field(default_factory=list)
+    shown: list[SessionTodo] = field(default_factory=list)
     uninvited: int = 0  # sessions of the coming month whose invitations were not sent
     without_contact: list[tuple[int, str]] = field(default_factory=list)
 
@@ -124,17 +126,19 @@ def _days_until(session: Session, zone: str, now: datetime) -> int:
 
 def network_todos(
     networks: list[Network],
-    upcoming: list[Session],
-    flags: dict[int, list[Any]],
+    upcoming: Sequence[Any],
+    flags: dict[int, tuple[str, ...]],
     summaries: dict[int, Any],
     now: datetime,
     answered: dict[int, int] | None = None,
     held: list[Session] | None = None,
-    programmed: set[int] | None = None,
+    programmed: Collection[int] | None = None,
 ) -> dict[int, NetworkTodo]:
     """Per network: attendance to record, flagged sessions, hosts to confirm, agendas to
     write, low response a week before, invitations to send, members without an active
-    contact person. ``answered``: facilities answered per session (answered_facilities);
+    contact person. ``upcoming``: the coming sessions (objects, or :class:`Coming` rows);
+    ``flags``: the codes of the flagged ones, by session id; ``answered``: facilities
+    answered per session (answered_facilities);
     ``held``: sessions held without attendance (held_without_attendance);
     ``programmed``: sessions with agenda items (their programme is their agenda)."""
     todos = {n.id: NetworkTodo(without_contact=summaries[n.id].without_contact) for n in networks}
@@ -144,15 +148,14 @@ def network_todos(
     for s in held or []:
         if s.network_id in todos:
             todos[s.network_id].sessions.append(SessionTodo(s, needs=["attendance"]))
-    flagged = {f.session.id: f for fs in flags.values() for f in fs}
     for s in upcoming:
         todo = todos.get(s.network_id)
         if todo is None:
             continue
         item = SessionTodo(s)
-        if s.id in flagged:
+        if s.id in flags:
             item.needs.append("flag")
-            item.codes = list(flagged[s.id].codes)
+            item.codes = list(flags[s.id])
         if s.starts_at <= now + timedelta(days=TODO_DAYS):
             # A flagged session first needs another host or date; the rest can wait.
             if s.status != CONFIRMED and not item.needs:
@@ -206,20 +209,43 @@ def dashboard() -> str:
         "network-summaries", scopes, lambda: network_services.network_summaries(list(ids)), ids
     )
     plan = sections.kept("dashboard-sessions", scopes, lambda: _dashboard_plan(active, now), ids)
-    upcoming = planning.sessions_by_id(plan.session_ids, now)
-    next_sessions: dict[int, Session] = {}
-    for s in upcoming:
-        next_sessions.setdefault(s.network_id, s)
-    flags: dict[int, list[planning.Flag]] = {}
-    for s in upcoming:
-        if s.id in plan.flags:
-            flags.setdefault(s.network_id, []).append(planning.Flag(s, plan.flags[s.id]))
+    # The coming sessions as a few columns: enough to work out what each needs. Only
+    # those the page shows are read as objects with their hosts, below.
+    upcoming = coming_sessions(plan.session_ids, now)
     soon = [
         s.id
         for s in upcoming
         if s.starts_at <= now + timedelta(days=LOW_RESPONSE_DAYS + 1)
-        or (s.invited_at is None and not notify.answers_open(s, now))
+        or (s.invited_at is None and not notify.answers_open(s, now))  # type: ignore[arg-type]
     ]
+    todos = network_todos(
+        active,
+        upcoming,
+        plan.flags,
+        summaries,
+        now,
+        answered=answered_facilities(soon),
+        held=held_without_attendance([n.id for n in active], now),
+        programmed=plan.programmed,
+    )
+    todo_shown = None if request.args.get("todo") == "all" else TODO_SHOWN
+    first: dict[int, int] = {}
+    for s in upcoming:
+        first.setdefault(s.network_id, s.id)
+    for todo in todos.values():
+        # Cut short: the sessions to move first (the alert above them names them), then
+        # the earliest of the rest; all of them, in time order, with ?todo=all.
+        flagged = [t for t in todo.sessions if t.codes]
+        ordered = flagged + [t for t in todo.sessions if not t.codes]
+        cut = ordered[: max(todo_shown or 0, len(flagged))]
+        todo.shown = list(todo.sessions) if todo_shown is None else cut
+    wanted = {*first.values(), *(t.session.id for td in todos.values() for t in td.shown)}
+    loaded = {s.id: s for s in planning.sessions_by_id(sorted(wanted), now)}
+    for todo in todos.values():
+        for t in todo.shown:
+            t.session = loaded.get(t.session.id, t.session)  # a held session is one already
+        todo.shown = [t for t in todo.shown if isinstance(t.session, Session)]
+    next_sessions = {nid: loaded[sid] for nid, sid in first.items() if sid in loaded}
     return render_template(
         "pages/dashboard.html",
         networks=active,
@@ -228,30 +254,59 @@ def dashboard() -> str:
         all_count=(
             db.session.scalar(select(func.count(Network.id))) if current_user.is_admin else None
         ),
-        todos=network_todos(
-            active,
-            upcoming,
-            flags,
-            summaries,
-            now,
-            answered=answered_facilities(soon),
-            held=held_without_attendance([n.id for n in active], now),
-            programmed=learning_services.with_agenda_items([s.id for s in upcoming]),
-        ),
+        todos=todos,
         summaries=summaries,
         next_sessions=next_sessions,
         coming=rsvp_services.confirmed_counts([s.id for s in next_sessions.values()]),
-        todo_shown=None if request.args.get("todo") == "all" else TODO_SHOWN,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Coming:
+    """A coming session as the dashboard's to-do list weighs it: a few columns."""
+
+    id: int
+    network_id: int
+    starts_at: datetime
+    status: str
+    agenda: str | None
+    invited_at: datetime | None
+    rsvp_deadline: datetime | None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+
+def coming_sessions(ids: tuple[int, ...], now: datetime) -> list[Coming]:
+    """These sessions, those still to come (not cancelled), in time order, as columns."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Session.id,
+            Session.network_id,
+            Session.starts_at,
+            Session.status,
+            Session.agenda,
+            Session.invited_at,
+            Session.rsvp_deadline,
+        )
+        .where(Session.id.in_(ids), Session.status != CANCELLED, Session.starts_at > now)
+        .order_by(Session.starts_at, Session.id)
+    )
+    return [Coming(*row) for row in rows]
 
 
 @dataclass(frozen=True)
 class DashboardPlan:
     """The coming sessions the dashboard shows or weighs (the next one of each network,
-    those within TODO_DAYS, the flagged ones) and the flagged sessions' codes."""
+    those within TODO_DAYS, the flagged ones), the flagged sessions' codes and the
+    sessions with agenda items (their programme is their agenda)."""
 
     session_ids: tuple[int, ...]
     flags: dict[int, tuple[str, ...]]
+    programmed: frozenset[int]
 
 
 def _dashboard_plan(networks: list[Network], now: datetime) -> DashboardPlan:
@@ -267,7 +322,11 @@ def _dashboard_plan(networks: list[Network], now: datetime) -> DashboardPlan:
         if s.network_id not in first or s.starts_at <= horizon or s.id in flagged:
             wanted.append(s.id)
         first.add(s.network_id)
-    return DashboardPlan(session_ids=tuple(wanted), flags=flagged)
+    return DashboardPlan(
+        session_ids=tuple(wanted),
+        flags=flagged,
+        programmed=frozenset(learning_services.with_agenda_items(wanted)),
+    )
 
 
 TODO_SHOWN = 3  # sessions per network in the dashboard's to-do list before "show all"
