@@ -41,44 +41,93 @@ from learnnet import changes, pagecache
 
 T = TypeVar("T")
 _EXTENSION = "learnnet_sections"
-MAX_PARTS = 1024  # per worker; a part is a few KB to a few hundred KB
+MAX_PARTS = 4096  # per worker, besides the size limit
 
 
 class Sections:
-    """An LRU of kept parts with an age limit (thread-safe)."""
+    """An LRU of kept parts with an age limit and a size limit (thread-safe).
 
-    def __init__(self, seconds: float, max_parts: int = MAX_PARTS) -> None:
+    Like :class:`learnnet.pagecache.PageCache`: the first part kept under a newer count of
+    a scope lets go of every part kept under an older one (they can never be used again),
+    so a worker holds the parts of the current data, not the history of every write.
+    """
+
+    def __init__(self, seconds: float, max_bytes: int, max_parts: int = MAX_PARTS) -> None:
         self.seconds = seconds
+        self.max_bytes = max_bytes
         self.max_parts = max_parts
+        self.size = 0
         self.hits = 0
         self.misses = 0
-        self._parts: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+        self.counts: dict[str, int] = {}  # per scope, the count of the last part kept
+        self._parts: OrderedDict[tuple[Any, ...], tuple[float, Any, changes.Versions, int]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], now: float) -> tuple[bool, Any]:
         with self._lock:
             found = self._parts.get(key)
             if found is None or now - found[0] > self.seconds:
-                self._parts.pop(key, None)
+                if found is not None:
+                    self._drop(key)
                 self.misses += 1
                 return False, None
             self._parts.move_to_end(key)
             self.hits += 1
             return True, found[1]
 
-    def put(self, key: tuple[Any, ...], value: Any, now: float) -> None:
+    def put(
+        self, key: tuple[Any, ...], value: Any, now: float, versions: changes.Versions = ()
+    ) -> None:
+        size = size_of(value)
+        if size > self.max_bytes:
+            return
         with self._lock:
-            self._parts.pop(key, None)
-            self._parts[key] = (now, value)
-            while len(self._parts) > self.max_parts:
-                self._parts.popitem(last=False)
+            moved = {s for s, count in versions if self.counts.get(s, count) != count}
+            self.counts.update(versions)
+            if moved:
+                current = dict(versions)
+                for old in [
+                    k
+                    for k, part in self._parts.items()
+                    if any(s in moved and n != current[s] for s, n in part[2])
+                ]:
+                    self._drop(old)
+            if key in self._parts:
+                self._drop(key)
+            self._parts[key] = (now, value, versions, size)
+            self.size += size
+            while self.size > self.max_bytes or len(self._parts) > self.max_parts:
+                self._drop(next(iter(self._parts)))
 
     def clear(self) -> None:
         with self._lock:
             self._parts.clear()
+            self.size = 0
 
     def __len__(self) -> int:
         return len(self._parts)
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        self.size -= self._parts.pop(key)[3]
+
+
+def size_of(value: Any, depth: int = 6) -> int:
+    """About how many bytes a kept value holds: its text (the bulk of a rendered part)
+    and a few bytes per other item; rough, for the size limit."""
+    if isinstance(value, str | bytes):
+        return len(value) + 50
+    if depth <= 0:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(size_of(k, depth - 1) + size_of(v, depth - 1) for k, v in value.items())
+    if isinstance(value, tuple | list | set | frozenset):
+        return 56 + sum(size_of(v, depth - 1) for v in value)
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields:
+        return 56 + sum(size_of(getattr(value, f, None), depth - 1) for f in fields)
+    return 32
 
 
 def sections_of(app: Any) -> Sections | None:
@@ -87,9 +136,9 @@ def sections_of(app: Any) -> Sections | None:
         return None
     found = app.extensions.get(_EXTENSION)
     if found is None:
-        found = app.extensions.setdefault(
-            _EXTENSION, Sections(float(app.config.get("PAGE_CACHE_SECONDS") or 0))
-        )
+        seconds = float(app.config.get("PAGE_CACHE_SECONDS") or 0)
+        max_bytes = int(float(app.config.get("PAGE_CACHE_MB") or 0) * 1024 * 1024)
+        found = app.extensions.setdefault(_EXTENSION, Sections(seconds, max_bytes))
     return found
 
 
@@ -114,13 +163,14 @@ def kept(name: str, scopes: Iterable[str], build: Callable[[], T], key: Hashable
     if sections is None or request.method not in ("GET", "HEAD") or changes.writing():
         # A write's own request reads what it has not committed yet: keep nothing.
         return build()
-    full = (name, key, settled_versions(scopes))
+    versions = settled_versions(scopes)
+    full = (name, key, versions)
     now = time.monotonic()
     found, value = sections.get(full, now)
     if found:
         return value  # type: ignore[no-any-return]
     value = build()
-    sections.put(full, value, now)
+    sections.put(full, value, now, versions)
     return value
 
 
