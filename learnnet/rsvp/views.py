@@ -165,12 +165,15 @@ def _member_page(
 
 @dataclass(frozen=True)
 class MemberParts:
-    """The member page's facilitators, minutes and materials, rendered:
-    they read no answer, so a page rendered anew after one keeps them."""
+    """The member page's facilitators, minutes, materials, theme, learning questions and
+    the programmes of her sessions, rendered: they read no answer, so a page rendered anew
+    after one keeps them."""
 
     reach_line: Markup
     minutes: Markup
     reach: Markup
+    learning: Markup  # the theme and her learning questions
+    programmes: dict[int, Markup]  # per coming session: its programme, as a card shows it
 
 
 def member_parts(
@@ -187,6 +190,13 @@ def member_parts(
         "facilitators": facilitators_of(page.networks),
     }
     return MemberParts(
+        learning=sections.render("learning/_member_learning.html", **context),
+        programmes={
+            ms.session.id: sections.render(
+                "learning/_member_programme.html", s=ms.session, **context
+            )
+            for ms in page.sessions
+        },
         reach_line=sections.render("rsvp/_reach_line.html", **context),
         minutes=sections.render("rsvp/_member_minutes_part.html", **context),
         reach=sections.render("rsvp/_member_reach_part.html", **context),
