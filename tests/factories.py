@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from learnnet.auth.models import User
 from learnnet.extensions import db
-from learnnet.models import utcnow
 from learnnet.networks.models import Contact, Facility, Membership, Network
 from learnnet.networks.rules import name_key, slugify
 from learnnet.sessions.models import Session
+from learnnet.timefmt import local_today
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -72,10 +72,14 @@ def member(
 
 
 def session(net: Network, host: Facility, days_ahead: int = 30, **kw: Any) -> Session:
-    """A planned session at 19:00–21:30 UTC, ``days_ahead`` days from now."""
-    start = (utcnow() + timedelta(days=days_ahead)).replace(
-        hour=18, minute=0, second=0, microsecond=0
-    )
+    """A planned session from 18:00 to 20:30 UTC (19:00 in Brussels in winter),
+    ``days_ahead`` days from today in Brussels, as the pages count days ("over 10 dagen").
+
+    Today in Brussels, not in UTC: from 23:00 to midnight UTC (22:00 in summer) Brussels
+    is a day ahead, and a session "10 days ahead" by the UTC date was 9 days ahead on
+    every page, so tests that read "over 10 dagen" or "morgen" failed in that hour."""
+    day = local_today(net.timezone or "Europe/Brussels") + timedelta(days=days_ahead)
+    start = datetime(day.year, day.month, day.day, 18, 0, tzinfo=UTC)
     s = Session(
         network=net,
         host=host,
