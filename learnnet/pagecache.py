@@ -168,7 +168,16 @@ def cached(
     if cache is None or request.method != "GET":
         return (*_pair(build()), {})
     if _flashes_pending():  # rendered anew, not kept (see above)
-        return (*_pair(build()), {"X-Page-Cache": "miss"})
+        html, status = _pair(build())
+        if status != 200 or not request.accept_encodings["gzip"]:
+            return html, status, {"X-Page-Cache": "miss", "Vary": "Accept-Encoding"}
+        # Compressed all the same: a member's page after each answer carries a message.
+        packed = pack(html.encode() if isinstance(html, str) else html)
+        return (
+            packed,
+            200,
+            {"Content-Encoding": "gzip", "Vary": "Accept-Encoding", "X-Page-Cache": "miss"},
+        )
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field not in session:
         generate_csrf()  # the page's forms will use it; the key needs this session's secret

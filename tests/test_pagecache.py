@@ -405,6 +405,35 @@ def test_browsers_that_accept_gzip_get_the_kept_page_as_it_is_kept(app, logged_i
     assert refused.headers.get("Content-Encoding") is None and refused.data == plain.data
 
 
+def test_a_members_page_after_her_answer_is_rendered_anew_and_still_sent_compressed(app, world):
+    """After an answer her page carries the "saved" message: never kept, but compressed
+    for a phone all the same, and the phone is remembered without reading the link again."""
+    import gzip
+
+    token = token_for(world["sofie"])
+    phone = app.test_client()
+    phone.get(f"/m/{token}")
+    assert answer(phone, token, world["session"].id, "yes").status_code == 303
+    page = phone.get(f"/m/{token}", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert page.headers["X-Page-Cache"] == "miss"
+    assert page.headers["Content-Encoding"] == "gzip"
+    html = gzip.decompress(page.data).decode()
+    assert 'class="flash' in html and "Sofie Claes" in html
+    assert "learnnet_member=" in page.headers.get("Set-Cookie", "")  # the phone remembered
+    counter = QueryCounter()
+    db.event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        again = phone.get(f"/m/{token}", headers={"Accept-Encoding": "gzip"})
+    finally:
+        db.event.remove(db.engine, "before_cursor_execute", counter)
+    assert again.headers["X-Page-Cache"] == "miss"  # the first render without a message
+    assert 'class="flash' not in gzip.decompress(again.data).decode()
+    assert "learnnet_member=" in again.headers.get("Set-Cookie", "")
+    links = [s for s in counter.statements if "FROM personal_link" in s]
+    assert len(links) == 1, links  # the access rule's own read, not a second one
+
+
 # --- ending a request's transaction ----------------------------------------------------------
 
 

@@ -104,7 +104,9 @@ def contact_for_token(token: str) -> Contact | None:
     if not link.contact.active:
         return None
     if has_request_context():
-        g.personal_link = link  # remember_device needs it again
+        # remember_device needs it again: as plain values, which the page cache's
+        # expire_all leaves readable without another statement.
+        g.personal_link_facts = (link.contact_id, link.nonce)
     return link.contact
 
 
@@ -214,14 +216,17 @@ def _device_serializer() -> Any:
 def remember_device(response: Any, contact: Contact) -> None:
     """Remember on this phone whose personal link it opened (signed, HttpOnly; renewing
     the link forgets it), so that scanning a session's check-in code identifies them."""
-    link = g.get("personal_link")
-    if link is None or link.contact_id != contact.id:
+    facts = g.get("personal_link_facts")
+    if facts is not None and facts[0] == contact.id:
+        nonce = facts[1]
+    else:
         link = current_link(contact)
-    if link is None:
-        return
+        if link is None:
+            return
+        nonce = link.nonce
     response.set_cookie(
         DEVICE_COOKIE,
-        _device_serializer().dumps({"c": contact.id, "n": link.nonce[:12]}),
+        _device_serializer().dumps({"c": contact.id, "n": nonce[:12]}),
         max_age=400 * 24 * 3600,
         httponly=True,
         samesite="Lax",
