@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from learnnet.extensions import db
@@ -42,7 +43,9 @@ def test_a_season_saved_by_mistake_is_deleted_as_a_whole(live, page_factory):
     page.fill("#count", "4")
     page.fill("#title", TITLE)
     page.click("button[name=action][value=preview]")
-    assert page.locator("select[name^=host-]").count() == 4
+    # The preview is a new page: wait for it (count() does not; under load it once read
+    # the page before the preview had arrived).
+    expect(page.locator("select[name^=host-]")).to_have_count(4)
     page.click("button[name=action][value=save]")
     page.wait_for_url("**/sessions*")  # the preview may leave "#preview"
     mine = page.locator(".timeline-item", has_text=TITLE)
