@@ -532,7 +532,7 @@ def end_read_only(exc: BaseException | None) -> None:
     if exc is not None or not db.session.registry.has():
         return
     session = db.session()
-    if session.new or session.dirty or session.deleted or session.info.get(_DIRTY):
+    if writing(session):
         return
     if session.in_transaction():
         try:

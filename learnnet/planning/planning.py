@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -399,31 +400,20 @@ class Flag:
 def upcoming_sessions(network_ids: list[int], now: datetime) -> list[Session]:
     """The coming sessions (not cancelled) of these networks with their hosts, in time
     order, in two statements (the dashboard and the conflict check read the same)."""
-    if not network_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Session)
-            .where(
-                Session.network_id.in_(network_ids),
-                Session.status != CANCELLED,
-                Session.starts_at > now,
-            )
-            .options(selectinload(Session.host))
-            .order_by(Session.starts_at, Session.id)
-        )
-    )
+    return _coming(Session.network_id.in_(network_ids), now) if network_ids else []
 
 
 def sessions_by_id(ids: tuple[int, ...] | list[int], now: datetime) -> list[Session]:
-    """These sessions with their hosts, those still to come (not cancelled), in time
+    """Those of these sessions still to come (not cancelled), with their hosts, in time
     order, in two statements."""
-    if not ids:
-        return []
+    return _coming(Session.id.in_(ids), now) if ids else []
+
+
+def _coming(which: Any, now: datetime) -> list[Session]:
     return list(
         db.session.scalars(
             select(Session)
-            .where(Session.id.in_(ids), Session.status != CANCELLED, Session.starts_at > now)
+            .where(which, Session.status != CANCELLED, Session.starts_at > now)
             .options(selectinload(Session.host))
             .order_by(Session.starts_at, Session.id)
         )
