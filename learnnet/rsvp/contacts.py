@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -105,8 +105,9 @@ def contact_for_token(token: str) -> Contact | None:
         return None
     if has_request_context():
         # remember_device needs it again: as plain values, which the page cache's
-        # expire_all leaves readable without another statement.
-        g.personal_link_facts = (link.contact_id, link.nonce)
+        # expire_all leaves readable without another statement; per request (an app
+        # context, and so ``g``, may outlive one).
+        request.environ[_LINK_FACTS] = (link.contact_id, link.nonce)
     return link.contact
 
 
@@ -205,6 +206,7 @@ def expected_people(session: Session) -> list[Expected]:
 # --- the phone that opened a personal link ----------------------------------------------------
 
 DEVICE_COOKIE = "learnnet_member"
+_LINK_FACTS = "learnnet.personal_link"  # (contact id, nonce) of this request's link
 
 
 def _device_serializer() -> Any:
@@ -216,7 +218,7 @@ def _device_serializer() -> Any:
 def remember_device(response: Any, contact: Contact) -> None:
     """Remember on this phone whose personal link it opened (signed, HttpOnly; renewing
     the link forgets it), so that scanning a session's check-in code identifies them."""
-    facts = g.get("personal_link_facts")
+    facts = request.environ.get(_LINK_FACTS)
     if facts is not None and facts[0] == contact.id:
         nonce = facts[1]
     else:
