@@ -152,6 +152,15 @@ def cache_of(app: Any) -> PageCache | None:
     return app.extensions.get(_EXTENSION)
 
 
+def csrf_secret() -> str | None:
+    """This browser's CSRF secret (made now when it has none): a page or part holding a
+    form is only ever served again to the browser whose secret it was rendered with."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field not in session:
+        generate_csrf()  # the page's forms will use it
+    return session.get(field)
+
+
 def _flashes_pending() -> bool:
     return "_flashes" in session or bool(getattr(request_ctx, "flashes", None))
 
@@ -167,20 +176,6 @@ def cached(
     cache = cache_of(current_app)
     if cache is None or request.method != "GET":
         return (*_pair(build()), {})
-    if _flashes_pending():  # rendered anew, not kept (see above)
-        html, status = _pair(build())
-        if status != 200 or not request.accept_encodings["gzip"]:
-            return html, status, {"X-Page-Cache": "miss", "Vary": "Accept-Encoding"}
-        # Compressed all the same: a member's page after each answer carries a message.
-        packed = pack(html.encode() if isinstance(html, str) else html)
-        return (
-            packed,
-            200,
-            {"Content-Encoding": "gzip", "Vary": "Accept-Encoding", "X-Page-Cache": "miss"},
-        )
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if field not in session:
-        generate_csrf()  # the page's forms will use it; the key needs this session's secret
     user = current_user.get_id() if current_user.is_authenticated else None
     if scopes is None:
         versions: Versions = (("*", changes.current()),)
@@ -191,22 +186,26 @@ def cached(
         read = changes.versions(scopes | {changes.settled(s) for s in scopes})
         request.environ.setdefault(SETTLED, {}).update(read)
         versions = tuple((s, n) for s, n in read if s in scopes or s == changes.SHARED)
-    key = (request.full_path, user, g.get("locale"), session.get(field), versions)
+    key = (request.full_path, user, g.get("locale"), csrf_secret(), versions)
     now = time.monotonic()
-    packed = cache.get(key, now)
+    flashed = _flashes_pending()  # rendered anew and not kept (see above)
+    packed = None if flashed else cache.get(key, now)
     # Whether the page came from the cache: for `make bench` (which must know that a page
     # "after a change" was rendered anew) and for whoever debugs a stale-looking page.
     served = {"X-Page-Cache": "hit" if packed is not None else "miss"}
     if packed is None:
         if scopes is not None:
             # The access rule loaded its objects before the versions were read: read them
-            # again, so that the page shows nothing older than its versions.
+            # again, so that the page (and its kept parts) shows nothing older than its
+            # versions.
             db.session.expire_all()
         html, status = _pair(build())
-        if status != 200 or _flashes_pending():
+        if status != 200:
             return html, status, {}
         packed = pack(html.encode() if isinstance(html, str) else html)
-        cache.put(key, packed, now, versions)
+        if not flashed and not _flashes_pending():
+            cache.put(key, packed, now, versions)
+    # Compressed also when not kept: a member's page after each answer carries a message.
     if request.accept_encodings["gzip"]:
         return packed, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding", **served}
     return unpack(packed), 200, {"Vary": "Accept-Encoding", **served}

@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
 from markupsafe import Markup
 
 from learnnet import changes, pagecache
@@ -156,15 +156,32 @@ def settled_versions(scopes: Iterable[str]) -> changes.Versions:
     return tuple((s, known[s]) for s in wanted)
 
 
-def kept(name: str, scopes: Iterable[str], build: Callable[[], T], key: Hashable = ()) -> T:
+def kept(
+    name: str,
+    scopes: Iterable[str],
+    build: Callable[[], T],
+    key: Hashable = (),
+    *,
+    per_page: bool = False,
+    per_browser: bool = False,
+) -> T:
     """``build()``, or the value kept for ``name`` and ``key`` under the same settled
-    versions of ``scopes`` (see above). ``key``: everything else the value depends on."""
+    versions of ``scopes`` (see above), in the same language. ``key``: what else the value
+    depends on; ``per_page``: the path and query string (sorting, "show all"); a part
+    that holds a form is ``per_browser`` (its CSRF token is this browser's)."""
     sections = sections_of(current_app) if has_request_context() else None
     if sections is None or request.method not in ("GET", "HEAD") or changes.writing():
         # A write's own request reads what it has not committed yet: keep nothing.
         return build()
     versions = settled_versions(scopes)
-    full = (name, key, versions)
+    full = (
+        name,
+        key,
+        g.get("locale"),
+        request.full_path if per_page else None,
+        pagecache.csrf_secret() if per_browser else None,
+        versions,
+    )
     now = time.monotonic()
     found, value = sections.get(full, now)
     if found:

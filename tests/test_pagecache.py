@@ -18,6 +18,7 @@ from learnnet import changes
 from learnnet.extensions import db
 from learnnet.networks.models import Facility, Network
 from learnnet.pagecache import PageCache, cache_of
+from learnnet.sections import sections_of
 from tests import factories
 from tests.conftest import QueryCounter, csrf_token_from, login
 from tests.rsvp_helpers import answer, token_for
@@ -319,6 +320,50 @@ def test_form_tokens_on_a_kept_page_are_accepted(second_app, world):
         form = re.search(r'<form method="post" action="(/m/[^"]+/sessions/\d+)"', html).group(1)
         response = phone.post(form, data={"csrf_token": csrf_token_from(html), "answer": "yes"})
         assert response.status_code == 303
+
+
+def test_form_tokens_in_kept_parts_are_each_browsers_own(second_app, world):
+    """After an answer two phones on one personal link each get the page rendered anew
+    with its kept parts (learnnet.sections); the message form in those parts carries each
+    phone's own token, which its session accepts and the other phone's does not."""
+    app = second_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        sofie = db.session.get(type(world["sofie"]), world["sofie"].id)
+        token = token_for(sofie)
+        session_id = world["session"].id
+    url = f"/m/{token}"
+    one, two, other = app.test_client(), app.test_client(), app.test_client()
+    for phone in (one, two, one, two):
+        phone.get(url)
+    page = other.get(url).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="(/m/[^"]+/sessions/\d+)"', page).group(1)
+    assert (
+        other.post(form, data={"csrf_token": csrf_token_from(page), "answer": "no"}).status_code
+        == 303
+    )
+    other.get(url)  # its "saved" message
+    pages = {}
+    for phone in (one, two):
+        hits = sections_of(app).hits
+        response = phone.get(url)
+        assert response.headers["X-Page-Cache"] == "miss"  # rendered anew after the answer
+        pages[phone] = response.get_data(as_text=True)
+    assert sections_of(app).hits > hits  # the second phone took the kept parts
+
+    def message_token(html: str) -> str:
+        form = html.split('/messages"', 1)[1]
+        return re.search(r'name="message-csrf_token"[^>]*value="([^"]+)"', form).group(1)
+
+    data = {"message-session": str(session_id), "message-body": "Ik breng de koffie mee."}
+    refused = two.post(
+        f"{url}/messages", data={**data, "message-csrf_token": message_token(pages[one])}
+    )
+    assert refused.status_code == 400  # another phone's token
+    for phone in (one, two):
+        sent = phone.post(
+            f"{url}/messages", data={**data, "message-csrf_token": message_token(pages[phone])}
+        )
+        assert sent.status_code == 303
 
 
 def test_a_switched_off_cache_keeps_nothing(app_factory, world):

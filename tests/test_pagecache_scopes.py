@@ -404,7 +404,7 @@ def test_kept_parts_never_read_an_answer(app, two, monkeypatch):
     building = []
     real_kept = sections.kept
 
-    def watched(name, scopes, build, key=()):
+    def watched(name, scopes, build, key=(), **options):
         def build_watched():
             building.append(name)
             try:
@@ -412,7 +412,7 @@ def test_kept_parts_never_read_an_answer(app, two, monkeypatch):
             finally:
                 building.pop()
 
-        return real_kept(name, scopes, build_watched, key)
+        return real_kept(name, scopes, build_watched, key, **options)
 
     monkeypatch.setattr(sections, "kept", watched)
 

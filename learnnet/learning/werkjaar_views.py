@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -142,11 +142,7 @@ def dashboard_weak_bridges_html(networks: list[Network]) -> Markup:
         lambda: sections.render(
             "learning/_weak_bridges.html", weak=dashboard_weak_bridges(networks)
         ),
-        key=(
-            tuple(n.id for n in networks),
-            g.get("locale"),
-            tuple(local_today(n.timezone) for n in networks),
-        ),
+        key=(tuple(n.id for n in networks), tuple(local_today(n.timezone) for n in networks)),
     )
 
 

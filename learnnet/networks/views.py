@@ -13,7 +13,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -165,7 +164,8 @@ def network_view(network: Network) -> str:
         "network-lists",
         [changes.network_scope(network.id)],
         lambda: network_lists(network),
-        key=(network.id, g.get("locale"), tuple(sorted(request.args.items(multi=True)))),
+        key=network.id,
+        per_page=True,
     )
     return render_template(
         "networks/network.html",

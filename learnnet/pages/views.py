@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, g, render_template, request
-from flask import session as flask_session
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -389,14 +388,10 @@ def session_view(session: Session) -> str:
             "session-learning",
             [changes.network_scope(session.network_id)],
             lambda: session_learning(session),
-            # Its forms carry this browser's CSRF token (see the template).
-            key=(session.id, g.get("locale"), flask_session.get(_csrf_field())),
+            key=session.id,
+            per_browser=True,  # its forms carry this browser's CSRF token
         ),
     )
-
-
-def _csrf_field() -> str:
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def session_learning(session: Session) -> Markup:

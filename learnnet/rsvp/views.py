@@ -12,14 +12,12 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -107,7 +105,10 @@ def _member_page(
     host_forms: dict[int, tuple[HostDeclineForm, HostDetailsForm]] | None = None,
     message_form: MessageForm | None = None,
     same_colleague: Contact | None = None,
+    scopes: list[str] | None = None,
 ) -> tuple[str, int]:
+    """The member's page; ``scopes``: what it reads (:func:`_member_scopes`), when the
+    caller has them already."""
     show_all = request.args.get("all") == "1"
     later_all = show_all or request.args.get("later") == "all"
     keep = set(errors or {})  # a session sent back with an error stays in view
@@ -155,10 +156,11 @@ def _member_page(
         ready=ready,
         parts=sections.kept(
             "member-parts",
-            g.get("member_scopes") or _member_scopes(contact),
+            scopes if scopes is not None else _member_scopes(contact),
             lambda: member_parts(contact, page, message_form),
-            # Its forms carry this browser's CSRF token (see the templates).
-            key=(request.full_path, g.get("locale"), flask_session.get(_csrf_field())),
+            key=contact.id,
+            per_page=True,
+            per_browser=True,  # its forms carry this browser's CSRF token
         ),
     ), status
 
@@ -201,10 +203,6 @@ def member_parts(
         minutes=sections.render("rsvp/_member_minutes_part.html", **context),
         reach=sections.render("rsvp/_member_reach_part.html", **context),
     )
-
-
-def _csrf_field() -> str:
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def _member_scopes(contact: Contact) -> list[str]:
@@ -287,8 +285,8 @@ def member(contact: Contact) -> Response:
     The phone that opens it remembers whose link it is (a signed, HttpOnly cookie), so
     that scanning a session's check-in QR code later identifies the member.
     """
-    scopes = g.member_scopes = _member_scopes(contact)
-    response = make_response(*cached(lambda: _member_page(contact), scopes=scopes))
+    scopes = _member_scopes(contact)
+    response = make_response(*cached(lambda: _member_page(contact, scopes=scopes), scopes=scopes))
     contacts.remember_device(response, contact)
     return response
 

@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -67,7 +66,8 @@ def _render_timeline(network: Network, blackout_form: PeriodForm) -> str:
         "timeline-lists",
         [changes.network_scope(network.id)],
         lambda: timeline_lists(network),
-        key=(network.id, g.get("locale"), tuple(sorted(request.args.items(multi=True)))),
+        key=network.id,
+        per_page=True,
     )
     return render_template(
         "sessions/timeline.html",
