@@ -98,7 +98,8 @@ def test_later_sessions_are_rows_that_answer_in_one_tap(live, browser, sofie, ja
 
         # Everything else is one tap away, at the same session.
         page.get_by_role("link", name="Toon alle bijeenkomsten met hun details").click()
-        assert page.locator("article.msession").count() == len(ids)
+        # A new page: wait for it (count() does not, see test_recovery).
+        expect(page.locator("article.msession")).to_have_count(len(ids))
         assert page.locator(SESSION_ROW).count() == 0
         card = page.locator(f"#session-{target}")
         assert card.get_by_text("Opmerking", exact=True).is_visible()
