@@ -83,13 +83,34 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _closing(app: Any) -> Any:
+    """The app, with each response closed even when the browser drops the connection.
+
+    Werkzeug's development server skips ``close()`` on a dropped connection (Chromium
+    drops one now and then, e.g. for the favicon), and the file being sent was then
+    closed by the garbage collector: a ResourceWarning, which the suite treats as an
+    error (it failed one browser test in a full run). A generator's ``finally`` runs
+    when the generator is dropped, before the file is collected."""
+
+    def wsgi(environ: Any, start_response: Any) -> Iterator[bytes]:
+        result = app(environ, start_response)
+        try:
+            yield from result
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Live]:
     """Serve a migrated database with the demo data on a free loopback port."""
     folder = tmp_path_factory.mktemp("live")
     shutil.copyfile(demo_database, folder / "live.sqlite3")
     app = create_app(_live_config(folder / "live.sqlite3"), instance_path=str(folder / "instance"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
